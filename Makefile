@@ -1,0 +1,48 @@
+# Valar: the two commands (`make run`, `make test`) and their helpers.
+# Everything installs from pyproject.toml + uv.lock into .venv; nothing is needed but Python 3.11.
+
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+UV := .tools/bin/uv
+PY := .venv/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export DEBUG ?= true
+
+.PHONY: install run serve test lint check fuzz bench clean
+
+$(UV):
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+.venv/.installed: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --quiet
+	touch $@
+
+install: .venv/.installed ## Create .venv and install the locked dependencies.
+
+run: install ## Migrate, create demo data once, and serve HTTP + WebSocket on HOST:PORT.
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	$(PY) -m uvicorn valar.asgi:application --host $(HOST) --port $(PORT)
+
+lint: install ## ruff lint and format check.
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+check: install ## Django system checks and the missing-migrations check.
+	$(PY) manage.py check --fail-level WARNING
+	$(PY) manage.py makemigrations --check --dry-run
+
+test: lint check ## Lint, checks, then the whole suite.
+	.venv/bin/pytest -q
+
+fuzz: install ## schemathesis over the whole OpenAPI schema, in process.
+	THROTTLE_ANON=100000/min THROTTLE_USER=100000/min THROTTLE_LOGIN=100000/min \
+		.venv/bin/pytest -q fuzz/test_schema_fuzz.py
+
+bench: install ## Benchmarks against the raw SQL floor.
+	@echo "make bench: no benchmark yet; the tasks app brings the first one (task list vs the SQL floor)."
+
+clean: ## Remove the virtualenvs and local data.
+	rm -rf .venv .tools var

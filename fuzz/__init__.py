@@ -1,0 +1,1 @@
+"""The fuzz run: schemathesis over the whole OpenAPI schema (``make fuzz``)."""

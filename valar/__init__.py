@@ -1,0 +1,1 @@
+"""Valar: a multi-tenant business-operations API."""

@@ -1,0 +1,354 @@
+"""Accounts endpoints under ``/api/v1/auth/``: CSRF, register, sign-in/out, me, tokens, log."""
+
+import zoneinfo
+from functools import lru_cache
+
+from axes.helpers import get_client_ip_address
+from django.conf import settings
+from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
+from django.middleware.csrf import get_token
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status
+from rest_framework.exceptions import Throttled
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from valar.accounts import selectors, services
+from valar.accounts.models import ApiToken, LoginLog, User, normalize_email
+from valar.core.errors import DomainError
+from valar.core.filters import DateRangeFilterSet
+from valar.core.permissions import AnonymousWithCsrf
+from valar.core.throttling import AnonThrottle, LoginThrottle, UserThrottle
+from valar.core.viewsets import BaseViewSet, ExportMixin
+
+SIGN_IN_THROTTLES = [AnonThrottle, UserThrottle, LoginThrottle]
+DATE_FORMATS = ["YYYY-MM-DD", "DD/MM/YYYY", "MM/DD/YYYY", "DD.MM.YYYY"]
+NOTIFICATION_KINDS = ["tasks", "crm", "finance", "insights", "screening", "support", "security"]
+DEFAULT_PREFERENCES = {
+    "language": "en",
+    "timezone": "UTC",
+    "date_format": "YYYY-MM-DD",
+    "notification_opt_outs": [],
+}
+
+
+class UserSerializer(serializers.ModelSerializer):
+    """A user as the API shows them; only the names are writable (by the user themself)."""
+
+    class Meta:
+        model = User
+        fields = ["id", "email", "first_name", "last_name", "date_joined", "last_login"]
+        read_only_fields = ["id", "email", "date_joined", "last_login"]
+
+
+class RegisterSerializer(serializers.Serializer):
+    """Input of ``auth/register/``."""
+
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(write_only=True, max_length=128, trim_whitespace=False)
+    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+
+
+class LoginSerializer(serializers.Serializer):
+    """Input of ``auth/login/``: credentials and the client's platform (web, phone, ...)."""
+
+    email = serializers.CharField(max_length=254)
+    password = serializers.CharField(write_only=True, max_length=128, trim_whitespace=False)
+    platform = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
+
+
+class PasswordChangeSerializer(serializers.Serializer):
+    """Input of ``auth/password/change/``."""
+
+    current_password = serializers.CharField(max_length=128, trim_whitespace=False)
+    new_password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+@lru_cache(maxsize=1)
+def _time_zones() -> frozenset[str]:
+    """The IANA time-zone names this machine knows."""
+    return frozenset(zoneinfo.available_timezones())
+
+
+class PreferencesSerializer(serializers.Serializer):
+    """A user's preferences; keys it does not know are refused, not ignored."""
+
+    language = serializers.ChoiceField(choices=[code for code, _ in settings.LANGUAGES])
+    timezone = serializers.CharField(max_length=64)
+    date_format = serializers.ChoiceField(choices=DATE_FORMATS)
+    notification_opt_outs = serializers.ListField(
+        child=serializers.ChoiceField(choices=NOTIFICATION_KINDS),
+        max_length=len(NOTIFICATION_KINDS),
+    )
+
+    def to_internal_value(self, data):
+        """Refuse unknown keys, then validate the known ones."""
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({key: ["Unknown preference."] for key in unknown})
+        return super().to_internal_value(data)
+
+    def validate_timezone(self, value: str) -> str:
+        """Accept IANA time-zone names only."""
+        if value not in _time_zones():
+            raise serializers.ValidationError("Unknown time zone.")
+        return value
+
+    def validate_notification_opt_outs(self, value: list[str]) -> list[str]:
+        """Keep each kind once, in a stable order."""
+        return sorted(set(value))
+
+
+class ApiTokenSerializer(serializers.ModelSerializer):
+    """An API token as listed: never its key."""
+
+    class Meta:
+        model = ApiToken
+        fields = ["id", "name", "prefix", "created_at", "expires_at", "last_used_at"]
+        read_only_fields = ["id", "prefix", "created_at", "last_used_at"]
+
+
+class ApiTokenCreatedSerializer(ApiTokenSerializer):
+    """A token just created: the one response that carries its key."""
+
+    key = serializers.CharField(read_only=True, help_text="Shown once; store it now.")
+
+    class Meta(ApiTokenSerializer.Meta):
+        fields = [*ApiTokenSerializer.Meta.fields, "key"]
+
+
+class LoginLogSerializer(serializers.ModelSerializer):
+    """One sign-in attempt."""
+
+    class Meta:
+        model = LoginLog
+        fields = [
+            "id",
+            "created_at",
+            "email",
+            "successful",
+            "reason",
+            "ip_address",
+            "user_agent",
+            "platform",
+        ]
+        read_only_fields = fields
+
+
+class LoginLogFilter(DateRangeFilterSet):
+    """Filters of the sign-in log: ``start_date``/``end_date`` and ``successful``."""
+
+    class Meta:
+        model = LoginLog
+        fields = ["successful"]
+
+
+def lockout_response(request, original_response, credentials=None):
+    """Keep the sign-in view's own 429 problem response when django-axes reports a lockout."""
+    return original_response
+
+
+def _client_meta(request) -> dict[str, str | None]:
+    """The caller's IP address and user agent, for the sign-in log."""
+    http = getattr(request, "_request", request)
+    return {
+        "ip_address": get_client_ip_address(http),
+        "user_agent": http.META.get("HTTP_USER_AGENT", ""),
+    }
+
+
+def _problem_responses(*codes: int) -> dict:
+    """Problem-details responses to list explicitly beside an endpoint's success."""
+    return {code: OpenApiResponse(description="Problem details") for code in codes}
+
+
+class CsrfView(APIView):
+    """Set the ``csrftoken`` cookie a browser sends back in ``X-CSRFToken``."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        auth=[],
+        responses=inline_serializer("CsrfToken", {"csrf_token": serializers.CharField()}),
+    )
+    def get(self, request):
+        """Return the CSRF token (also set as the ``csrftoken`` cookie)."""
+        return Response({"csrf_token": get_token(request._request)})
+
+
+class RegisterView(APIView):
+    """Create an account and sign it in (session)."""
+
+    permission_classes = [AnonymousWithCsrf]
+    throttle_classes = SIGN_IN_THROTTLES
+
+    @extend_schema(auth=[], request=RegisterSerializer, responses={201: UserSerializer})
+    def post(self, request):
+        """Register with email and password; the new session starts at once."""
+        serializer = RegisterSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = services.user_create(**serializer.validated_data)
+        login(request._request, user, backend="django.contrib.auth.backends.ModelBackend")
+        return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
+
+
+class LoginView(APIView):
+    """Sign in with email and password; every attempt is logged; 5 failures lock 15 min."""
+
+    permission_classes = [AnonymousWithCsrf]
+    throttle_classes = SIGN_IN_THROTTLES
+
+    @extend_schema(auth=[], request=LoginSerializer, responses={200: UserSerializer})
+    def post(self, request):
+        """Start a session (the session key is rotated) or say why not."""
+        serializer = LoginSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        email = normalize_email(serializer.validated_data["email"])
+        password = serializer.validated_data["password"]
+        meta = {**_client_meta(request), "platform": serializer.validated_data["platform"]}
+        http = request._request
+        user = authenticate(http, email=email, password=password)
+        if user is None:
+            if getattr(http, "axes_locked_out", False):
+                known = User.objects.filter(email__iexact=email).first()
+                services.login_log_record(
+                    email=email, user=known, reason=LoginLog.Reason.LOCKED_OUT, **meta
+                )
+                minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+                raise Throttled(
+                    wait=settings.AXES_COOLOFF_TIME.total_seconds(),
+                    detail=(
+                        "Too many failed sign-in attempts for this account; "
+                        f"try again in {minutes} minutes."
+                    ),
+                )
+            known, reason = services.login_failure_reason(email=email, password=password)
+            services.login_log_record(email=email, user=known, reason=reason, **meta)
+            raise DomainError(
+                "Unable to sign in with these credentials.", code="invalid_credentials"
+            )
+        login(http, user)
+        services.login_log_record(email=email, user=user, reason=LoginLog.Reason.SUCCESS, **meta)
+        return Response(UserSerializer(user).data)
+
+
+class LogoutView(APIView):
+    """End the session, or revoke the token the request was made with."""
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request):
+        """Sign out."""
+        if isinstance(request.auth, ApiToken):
+            services.token_revoke(token=request.auth)
+        else:
+            logout(request._request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeView(APIView):
+    """The signed-in user's own profile."""
+
+    @extend_schema(responses=UserSerializer)
+    def get(self, request):
+        """Show the caller."""
+        return Response(UserSerializer(request.user).data)
+
+    @extend_schema(request=UserSerializer, responses=UserSerializer)
+    def patch(self, request):
+        """Change the caller's first and last name."""
+        serializer = UserSerializer(request.user, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        user = services.user_update_profile(user=request.user, data=serializer.validated_data)
+        return Response(UserSerializer(user).data)
+
+
+class PreferencesView(APIView):
+    """The signed-in user's preferences (language, time zone, date format, opt-outs)."""
+
+    def _current(self, request) -> dict:
+        """The stored preferences over the defaults."""
+        return {**DEFAULT_PREFERENCES, **(request.user.preferences or {})}
+
+    @extend_schema(responses=PreferencesSerializer)
+    def get(self, request):
+        """Show the caller's preferences."""
+        return Response(self._current(request))
+
+    def _save(self, request, *, partial: bool):
+        """Validate and store; PUT replaces (missing keys fall back to defaults)."""
+        serializer = PreferencesSerializer(data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        base = self._current(request) if partial else dict(DEFAULT_PREFERENCES)
+        preferences = {**base, **serializer.validated_data}
+        services.user_set_preferences(user=request.user, preferences=preferences)
+        return Response(preferences)
+
+    @extend_schema(request=PreferencesSerializer, responses=PreferencesSerializer)
+    def put(self, request):
+        """Replace the caller's preferences."""
+        return self._save(request, partial=False)
+
+    @extend_schema(request=PreferencesSerializer, responses=PreferencesSerializer)
+    def patch(self, request):
+        """Change some of the caller's preferences."""
+        return self._save(request, partial=True)
+
+
+class PasswordChangeView(APIView):
+    """Change the caller's password; their other sessions and tokens end."""
+
+    @extend_schema(request=PasswordChangeSerializer, responses={204: None})
+    def post(self, request):
+        """Check the current password, set the new one, keep only this session or token."""
+        serializer = PasswordChangeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        keep = request.auth if isinstance(request.auth, ApiToken) else None
+        services.password_change(user=request.user, keep_token=keep, **serializer.validated_data)
+        if keep is None:
+            update_session_auth_hash(request._request, request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ApiTokenViewSet(
+    mixins.ListModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin, BaseViewSet
+):
+    """The caller's API tokens: create (the key is shown once), list, revoke."""
+
+    model = ApiToken
+    serializer_class = ApiTokenSerializer
+    filter_backends: list = []
+
+    def select(self):
+        """Only the caller's live tokens."""
+        return selectors.token_list(user=self.request.user)
+
+    @extend_schema(responses={201: ApiTokenCreatedSerializer})
+    def create(self, request, *args, **kwargs):
+        """Create a token; the response is the only place its key appears."""
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        token, key = services.token_create(user=request.user, **serializer.validated_data)
+        token.key = key
+        return Response(ApiTokenCreatedSerializer(token).data, status=status.HTTP_201_CREATED)
+
+    def perform_destroy(self, instance):
+        """Revoke rather than delete, so the record of the token stays."""
+        services.token_revoke(token=instance)
+
+
+class LoginLogViewSet(mixins.ListModelMixin, ExportMixin, BaseViewSet):
+    """The caller's sign-in history, filterable by date range and outcome."""
+
+    model = LoginLog
+    serializer_class = LoginLogSerializer
+    filterset_class = LoginLogFilter
+    ordering_fields = ["created_at"]
+    export_filename = "login-logs"
+
+    def select(self):
+        """Only the caller's own attempts."""
+        return selectors.login_log_list(user=self.request.user)

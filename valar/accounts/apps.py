@@ -1,0 +1,10 @@
+"""App configuration for accounts."""
+
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    """The ``accounts`` app: the custom user model and everything about signing in."""
+
+    name = "valar.accounts"
+    label = "accounts"

@@ -1,0 +1,63 @@
+"""``Authorization: Token <key>`` authentication against hashed API tokens."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+
+from valar.accounts.models import ApiToken, hash_token_key
+
+#: ``last_used_at`` is refreshed at most this often, so a busy token is not a write per request.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+class ApiTokenAuthentication(BaseAuthentication):
+    """Authenticate scripts by API token; no session, so no CSRF.
+
+    A missing header leaves the request to the next authenticator; a malformed, unknown,
+    revoked or expired token, or one whose user is inactive, is a 401.
+    """
+
+    keyword = "Token"
+
+    def authenticate(self, request):
+        """Return ``(user, token)`` for a valid token header, ``None`` when there is none."""
+        parts = get_authorization_header(request).split()
+        if not parts or parts[0].lower() != self.keyword.lower().encode():
+            return None
+        if len(parts) != 2:
+            raise exceptions.AuthenticationFailed("Invalid token header.")
+        try:
+            key = parts[1].decode()
+        except UnicodeError as exc:
+            raise exceptions.AuthenticationFailed("Invalid token header.") from exc
+        token = ApiToken.objects.select_related("user").filter(key_hash=hash_token_key(key)).first()
+        if token is None or not token.is_usable or not token.user.is_active:
+            raise exceptions.AuthenticationFailed("Invalid, expired or revoked token.")
+        now = timezone.now()
+        if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+            token.last_used_at = now
+        return token.user, token
+
+    def authenticate_header(self, request) -> str:
+        """Name the scheme in ``WWW-Authenticate`` so an anonymous caller gets a 401."""
+        return self.keyword
+
+
+class ApiTokenScheme(OpenApiAuthenticationExtension):
+    """Describe token authentication in the OpenAPI schema."""
+
+    target_class = "valar.accounts.authentication.ApiTokenAuthentication"
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema):
+        """Return the ``Authorization: Token <key>`` security scheme."""
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "`Token <key>`; create keys at /api/v1/auth/tokens/.",
+        }

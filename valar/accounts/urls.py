@@ -1,0 +1,21 @@
+"""Routes of the accounts app under ``/api/v1/auth/``."""
+
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from valar.accounts import api
+
+router = SimpleRouter()
+router.register("tokens", api.ApiTokenViewSet, basename="token")
+router.register("login-logs", api.LoginLogViewSet, basename="login-log")
+
+urlpatterns = [
+    path("csrf/", api.CsrfView.as_view(), name="csrf"),
+    path("register/", api.RegisterView.as_view(), name="register"),
+    path("login/", api.LoginView.as_view(), name="login"),
+    path("logout/", api.LogoutView.as_view(), name="logout"),
+    path("me/", api.MeView.as_view(), name="me"),
+    path("me/preferences/", api.PreferencesView.as_view(), name="preferences"),
+    path("password/change/", api.PasswordChangeView.as_view(), name="password-change"),
+    *router.urls,
+]

@@ -1,0 +1,1 @@
+"""The shared kernel: base models, errors, pagination, throttling, base viewsets, exports."""

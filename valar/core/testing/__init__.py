@@ -1,0 +1,5 @@
+"""Test helpers every app's tests reuse: an API test case with sign-in and problem checks."""
+
+from valar.core.testing.cases import ApiTestCase
+
+__all__ = ["ApiTestCase"]

@@ -1,0 +1,1 @@
+"""Operations: health, demo data, and (later) metrics and job status."""

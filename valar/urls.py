@@ -1,0 +1,23 @@
+"""Top-level routes: ``/api/v1/<app>/...``, the OpenAPI schema and docs, and the admin."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+api_v1 = [
+    path("auth/", include("valar.accounts.urls")),
+    path("", include("valar.ops.urls")),
+]
+
+urlpatterns = [
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = "valar.core.errors.handler400"
+handler403 = "valar.core.errors.handler403"
+handler404 = "valar.core.errors.handler404"
+handler500 = "valar.core.errors.handler500"
