@@ -5,17 +5,28 @@ Each throttle records its limit, what is left and when the window resets on the 
 response headers. DRF adds ``Retry-After`` to a 429 itself.
 """
 
+import logging
 import time
 
 from rest_framework.throttling import SimpleRateThrottle
+
+logger = logging.getLogger("valar.throttling")
 
 
 class ReportingThrottle(SimpleRateThrottle):
     """A cache-backed sliding-window throttle that reports its state for the headers."""
 
     def allow_request(self, request, view) -> bool:
-        """Decide as DRF does, then record limit, remaining and reset on the request."""
-        allowed = super().allow_request(request, view)
+        """Decide as DRF does, then record limit, remaining and reset on the request.
+
+        When the cache cannot be reached the request is let through (and logged): an outage
+        of the rate limiter must not take the whole API down.
+        """
+        try:
+            allowed = super().allow_request(request, view)
+        except Exception:  # noqa: BLE001  any cache failure
+            logger.warning("Rate limiter unavailable; request allowed", exc_info=True)
+            return True
         if self.key is not None and self.rate is not None:
             remaining = max(self.num_requests - len(self.history), 0)
             oldest = self.history[-1] if self.history else self.now

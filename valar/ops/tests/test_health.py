@@ -14,7 +14,7 @@ class HealthTests(ApiTestCase):
         self.assertEqual(response.json(), {"status": "ok", "database": "ok", "cache": "ok"})
 
     def test_health_is_503_when_the_cache_fails(self):
-        with mock.patch("valar.ops.selectors.cache.set", side_effect=ConnectionError):
+        with mock.patch("django.core.cache.cache.set", side_effect=ConnectionError):
             response = self.client.get("/api/v1/health/")
         self.assertEqual(response.status_code, 503)
         self.assertEqual(response.json()["cache"], "error")
