@@ -20,6 +20,7 @@ from schemathesis.checks import (
 
 from valar.accounts.models import User
 from valar.accounts.services import token_create
+from valar.ops.services import DEMO_EMAIL, demo_seed
 from valar.wsgi import application
 
 MAX_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "40"))
@@ -40,8 +41,9 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
 
 @pytest.fixture
 def admin_user(db):
-    """A platform admin the fuzzer signs in as."""
-    return User.objects.create_superuser(email="fuzz@valar.local", password="Fuzz-pass-2026!")
+    """The admin of the seeded demo organization, whom the fuzzer signs in as."""
+    demo_seed()
+    return User.objects.get(email=DEMO_EMAIL)
 
 
 @schema.parametrize()

@@ -92,6 +92,8 @@ INSTALLED_APPS = [
     "axes",
     "valar.core",
     "valar.accounts",
+    "valar.organizations",
+    "valar.audit",
     "valar.ops",
 ]
 

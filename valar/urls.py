@@ -5,7 +5,9 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 api_v1 = [
+    path("", include("valar.organizations.urls")),
     path("auth/", include("valar.accounts.urls")),
+    path("audit/", include("valar.audit.urls")),
     path("", include("valar.ops.urls")),
 ]
 

@@ -6,6 +6,7 @@ from functools import lru_cache
 from axes.helpers import get_client_ip_address
 from django.conf import settings
 from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
+from django.db import transaction
 from django.middleware.csrf import get_token
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status
@@ -16,6 +17,7 @@ from rest_framework.views import APIView
 
 from valar.accounts import selectors, services
 from valar.accounts.models import ApiToken, LoginLog, User, normalize_email
+from valar.accounts.signals import user_registered
 from valar.core.errors import DomainError
 from valar.core.filters import DateRangeFilterSet
 from valar.core.permissions import AnonymousWithCsrf
@@ -49,6 +51,12 @@ class RegisterSerializer(serializers.Serializer):
     password = serializers.CharField(write_only=True, max_length=128, trim_whitespace=False)
     first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
     last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    organization_name = serializers.CharField(
+        max_length=200,
+        required=False,
+        allow_blank=False,
+        help_text="Creates this organization with the new user as its admin.",
+    )
 
 
 class LoginSerializer(serializers.Serializer):
@@ -191,7 +199,13 @@ class RegisterView(APIView):
         """Register with email and password; the new session starts at once."""
         serializer = RegisterSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user = services.user_create(**serializer.validated_data)
+        data = dict(serializer.validated_data)
+        organization_name = data.pop("organization_name", None)
+        with transaction.atomic():
+            user = services.user_create(**data)
+            user_registered.send(
+                sender=User, user=user, data={**data, "organization_name": organization_name}
+            )
         login(request._request, user, backend="django.contrib.auth.backends.ModelBackend")
         return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
 

@@ -8,6 +8,7 @@ from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from valar.core.models import BaseModel
 
@@ -59,6 +60,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
     preferences = models.JSONField(default=dict, blank=True)
+    security_stamp = models.UUIDField(
+        default=uuid.uuid4, editable=False, help_text="Changing it ends every session."
+    )
 
     objects = UserManager()
 
@@ -80,6 +84,15 @@ class User(AbstractBaseUser, PermissionsMixin):
         """Store the email in its normalised form."""
         self.email = normalize_email(self.email)
         super().save(*args, **kwargs)
+
+    def _get_session_auth_hash(self, secret=None) -> str:
+        """Tie sessions to the password and the security stamp: changing either ends them."""
+        return salted_hmac(
+            "valar.accounts.User.session_auth_hash",
+            f"{self.password}:{self.security_stamp}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
     @property
     def full_name(self) -> str:

@@ -1,6 +1,7 @@
 """Account use cases: registration, profile, preferences, passwords, tokens, sign-in log."""
 
 import secrets
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -82,6 +83,13 @@ def password_change(
         tokens = tokens.exclude(pk=keep_token.pk)
     tokens.update(revoked_at=timezone.now())
     return user
+
+
+def sessions_end_all(*, user: User) -> None:
+    """End every session of ``user`` (a new security stamp) and revoke all their tokens."""
+    user.security_stamp = uuid.uuid4()
+    user.save(update_fields=["security_stamp"])
+    ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
 
 
 def token_create(

@@ -10,8 +10,9 @@ from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 from django.utils import timezone
 
-#: The current request's id, readable by services (audit) without passing the request down.
-current_request_id: ContextVar[str | None] = ContextVar("current_request_id", default=None)
+#: The current request, readable by the audit trail without passing the request down. DRF
+#: copies the authenticated user and token onto it (``request.user``, ``request.auth``).
+current_request: ContextVar[object | None] = ContextVar("current_request", default=None)
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 SESSION_STARTED = "valar_started"
@@ -28,14 +29,14 @@ class RequestIdMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        """Set ``request.id`` and the context variable, then add ``X-Request-ID``."""
+        """Set ``request.id`` and the current-request context, then add ``X-Request-ID``."""
         given = request.headers.get("X-Request-ID", "")
         request.id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
-        token = current_request_id.set(request.id)
+        token = current_request.set(request)
         try:
             response = self.get_response(request)
         finally:
-            current_request_id.reset(token)
+            current_request.reset(token)
         response["X-Request-ID"] = request.id
         return response
 

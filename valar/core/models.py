@@ -6,6 +6,52 @@ from django.conf import settings
 from django.db import models
 
 
+class Audited(models.Model):
+    """A model whose every create, update and delete goes to the audit trail.
+
+    It remembers the values a row was loaded or saved with, so that an update can be recorded
+    as ``{field: {old, new}}`` without reading the row again. ``audit_exclude`` names fields
+    never recorded.
+    """
+
+    audit_exclude: tuple[str, ...] = ("created_at", "updated_at")
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        """Load the row and remember its values."""
+        instance = super().from_db(db, field_names, values)
+        instance.audit_snapshot()
+        return instance
+
+    def audit_values(self) -> dict:
+        """The row's audited field values, keyed by attribute name."""
+        return {
+            field.attname: getattr(self, field.attname)
+            for field in self._meta.concrete_fields
+            if field.name not in self.audit_exclude and field.attname in self.__dict__
+        }
+
+    def audit_snapshot(self) -> None:
+        """Remember the current values as the baseline of the next update."""
+        self._audit_loaded = self.audit_values()
+
+    def audit_changes(self) -> dict:
+        """The fields changed since the snapshot, as ``{field: {old, new}}``."""
+        loaded = getattr(self, "_audit_loaded", {})
+        return {
+            field: {"old": loaded[field], "new": value}
+            for field, value in self.audit_values().items()
+            if field in loaded and loaded[field] != value
+        }
+
+    def audit_organization_id(self):
+        """The organization the row belongs to (tenant rows: their ``organization``)."""
+        return getattr(self, "organization_id", None)
+
+
 class BaseModel(models.Model):
     """A row with a UUID primary key and creation/update timestamps."""
 
@@ -28,6 +74,26 @@ class AuthoredModel(BaseModel):
         related_name="+",
         editable=False,
     )
+
+    class Meta:
+        abstract = True
+
+
+class TenantModel(Audited, AuthoredModel):
+    """A row that belongs to one organization; every business table derives from it.
+
+    ``owner_fields`` name the user foreign keys that make a caller an owner of the row for
+    the policy's ``OWN`` access (who created it, who it is assigned to).
+    """
+
+    organization = models.ForeignKey(
+        "organizations.Organization",
+        on_delete=models.CASCADE,
+        related_name="+",
+        editable=False,
+    )
+
+    owner_fields: tuple[str, ...] = ("created_by",)
 
     class Meta:
         abstract = True

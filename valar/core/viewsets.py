@@ -10,8 +10,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, viewsets
 from rest_framework.decorators import action
+from rest_framework.permissions import BasePermission, IsAuthenticated
 
+from valar.core import tenancy
 from valar.core.exports import EXPORT_FORMATS, export_response
+from valar.core.policy import Access, decide, owns
 
 EXPORT_MAX_ROWS = 100_000
 
@@ -84,3 +87,100 @@ class ExportMixin:
                 yield [data.get(name) for name in fields]
 
         return export_response(fmt, fields, rows(), self.export_filename)
+
+
+#: The policy action each standard viewset action performs.
+ACTION_MAP = {
+    "list": "view",
+    "retrieve": "view",
+    "export": "view",
+    "metadata": "view",
+    "create": "create",
+    "update": "change",
+    "partial_update": "change",
+    "destroy": "delete",
+}
+
+
+class PolicyPermission(BasePermission):
+    """Asks the policy table whether the caller's role may do this action in this module.
+
+    The view names its ``module``; the action comes from the view's ``action_permissions``
+    (for its own ``@action``s) or :data:`ACTION_MAP`. ``OWN`` access is checked per object.
+    """
+
+    def has_permission(self, request, view) -> bool:
+        """Resolve the tenant, then look the action up (unknown actions are refused)."""
+        tenant = view.tenant
+        action = view.action_permissions.get(view.action or "") or ACTION_MAP.get(view.action or "")
+        if action is None:
+            view.access = Access.NONE
+            return False
+        view.access = decide(
+            role=tenant.membership.role,
+            modules=tenant.membership.modules,
+            module=view.module,
+            action=action,
+        )
+        return view.access != Access.NONE
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        """With ``OWN`` access, only rows the caller created or is assigned to."""
+        if getattr(view, "access", Access.NONE) == Access.OWN:
+            return owns(obj, request.user)
+        return True
+
+
+class TenantViewSet(BaseViewSet):
+    """The base of every tenant resource: scoped to the request's organization, always.
+
+    A resource declares ``module``, ``model``, its serializers and :meth:`select`. The base
+    resolves the organization once, asks the policy table, and filters every queryset by
+    the organization after the resource's own narrowing, so no subclass can forget it.
+    Overriding the sealed methods is refused when the class is defined.
+    """
+
+    module: str
+    #: The lookup from the model to its organization (``organization`` for tenant models).
+    tenant_field = "organization"
+    #: The URL kwarg naming the organization, for resources nested under it.
+    tenant_url_kwarg: str | None = None
+    #: Policy actions of the resource's own ``@action``s (``{"complete": "change"}``).
+    action_permissions: dict[str, str] = {}
+    permission_classes = [IsAuthenticated, PolicyPermission]
+    _sealed = ("get_queryset", "get_permissions", "check_permissions", "initial")
+
+    def __init_subclass__(cls, **kwargs):
+        """Refuse a subclass that overrides the tenant pipeline."""
+        super().__init_subclass__(**kwargs)
+        for name in cls._sealed:
+            if name in cls.__dict__:
+                raise TypeError(
+                    f"{cls.__name__} must not override {name}(); narrow rows in select()."
+                )
+
+    @property
+    def tenant(self) -> tenancy.Tenant:
+        """The request's organization and the caller's membership."""
+        reference = self.kwargs.get(self.tenant_url_kwarg) if self.tenant_url_kwarg else None
+        return tenancy.resolve(self.request, reference=reference)
+
+    def get_queryset(self) -> QuerySet:
+        """The resource's rows, always filtered by the request's organization."""
+        if getattr(self, "swagger_fake_view", False):
+            return self.model.objects.none()
+        return self.select().filter(**{self.tenant_field: self.tenant.organization})
+
+    def get_serializer_context(self) -> dict:
+        """Give serializers the tenant, for scoping the foreign keys they accept."""
+        context = super().get_serializer_context()
+        if not getattr(self, "swagger_fake_view", False) and self.request is not None:
+            try:
+                context["tenant"] = self.tenant
+            except exceptions.APIException:
+                pass
+        return context
+
+    def perform_create(self, serializer) -> None:
+        """Stamp the organization and author from the request, never from the body."""
+        serializer.save(organization=self.tenant.organization, created_by=self.request.user)

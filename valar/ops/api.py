@@ -1,5 +1,8 @@
-"""Operations endpoints: ``/api/v1/health/``."""
+"""Operations endpoints: the API root (``/api/v1/``) and ``/api/v1/health/``."""
 
+import re
+
+from django.urls import URLPattern, URLResolver, get_resolver
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -16,6 +19,53 @@ HealthSerializer = inline_serializer(
         "cache": serializers.ChoiceField(choices=["ok", "error"]),
     },
 )
+API_PREFIX = "api/v1/"
+_GROUP = re.compile(r"\(\?P<(\w+)>[^)]*\)")
+
+
+def _routes(patterns, prefix: str = "") -> list[str]:
+    """Every route under ``patterns``, as URL templates."""
+    routes: list[str] = []
+    for pattern in patterns:
+        text = prefix + _GROUP.sub(r"{\1}", str(pattern.pattern).lstrip("^").rstrip("$"))
+        text = text.replace("\\Z", "")
+        if isinstance(pattern, URLResolver):
+            routes.extend(_routes(pattern.url_patterns, text))
+        elif isinstance(pattern, URLPattern):
+            routes.append(text)
+    return routes
+
+
+def api_map() -> dict[str, list[str]]:
+    """The API's endpoints grouped by app (the first path segment after ``/api/v1/``)."""
+    grouped: dict[str, list[str]] = {}
+    for route in _routes(get_resolver().url_patterns):
+        if not route.startswith(API_PREFIX) or route == API_PREFIX:
+            continue
+        app = route[len(API_PREFIX) :].split("/", 1)[0]
+        grouped.setdefault(app, []).append("/" + route)
+    return {app: sorted(set(paths)) for app, paths in sorted(grouped.items())}
+
+
+class ApiRootView(APIView):
+    """``GET /api/v1/``: the apps of the API and their endpoints."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        auth=[],
+        responses=inline_serializer(
+            "ApiRoot",
+            {
+                "apps": serializers.DictField(
+                    child=serializers.ListField(child=serializers.CharField())
+                )
+            },
+        ),
+    )
+    def get(self, request):
+        """List every app and its endpoint templates."""
+        return Response({"apps": api_map()})
 
 
 class HealthView(APIView):

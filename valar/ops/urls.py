@@ -5,5 +5,6 @@ from django.urls import path
 from valar.ops import api
 
 urlpatterns = [
+    path("", api.ApiRootView.as_view(), name="api-root"),
     path("health/", api.HealthView.as_view(), name="health"),
 ]

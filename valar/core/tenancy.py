@@ -1,0 +1,74 @@
+"""Tenancy resolution: which organization a request acts in, and as which member.
+
+The organization comes from the ``X-Organization`` header (id or slug), else the caller's
+default membership. The result is resolved once per request and cached on it; views,
+services and selectors receive the organization explicitly from here.
+"""
+
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from rest_framework import exceptions
+
+if TYPE_CHECKING:
+    from valar.organizations.models import Membership, Organization
+
+HEADER = "X-Organization"
+
+
+@dataclass(frozen=True)
+class Tenant:
+    """The organization a request acts in and the caller's membership of it."""
+
+    organization: "Organization"
+    membership: "Membership"
+
+    @property
+    def role(self) -> str:
+        """The caller's role in the organization."""
+        return self.membership.role
+
+
+def resolve(request, reference: str | None = None) -> Tenant:
+    """Return the request's :class:`Tenant`, resolved once per request.
+
+    ``reference`` is an organization id taken from the URL (``organizations/{id}/...``): a
+    caller who is not a member of it gets 404, as for any row of another organization.
+    Otherwise the ``X-Organization`` header or the default membership decides, and a caller
+    who is not a member gets 403.
+    """
+    http = getattr(request, "_request", request)
+    cache_key = f"valar_tenant:{reference or ''}"
+    cached = getattr(http, "valar_tenants", {}).get(cache_key)
+    if cached is not None:
+        return cached
+    from valar.organizations.selectors import membership_for
+
+    user = request.user
+    if not (user and user.is_authenticated):
+        raise exceptions.NotAuthenticated()
+    if reference is not None:
+        membership = membership_for(user=user, organization_ref=str(reference))
+        if membership is None:
+            raise exceptions.NotFound()
+    else:
+        wanted = request.headers.get(HEADER, "").strip()
+        membership = membership_for(user=user, organization_ref=wanted or None)
+        if membership is None:
+            if wanted:
+                raise exceptions.PermissionDenied("You are not a member of this organization.")
+            raise exceptions.PermissionDenied("You are not a member of any organization.")
+    tenant = Tenant(organization=membership.organization, membership=membership)
+    if not hasattr(http, "valar_tenants"):
+        http.valar_tenants = {}
+    http.valar_tenants[cache_key] = tenant
+    return tenant
+
+
+def parse_reference(reference: str) -> dict[str, object]:
+    """Turn an ``X-Organization`` value into a lookup: by id when it is a UUID, else slug."""
+    try:
+        return {"organization_id": uuid.UUID(reference)}
+    except ValueError:
+        return {"organization__slug": reference}

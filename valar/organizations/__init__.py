@@ -1,0 +1,1 @@
+"""Organizations: tenants, memberships with roles and module grants, and teams."""

@@ -1,0 +1,486 @@
+"""Organization endpoints: organizations, settings, members, teams, users, my permissions."""
+
+import zoneinfo
+
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from valar.accounts.models import User
+from valar.core import tenancy
+from valar.core.policy import MODULES, Role, permissions_of
+from valar.core.serializers import TenantRelatedField
+from valar.core.viewsets import BaseViewSet, ExportMixin, TenantViewSet
+from valar.organizations import selectors, services
+from valar.organizations.models import Membership, Organization, Team
+
+ROLE_CHOICES = [r.value for r in Role]
+
+
+class OrganizationSerializer(serializers.ModelSerializer):
+    """An organization."""
+
+    class Meta:
+        model = Organization
+        fields = [
+            "id",
+            "name",
+            "slug",
+            "base_currency",
+            "timezone",
+            "fiscal_year_start_month",
+            "created_at",
+        ]
+        read_only_fields = [f for f in fields if f != "name"]
+
+
+class OrganizationCreateSerializer(serializers.Serializer):
+    """Input to create an organization (the caller becomes its admin)."""
+
+    name = serializers.CharField(max_length=200)
+    base_currency = serializers.RegexField(r"^[A-Z]{3}$", required=False, default="USD")
+
+
+class OrganizationSettingsSerializer(serializers.Serializer):
+    """Organization-wide settings: currency, time zone, fiscal year, lead-scoring weights."""
+
+    base_currency = serializers.RegexField(r"^[A-Z]{3}$", help_text="ISO 4217 code.")
+    timezone = serializers.CharField(max_length=64)
+    fiscal_year_start_month = serializers.IntegerField(min_value=1, max_value=12)
+    lead_scoring_weights = serializers.DictField(
+        child=serializers.IntegerField(min_value=0, max_value=100), required=False
+    )
+
+    def validate_timezone(self, value: str) -> str:
+        """Accept IANA time-zone names only."""
+        if value not in zoneinfo.available_timezones():
+            raise serializers.ValidationError("Unknown time zone.")
+        return value
+
+    @staticmethod
+    def of(organization: Organization) -> dict:
+        """The settings document of ``organization``."""
+        return {
+            "base_currency": organization.base_currency,
+            "timezone": organization.timezone,
+            "fiscal_year_start_month": organization.fiscal_year_start_month,
+            "lead_scoring_weights": organization.settings.get("lead_scoring_weights", {}),
+        }
+
+
+class MemberUserSerializer(serializers.ModelSerializer):
+    """The user inside a membership."""
+
+    class Meta:
+        model = User
+        fields = ["id", "email", "first_name", "last_name"]
+        read_only_fields = fields
+
+
+class MembershipSerializer(serializers.ModelSerializer):
+    """A member: role, modules and employee facts."""
+
+    user = MemberUserSerializer(read_only=True)
+    email = serializers.EmailField(write_only=True, help_text="The existing user to add.")
+    role = serializers.ChoiceField(choices=ROLE_CHOICES)
+    modules = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(MODULES)), required=False, default=list
+    )
+
+    class Meta:
+        model = Membership
+        fields = [
+            "id",
+            "user",
+            "email",
+            "role",
+            "modules",
+            "is_default",
+            "job_title",
+            "department",
+            "hire_date",
+            "created_at",
+        ]
+        read_only_fields = ["id", "user", "is_default", "created_at"]
+
+
+class MembershipUpdateSerializer(MembershipSerializer):
+    """A change to a member (the user itself cannot change)."""
+
+    class Meta(MembershipSerializer.Meta):
+        fields = [f for f in MembershipSerializer.Meta.fields if f != "email"]
+
+
+class TeamSerializer(serializers.ModelSerializer):
+    """A team of the organization."""
+
+    lead = TenantRelatedField(
+        queryset=User.objects.all(),
+        tenant_lookup="memberships__organization",
+        required=False,
+        allow_null=True,
+    )
+    member_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Team
+        fields = ["id", "name", "description", "lead", "member_count", "created_at", "updated_at"]
+        read_only_fields = ["id", "member_count", "created_at", "updated_at"]
+
+
+class TeamMemberSerializer(serializers.Serializer):
+    """A user in a team."""
+
+    user = TenantRelatedField(
+        queryset=User.objects.all(), tenant_lookup="memberships__organization"
+    )
+    email = serializers.EmailField(source="user.email", read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+
+
+class AdminUserSerializer(serializers.ModelSerializer):
+    """A user as the organization's admins see them."""
+
+    role = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = User
+        fields = [
+            "id",
+            "email",
+            "first_name",
+            "last_name",
+            "is_active",
+            "role",
+            "date_joined",
+            "last_login",
+        ]
+        read_only_fields = ["id", "is_active", "role", "date_joined", "last_login"]
+
+
+class AdminUserCreateSerializer(serializers.Serializer):
+    """Input to create a user in the organization."""
+
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(write_only=True, max_length=128, trim_whitespace=False)
+    first_name = serializers.CharField(max_length=150, required=False, default="")
+    last_name = serializers.CharField(max_length=150, required=False, default="")
+    role = serializers.ChoiceField(choices=ROLE_CHOICES, default=Role.BASIC.value)
+
+
+class PasswordResetSerializer(serializers.Serializer):
+    """Input of ``users/{id}/reset-password/``."""
+
+    password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+class OrganizationViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    BaseViewSet,
+):
+    """The caller's organizations; admins change them and their settings."""
+
+    model = Organization
+    serializer_class = OrganizationSerializer
+    filter_backends: list = []
+
+    def select(self):
+        """Only organizations the caller belongs to (others are 404)."""
+        return selectors.organization_list(user=self.request.user)
+
+    def _tenant(self) -> tenancy.Tenant:
+        """The caller's membership of the organization in the URL (404 when none)."""
+        return tenancy.resolve(self.request, reference=self.kwargs["pk"])
+
+    def _require_admin(self) -> tenancy.Tenant:
+        """Refuse anyone but the organization's admins."""
+        tenant = self._tenant()
+        if tenant.role != Role.ADMIN:
+            raise PermissionDenied("Only the organization's admins may change it.")
+        return tenant
+
+    @extend_schema(request=OrganizationCreateSerializer, responses={201: OrganizationSerializer})
+    def create(self, request, *args, **kwargs):
+        """Create an organization; the caller becomes its admin."""
+        serializer = OrganizationCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        organization = services.organization_create(actor=request.user, **serializer.validated_data)
+        return Response(OrganizationSerializer(organization).data, status=status.HTTP_201_CREATED)
+
+    def perform_update(self, serializer):
+        """Admins only."""
+        tenant = self._require_admin()
+        services.organization_update(
+            organization=tenant.organization, data=serializer.validated_data
+        )
+
+    @extend_schema(responses=OrganizationSettingsSerializer)
+    @action(detail=True, methods=["get"], url_path="settings")
+    def org_settings(self, request, pk=None):
+        """Organization-wide settings; every member may read them."""
+        return Response(OrganizationSettingsSerializer.of(self._tenant().organization))
+
+    @extend_schema(request=OrganizationSettingsSerializer, responses=OrganizationSettingsSerializer)
+    @org_settings.mapping.put
+    def replace_settings(self, request, pk=None):
+        """Replace the settings (admins only)."""
+        return self._save_settings(request, partial=False)
+
+    @extend_schema(request=OrganizationSettingsSerializer, responses=OrganizationSettingsSerializer)
+    @org_settings.mapping.patch
+    def change_settings(self, request, pk=None):
+        """Change some settings (admins only)."""
+        return self._save_settings(request, partial=True)
+
+    def _save_settings(self, request, *, partial: bool):
+        """Validate and store the settings."""
+        organization = self._require_admin().organization
+        serializer = OrganizationSettingsSerializer(data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        if "lead_scoring_weights" in data:
+            data["settings"] = {
+                **organization.settings,
+                "lead_scoring_weights": data.pop("lead_scoring_weights"),
+            }
+        services.organization_update(organization=organization, data=data)
+        return Response(OrganizationSettingsSerializer.of(organization))
+
+
+class MemberViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    TenantViewSet,
+):
+    """Members of ``organizations/{organization_pk}/``: add, change role/modules, remove."""
+
+    module = "organization"
+    model = Membership
+    tenant_url_kwarg = "organization_pk"
+    serializer_class = MembershipSerializer
+    search_fields = ["user__email", "user__first_name", "user__last_name"]
+    ordering_fields = ["created_at", "role"]
+    filterset_fields = ["role"]
+
+    def select(self):
+        """The organization's memberships with their users."""
+        return selectors.member_list(organization=self.tenant.organization)
+
+    def get_serializer_class(self):
+        """Updates cannot change the user."""
+        if self.action in ("update", "partial_update"):
+            return MembershipUpdateSerializer
+        return MembershipSerializer
+
+    def perform_create(self, serializer):
+        """Add the user through the service, which checks the grant."""
+        serializer.instance = services.member_add(tenant=self.tenant, **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        """Change the member through the service, which checks the grant."""
+        serializer.instance = services.member_update(
+            tenant=self.tenant, membership=serializer.instance, data=serializer.validated_data
+        )
+
+    def perform_destroy(self, instance):
+        """Remove the member through the service (never the last admin)."""
+        services.member_remove(tenant=self.tenant, membership=instance)
+
+
+class TeamViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    ExportMixin,
+    TenantViewSet,
+):
+    """Teams: admins and managers create and change them; every member reads them."""
+
+    module = "organization"
+    model = Team
+    serializer_class = TeamSerializer
+    search_fields = ["name", "description"]
+    ordering_fields = ["name", "created_at", "member_count"]
+    filterset_fields = ["lead"]
+    export_filename = "teams"
+    action_permissions = {
+        "members": "view",
+        "add_member": "change",
+        "remove_member": "change",
+    }
+
+    def select(self):
+        """The organization's teams."""
+        return selectors.team_list(organization=self.tenant.organization)
+
+    def perform_create(self, serializer):
+        """Create through the service (unique name)."""
+        serializer.instance = services.team_create(
+            tenant=self.tenant, data=serializer.validated_data
+        )
+        serializer.instance.member_count = 0
+
+    def perform_update(self, serializer):
+        """Change through the service (unique name)."""
+        services.team_update(team=serializer.instance, data=serializer.validated_data)
+
+    def perform_destroy(self, instance):
+        """Delete through the service."""
+        services.team_delete(team=instance)
+
+    @extend_schema(responses=TeamMemberSerializer(many=True))
+    @action(detail=True, methods=["get"], url_path="members")
+    def members(self, request, pk=None):
+        """The team's members."""
+        team = self.get_object()
+        page = self.paginate_queryset(selectors.team_member_list(team=team))
+        return self.get_paginated_response(TeamMemberSerializer(page, many=True).data)
+
+    @extend_schema(request=TeamMemberSerializer, responses={201: TeamMemberSerializer})
+    @members.mapping.post
+    def add_member(self, request, pk=None):
+        """Add a member of the organization to the team."""
+        team = self.get_object()
+        serializer = TeamMemberSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        team_membership = services.team_member_add(team=team, **serializer.validated_data)
+        return Response(TeamMemberSerializer(team_membership).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={204: None})
+    @action(detail=True, methods=["delete"], url_path=r"members/(?P<user_id>[0-9a-fA-F-]{36})")
+    def remove_member(self, request, pk=None, user_id=None):
+        """Remove a user from the team."""
+        team = self.get_object()
+        team_membership = selectors.team_member_list(team=team).filter(user_id=user_id).first()
+        if team_membership is None:
+            raise NotFound()
+        services.team_member_remove(team_membership=team_membership)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class UserViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    ExportMixin,
+    TenantViewSet,
+):
+    """User administration for the organization's admins."""
+
+    module = "organization"
+    model = User
+    tenant_field = "memberships__organization"
+    serializer_class = AdminUserSerializer
+    filterset_class = selectors.UserFilter
+    search_fields = ["email", "first_name", "last_name"]
+    ordering_fields = ["email", "date_joined", "last_login"]
+    export_filename = "users"
+    action_permissions = {
+        name: "administer"
+        for name in (
+            "list",
+            "retrieve",
+            "create",
+            "update",
+            "partial_update",
+            "destroy",
+            "export",
+            "metadata",
+            "lock",
+            "unlock",
+            "reset_password",
+        )
+    }
+
+    def select(self):
+        """The organization's users with their role."""
+        return selectors.user_list(organization=self.tenant.organization)
+
+    @extend_schema(request=AdminUserCreateSerializer, responses={201: AdminUserSerializer})
+    def create(self, request, *args, **kwargs):
+        """Create a user with a password and a role no higher than the caller's."""
+        serializer = AdminUserCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = services.user_create_in_organization(tenant=self.tenant, **serializer.validated_data)
+        user.role = serializer.validated_data["role"]
+        return Response(AdminUserSerializer(user).data, status=status.HTTP_201_CREATED)
+
+    def perform_update(self, serializer):
+        """Change names or email through the service."""
+        services.user_update(user=serializer.instance, data=serializer.validated_data)
+
+    def perform_destroy(self, instance):
+        """Remove the user from the organization; the account stays."""
+        services.user_remove_from_organization(tenant=self.tenant, user=instance)
+
+    def _act(self, service, **kwargs):
+        """Run a user service on the user in the URL and show the result."""
+        user = self.get_object()
+        service(tenant=self.tenant, user=user, **kwargs)
+        return Response(AdminUserSerializer(user).data)
+
+    @extend_schema(request=None, responses=AdminUserSerializer)
+    @action(detail=True, methods=["post"])
+    def lock(self, request, pk=None):
+        """Lock the user: sessions and tokens stop at once, sign-in is refused."""
+        return self._act(services.user_lock)
+
+    @extend_schema(request=None, responses=AdminUserSerializer)
+    @action(detail=True, methods=["post"])
+    def unlock(self, request, pk=None):
+        """Let the user sign in again."""
+        return self._act(services.user_unlock)
+
+    @extend_schema(request=PasswordResetSerializer, responses=AdminUserSerializer)
+    @action(detail=True, methods=["post"], url_path="reset-password")
+    def reset_password(self, request, pk=None):
+        """Set a new password for the user and end their sessions and tokens."""
+        serializer = PasswordResetSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return self._act(services.user_reset_password, **serializer.validated_data)
+
+
+class MyPermissionsView(APIView):
+    """What the caller may do in each module of the current organization."""
+
+    @extend_schema(
+        responses=inline_serializer(
+            "MyPermissions",
+            {
+                "organization": serializers.UUIDField(),
+                "role": serializers.ChoiceField(choices=ROLE_CHOICES),
+                "modules": serializers.ListField(child=serializers.CharField()),
+                "permissions": serializers.DictField(
+                    child=serializers.DictField(
+                        child=serializers.ChoiceField(choices=["all", "own", "none"])
+                    )
+                ),
+            },
+        )
+    )
+    def get(self, request):
+        """Read the caller's options from the policy table."""
+        tenant = tenancy.resolve(request)
+        membership = tenant.membership
+        modules = list(MODULES) if membership.role == Role.ADMIN else membership.modules
+        return Response(
+            {
+                "organization": tenant.organization.pk,
+                "role": membership.role,
+                "modules": modules,
+                "permissions": permissions_of(role=membership.role, modules=membership.modules),
+            }
+        )

@@ -1,0 +1,89 @@
+"""Organization reads: memberships, organizations, members, teams and users of a tenant."""
+
+import django_filters
+from django.db.models import Count, OuterRef, QuerySet, Subquery
+
+from valar.accounts.models import User
+from valar.core.filters import DateRangeFilterSet
+from valar.core.policy import Role
+from valar.core.tenancy import parse_reference
+from valar.organizations.models import Membership, Organization, Team, TeamMembership
+
+
+def membership_for(*, user: User, organization_ref: str | None = None) -> Membership | None:
+    """The user's membership of the referenced organization (id or slug), else their default."""
+    memberships = Membership.objects.select_related("organization").filter(user=user)
+    if organization_ref is not None:
+        return memberships.filter(**parse_reference(organization_ref)).first()
+    return memberships.order_by("-is_default", "created_at").first()
+
+
+def organization_list(*, user: User) -> QuerySet[Organization]:
+    """The organizations the user belongs to."""
+    return Organization.objects.filter(memberships__user=user).order_by("name")
+
+
+def member_list(*, organization: Organization) -> QuerySet[Membership]:
+    """The organization's memberships with their users."""
+    return (
+        Membership.objects.filter(organization=organization)
+        .select_related("user")
+        .order_by("created_at")
+    )
+
+
+def admin_count(*, organization: Organization) -> int:
+    """How many admins the organization has."""
+    return Membership.objects.filter(organization=organization, role=Role.ADMIN).count()
+
+
+def team_list(*, organization: Organization, actor: User | None = None) -> QuerySet[Team]:
+    """The organization's teams with their lead and member count."""
+    return (
+        Team.objects.filter(organization=organization)
+        .select_related("lead")
+        .annotate(member_count=Count("memberships", distinct=True))
+        .order_by("name")
+    )
+
+
+def team_member_list(*, team: Team) -> QuerySet[TeamMembership]:
+    """A team's memberships with their users."""
+    return TeamMembership.objects.filter(team=team).select_related("user").order_by("created_at")
+
+
+def teams_led_by(*, organization: Organization, user: User) -> QuerySet[Team]:
+    """The organization's teams that ``user`` leads."""
+    return Team.objects.filter(organization=organization, lead=user)
+
+
+def user_leads_member(*, organization: Organization, lead: User, member: User) -> bool:
+    """Whether ``member`` is in a team of ``organization`` that ``lead`` leads."""
+    return TeamMembership.objects.filter(
+        team__organization=organization, team__lead=lead, user=member
+    ).exists()
+
+
+class UserFilter(DateRangeFilterSet):
+    """Filters of the user administration list."""
+
+    date_field = "date_joined"
+    role = django_filters.ChoiceFilter(
+        field_name="role", choices=[(r.value, r.value) for r in Role]
+    )
+
+    class Meta:
+        model = User
+        fields = ["is_active"]
+
+
+def user_list(*, organization: Organization, actor: User | None = None) -> QuerySet[User]:
+    """The organization's users, each annotated with their ``role`` there."""
+    role = Membership.objects.filter(organization=organization, user=OuterRef("pk")).values("role")[
+        :1
+    ]
+    return (
+        User.objects.filter(memberships__organization=organization)
+        .annotate(role=Subquery(role))
+        .order_by("email")
+    )
