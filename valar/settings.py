@@ -169,6 +169,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+if env_bool("VALAR_TEST_FAST_HASHER", False):
+    # Test runs only (set by valar.core.pytest_env): hashing cost is not what tests measure.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
 # Sessions: cookie HttpOnly + SameSite=Lax; they end after SESSION_IDLE_TIMEOUT of inactivity
 # and at SESSION_ABSOLUTE_LIFETIME whatever the activity (valar.core.middleware).
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"

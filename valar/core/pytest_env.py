@@ -3,3 +3,4 @@
 import os
 
 os.environ.setdefault("DEBUG", "true")
+os.environ.setdefault("VALAR_TEST_FAST_HASHER", "true")

@@ -215,9 +215,9 @@ class OrganizationViewSet(
 
     def perform_update(self, serializer):
         """Admins only."""
-        tenant = self._require_admin()
+        self._require_admin()
         services.organization_update(
-            organization=tenant.organization, data=serializer.validated_data
+            organization=serializer.instance, data=serializer.validated_data
         )
 
     @extend_schema(responses=OrganizationSettingsSerializer)
