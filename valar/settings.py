@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "valar.accounts",
     "valar.organizations",
     "valar.audit",
+    "valar.tasks",
     "valar.ops",
 ]
 
@@ -222,7 +223,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",
-        "rest_framework.filters.OrderingFilter",
+        "valar.core.filters.AliasOrderingFilter",
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [

@@ -8,6 +8,7 @@ api_v1 = [
     path("", include("valar.organizations.urls")),
     path("auth/", include("valar.accounts.urls")),
     path("audit/", include("valar.audit.urls")),
+    path("tasks/", include("valar.tasks.urls")),
     path("", include("valar.ops.urls")),
 ]
 

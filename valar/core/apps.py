@@ -11,4 +11,4 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         """Connect the kernel's signal receivers."""
-        from valar.core import middleware  # noqa: F401  (registers the login-time receiver)
+        from valar.core import middleware, versions  # noqa: F401  (connect their receivers)

@@ -6,6 +6,7 @@ import django_filters
 from django import forms
 from django.db import models
 from django.utils import timezone
+from rest_framework.filters import OrderingFilter
 
 
 class DateRangeForm(forms.Form):
@@ -65,3 +66,30 @@ class DateRangeFilterSet(django_filters.FilterSet):
                 return queryset
             return queryset.filter(**{f"{self.date_field}__lt": self._day_start(next_day)})
         return queryset.filter(**{f"{self.date_field}__lte": value})
+
+
+class AliasOrderingFilter(OrderingFilter):
+    """DRF's ``ordering=`` with public names mapped to columns (``ordering_aliases``).
+
+    ``ordering=priority`` can sort by a ``priority_rank`` column, so a resource orders by
+    meaning rather than by the alphabet of its labels. Without ``ordering_fields`` a view
+    allows no ordering at all (DRF's default would allow every serializer field).
+    """
+
+    def get_valid_fields(self, queryset, view, context=None):
+        """The public names the view allows (its ``ordering_fields``)."""
+        fields = getattr(view, "ordering_fields", None) or []
+        return [(name, name) for name in fields]
+
+    def get_ordering(self, request, queryset, view):
+        """Translate public names to columns, keeping the ``-`` prefix."""
+        ordering = super().get_ordering(request, queryset, view)
+        if not ordering:
+            return ordering
+        aliases = getattr(view, "ordering_aliases", {})
+        translated = []
+        for term in ordering:
+            descending = term.startswith("-")
+            column = aliases.get(term.lstrip("-"), term.lstrip("-"))
+            translated.append(f"-{column}" if descending else column)
+        return translated

@@ -1,0 +1,1 @@
+"""Tasks: create, assign, track and complete work, per person and per team."""

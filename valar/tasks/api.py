@@ -1,0 +1,95 @@
+"""Task endpoints under ``/api/v1/tasks/``."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.viewsets import ModelViewSet
+
+from valar.accounts.models import User
+from valar.core.serializers import TenantRelatedField
+from valar.core.viewsets import ExportMixin, TenantViewSet
+from valar.organizations.models import Team
+from valar.tasks import selectors, services
+from valar.tasks.models import Task
+
+
+class TaskSerializer(serializers.ModelSerializer):
+    """A task; ``assignee`` and ``team`` must belong to the caller's organization."""
+
+    assignee = TenantRelatedField(
+        queryset=User.objects.all(),
+        tenant_lookup="memberships__organization",
+        required=False,
+        allow_null=True,
+    )
+    team = TenantRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
+    assignee_name = serializers.CharField(source="assignee.full_name", read_only=True, default=None)
+    team_name = serializers.CharField(source="team.name", read_only=True, default=None)
+
+    class Meta:
+        model = Task
+        fields = [
+            "id",
+            "title",
+            "description",
+            "status",
+            "priority",
+            "due_date",
+            "assignee",
+            "assignee_name",
+            "team",
+            "team_name",
+            "completed_at",
+            "created_by",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "completed_at", "created_by", "created_at", "updated_at"]
+
+
+class TaskViewSet(ExportMixin, TenantViewSet, ModelViewSet):
+    """Tasks: workers change and complete only what they created or are assigned to."""
+
+    module = "tasks"
+    model = Task
+    serializer_class = TaskSerializer
+    filterset_class = selectors.TaskFilter
+    search_fields = ["title", "description"]
+    ordering_fields = ["due_date", "priority", "created_at", "updated_at", "status"]
+    ordering_aliases = {"priority": "priority_rank"}
+    ordering = ["-created_at"]
+    export_filename = "tasks"
+    action_permissions = {"complete": "change", "reopen": "change"}
+
+    def select(self):
+        """The organization's tasks."""
+        return selectors.task_list(organization=self.tenant.organization)
+
+    def perform_create(self, serializer):
+        """Create through the service."""
+        serializer.instance = services.task_create(
+            tenant=self.tenant, data=serializer.validated_data
+        )
+
+    def perform_update(self, serializer):
+        """Change through the service (completion time, reassignment event)."""
+        services.task_update(task=serializer.instance, data=serializer.validated_data)
+
+    def perform_destroy(self, instance):
+        """Delete through the service."""
+        services.task_delete(task=instance)
+
+    @extend_schema(request=None, responses=TaskSerializer)
+    @action(detail=True, methods=["post"])
+    def complete(self, request, pk=None):
+        """Mark the task done (409 when it already is)."""
+        task = services.task_complete(task=self.get_object())
+        return Response(self.get_serializer(task).data)
+
+    @extend_schema(request=None, responses=TaskSerializer)
+    @action(detail=True, methods=["post"])
+    def reopen(self, request, pk=None):
+        """Put a done or cancelled task back to ``todo`` (409 when it is open)."""
+        task = services.task_reopen(task=self.get_object())
+        return Response(self.get_serializer(task).data)
