@@ -14,7 +14,7 @@ EXPORT_FORMATS = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+_NUMBER = re.compile(r"-?\d+(\.\d+)?")
 
 
 def safe_cell(value: Any) -> Any:
@@ -30,7 +30,7 @@ def safe_cell(value: Any) -> Any:
         value = "; ".join(str(item) for item in value)
     if isinstance(value, dict):
         value = str(value)
-    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _NUMBER.match(value):
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _NUMBER.fullmatch(value):
         return "'" + value
     return value
 

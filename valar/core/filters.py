@@ -9,6 +9,10 @@ from django.utils import timezone
 from rest_framework.filters import OrderingFilter
 
 
+#: The one date format the API accepts (`YYYY-MM-DD`), whatever the locale.
+ISO_DATE = ["%Y-%m-%d"]
+
+
 class DateRangeForm(forms.Form):
     """Refuses a range whose ``start_date`` comes after its ``end_date``."""
 
@@ -31,10 +35,14 @@ class DateRangeFilterSet(django_filters.FilterSet):
     date_field = "created_at"
 
     start_date = django_filters.DateFilter(
-        method="filter_start_date", help_text="On or after this date (YYYY-MM-DD)."
+        method="filter_start_date",
+        input_formats=ISO_DATE,
+        help_text="On or after this date (YYYY-MM-DD).",
     )
     end_date = django_filters.DateFilter(
-        method="filter_end_date", help_text="On or before this date (YYYY-MM-DD)."
+        method="filter_end_date",
+        input_formats=ISO_DATE,
+        help_text="On or before this date (YYYY-MM-DD).",
     )
 
     def get_form_class(self):

@@ -14,7 +14,7 @@ from django.utils import timezone
 #: copies the authenticated user and token onto it (``request.user``, ``request.auth``).
 current_request: ContextVar[object | None] = ContextVar("current_request", default=None)
 
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
 SESSION_STARTED = "valar_started"
 SESSION_SEEN = "valar_seen"
 #: Refresh the "last seen" mark at most this often, so a busy session is not a write per request.
@@ -31,7 +31,7 @@ class RequestIdMiddleware:
     def __call__(self, request):
         """Set ``request.id`` and the current-request context, then add ``X-Request-ID``."""
         given = request.headers.get("X-Request-ID", "")
-        request.id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        request.id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
         token = current_request.set(request)
         try:
             response = self.get_response(request)

@@ -6,6 +6,7 @@ response headers. DRF adds ``Retry-After`` to a 429 itself.
 """
 
 import logging
+import math
 import time
 
 from rest_framework.throttling import SimpleRateThrottle
@@ -30,7 +31,7 @@ class ReportingThrottle(SimpleRateThrottle):
         if self.key is not None and self.rate is not None:
             remaining = max(self.num_requests - len(self.history), 0)
             oldest = self.history[-1] if self.history else self.now
-            reset = int(max(oldest + self.duration - self.now, 0)) + 1
+            reset = math.ceil(max(oldest + self.duration - self.now, 0))
             state = {"limit": self.num_requests, "remaining": remaining, "reset": reset}
             http_request = getattr(request, "_request", request)
             current = getattr(http_request, "valar_ratelimit", None)

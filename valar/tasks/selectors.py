@@ -8,7 +8,7 @@ from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
-from valar.core.filters import DateRangeFilterSet
+from valar.core.filters import ISO_DATE, DateRangeFilterSet
 from valar.organizations.models import Organization
 from valar.tasks.models import Task
 
@@ -28,10 +28,14 @@ class TaskFilter(DateRangeFilterSet):
         method="filter_overdue", help_text="Due before today and not done or cancelled."
     )
     completed_after = django_filters.DateFilter(
-        method="filter_completed_after", help_text="Completed on or after this date."
+        method="filter_completed_after",
+        input_formats=ISO_DATE,
+        help_text="Completed on or after this date.",
     )
     completed_before = django_filters.DateFilter(
-        method="filter_completed_before", help_text="Completed on or before this date."
+        method="filter_completed_before",
+        input_formats=ISO_DATE,
+        help_text="Completed on or before this date.",
     )
 
     class Meta:

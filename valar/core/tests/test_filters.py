@@ -1,0 +1,90 @@
+"""Tests of the shared ``start_date``/``end_date`` filter on a datetime column."""
+
+import datetime
+
+from django.test import override_settings
+
+from valar.accounts.models import LoginLog
+from valar.core.testing import ApiTestCase
+
+LIST_URL = "/api/v1/auth/login-logs/"
+UTC = datetime.UTC
+
+
+class DateRangeFilterTests(ApiTestCase):
+    """``start_date`` and ``end_date`` are inclusive whole days; bad ranges are a 400."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.user = self.make_user()
+        self.api = self.token_client(self.user)
+        moments = {
+            "before": datetime.datetime(2025, 3, 9, 23, 59, 59, 999999, tzinfo=UTC),
+            "first": datetime.datetime(2025, 3, 10, 0, 0, 0, tzinfo=UTC),
+            "middle": datetime.datetime(2025, 3, 11, 12, 0, 0, tzinfo=UTC),
+            "last": datetime.datetime(2025, 3, 12, 23, 59, 59, 999999, tzinfo=UTC),
+            "after": datetime.datetime(2025, 3, 13, 0, 0, 0, tzinfo=UTC),
+        }
+        for label, moment in moments.items():
+            LoginLog.objects.create(
+                user=self.user,
+                email=self.user.email,
+                created_at=moment,
+                successful=True,
+                reason=LoginLog.Reason.SUCCESS,
+                platform=label,
+            )
+
+    def platforms(self, query: str) -> list[str]:
+        response = self.api.get(f"{LIST_URL}?{query}")
+        self.assertEqual(response.status_code, 200, response.content)
+        return sorted(row["platform"] for row in response.json()["results"])
+
+    def test_both_bounds_are_inclusive_whole_days(self):
+        self.assertEqual(
+            self.platforms("start_date=2025-03-10&end_date=2025-03-12"),
+            ["first", "last", "middle"],
+        )
+
+    def test_start_date_alone_keeps_rows_from_the_start_of_that_day(self):
+        self.assertEqual(self.platforms("start_date=2025-03-12"), ["after", "last"])
+
+    def test_end_date_alone_keeps_rows_until_the_end_of_that_day(self):
+        self.assertEqual(self.platforms("end_date=2025-03-10"), ["before", "first"])
+
+    def test_a_one_day_range_keeps_only_that_day(self):
+        self.assertEqual(self.platforms("start_date=2025-03-11&end_date=2025-03-11"), ["middle"])
+
+    def test_no_bounds_keep_everything(self):
+        self.assertEqual(len(self.platforms("")), 5)
+
+    def test_an_end_date_at_the_end_of_the_calendar_is_accepted(self):
+        self.assertEqual(len(self.platforms("end_date=9999-12-31")), 5)
+        self.assertEqual(len(self.platforms("start_date=0001-01-01")), 5)
+
+    def test_the_date_filter_combines_with_the_resources_other_filters(self):
+        LoginLog.objects.filter(platform="middle").update(successful=False)
+        self.assertEqual(
+            self.platforms("start_date=2025-03-10&end_date=2025-03-12&successful=true"),
+            ["first", "last"],
+        )
+
+    @override_settings(TIME_ZONE="Pacific/Auckland")
+    def test_days_are_counted_in_the_servers_time_zone(self):
+        # 2025-03-11 12:00 UTC is already 2025-03-12 01:00 in Auckland (UTC+13).
+        self.assertEqual(self.platforms("start_date=2025-03-12&end_date=2025-03-12"), ["middle"])
+
+    def test_an_end_date_before_the_start_date_is_a_400_problem(self):
+        response = self.api.get(f"{LIST_URL}?start_date=2025-03-12&end_date=2025-03-10")
+        body = self.assert_problem(response, 400, field="end_date", code="invalid")
+        self.assertEqual(body["errors"]["end_date"], ["end_date must not be before start_date."])
+
+    def test_an_invalid_start_date_is_a_400_problem(self):
+        for value in ("2025-13-01", "2025-02-30", "yesterday", "2025-03"):
+            with self.subTest(value=value):
+                response = self.api.get(f"{LIST_URL}?start_date={value}")
+                self.assert_problem(response, 400, field="start_date", code="invalid")
+
+    def test_an_invalid_end_date_is_a_400_problem(self):
+        response = self.api.get(f"{LIST_URL}?end_date=2025-03-1x")
+        self.assert_problem(response, 400, field="end_date", code="invalid")

@@ -1,0 +1,29 @@
+"""Edge inputs found by review: request ids with newlines, locale dates, reset windows."""
+
+from unittest import mock
+
+from rest_framework.throttling import SimpleRateThrottle
+
+from valar.core.testing import ApiTestCase
+
+
+class InputEdgeTests(ApiTestCase):
+    """Inputs that once slipped past the kernel's checks."""
+
+    def test_a_request_id_ending_in_a_newline_is_replaced_not_echoed(self):
+        response = self.client.get("/api/v1/health/", HTTP_X_REQUEST_ID="abcd1234\n")
+        self.assertEqual(response.status_code, 200)
+        self.assertNotEqual(response["X-Request-ID"], "abcd1234\n")
+        self.assertRegex(response["X-Request-ID"], r"^[0-9a-f]{32}$")
+
+    def test_dates_in_a_locale_format_are_refused(self):
+        client = self.token_client(self.make_user())
+        response = client.get("/api/v1/auth/login-logs/", {"start_date": "10/03/2025"})
+        self.assert_problem(response, 400, field="start_date")
+
+    def test_the_reset_header_never_exceeds_the_window(self):
+        rates = {**SimpleRateThrottle.THROTTLE_RATES, "anon": "5/min"}
+        with mock.patch.object(SimpleRateThrottle, "THROTTLE_RATES", rates):
+            response = self.client.get("/api/v1/health/")
+        self.assertLessEqual(int(response["X-RateLimit-Reset"]), 60)
+        self.assertGreaterEqual(int(response["X-RateLimit-Reset"]), 59)

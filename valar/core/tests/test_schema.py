@@ -1,0 +1,115 @@
+"""Tests of the OpenAPI schema: generated without warnings, errors documented, docs served."""
+
+import io
+import json
+import os
+import tempfile
+from contextlib import redirect_stderr
+
+from django.core.management import call_command
+from drf_spectacular.drainage import GENERATOR_STATS
+
+from valar.core.testing import ApiTestCase
+
+
+class SchemaGenerationTests(ApiTestCase):
+    """``manage.py spectacular --fail-on-warn --validate`` succeeds and documents errors."""
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        super().setUpClass()
+        GENERATOR_STATS.reset()
+        handle, path = tempfile.mkstemp(suffix=".json")
+        os.close(handle)
+        stderr = io.StringIO()
+        try:
+            with redirect_stderr(stderr):
+                call_command(
+                    "spectacular",
+                    "--fail-on-warn",
+                    "--validate",
+                    "--format",
+                    "openapi-json",
+                    "--file",
+                    path,
+                )
+        except Exception as exc:
+            cls.generation_error = f"{exc}\n{stderr.getvalue()}"
+            cls.schema = {}
+        else:
+            cls.generation_error = None
+            with open(path, encoding="utf-8") as file:
+                cls.schema = json.load(file)
+        finally:
+            os.unlink(path)
+            cls.stderr = stderr.getvalue()
+
+    def operation(self, path: str, method: str) -> dict:
+        self.assertIsNone(self.generation_error)
+        self.assertIn(path, self.schema["paths"])
+        return self.schema["paths"][path][method]
+
+    def test_generation_emits_no_warnings_or_errors_and_the_schema_is_valid(self):
+        self.assertIsNone(self.generation_error, self.generation_error)
+        self.assertEqual(self.stderr, "")
+        self.assertTrue(self.schema["openapi"].startswith("3."))
+
+    def test_the_problem_component_is_documented(self):
+        self.assertIsNone(self.generation_error)
+        problem = self.schema["components"]["schemas"]["Problem"]
+        self.assertEqual(set(problem["required"]), {"type", "title", "status", "detail", "code"})
+        self.assertIn("errors", problem["properties"])
+
+    def test_an_operation_documents_401_403_404_and_429_as_problems(self):
+        responses = self.operation("/api/v1/auth/login-logs/", "get")["responses"]
+        for code in ("400", "401", "403", "404", "429"):
+            with self.subTest(code=code):
+                content = responses[code]["content"]
+                self.assertEqual(
+                    content["application/problem+json"]["schema"],
+                    {"$ref": "#/components/schemas/Problem"},
+                )
+
+    def test_every_operation_documents_the_error_responses(self):
+        self.assertIsNone(self.generation_error)
+        for path, item in self.schema["paths"].items():
+            for method, operation in item.items():
+                with self.subTest(path=path, method=method):
+                    self.assertLessEqual({"401", "403", "404", "429"}, set(operation["responses"]))
+
+    def test_a_request_body_operation_also_documents_413_and_415(self):
+        responses = self.operation("/api/v1/auth/tokens/", "post")["responses"]
+        self.assertIn("413", responses)
+        self.assertIn("415", responses)
+
+    def test_success_responses_document_the_rate_limit_headers(self):
+        headers = self.operation("/api/v1/auth/login-logs/", "get")["responses"]["200"]["headers"]
+        self.assertLessEqual(
+            {"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"}, set(headers)
+        )
+
+    def test_the_export_documents_its_format_and_the_lists_filters(self):
+        parameters = self.operation("/api/v1/auth/login-logs/export/", "get")["parameters"]
+        names = {parameter["name"] for parameter in parameters}
+        self.assertLessEqual({"format", "start_date", "end_date", "successful"}, names)
+        fmt = next(parameter for parameter in parameters if parameter["name"] == "format")
+        self.assertEqual(fmt["schema"]["enum"], ["csv", "xlsx"])
+
+
+class SchemaEndpointTests(ApiTestCase):
+    """The schema, Swagger UI and Redoc are served."""
+
+    def test_the_schema_endpoint_answers_an_openapi_document(self):
+        response = self.client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("/api/v1/auth/login-logs/", json.loads(response.content)["paths"])
+
+    def test_swagger_ui_answers_200(self):
+        response = self.client.get("/api/docs/")
+        self.assertEqual(response.status_code, 200)
+        self.assertIn(b"swagger-ui", response.content)
+
+    def test_redoc_answers_200(self):
+        response = self.client.get("/api/redoc/")
+        self.assertEqual(response.status_code, 200)
+        self.assertIn(b"redoc", response.content.lower())
