@@ -8,7 +8,6 @@ from django.db import models
 from django.utils import timezone
 from rest_framework.filters import OrderingFilter
 
-
 #: The one date format the API accepts (`YYYY-MM-DD`), whatever the locale.
 ISO_DATE = ["%Y-%m-%d"]
 

@@ -7,36 +7,119 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('organizations', '0001_initial'),
+        ("organizations", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Task',
+            name="Task",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('title', models.CharField(max_length=200)),
-                ('description', models.TextField(blank=True)),
-                ('status', models.CharField(choices=[('todo', 'Todo'), ('in_progress', 'In Progress'), ('blocked', 'Blocked'), ('done', 'Done'), ('cancelled', 'Cancelled')], default='todo', max_length=12)),
-                ('priority', models.CharField(choices=[('low', 'Low'), ('medium', 'Medium'), ('high', 'High'), ('urgent', 'Urgent')], default='medium', max_length=8)),
-                ('priority_rank', models.PositiveSmallIntegerField(default=2, editable=False)),
-                ('due_date', models.DateField(blank=True, null=True)),
-                ('completed_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('assignee', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='assigned_tasks', to=settings.AUTH_USER_MODEL)),
-                ('created_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organization', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='organizations.organization')),
-                ('team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='tasks', to='organizations.team')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("title", models.CharField(max_length=200)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("todo", "Todo"),
+                            ("in_progress", "In Progress"),
+                            ("blocked", "Blocked"),
+                            ("done", "Done"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="todo",
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "priority",
+                    models.CharField(
+                        choices=[
+                            ("low", "Low"),
+                            ("medium", "Medium"),
+                            ("high", "High"),
+                            ("urgent", "Urgent"),
+                        ],
+                        default="medium",
+                        max_length=8,
+                    ),
+                ),
+                ("priority_rank", models.PositiveSmallIntegerField(default=2, editable=False)),
+                ("due_date", models.DateField(blank=True, null=True)),
+                ("completed_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                (
+                    "assignee",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="assigned_tasks",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="organizations.organization",
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="tasks",
+                        to="organizations.team",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
-                'indexes': [models.Index(fields=['organization', 'status', 'due_date'], name='tasks_task_organiz_a87420_idx'), models.Index(fields=['organization', 'assignee'], name='tasks_task_organiz_ea3d72_idx'), models.Index(fields=['organization', 'team'], name='tasks_task_organiz_c30cc7_idx'), models.Index(fields=['organization', '-created_at'], name='tasks_task_organiz_f6310f_idx'), models.Index(fields=['organization', 'completed_at'], name='tasks_task_organiz_61e9aa_idx')],
+                "ordering": ["-created_at"],
+                "indexes": [
+                    models.Index(
+                        fields=["organization", "status", "due_date"],
+                        name="tasks_task_organiz_a87420_idx",
+                    ),
+                    models.Index(
+                        fields=["organization", "assignee"], name="tasks_task_organiz_ea3d72_idx"
+                    ),
+                    models.Index(
+                        fields=["organization", "team"], name="tasks_task_organiz_c30cc7_idx"
+                    ),
+                    models.Index(
+                        fields=["organization", "-created_at"], name="tasks_task_organiz_f6310f_idx"
+                    ),
+                    models.Index(
+                        fields=["organization", "completed_at"],
+                        name="tasks_task_organiz_61e9aa_idx",
+                    ),
+                ],
             },
         ),
     ]
