@@ -3,6 +3,7 @@
 import zoneinfo
 from functools import lru_cache
 
+from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_client_ip_address
 from django.conf import settings
 from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
@@ -203,8 +204,9 @@ class RegisterView(APIView):
         organization_name = data.pop("organization_name", None)
         with transaction.atomic():
             user = services.user_create(**data)
+            public = {key: value for key, value in data.items() if key != "password"}
             user_registered.send(
-                sender=User, user=user, data={**data, "organization_name": organization_name}
+                sender=User, user=user, data={**public, "organization_name": organization_name}
             )
         login(request._request, user, backend="django.contrib.auth.backends.ModelBackend")
         return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
@@ -225,9 +227,10 @@ class LoginView(APIView):
         password = serializer.validated_data["password"]
         meta = {**_client_meta(request), "platform": serializer.validated_data["platform"]}
         http = request._request
-        user = authenticate(http, email=email, password=password)
+        locked_before = AxesProxyHandler.is_locked(http, {"email": email})
+        user = None if locked_before else authenticate(http, email=email, password=password)
         if user is None:
-            if getattr(http, "axes_locked_out", False):
+            if locked_before:
                 known = User.objects.filter(email__iexact=email).first()
                 services.login_log_record(
                     email=email, user=known, reason=LoginLog.Reason.LOCKED_OUT, **meta
@@ -293,10 +296,13 @@ class PreferencesView(APIView):
         return Response(self._current(request))
 
     def _save(self, request, *, partial: bool):
-        """Validate and store; PUT replaces (missing keys fall back to defaults)."""
-        serializer = PreferencesSerializer(data=request.data, partial=partial)
+        """Validate and store; PUT replaces, and keys it leaves out take their defaults."""
+        data = request.data
+        if not partial and isinstance(data, dict):
+            data = {**DEFAULT_PREFERENCES, **data}
+        serializer = PreferencesSerializer(data=data, partial=partial)
         serializer.is_valid(raise_exception=True)
-        base = self._current(request) if partial else dict(DEFAULT_PREFERENCES)
+        base = self._current(request) if partial else {}
         preferences = {**base, **serializer.validated_data}
         services.user_set_preferences(user=request.user, preferences=preferences)
         return Response(preferences)

@@ -17,12 +17,12 @@ from valar.core.services import model_update
 TOKEN_PREFIX = "vlr_"
 
 
-def password_check(*, password: str, user: User) -> None:
-    """Run Django's password validators, raising ``{"password": [...]}`` when they refuse."""
+def password_check(*, password: str, user: User, field: str = "password") -> None:
+    """Run Django's password validators, raising ``{field: [...]}`` when they refuse."""
     try:
         validate_password(password, user=user)
     except ValidationError as exc:
-        raise ValidationError({"password": exc.messages}) from exc
+        raise ValidationError({field: exc.messages}) from exc
 
 
 @transaction.atomic
@@ -75,7 +75,7 @@ def password_change(
             "The current password is wrong.",
             errors={"current_password": ["The current password is wrong."]},
         )
-    password_check(password=new_password, user=user)
+    password_check(password=new_password, user=user, field="new_password")
     user.set_password(new_password)
     user.save(update_fields=["password"])
     tokens = ApiToken.objects.filter(user=user, revoked_at__isnull=True)
