@@ -41,8 +41,14 @@ fuzz: install ## schemathesis over the whole OpenAPI schema, in process.
 	THROTTLE_ANON=100000/min THROTTLE_USER=100000/min THROTTLE_LOGIN=100000/min \
 		.venv/bin/pytest -q fuzz/test_schema_fuzz.py
 
-bench: install ## Benchmarks against the raw SQL floor.
-	@echo "make bench: no benchmark yet; the tasks app brings the first one (task list vs the SQL floor)."
+BENCH_ARGS ?=
+bench: install ## Benchmarks against the raw SQL floor (on DATABASE_URL; PostgreSQL for real figures).
+	@command -v wrk >/dev/null || (command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \
+		(apt-get install -y -qq wrk >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null))) || \
+		echo "wrk is not installed: the load rows will say so"
+	@[ -n "$$DATABASE_URL" ] || echo "DATABASE_URL is not set: measuring on SQLite; set it to a PostgreSQL database for the real figures"
+	$(PY) manage.py migrate --noinput -v0
+	$(PY) manage.py bench $(BENCH_ARGS)
 
 clean: ## Remove the virtualenvs and local data.
 	rm -rf .venv .tools var

@@ -1,0 +1,124 @@
+"""``manage.py bench``: the benchmark of ``make bench`` (see ``valar.ops.bench``)."""
+
+import sys
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import connection
+from django.test import Client
+from django.test.utils import override_settings
+
+from valar.ops import bench
+from valar.tasks import bench as tasks_bench
+
+TARGETS = (
+    "targets: Valar p50 <= 3x floor (stretch 2.5x), <= 0.7x tuned peer, <= 0.2x naive peer, "
+    "<= 5 queries; >= 400 req/s with p99 <= 60 ms and 0 errors"
+)
+
+
+class Command(BaseCommand):
+    """Seed, time every row interleaved in one run, then load real servers with wrk."""
+
+    help = "Benchmark Valar's endpoints against the SQL floor and DRF peers."
+
+    def add_arguments(self, parser):
+        """Rows to seed, iterations per row, and the load run's length."""
+        parser.add_argument("--rows", type=int, default=100_000)
+        parser.add_argument("--iterations", type=int, default=300)
+        parser.add_argument("--load-seconds", type=int, default=20)
+        parser.add_argument("--no-load", action="store_true", help="Skip the wrk load runs.")
+
+    def handle(self, *args, **options):
+        """Run the benchmark and print its tables."""
+        settings.DEBUG = False
+        out = self.stdout
+        out.write(
+            f"database: {connection.vendor}; cache: {settings.CACHES['default']['BACKEND']}\n"
+        )
+        organization, admin = tasks_bench.seed(options["rows"], stdout=out)
+        with override_settings(ROOT_URLCONF="valar.ops.bench_urls"):
+            cases, count_statement = tasks_bench.cases(organization, admin)
+            bench.measure(cases, iterations=options["iterations"])
+        out.write(
+            f"\ntask list, {options['rows']} tasks in 2 organizations, page of 25, status filter, "
+            f"ordering by due date; {options['iterations']} interleaved iterations\n"
+        )
+        bench.print_table(cases, floor="(a) SQL floor: page + count, JSON", out=out)
+        by_name = {case.name[:4].strip(): case for case in cases}
+        valar, floor = by_name["(c)"], by_name["(a)"]
+        out.write(
+            f"\nValar / floor {valar.p50 / floor.p50:.2f}x; / tuned peer "
+            f"{valar.p50 / by_name['(b2)'].p50:.2f}x; / naive peer "
+            f"{valar.p50 / by_name['(b)'].p50:.2f}x; queries {valar.queries}\n"
+        )
+        uses_index, plan = bench.explain_uses_index(*count_statement)
+        out.write(f"count query answered from an index: {'yes' if uses_index else 'no'}\n")
+        out.write("  " + plan.replace("\n", "\n  ") + "\n")
+        if not options["no_load"]:
+            self.load(admin, options["load_seconds"])
+        out.write(TARGETS + "\n")
+
+    def load(self, admin, seconds: int) -> None:
+        """Serve the app as gunicorn (sync) and as uvicorn workers, and drive each with wrk."""
+        client = Client()
+        client.force_login(admin)
+        cookie = (
+            f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+        )
+        env = {
+            "DEBUG": "false",
+            "SECRET_KEY": settings.SECRET_KEY,
+            "SECURE_SSL_REDIRECT": "false",
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "THROTTLE_USER": "100000000/min",
+            "LOG_LEVEL": "ERROR",
+        }
+        path = f"/api/v1/tasks/?{tasks_bench.PAGE_QUERY}"
+        bindir = sys.executable.rsplit("/", 1)[0]
+        servers = {
+            "gunicorn, 3 sync workers (WSGI)": (
+                lambda port: [
+                    f"{bindir}/gunicorn",
+                    "valar.wsgi:application",
+                    "-w",
+                    "3",
+                    "-b",
+                    f"127.0.0.1:{port}",
+                    "--log-level",
+                    "error",
+                ],
+                {},
+            ),
+            "uvicorn, 3 workers (ASGI)": (
+                lambda port: [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "valar.asgi:application",
+                    "--workers",
+                    "3",
+                    "--port",
+                    str(port),
+                    "--log-level",
+                    "error",
+                ],
+                {"DATABASE_POOL": "true"},
+            ),
+        }
+        self.stdout.write(f"\nload: wrk, 16 connections, {seconds} s, {path}\n")
+        self.stdout.write(f"{'server':<36}{'req/s':>10}{'p99':>10}  errors\n")
+        for name, (command, extra) in servers.items():
+            port = bench.free_port()
+            figures = bench.serve_and_load(
+                command(port),
+                port=port,
+                path=path,
+                cookie=cookie,
+                seconds=seconds,
+                env={**env, **extra},
+            )
+            self.stdout.write(
+                f"{name:<36}{figures.get('requests/s', '-'):>10}{figures.get('p99', '-'):>10}  "
+                f"{figures.get('errors', figures.get('error', ''))}\n"
+            )
