@@ -21,9 +21,9 @@ class Audited(models.Model):
 
     @classmethod
     def from_db(cls, db, field_names, values):
-        """Load the row and remember its values."""
+        """Load the row and remember the values it was loaded with (cheaply: one zip)."""
         instance = super().from_db(db, field_names, values)
-        instance.audit_snapshot()
+        instance._audit_loaded = dict(zip(field_names, values, strict=True))
         return instance
 
     def audit_values(self) -> dict:

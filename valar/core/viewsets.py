@@ -10,11 +10,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, viewsets
 from rest_framework.decorators import action
+from rest_framework.metadata import SimpleMetadata
 from rest_framework.permissions import BasePermission, IsAuthenticated
 
 from valar.core import tenancy
 from valar.core.exports import EXPORT_FORMATS, export_response
-from valar.core.policy import Access, decide, owns
+from valar.core.policy import Access, decide, owns, permissions_of
 
 EXPORT_MAX_ROWS = 100_000
 
@@ -102,6 +103,25 @@ ACTION_MAP = {
 }
 
 
+#: What OPTIONS checks for each method it describes.
+METHOD_ACTIONS = {"POST": "create", "PUT": "change", "PATCH": "change", "DELETE": "delete"}
+
+
+class PolicyMetadata(SimpleMetadata):
+    """OPTIONS: DRF's description plus what the caller may do in the view's module."""
+
+    def determine_metadata(self, request, view):
+        """Add ``permissions`` (action -> all/own/none) read from the policy table."""
+        metadata = super().determine_metadata(request, view)
+        module = getattr(view, "module", None)
+        if module is not None:
+            membership = view.tenant.membership
+            metadata["permissions"] = permissions_of(
+                role=membership.role, modules=membership.modules
+            )[module]
+        return metadata
+
+
 class PolicyPermission(BasePermission):
     """Asks the policy table whether the caller's role may do this action in this module.
 
@@ -112,7 +132,13 @@ class PolicyPermission(BasePermission):
     def has_permission(self, request, view) -> bool:
         """Resolve the tenant, then look the action up (unknown actions are refused)."""
         tenant = view.tenant
-        action = view.action_permissions.get(view.action or "") or ACTION_MAP.get(view.action or "")
+        if view.action == "metadata" and request.method in METHOD_ACTIONS:
+            # OPTIONS asks "could I POST/PUT here?" with a cloned request of that method.
+            action = METHOD_ACTIONS[request.method]
+        else:
+            action = view.action_permissions.get(view.action or "") or ACTION_MAP.get(
+                view.action or ""
+            )
         if action is None:
             view.access = Access.NONE
             return False
@@ -148,6 +174,7 @@ class TenantViewSet(BaseViewSet):
     #: Policy actions of the resource's own ``@action``s (``{"complete": "change"}``).
     action_permissions: dict[str, str] = {}
     permission_classes = [IsAuthenticated, PolicyPermission]
+    metadata_class = PolicyMetadata
     _sealed = ("get_queryset", "get_permissions", "check_permissions", "initial")
 
     def __init_subclass__(cls, **kwargs):
