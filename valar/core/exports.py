@@ -1,9 +1,11 @@
 """CSV and XLSX exports of any list, with cells escaped against formula injection."""
 
 import csv
+import datetime
 import io
 import re
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 from typing import Any
 
 from django.http import HttpResponse, StreamingHttpResponse
@@ -28,8 +30,8 @@ def safe_cell(value: Any) -> Any:
         return ""
     if isinstance(value, list | tuple):
         value = "; ".join(str(item) for item in value)
-    if isinstance(value, dict):
-        value = str(value)
+    if not isinstance(value, str | int | float | Decimal | datetime.date):
+        value = str(value)  # UUIDs, dicts and anything else a spreadsheet cannot hold
     if isinstance(value, str) and value.startswith(_FORMULA_START) and not _NUMBER.fullmatch(value):
         return "'" + value
     return value

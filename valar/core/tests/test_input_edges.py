@@ -27,3 +27,16 @@ class InputEdgeTests(ApiTestCase):
             response = self.client.get("/api/v1/health/")
         self.assertLessEqual(int(response["X-RateLimit-Reset"]), 60)
         self.assertGreaterEqual(int(response["X-RateLimit-Reset"]), 59)
+
+
+class ExportCellTests(ApiTestCase):
+    """Values a serializer hands to an export become cells a spreadsheet can hold."""
+
+    def test_uuids_and_dicts_become_text(self):
+        import uuid
+
+        from valar.core.exports import safe_cell
+
+        value = uuid.uuid4()
+        self.assertEqual(safe_cell(value), str(value))
+        self.assertEqual(safe_cell({"a": 1}), "{'a': 1}")
