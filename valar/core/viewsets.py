@@ -16,6 +16,7 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from valar.core import tenancy
 from valar.core.exports import EXPORT_FORMATS, export_response
 from valar.core.policy import Access, decide, owns, permissions_of
+from valar.core.rows import row_plan
 
 EXPORT_MAX_ROWS = 100_000
 
@@ -38,6 +39,20 @@ class BaseViewSet(viewsets.GenericViewSet):
         if getattr(self, "swagger_fake_view", False):
             return self.model.objects.none()
         return self.select()
+
+
+class RowListMixin:
+    """``list`` rendered from plain rows when the serializer allows it (see ``core.rows``)."""
+
+    def list(self, request, *args, **kwargs):
+        """One page of rows, counted on the un-joined queryset, rendered per field."""
+        queryset = self.filter_queryset(self.get_queryset())
+        plan = row_plan(self.get_serializer_class(), queryset)
+        if plan is None or self.paginator is None:
+            return super().list(request, *args, **kwargs)
+        rows = queryset.values(*plan.paths)
+        page = self.paginator.paginate_rows(queryset, rows, request)
+        return self.get_paginated_response([plan.render(row) for row in page])
 
 
 class ExportMixin:

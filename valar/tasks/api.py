@@ -8,7 +8,7 @@ from rest_framework.viewsets import ModelViewSet
 
 from valar.accounts.models import User
 from valar.core.serializers import TenantRelatedField
-from valar.core.viewsets import ExportMixin, TenantViewSet
+from valar.core.viewsets import ExportMixin, RowListMixin, TenantViewSet
 from valar.organizations.models import Team
 from valar.tasks import selectors, services
 from valar.tasks.models import Task
@@ -24,9 +24,7 @@ class TaskSerializer(serializers.ModelSerializer):
         allow_null=True,
     )
     team = TenantRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
-    assignee_name = serializers.CharField(
-        source="assignee.full_name", read_only=True, default=None, allow_null=True
-    )
+    assignee_name = serializers.CharField(read_only=True, default=None, allow_null=True)
     team_name = serializers.CharField(
         source="team.name", read_only=True, default=None, allow_null=True
     )
@@ -52,7 +50,7 @@ class TaskSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "completed_at", "created_by", "created_at", "updated_at"]
 
 
-class TaskViewSet(ExportMixin, TenantViewSet, ModelViewSet):
+class TaskViewSet(RowListMixin, ExportMixin, TenantViewSet, ModelViewSet):
     """Tasks: workers change and complete only what they created or are assigned to."""
 
     module = "tasks"
@@ -70,15 +68,19 @@ class TaskViewSet(ExportMixin, TenantViewSet, ModelViewSet):
         """The organization's tasks."""
         return selectors.task_list(organization=self.tenant.organization)
 
+    def _fresh(self, task: Task) -> Task:
+        """The task as the list shows it (with its annotations), after a write."""
+        return self.get_queryset().get(pk=task.pk)
+
     def perform_create(self, serializer):
         """Create through the service."""
-        serializer.instance = services.task_create(
-            tenant=self.tenant, data=serializer.validated_data
-        )
+        task = services.task_create(tenant=self.tenant, data=serializer.validated_data)
+        serializer.instance = self._fresh(task)
 
     def perform_update(self, serializer):
         """Change through the service (completion time, reassignment event)."""
-        services.task_update(task=serializer.instance, data=serializer.validated_data)
+        task = services.task_update(task=serializer.instance, data=serializer.validated_data)
+        serializer.instance = self._fresh(task)
 
     def perform_destroy(self, instance):
         """Delete through the service."""
@@ -89,11 +91,11 @@ class TaskViewSet(ExportMixin, TenantViewSet, ModelViewSet):
     def complete(self, request, pk=None):
         """Mark the task done (409 when it already is)."""
         task = services.task_complete(task=self.get_object())
-        return Response(self.get_serializer(task).data)
+        return Response(self.get_serializer(self._fresh(task)).data)
 
     @extend_schema(request=None, responses=TaskSerializer)
     @action(detail=True, methods=["post"])
     def reopen(self, request, pk=None):
         """Put a done or cancelled task back to ``todo`` (409 when it is open)."""
         task = services.task_reopen(task=self.get_object())
-        return Response(self.get_serializer(task).data)
+        return Response(self.get_serializer(self._fresh(task)).data)

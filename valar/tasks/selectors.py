@@ -4,7 +4,8 @@ import datetime
 import uuid
 
 import django_filters
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import CharField, Count, F, Q, QuerySet, Value
+from django.db.models.functions import Coalesce, Concat, NullIf, Trim
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
@@ -68,8 +69,17 @@ class TaskFilter(DateRangeFilterSet):
 
 
 def task_list(*, organization: Organization) -> QuerySet[Task]:
-    """The organization's tasks with the rows their list shows."""
-    return Task.objects.filter(organization=organization).select_related("assignee", "team")
+    """The organization's tasks with their assignee's display name and their team."""
+    full_name = Trim(Concat("assignee__first_name", Value(" "), "assignee__last_name"))
+    return (
+        Task.objects.filter(organization=organization)
+        .select_related("team")
+        .annotate(
+            assignee_name=Coalesce(
+                NullIf(full_name, Value("")), "assignee__email", output_field=CharField()
+            )
+        )
+    )
 
 
 def accomplishments(

@@ -167,6 +167,18 @@ class TenantResourceTestsMixin(TenantFixtureMixin):
         self.assertEqual(set(body), {"count", "next", "previous", "results"})
         self.assertEqual(len(body["results"]), 1)
 
+    def test_each_list_row_equals_the_detail_body(self):
+        if "list" not in self.verbs or "retrieve" not in self.verbs:
+            self.skipTest("this resource has no list and detail pair")
+        for index in range(3):
+            self.make_object(self.org, index=300 + index)
+        client = self.clients[Role.ADMIN]
+        rows = client.get(self.list_url(), {"page_size": 100}).json()["results"]
+        self.assertGreaterEqual(len(rows), 3)
+        for row in rows:
+            detail = client.get(f"{self.list_url()}{row['id']}/").json()
+            self.assertEqual(row, detail)
+
     def _list_queries(self) -> int:
         """The number of queries one list request makes."""
         client = self.clients[Role.ADMIN]
