@@ -9,12 +9,19 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from django.core.cache import cache
 from rest_framework import exceptions
+
+from valar.core import versions
 
 if TYPE_CHECKING:
     from valar.organizations.models import Membership, Organization
 
 HEADER = "X-Organization"
+#: Version scopes: one user's memberships, and every organization (renames, settings).
+USER_SCOPE = "user:{}"
+GLOBAL_SCOPE = "global"
+MEMBERSHIP_TTL = 300
 
 
 @dataclass(frozen=True)
@@ -43,18 +50,17 @@ def resolve(request, reference: str | None = None) -> Tenant:
     cached = getattr(http, "valar_tenants", {}).get(cache_key)
     if cached is not None:
         return cached
-    from valar.organizations.selectors import membership_for
 
     user = request.user
     if not (user and user.is_authenticated):
         raise exceptions.NotAuthenticated()
     if reference is not None:
-        membership = membership_for(user=user, organization_ref=str(reference))
+        membership = _cached_membership(user, str(reference))
         if membership is None:
             raise exceptions.NotFound()
     else:
         wanted = request.headers.get(HEADER, "").strip()
-        membership = membership_for(user=user, organization_ref=wanted or None)
+        membership = _cached_membership(user, wanted or None)
         if membership is None:
             if wanted:
                 raise exceptions.PermissionDenied("You are not a member of this organization.")
@@ -64,6 +70,26 @@ def resolve(request, reference: str | None = None) -> Tenant:
         http.valar_tenants = {}
     http.valar_tenants[cache_key] = tenant
     return tenant
+
+
+def _cached_membership(user, reference: str | None):
+    """The user's membership for ``reference``, from the cache when it is current.
+
+    The key carries the user's memberships version and the organizations version, which every
+    change of a membership or an organization bumps, so a role change applies at once.
+    """
+    from valar.organizations.selectors import membership_for
+
+    current = versions.versions_of(
+        {USER_SCOPE.format(user.pk): "memberships", GLOBAL_SCOPE: "organizations"}
+    )
+    key = "tenant:{}:{}:{}".format(user.pk, reference or "", ":".join(map(str, current)))
+    membership = cache.get(key)
+    if membership is None:
+        membership = membership_for(user=user, organization_ref=reference)
+        if membership is not None:
+            cache.set(key, membership, MEMBERSHIP_TTL)
+    return membership
 
 
 def parse_reference(reference: str) -> dict[str, object]:

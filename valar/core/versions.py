@@ -19,7 +19,7 @@ VERSION_TTL = 30 * 86400
 
 
 def _key(organization_id, source: str) -> str:
-    """The cache key of one organization's version of one source."""
+    """The cache key of one scope's (usually an organization's) version of one source."""
     return f"version:{organization_id}:{source}"
 
 
@@ -40,8 +40,22 @@ def versions(organization_id, sources: Iterable[str]) -> dict[str, int]:
     return {source: version(organization_id, source) for source in sorted(set(sources))}
 
 
+def versions_of(scopes: dict[str, str]) -> list[int]:
+    """The versions of several ``{scope: source}`` pairs in one cache round trip."""
+    keys = [_key(scope, source) for scope, source in scopes.items()]
+    found = cache.get_many(keys)
+    return [
+        found[key] if key in found else version(scope, source)
+        for key, (scope, source) in zip(keys, scopes.items(), strict=True)
+    ]
+
+
 def bump(organization_id, *sources: str) -> None:
-    """Move the sources' versions on, once the current transaction commits."""
+    """Move the sources' versions on now, and again once the current transaction commits.
+
+    The second bump closes the window in which another request could cache what it read
+    before this transaction's writes became visible.
+    """
 
     def do_bump() -> None:
         for source in sources:
@@ -52,6 +66,7 @@ def bump(organization_id, *sources: str) -> None:
                 version(organization_id, source)
                 cache.incr(key)
 
+    do_bump()
     transaction.on_commit(do_bump)
 
 

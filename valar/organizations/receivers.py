@@ -1,8 +1,12 @@
-"""Receivers of other apps' signals: registration with ``organization_name``."""
+"""Receivers: registration with ``organization_name``; forgetting cached memberships."""
 
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from valar.accounts.signals import user_registered
+from valar.core import versions
+from valar.core.tenancy import GLOBAL_SCOPE, USER_SCOPE
+from valar.organizations.models import Membership, Organization
 from valar.organizations.services import organization_create
 
 
@@ -11,3 +15,17 @@ def create_registered_organization(sender, user, data, **kwargs) -> None:
     """Create the organization named at registration, with the new user as its admin."""
     if data.get("organization_name"):
         organization_create(name=data["organization_name"], actor=user)
+
+
+@receiver(post_save, sender=Membership)
+@receiver(post_delete, sender=Membership)
+def forget_cached_memberships(sender, instance, **kwargs) -> None:
+    """A changed membership takes effect at once: bump its user's memberships version."""
+    versions.bump(USER_SCOPE.format(instance.user_id), "memberships")
+
+
+@receiver(post_save, sender=Organization)
+@receiver(post_delete, sender=Organization)
+def forget_cached_organizations(sender, instance, **kwargs) -> None:
+    """A changed organization is re-read by every request from now on."""
+    versions.bump(GLOBAL_SCOPE, "organizations")

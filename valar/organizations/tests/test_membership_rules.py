@@ -222,3 +222,28 @@ class TenancyTests(TenantFixtureMixin, ApiTestCase):
         body = self.client.get("/api/v1/").json()
         self.assertIn("/api/v1/teams/", body["apps"]["teams"])
         self.assertIn("/api/v1/auth/login/", body["apps"]["auth"])
+
+
+class CachedMembershipTests(TenantFixtureMixin, ApiTestCase):
+    """The cached membership never outlives a change of role, modules or membership."""
+
+    def test_a_role_change_applies_to_the_next_request(self):
+        client = self.clients[Role.WORKER]
+        self.assert_problem(client.post("/api/v1/teams/", {"name": "A"}, format="json"), 403)
+        membership = Membership.objects.get(organization=self.org, user=self.users[Role.WORKER])
+        self.clients[Role.ADMIN].patch(
+            f"/api/v1/organizations/{self.org.pk}/members/{membership.pk}/",
+            {"role": "manager"},
+            format="json",
+        )
+        response = client.post("/api/v1/teams/", {"name": "A"}, format="json")
+        self.assertEqual(response.status_code, 201, response.content)
+
+    def test_a_removed_member_loses_access_at_once(self):
+        client = self.clients[Role.BASIC]
+        self.assertEqual(client.get("/api/v1/teams/").status_code, 200)
+        membership = Membership.objects.get(organization=self.org, user=self.users[Role.BASIC])
+        self.clients[Role.ADMIN].delete(
+            f"/api/v1/organizations/{self.org.pk}/members/{membership.pk}/"
+        )
+        self.assert_problem(client.get("/api/v1/teams/"), 403)

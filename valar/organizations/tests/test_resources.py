@@ -14,7 +14,7 @@ class TeamResourceTests(TenantResourceTestsMixin, ApiTestCase):
 
     url = "/api/v1/teams/"
     update_data = {"description": "Changed"}
-    list_queries = 4
+    list_queries = 3
 
     def make_object(self, organization, index=0):
         return Team.objects.create(organization=organization, name=f"Team {index}")
@@ -28,7 +28,7 @@ class MemberResourceTests(TenantResourceTestsMixin, ApiTestCase):
 
     url = "/api/v1/organizations/{org}/members/"
     update_data = {"job_title": "Analyst"}
-    list_queries = 4
+    list_queries = 3
 
     def make_object(self, organization, index=0):
         user = self.make_user(f"member{index}-{organization.slug}@org.test")
@@ -52,7 +52,7 @@ class UserResourceTests(TenantResourceTestsMixin, ApiTestCase):
 
     url = "/api/v1/users/"
     update_data = {"first_name": "Renamed"}
-    list_queries = 4
+    list_queries = 3
 
     def make_object(self, organization, index=0):
         user = self.make_user(f"user{index}-{organization.slug}@org.test")
@@ -70,7 +70,7 @@ class AuditEventResourceTests(TenantResourceTestsMixin, ApiTestCase):
 
     url = "/api/v1/audit/events/"
     verbs = ("list", "retrieve")
-    list_queries = 4
+    list_queries = 3
 
     def make_object(self, organization, index=0):
         return AuditEvent.objects.create(organization=organization, action=f"test.{index}")

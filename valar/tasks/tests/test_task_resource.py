@@ -11,7 +11,7 @@ class TaskResourceTests(TenantResourceTestsMixin, ApiTestCase):
     module = "tasks"
     url = "/api/v1/tasks/"
     update_data = {"title": "Changed"}
-    list_queries = 4
+    list_queries = 3
 
     def make_object(self, organization, index=0):
         return Task.objects.create(organization=organization, title=f"Task {index}")
@@ -25,7 +25,7 @@ class TaskOptionsTests(TenantResourceTestsMixin, ApiTestCase):
 
     module = "tasks"
     url = "/api/v1/tasks/"
-    list_queries = 4
+    list_queries = 3
 
     def make_object(self, organization, index=0):
         return Task.objects.create(organization=organization, title=f"Task {index}")
