@@ -254,6 +254,8 @@ REST_FRAMEWORK = {
     "URL_FORMAT_OVERRIDE": None,
     "COERCE_DECIMAL_TO_STRING": True,
     "DATETIME_FORMAT": "%Y-%m-%dT%H:%M:%S.%fZ",
+    # Dates in bodies only as YYYY-MM-DD, like the query filters (no week dates, no 20301231).
+    "DATE_INPUT_FORMATS": ["%Y-%m-%d"],
 }
 
 SPECTACULAR_SETTINGS = {

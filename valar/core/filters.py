@@ -12,6 +12,36 @@ from rest_framework.filters import OrderingFilter
 ISO_DATE = ["%Y-%m-%d"]
 
 
+class StrictBooleanField(forms.TypedChoiceField):
+    """``true`` or ``false`` (any case); anything else is a validation error, not ignored."""
+
+    def __init__(self, *args, **kwargs):
+        """Offer exactly the two values."""
+        kwargs.pop("empty_value", None)
+        super().__init__(
+            *args,
+            choices=[("true", "true"), ("false", "false")],
+            coerce=lambda value: value == "true",
+            empty_value=None,
+            **kwargs,
+        )
+
+    def to_python(self, value):
+        """Compare case-insensitively."""
+        value = super().to_python(value)
+        return value.lower() if isinstance(value, str) else value
+
+    def valid_value(self, value):
+        """Accept the two values in any case."""
+        return str(value).lower() in ("true", "false")
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    """A boolean query parameter that refuses values other than ``true``/``false``."""
+
+    field_class = StrictBooleanField
+
+
 class DateRangeForm(forms.Form):
     """Refuses a range whose ``start_date`` comes after its ``end_date``."""
 

@@ -24,10 +24,8 @@ class TaskSerializer(serializers.ModelSerializer):
         allow_null=True,
     )
     team = TenantRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
-    assignee_name = serializers.CharField(read_only=True, default=None, allow_null=True)
-    team_name = serializers.CharField(
-        source="team.name", read_only=True, default=None, allow_null=True
-    )
+    assignee_name = serializers.CharField(read_only=True, allow_null=True)
+    team_name = serializers.CharField(source="team.name", read_only=True, allow_null=True)
 
     class Meta:
         model = Task

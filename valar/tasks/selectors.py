@@ -9,7 +9,7 @@ from django.db.models.functions import Coalesce, Concat, NullIf, Trim
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
-from valar.core.filters import ISO_DATE, DateRangeFilterSet
+from valar.core.filters import ISO_DATE, DateRangeFilterSet, StrictBooleanFilter
 from valar.organizations.models import Organization
 from valar.tasks.models import Task
 
@@ -27,7 +27,7 @@ class TaskFilter(DateRangeFilterSet):
         method="filter_assignee", help_text="A user id, or `me` for the caller."
     )
     team = django_filters.UUIDFilter(field_name="team_id")
-    overdue = django_filters.BooleanFilter(
+    overdue = StrictBooleanFilter(
         method="filter_overdue", help_text="Due before today and not done or cancelled."
     )
     completed_after = django_filters.DateFilter(
@@ -64,7 +64,9 @@ class TaskFilter(DateRangeFilterSet):
         return queryset.filter(completed_at__gte=self._day_start(value))
 
     def filter_completed_before(self, queryset, name, value):
-        """Keep tasks completed on or before the day."""
+        """Keep tasks completed on or before the day (the last representable day: no bound)."""
+        if value == datetime.date.max:
+            return queryset
         return queryset.filter(completed_at__lt=self._day_start(value + datetime.timedelta(days=1)))
 
 
