@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "valar.organizations",
     "valar.audit",
     "valar.tasks",
+    "valar.crm",
     "valar.ops",
 ]
 
@@ -234,7 +235,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "valar.core.parsers.DecimalJSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],

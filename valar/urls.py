@@ -9,6 +9,7 @@ api_v1 = [
     path("auth/", include("valar.accounts.urls")),
     path("audit/", include("valar.audit.urls")),
     path("tasks/", include("valar.tasks.urls")),
+    path("crm/", include("valar.crm.urls")),
     path("", include("valar.ops.urls")),
 ]
 

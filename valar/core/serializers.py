@@ -1,5 +1,7 @@
 """Serializer fields shared by every app."""
 
+from decimal import Decimal
+
 from rest_framework import serializers
 
 
@@ -23,3 +25,25 @@ class TenantRelatedField(serializers.PrimaryKeyRelatedField):
         if tenant is None:
             return queryset.none()
         return queryset.filter(**{self.tenant_lookup: tenant.organization}).distinct()
+
+
+class MoneyField(serializers.DecimalField):
+    """A money amount: exact, at most 12 digits before the point and 2 after, never a float.
+
+    Accepts a decimal string or a JSON number (parsed exactly by :class:`DecimalJSONParser`);
+    more than two decimals, NaN, infinities and values below ``min_value`` (0 by default) are
+    400s. Always answers a string with two decimals.
+    """
+
+    def __init__(self, **kwargs):
+        """Fix the precision; default to non-negative amounts."""
+        kwargs.setdefault("max_digits", 14)
+        kwargs.setdefault("decimal_places", 2)
+        kwargs.setdefault("min_value", Decimal("0"))
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        """Refuse floats that slipped past the exact parser (form data is text already)."""
+        if isinstance(data, float):
+            raise serializers.ValidationError("Send money as a decimal string or exact number.")
+        return super().to_internal_value(data)

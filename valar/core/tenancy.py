@@ -5,6 +5,7 @@ default membership. The result is resolved once per request and cached on it; vi
 services and selectors receive the organization explicitly from here.
 """
 
+import re
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -22,6 +23,8 @@ HEADER = "X-Organization"
 USER_SCOPE = "user:{}"
 GLOBAL_SCOPE = "global"
 MEMBERSHIP_TTL = 300
+#: What an organization reference may look like: a UUID or a slug.
+_REFERENCE = re.compile(r"[-a-zA-Z0-9_]{1,80}")
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,8 @@ def _cached_membership(user, reference: str | None):
     """
     from valar.organizations.selectors import membership_for
 
+    if reference is not None and not _REFERENCE.fullmatch(reference):
+        return None  # neither an id nor a slug: nobody is a member of it
     current = versions.versions_of(
         {USER_SCOPE.format(user.pk): "memberships", GLOBAL_SCOPE: "organizations"}
     )

@@ -243,13 +243,9 @@ class OrganizationViewSet(
         organization = self._require_admin().organization
         serializer = OrganizationSettingsSerializer(data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        if "lead_scoring_weights" in data:
-            data["settings"] = {
-                **organization.settings,
-                "lead_scoring_weights": data.pop("lead_scoring_weights"),
-            }
-        services.organization_update(organization=organization, data=data)
+        services.organization_settings_update(
+            organization=organization, data=dict(serializer.validated_data)
+        )
         return Response(OrganizationSettingsSerializer.of(organization))
 
 

@@ -21,6 +21,7 @@ from valar.core.services import model_update
 from valar.core.tenancy import Tenant
 from valar.organizations import selectors
 from valar.organizations.models import Membership, Organization, Team, TeamMembership
+from valar.organizations.signals import organization_settings_changed
 
 DEFAULT_SETTINGS: dict[str, Any] = {
     "lead_scoring_weights": {},
@@ -65,6 +66,33 @@ def organization_update(*, organization: Organization, data: dict[str, Any]) -> 
         fields=["name", "base_currency", "timezone", "fiscal_year_start_month", "settings"],
         data=data,
     )
+    return organization
+
+
+SETTINGS_DOCUMENT_KEYS = ("lead_scoring_weights",)
+
+
+@transaction.atomic
+def organization_settings_update(
+    *, organization: Organization, data: dict[str, Any]
+) -> Organization:
+    """Change organization-wide settings and tell the apps which ones changed."""
+    document = dict(organization.settings)
+    for key in SETTINGS_DOCUMENT_KEYS:
+        if key in data:
+            document[key] = data.pop(key)
+    before = {**organization.settings}
+    organization, changed = model_update(
+        instance=organization,
+        fields=["base_currency", "timezone", "fiscal_year_start_month", "settings"],
+        data={**data, "settings": document},
+    )
+    named = [f for f in changed if f != "settings"]
+    named += [key for key in SETTINGS_DOCUMENT_KEYS if before.get(key) != document.get(key)]
+    if named:
+        organization_settings_changed.send(
+            sender=Organization, organization=organization, changed=named
+        )
     return organization
 
 

@@ -247,3 +247,15 @@ class CachedMembershipTests(TenantFixtureMixin, ApiTestCase):
             f"/api/v1/organizations/{self.org.pk}/members/{membership.pk}/"
         )
         self.assert_problem(client.get("/api/v1/teams/"), 403)
+
+
+class OrganizationReferenceTests(TenantFixtureMixin, ApiTestCase):
+    """References that are neither an id nor a slug are simply not the caller's."""
+
+    def test_a_garbled_organization_in_the_url_is_404(self):
+        response = self.clients[Role.ADMIN].get("/api/v1/organizations/%C3%94%1A%08x/settings/")
+        self.assert_problem(response, 404)
+
+    def test_a_garbled_organization_header_is_403(self):
+        response = self.clients[Role.ADMIN].get("/api/v1/teams/", HTTP_X_ORGANIZATION="Ô\x1a x")
+        self.assert_problem(response, 403)

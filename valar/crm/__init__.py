@@ -1,0 +1,1 @@
+"""CRM: leads with scoring and conversion, customers, pipelines and deals, vendors."""

@@ -1,0 +1,594 @@
+"""CRM endpoints under ``/api/v1/crm/``: leads, customers, pipelines, stages, deals, vendors."""
+
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.viewsets import ModelViewSet
+
+from valar.accounts.models import User
+from valar.core.errors import Conflict
+from valar.core.serializers import MoneyField, TenantRelatedField
+from valar.core.viewsets import ExportMixin, RowListMixin, TenantViewSet
+from valar.crm import selectors, services
+from valar.crm.models import Customer, Deal, DealStageChange, Lead, Pipeline, Stage, Vendor
+from valar.organizations.models import Team
+
+SEARCH_HELP = "Searches the resource's text fields."
+
+
+def _member_field(**kwargs) -> TenantRelatedField:
+    """A member of the caller's organization, by id."""
+    return TenantRelatedField(
+        queryset=User.objects.all(),
+        tenant_lookup="memberships__organization",
+        required=False,
+        allow_null=True,
+        **kwargs,
+    )
+
+
+def _team_field() -> TenantRelatedField:
+    """A team of the caller's organization, by id."""
+    return TenantRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
+
+
+class LeadSerializer(serializers.ModelSerializer):
+    """A lead; ``score`` is computed from the organization's weights."""
+
+    estimated_value = MoneyField(required=False, allow_null=True)
+    assigned_to = _member_field()
+    team = _team_field()
+
+    class Meta:
+        model = Lead
+        fields = [
+            "id",
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            "company",
+            "job_title",
+            "source",
+            "status",
+            "estimated_value",
+            "score",
+            "assigned_to",
+            "team",
+            "notes",
+            "disqualification_reason",
+            "converted_customer",
+            "converted_at",
+            "created_by",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = [
+            "id",
+            "score",
+            "disqualification_reason",
+            "converted_customer",
+            "converted_at",
+            "created_by",
+            "created_at",
+            "updated_at",
+        ]
+
+    def validate_status(self, value: str) -> str:
+        """Converting goes through ``convert/``, never through the status field."""
+        if value == Lead.Status.CONVERTED and getattr(self.instance, "status", None) != value:
+            raise serializers.ValidationError("Use convert/ to convert a lead.")
+        return value
+
+
+class DisqualifySerializer(serializers.Serializer):
+    """Input of ``leads/{id}/disqualify/``."""
+
+    reason = serializers.CharField(max_length=500)
+
+
+class ConvertSerializer(serializers.Serializer):
+    """Input of ``leads/{id}/convert/``."""
+
+    create_deal = serializers.BooleanField(default=False)
+    value = MoneyField(required=False, allow_null=True)
+    title = serializers.CharField(max_length=200, required=False, default="")
+
+
+class CustomerSerializer(serializers.ModelSerializer):
+    """A customer, with its open and won deal values (base currency)."""
+
+    assigned_to = _member_field()
+    open_deals_value = MoneyField(read_only=True)
+    won_deals_value = MoneyField(read_only=True)
+
+    class Meta:
+        model = Customer
+        fields = [
+            "id",
+            "name",
+            "email",
+            "phone",
+            "company",
+            "address",
+            "tax_number",
+            "status",
+            "assigned_to",
+            "source_lead",
+            "open_deals_value",
+            "won_deals_value",
+            "created_by",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "source_lead", "created_by", "created_at", "updated_at"]
+
+
+class StageSerializer(serializers.ModelSerializer):
+    """A stage of a pipeline."""
+
+    pipeline = TenantRelatedField(queryset=Pipeline.objects.all())
+
+    class Meta:
+        model = Stage
+        fields = ["id", "pipeline", "name", "order", "probability", "is_won", "is_lost"]
+        read_only_fields = ["id"]
+        validators: list = []
+
+    def validate(self, attrs):
+        """A stage is not both won and lost; its order is unique in its pipeline."""
+        is_won = attrs.get("is_won", getattr(self.instance, "is_won", False))
+        is_lost = attrs.get("is_lost", getattr(self.instance, "is_lost", False))
+        if is_won and is_lost:
+            raise serializers.ValidationError({"is_lost": ["A stage cannot be won and lost."]})
+        pipeline = attrs.get("pipeline", getattr(self.instance, "pipeline", None))
+        order = attrs.get("order", getattr(self.instance, "order", None))
+        taken = Stage.objects.filter(pipeline=pipeline, order=order)
+        if self.instance is not None:
+            taken = taken.exclude(pk=self.instance.pk)
+        if pipeline is not None and taken.exists():
+            raise serializers.ValidationError({"order": ["Another stage has this order."]})
+        return attrs
+
+
+class PipelineStageInputSerializer(serializers.ModelSerializer):
+    """A stage given inline when creating a pipeline."""
+
+    class Meta:
+        model = Stage
+        fields = ["name", "order", "probability", "is_won", "is_lost"]
+
+
+class PipelineSerializer(serializers.ModelSerializer):
+    """A pipeline and its ordered stages (stages are given on create)."""
+
+    stages = PipelineStageInputSerializer(many=True, required=False)
+
+    class Meta:
+        model = Pipeline
+        fields = ["id", "name", "is_default", "stages", "created_at", "updated_at"]
+        read_only_fields = ["id", "created_at", "updated_at"]
+
+
+class DealSerializer(serializers.ModelSerializer):
+    """A deal; pipeline, stage, probability and currency default sensibly."""
+
+    customer = TenantRelatedField(queryset=Customer.objects.all())
+    pipeline = TenantRelatedField(queryset=Pipeline.objects.all(), required=False)
+    stage = TenantRelatedField(queryset=Stage.objects.all(), required=False)
+    value = MoneyField(required=False)
+    currency = serializers.RegexField(r"^[A-Z]{3}$", required=False)
+    probability = serializers.IntegerField(min_value=0, max_value=100, required=False)
+    assigned_to = _member_field()
+    team = _team_field()
+    customer_name = serializers.CharField(read_only=True)
+    stage_name = serializers.CharField(read_only=True)
+    pipeline_name = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Deal
+        fields = [
+            "id",
+            "title",
+            "customer",
+            "customer_name",
+            "value",
+            "currency",
+            "pipeline",
+            "pipeline_name",
+            "stage",
+            "stage_name",
+            "probability",
+            "expected_close_date",
+            "assigned_to",
+            "team",
+            "status",
+            "closed_at",
+            "lost_reason",
+            "created_by",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = [
+            "id",
+            "status",
+            "closed_at",
+            "lost_reason",
+            "created_by",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class MoveStageSerializer(serializers.Serializer):
+    """Input of ``deals/{id}/move-stage/``."""
+
+    stage = TenantRelatedField(queryset=Stage.objects.all())
+
+
+class LoseSerializer(serializers.Serializer):
+    """Input of ``deals/{id}/lose/``."""
+
+    reason = serializers.CharField(max_length=500)
+
+
+class StageChangeSerializer(serializers.ModelSerializer):
+    """One stage change of a deal."""
+
+    from_stage_name = serializers.CharField(source="from_stage.name", allow_null=True)
+    to_stage_name = serializers.CharField(source="to_stage.name", allow_null=True)
+    changed_by = serializers.UUIDField(source="created_by_id", allow_null=True)
+    changed_at = serializers.DateTimeField(source="created_at")
+
+    class Meta:
+        model = DealStageChange
+        fields = [
+            "id",
+            "from_stage",
+            "from_stage_name",
+            "to_stage",
+            "to_stage_name",
+            "changed_by",
+            "changed_at",
+        ]
+        read_only_fields = fields
+
+
+class VendorSerializer(serializers.ModelSerializer):
+    """A vendor."""
+
+    class Meta:
+        model = Vendor
+        fields = [
+            "id",
+            "name",
+            "email",
+            "phone",
+            "company",
+            "category",
+            "notes",
+            "created_by",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "created_by", "created_at", "updated_at"]
+
+
+class CrmViewSet(RowListMixin, ExportMixin, TenantViewSet, ModelViewSet):
+    """The CRM's resources: module ``crm``, the standard list, export and CRUD."""
+
+    module = "crm"
+
+
+class LeadViewSet(CrmViewSet):
+    """Leads: scored on every save; qualify, disqualify and convert."""
+
+    model = Lead
+    serializer_class = LeadSerializer
+    filterset_class = selectors.LeadFilter
+    search_fields = ["first_name", "last_name", "email", "company", "phone"]
+    ordering_fields = ["score", "created_at", "estimated_value"]
+    ordering = ["-created_at"]
+    export_filename = "leads"
+    action_permissions = {"qualify": "change", "disqualify": "change", "convert": "change"}
+
+    def select(self):
+        """The organization's leads."""
+        return selectors.lead_list(organization=self.tenant.organization)
+
+    def perform_create(self, serializer):
+        """Create through the service (scored)."""
+        serializer.instance = services.lead_create(
+            tenant=self.tenant, data=serializer.validated_data
+        )
+
+    def perform_update(self, serializer):
+        """Change through the service (scored again)."""
+        services.lead_update(
+            tenant=self.tenant, lead=serializer.instance, data=serializer.validated_data
+        )
+
+    @extend_schema(request=None, responses=LeadSerializer)
+    @action(detail=True, methods=["post"])
+    def qualify(self, request, pk=None):
+        """Mark the lead qualified (409 when converted or qualified already)."""
+        lead = services.lead_qualify(lead=self.get_object())
+        return Response(LeadSerializer(lead).data)
+
+    @extend_schema(request=DisqualifySerializer, responses=LeadSerializer)
+    @action(detail=True, methods=["post"])
+    def disqualify(self, request, pk=None):
+        """Mark the lead unqualified, with a reason."""
+        serializer = DisqualifySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        lead = services.lead_disqualify(lead=self.get_object(), **serializer.validated_data)
+        return Response(LeadSerializer(lead).data)
+
+    @extend_schema(
+        request=ConvertSerializer,
+        responses={
+            201: inline_serializer(
+                "LeadConversion",
+                {
+                    "lead": LeadSerializer(),
+                    "customer": CustomerSerializer(),
+                    "deal": DealSerializer(allow_null=True),
+                },
+            )
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def convert(self, request, pk=None):
+        """Create a customer (and an open deal) from the lead, in one transaction."""
+        serializer = ConvertSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        customer, deal = services.lead_convert(
+            tenant=self.tenant,
+            lead=self.get_object(),
+            create_deal=data["create_deal"],
+            deal_value=data.get("value"),
+            deal_title=data["title"],
+        )
+        organization = self.tenant.organization
+        lead = selectors.lead_list(organization=organization).get(pk=pk)
+        customer = selectors.customer_list(organization=organization).get(pk=customer.pk)
+        deal = selectors.deal_list(organization=organization).get(pk=deal.pk) if deal else None
+        return Response(
+            {
+                "lead": LeadSerializer(lead).data,
+                "customer": CustomerSerializer(customer).data,
+                "deal": DealSerializer(deal).data if deal else None,
+            },
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class CustomerViewSet(CrmViewSet):
+    """Customers, with their open and won deal values."""
+
+    model = Customer
+    serializer_class = CustomerSerializer
+    filterset_class = selectors.CustomerFilter
+    search_fields = ["name", "email", "company", "phone", "tax_number"]
+    ordering_fields = ["name", "created_at", "open_deals_value", "won_deals_value"]
+    ordering = ["name"]
+    export_filename = "customers"
+
+    def select(self):
+        """The organization's customers with their deal values."""
+        return selectors.customer_list(organization=self.tenant.organization)
+
+    def perform_create(self, serializer):
+        """Create, then read it back with its figures."""
+        super().perform_create(serializer)
+        serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
+
+    def perform_update(self, serializer):
+        """Change, then read it back with its figures."""
+        serializer.save()
+        serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
+
+    def perform_destroy(self, instance):
+        """A customer with deals cannot be deleted (409)."""
+        if instance.deals.exists():
+            raise Conflict("The customer has deals.", code="in_use")
+        instance.delete()
+
+
+class PipelineViewSet(CrmViewSet):
+    """Pipelines with ordered stages; exactly one is the organization's default."""
+
+    model = Pipeline
+    serializer_class = PipelineSerializer
+    search_fields = ["name"]
+    ordering_fields = ["name", "created_at"]
+    export_filename = "pipelines"
+    action_permissions = {"funnel": "view", "value_by_stage": "view"}
+
+    def select(self):
+        """The organization's pipelines with their stages."""
+        return selectors.pipeline_list(organization=self.tenant.organization)
+
+    def perform_create(self, serializer):
+        """Create with stages through the service."""
+        pipeline = services.pipeline_create(
+            tenant=self.tenant, data=dict(serializer.validated_data)
+        )
+        serializer.instance = self.get_queryset().get(pk=pipeline.pk)
+
+    def perform_update(self, serializer):
+        """Rename or make default through the service (stages change at ``crm/stages/``)."""
+        services.pipeline_update(pipeline=serializer.instance, data=serializer.validated_data)
+        serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
+
+    def perform_destroy(self, instance):
+        """Only a pipeline that is not the default and holds no deals."""
+        services.pipeline_delete(pipeline=instance)
+
+    @extend_schema(
+        responses=inline_serializer(
+            "FunnelStage",
+            {
+                "id": serializers.UUIDField(),
+                "name": serializers.CharField(),
+                "order": serializers.IntegerField(),
+                "deals": serializers.IntegerField(),
+                "value": MoneyField(),
+            },
+            many=True,
+        )
+    )
+    @action(detail=True, methods=["get"])
+    def funnel(self, request, pk=None):
+        """Deals that ever reached each stage: count and value (base currency)."""
+        rows = selectors.funnel(organization=self.tenant.organization, pipeline=self.get_object())
+        return Response(
+            [{**row, "id": str(row["id"]), "value": f"{row['value']:.2f}"} for row in rows]
+        )
+
+    @extend_schema(
+        responses=inline_serializer(
+            "StageValue",
+            {
+                "id": serializers.UUIDField(),
+                "name": serializers.CharField(),
+                "order": serializers.IntegerField(),
+                "deal_count": serializers.IntegerField(),
+                "value": MoneyField(),
+                "weighted": MoneyField(),
+            },
+            many=True,
+        )
+    )
+    @action(detail=True, methods=["get"], url_path="value-by-stage")
+    def value_by_stage(self, request, pk=None):
+        """Open deals per stage: count, value and value weighted by probability."""
+        rows = selectors.pipeline_value_by_stage(
+            organization=self.tenant.organization, pipeline=self.get_object()
+        )
+        return Response(
+            [
+                {
+                    **row,
+                    "id": str(row["id"]),
+                    "value": f"{row['value']:.2f}",
+                    "weighted": f"{row['weighted']:.2f}",
+                }
+                for row in rows
+            ]
+        )
+
+
+class StageViewSet(CrmViewSet):
+    """Stages of the organization's pipelines."""
+
+    model = Stage
+    serializer_class = StageSerializer
+    filterset_class = selectors.StageFilter
+    ordering_fields = ["order", "name"]
+    export_filename = "stages"
+
+    def select(self):
+        """The organization's stages."""
+        return selectors.stage_list(organization=self.tenant.organization)
+
+    def perform_destroy(self, instance):
+        """Only a stage no deal is in."""
+        services.stage_delete(stage=instance)
+
+
+class DealViewSet(CrmViewSet):
+    """Deals: move between stages of their pipeline, win or lose; every move recorded."""
+
+    model = Deal
+    serializer_class = DealSerializer
+    filterset_class = selectors.DealFilter
+    search_fields = ["title", "customer__name"]
+    ordering_fields = ["stage", "status", "value", "expected_close_date", "created_at"]
+    ordering_aliases = {"stage": "stage_order"}
+    ordering = ["-created_at"]
+    export_filename = "deals"
+    action_permissions = {
+        "move_stage": "change",
+        "win": "change",
+        "lose": "change",
+        "history": "view",
+    }
+
+    def select(self):
+        """The organization's deals with the names they show."""
+        return selectors.deal_list(organization=self.tenant.organization)
+
+    def _fresh(self, deal: Deal) -> Deal:
+        """The deal as the list shows it."""
+        return self.get_queryset().get(pk=deal.pk)
+
+    def perform_create(self, serializer):
+        """Create through the service (defaults, first stage recorded)."""
+        deal = services.deal_create(tenant=self.tenant, data=dict(serializer.validated_data))
+        serializer.instance = self._fresh(deal)
+
+    def perform_update(self, serializer):
+        """Change through the service (stage checks, history)."""
+        deal = services.deal_update(
+            tenant=self.tenant, deal=serializer.instance, data=dict(serializer.validated_data)
+        )
+        serializer.instance = self._fresh(deal)
+
+    def perform_destroy(self, instance):
+        """Delete the deal and its history."""
+        instance.delete()
+
+    @extend_schema(request=MoveStageSerializer, responses=DealSerializer)
+    @action(detail=True, methods=["post"], url_path="move-stage")
+    def move_stage(self, request, pk=None):
+        """Move the deal to another stage of its pipeline."""
+        deal = self.get_object()
+        serializer = MoveStageSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        deal = services.deal_move_stage(tenant=self.tenant, deal=deal, **serializer.validated_data)
+        return Response(DealSerializer(self._fresh(deal)).data)
+
+    @extend_schema(request=None, responses=DealSerializer)
+    @action(detail=True, methods=["post"])
+    def win(self, request, pk=None):
+        """Close the deal as won (409 when closed)."""
+        deal = services.deal_win(tenant=self.tenant, deal=self.get_object())
+        return Response(DealSerializer(self._fresh(deal)).data)
+
+    @extend_schema(request=LoseSerializer, responses=DealSerializer)
+    @action(detail=True, methods=["post"])
+    def lose(self, request, pk=None):
+        """Close the deal as lost, with a reason (409 when closed)."""
+        serializer = LoseSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        deal = services.deal_lose(
+            tenant=self.tenant, deal=self.get_object(), **serializer.validated_data
+        )
+        return Response(DealSerializer(self._fresh(deal)).data)
+
+    @extend_schema(responses=StageChangeSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def history(self, request, pk=None):
+        """The deal's stage changes, oldest first."""
+        deal = self.get_object()
+        page = self.paginate_queryset(selectors.deal_history(deal=deal))
+        return self.get_paginated_response(StageChangeSerializer(page, many=True).data)
+
+
+class VendorViewSet(CrmViewSet):
+    """Vendors (suppliers)."""
+
+    model = Vendor
+    serializer_class = VendorSerializer
+    filterset_class = selectors.VendorFilter
+    search_fields = ["name", "email", "company", "category"]
+    ordering_fields = ["name", "created_at"]
+    ordering = ["name"]
+    export_filename = "vendors"
+
+    def select(self):
+        """The organization's vendors."""
+        return selectors.vendor_list(organization=self.tenant.organization)

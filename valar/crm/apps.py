@@ -1,0 +1,14 @@
+"""App configuration for the CRM."""
+
+from django.apps import AppConfig
+
+
+class CrmConfig(AppConfig):
+    """The ``crm`` app (policy module ``crm``)."""
+
+    name = "valar.crm"
+    label = "crm"
+
+    def ready(self) -> None:
+        """Connect the receivers (default pipeline, re-scoring on new weights)."""
+        from valar.crm import receivers  # noqa: F401

@@ -1,0 +1,293 @@
+"""CRM reads: scoped lists with what they show, and the sales figures, all in SQL."""
+
+import datetime
+import uuid
+from decimal import Decimal
+
+import django_filters
+from django.db.models import Count, DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from rest_framework.exceptions import ValidationError
+
+from valar.core.filters import DateRangeFilterSet
+from valar.crm.models import Customer, Deal, DealStageChange, Lead, Pipeline, Stage, Vendor
+from valar.organizations.models import Organization
+
+ZERO = Value(Decimal("0.00"), output_field=DecimalField(max_digits=14, decimal_places=2))
+
+
+class AssignedToFilterMixin(django_filters.FilterSet):
+    """``assigned_to`` by user id, or ``me`` for the caller."""
+
+    assigned_to = django_filters.CharFilter(
+        method="filter_assigned_to", help_text="A user id, or `me` for the caller."
+    )
+
+    def filter_assigned_to(self, queryset, name, value):
+        """Keep rows assigned to the user; a malformed id is a 400."""
+        if value == "me":
+            return queryset.filter(assigned_to_id=self.request.user.pk)
+        try:
+            return queryset.filter(assigned_to_id=uuid.UUID(value))
+        except ValueError as exc:
+            raise ValidationError({"assigned_to": ["Give a user id or `me`."]}) from exc
+
+
+class LeadFilter(AssignedToFilterMixin, DateRangeFilterSet):
+    """Lead filters; ``start_date``/``end_date`` apply to when the lead was created."""
+
+    status = django_filters.MultipleChoiceFilter(choices=Lead.Status.choices, distinct=False)
+    source = django_filters.MultipleChoiceFilter(choices=Lead.Source.choices, distinct=False)
+    team = django_filters.UUIDFilter(field_name="team_id")
+    min_score = django_filters.NumberFilter(field_name="score", lookup_expr="gte")
+
+    class Meta:
+        model = Lead
+        fields: list[str] = []
+
+
+class CustomerFilter(AssignedToFilterMixin, DateRangeFilterSet):
+    """Customer filters."""
+
+    status = django_filters.MultipleChoiceFilter(choices=Customer.Status.choices, distinct=False)
+
+    class Meta:
+        model = Customer
+        fields: list[str] = []
+
+
+class DealFilter(AssignedToFilterMixin, DateRangeFilterSet):
+    """Deal filters; ``start_date``/``end_date`` apply to the expected close date."""
+
+    date_field = "expected_close_date"
+    status = django_filters.MultipleChoiceFilter(choices=Deal.Status.choices, distinct=False)
+    stage = django_filters.UUIDFilter(field_name="stage_id")
+    pipeline = django_filters.UUIDFilter(field_name="pipeline_id")
+    customer = django_filters.UUIDFilter(field_name="customer_id")
+    team = django_filters.UUIDFilter(field_name="team_id")
+    min_value = django_filters.NumberFilter(field_name="value", lookup_expr="gte")
+    max_value = django_filters.NumberFilter(field_name="value", lookup_expr="lte")
+
+    class Meta:
+        model = Deal
+        fields: list[str] = []
+
+
+class StageFilter(django_filters.FilterSet):
+    """Stage filters."""
+
+    pipeline = django_filters.UUIDFilter(field_name="pipeline_id")
+
+    class Meta:
+        model = Stage
+        fields: list[str] = []
+
+
+class VendorFilter(DateRangeFilterSet):
+    """Vendor filters."""
+
+    category = django_filters.CharFilter(field_name="category", lookup_expr="iexact")
+
+    class Meta:
+        model = Vendor
+        fields: list[str] = []
+
+
+def lead_list(*, organization: Organization) -> QuerySet[Lead]:
+    """The organization's leads."""
+    return Lead.objects.filter(organization=organization)
+
+
+def customer_list(*, organization: Organization) -> QuerySet[Customer]:
+    """The organization's customers with open and won deal values in the base currency."""
+    in_base = Q(deals__currency=organization.base_currency)
+    return Customer.objects.filter(organization=organization).annotate(
+        open_deals_value=Coalesce(
+            Sum("deals__value", filter=in_base & Q(deals__status=Deal.Status.OPEN)), ZERO
+        ),
+        won_deals_value=Coalesce(
+            Sum("deals__value", filter=in_base & Q(deals__status=Deal.Status.WON)), ZERO
+        ),
+    )
+
+
+def pipeline_list(*, organization: Organization) -> QuerySet[Pipeline]:
+    """The organization's pipelines with their stages."""
+    return Pipeline.objects.filter(organization=organization).prefetch_related("stages")
+
+
+def stage_list(*, organization: Organization) -> QuerySet[Stage]:
+    """The organization's stages, by pipeline and order."""
+    return Stage.objects.filter(organization=organization).order_by("pipeline_id", "order")
+
+
+def deal_list(*, organization: Organization) -> QuerySet[Deal]:
+    """The organization's deals with their customer, pipeline and stage names."""
+    return Deal.objects.filter(organization=organization).annotate(
+        customer_name=F("customer__name"),
+        stage_name=F("stage__name"),
+        stage_order=F("stage__order"),
+        pipeline_name=F("pipeline__name"),
+    )
+
+
+def deal_history(*, deal: Deal) -> QuerySet[DealStageChange]:
+    """The deal's stage changes, oldest first, with the stages' names."""
+    return (
+        DealStageChange.objects.filter(deal=deal)
+        .select_related("from_stage", "to_stage", "created_by")
+        .order_by("created_at")
+    )
+
+
+def vendor_list(*, organization: Organization) -> QuerySet[Vendor]:
+    """The organization's vendors."""
+    return Vendor.objects.filter(organization=organization)
+
+
+# --- figures for insights ---------------------------------------------------------------
+
+
+def _period(start: datetime.date, end: datetime.date) -> Q:
+    """Rows created in the inclusive date range (server time zone)."""
+    lower = DateRangeFilterSet._day_start(start)
+    upper = DateRangeFilterSet._day_start(end + datetime.timedelta(days=1))
+    return Q(created_at__gte=lower, created_at__lt=upper)
+
+
+def lead_figures(
+    *, organization: Organization, start_date: datetime.date, end_date: datetime.date
+) -> dict:
+    """Leads created in the period: total, converted, conversion rate, by source and status."""
+    leads = Lead.objects.filter(_period(start_date, end_date), organization=organization)
+    totals = leads.aggregate(
+        total=Count("pk"), converted=Count("pk", filter=Q(status=Lead.Status.CONVERTED))
+    )
+    by_source = {row["source"]: row["n"] for row in leads.values("source").annotate(n=Count("pk"))}
+    by_status = {row["status"]: row["n"] for row in leads.values("status").annotate(n=Count("pk"))}
+    total, converted = totals["total"], totals["converted"]
+    return {
+        "total": total,
+        "converted": converted,
+        "conversion_rate": converted / total if total else None,
+        "by_source": by_source,
+        "by_status": by_status,
+    }
+
+
+def deal_figures(
+    *, organization: Organization, start_date: datetime.date, end_date: datetime.date
+) -> dict:
+    """Deals closed in the period (win rate, won value) and the open pipeline now.
+
+    Values are in the organization's base currency (deals in other currencies are left out).
+    """
+    base = Deal.objects.filter(organization=organization, currency=organization.base_currency)
+    lower = DateRangeFilterSet._day_start(start_date)
+    upper = DateRangeFilterSet._day_start(end_date + datetime.timedelta(days=1))
+    closed = base.filter(closed_at__gte=lower, closed_at__lt=upper)
+    closed_totals = closed.aggregate(
+        won=Count("pk", filter=Q(status=Deal.Status.WON)),
+        lost=Count("pk", filter=Q(status=Deal.Status.LOST)),
+        won_value=Coalesce(Sum("value", filter=Q(status=Deal.Status.WON)), ZERO),
+    )
+    open_totals = base.filter(status=Deal.Status.OPEN).aggregate(
+        open=Count("pk"),
+        pipeline_value=Coalesce(Sum("value"), ZERO),
+        weighted_value=Coalesce(
+            Sum(F("value") * F("probability") / Value(Decimal(100)), output_field=DecimalField()),
+            ZERO,
+        ),
+    )
+    decided = closed_totals["won"] + closed_totals["lost"]
+    return {
+        **closed_totals,
+        **open_totals,
+        "weighted_value": Decimal(open_totals["weighted_value"]).quantize(Decimal("0.01")),
+        "win_rate": closed_totals["won"] / decided if decided else None,
+    }
+
+
+def pipeline_value_by_stage(*, organization: Organization, pipeline: Pipeline) -> list[dict]:
+    """Open deals of a pipeline per stage: count, value, value weighted by probability."""
+    deals = Deal.objects.filter(
+        organization=organization,
+        pipeline=pipeline,
+        status=Deal.Status.OPEN,
+        currency=organization.base_currency,
+        stage=OuterRef("pk"),
+    )
+
+    def aggregate(expression):
+        return Subquery(deals.values("stage").annotate(result=expression).values("result")[:1])
+
+    rows = (
+        Stage.objects.filter(organization=organization, pipeline=pipeline)
+        .order_by("order")
+        .annotate(
+            deal_count=Coalesce(aggregate(Count("pk")), 0),
+            value=Coalesce(aggregate(Sum("value")), ZERO),
+            weighted=Coalesce(
+                aggregate(
+                    Sum(
+                        F("value") * F("probability") / Value(Decimal(100)),
+                        output_field=DecimalField(),
+                    )
+                ),
+                ZERO,
+            ),
+        )
+        .values("id", "name", "order", "deal_count", "value", "weighted")
+    )
+    return [{**row, "weighted": Decimal(row["weighted"]).quantize(Decimal("0.01"))} for row in rows]
+
+
+def funnel(*, organization: Organization, pipeline: Pipeline) -> list[dict]:
+    """The sales funnel: deals (any status) that ever reached each stage, count and value."""
+    reached = DealStageChange.objects.filter(
+        organization=organization,
+        deal__pipeline=pipeline,
+        deal__currency=organization.base_currency,
+    )
+    rows = {
+        row["to_stage"]: row
+        for row in reached.values("to_stage").annotate(
+            deals=Count("deal", distinct=True), value=Coalesce(Sum("deal__value"), ZERO)
+        )
+    }
+    stages = Stage.objects.filter(pipeline=pipeline).order_by("order").values("id", "name", "order")
+    return [
+        {
+            **stage,
+            "deals": rows.get(stage["id"], {}).get("deals", 0),
+            "value": rows.get(stage["id"], {}).get("value", Decimal("0.00")),
+        }
+        for stage in stages
+    ]
+
+
+def won_value_by(
+    *,
+    organization: Organization,
+    group_by: str,
+    start_date: datetime.date,
+    end_date: datetime.date,
+) -> list[dict]:
+    """Value of deals won in the period per ``assigned_to`` or ``team`` (base currency)."""
+    if group_by not in ("assigned_to", "team"):
+        raise ValueError("group_by must be 'assigned_to' or 'team'")
+    lower = DateRangeFilterSet._day_start(start_date)
+    upper = DateRangeFilterSet._day_start(end_date + datetime.timedelta(days=1))
+    return list(
+        Deal.objects.filter(
+            organization=organization,
+            status=Deal.Status.WON,
+            currency=organization.base_currency,
+            closed_at__gte=lower,
+            closed_at__lt=upper,
+            **{f"{group_by}__isnull": False},
+        )
+        .values(group_by)
+        .annotate(deals=Count("pk"), value=Sum("value"))
+        .order_by("-value", group_by)
+    )

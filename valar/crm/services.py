@@ -1,0 +1,425 @@
+"""CRM use cases: scoring, qualifying and converting leads; pipelines; moving and closing deals."""
+
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from valar.audit.services import audit_record
+from valar.core import versions
+from valar.core.errors import Conflict, DomainError
+from valar.core.services import model_update
+from valar.core.tenancy import Tenant
+from valar.crm import scoring
+from valar.crm.models import Customer, Deal, DealStageChange, Lead, Pipeline, Stage
+from valar.organizations.models import Organization
+
+#: The pipeline every organization starts with: (name, probability, is_won, is_lost).
+DEFAULT_STAGES = (
+    ("Lead", 10, False, False),
+    ("Qualified", 25, False, False),
+    ("Proposal", 50, False, False),
+    ("Negotiation", 75, False, False),
+    ("Won", 100, True, False),
+    ("Lost", 0, False, True),
+)
+LEAD_FIELDS = [
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "company",
+    "job_title",
+    "source",
+    "status",
+    "estimated_value",
+    "assigned_to",
+    "team",
+    "notes",
+]
+
+
+# --- pipelines ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def pipeline_create_default(*, organization: Organization, actor=None) -> Pipeline:
+    """Give an organization its default pipeline (Lead -> ... -> Won / Lost)."""
+    pipeline = Pipeline.objects.create(
+        organization=organization, name="Sales", is_default=True, created_by=actor
+    )
+    Stage.objects.bulk_create(
+        [
+            Stage(
+                organization=organization,
+                pipeline=pipeline,
+                name=name,
+                order=order,
+                probability=probability,
+                is_won=is_won,
+                is_lost=is_lost,
+                created_by=actor,
+            )
+            for order, (name, probability, is_won, is_lost) in enumerate(DEFAULT_STAGES, 1)
+        ]
+    )
+    return pipeline
+
+
+def _check_stages(stages: list[dict[str, Any]]) -> None:
+    """Refuse repeated orders and stages that are both won and lost."""
+    orders = [stage["order"] for stage in stages]
+    if len(orders) != len(set(orders)):
+        raise DomainError("Stage orders must be unique.", errors={"stages": ["Repeated order."]})
+    if any(stage.get("is_won") and stage.get("is_lost") for stage in stages):
+        raise DomainError(
+            "A stage cannot be both won and lost.",
+            errors={"stages": ["A stage cannot be both won and lost."]},
+        )
+
+
+def _make_default(pipeline: Pipeline) -> None:
+    """Make ``pipeline`` its organization's only default."""
+    Pipeline.objects.filter(organization_id=pipeline.organization_id, is_default=True).exclude(
+        pk=pipeline.pk
+    ).update(is_default=False)
+
+
+@transaction.atomic
+def pipeline_create(*, tenant: Tenant, data: dict[str, Any]) -> Pipeline:
+    """Create a pipeline with its ordered stages (at least one)."""
+    stages = data.pop("stages", [])
+    if not stages:
+        raise DomainError("A pipeline needs stages.", errors={"stages": ["Give at least one."]})
+    _check_stages(stages)
+    if Pipeline.objects.filter(organization=tenant.organization, name=data["name"]).exists():
+        raise Conflict("A pipeline with this name exists.", code="duplicate")
+    pipeline = Pipeline(organization=tenant.organization, created_by=tenant.membership.user, **data)
+    if pipeline.is_default:
+        Pipeline.objects.filter(organization=tenant.organization, is_default=True).update(
+            is_default=False
+        )
+    pipeline.save()
+    Stage.objects.bulk_create(
+        [
+            Stage(
+                organization=tenant.organization,
+                pipeline=pipeline,
+                created_by=tenant.membership.user,
+                **stage,
+            )
+            for stage in stages
+        ]
+    )
+    versions.bump(tenant.organization.pk, "crm")
+    return pipeline
+
+
+@transaction.atomic
+def pipeline_update(*, pipeline: Pipeline, data: dict[str, Any]) -> Pipeline:
+    """Rename a pipeline or make it the default (the previous default stops being one)."""
+    data = {key: value for key, value in data.items() if key != "stages"}
+    if data.get("is_default") is False and pipeline.is_default:
+        raise Conflict("Make another pipeline the default instead.", code="default_required")
+    if data.get("is_default"):
+        _make_default(pipeline)
+    pipeline, _ = model_update(instance=pipeline, fields=["name", "is_default"], data=data)
+    return pipeline
+
+
+def pipeline_delete(*, pipeline: Pipeline) -> None:
+    """Delete a pipeline that is not the default and has no deals."""
+    if pipeline.is_default:
+        raise Conflict("The default pipeline cannot be deleted.", code="default_required")
+    if pipeline.deals.exists():
+        raise Conflict("The pipeline has deals.", code="in_use")
+    pipeline.delete()
+
+
+def stage_delete(*, stage: Stage) -> None:
+    """Delete a stage no deal is in."""
+    if stage.deals.exists():
+        raise Conflict("Deals are in this stage.", code="in_use")
+    stage.delete()
+
+
+# --- leads -------------------------------------------------------------------------------
+
+
+def _scored(lead: Lead, organization: Organization) -> Lead:
+    """Set the lead's score from the organization's weights."""
+    lead.score = scoring.score(lead, scoring.weights_of(organization.settings))
+    return lead
+
+
+def lead_create(*, tenant: Tenant, data: dict[str, Any]) -> Lead:
+    """Create a scored lead."""
+    lead = Lead(organization=tenant.organization, created_by=tenant.membership.user, **data)
+    _scored(lead, tenant.organization).save()
+    return lead
+
+
+def lead_update(*, tenant: Tenant, lead: Lead, data: dict[str, Any]) -> Lead:
+    """Change a lead and score it again; a converted lead keeps its status."""
+    if lead.status == Lead.Status.CONVERTED and data.get("status", lead.status) != lead.status:
+        raise Conflict("A converted lead keeps its status.", code="already_converted")
+    for field in LEAD_FIELDS:
+        if field in data:
+            setattr(lead, field, data[field])
+    _scored(lead, tenant.organization).save()
+    return lead
+
+
+def _check_open(lead: Lead) -> None:
+    """Refuse changing the outcome of a converted lead."""
+    if lead.status == Lead.Status.CONVERTED:
+        raise Conflict("The lead is already converted.", code="already_converted")
+
+
+def lead_qualify(*, lead: Lead) -> Lead:
+    """Mark a lead qualified (409 when converted or already qualified)."""
+    _check_open(lead)
+    if lead.status == Lead.Status.QUALIFIED:
+        raise Conflict("The lead is already qualified.", code="already_qualified")
+    lead.status = Lead.Status.QUALIFIED
+    lead.disqualification_reason = ""
+    lead.save(update_fields=["status", "disqualification_reason", "updated_at"])
+    audit_record(action="lead.qualify", organization_id=lead.organization_id, instance=lead)
+    return lead
+
+
+def lead_disqualify(*, lead: Lead, reason: str) -> Lead:
+    """Mark a lead unqualified with a reason (409 when converted or already unqualified)."""
+    _check_open(lead)
+    if lead.status == Lead.Status.UNQUALIFIED:
+        raise Conflict("The lead is already unqualified.", code="already_unqualified")
+    lead.status = Lead.Status.UNQUALIFIED
+    lead.disqualification_reason = reason
+    lead.save(update_fields=["status", "disqualification_reason", "updated_at"])
+    audit_record(
+        action="lead.disqualify",
+        organization_id=lead.organization_id,
+        instance=lead,
+        changes={"reason": reason},
+    )
+    return lead
+
+
+@transaction.atomic
+def lead_convert(
+    *,
+    tenant: Tenant,
+    lead: Lead,
+    create_deal: bool = False,
+    deal_value: Decimal | None = None,
+    deal_title: str = "",
+) -> tuple[Customer, Deal | None]:
+    """Turn a lead into a customer (and an open deal), all or nothing.
+
+    409 when the lead is converted already or was disqualified.
+    """
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    _check_open(lead)
+    if lead.status == Lead.Status.UNQUALIFIED:
+        raise Conflict("An unqualified lead cannot be converted.", code="unqualified")
+    customer = Customer.objects.create(
+        organization=tenant.organization,
+        created_by=tenant.membership.user,
+        name=lead.company or str(lead),
+        email=lead.email,
+        phone=lead.phone,
+        company=lead.company,
+        status=Customer.Status.ACTIVE,
+        assigned_to=lead.assigned_to,
+        source_lead=lead,
+    )
+    deal = None
+    if create_deal:
+        deal = deal_create(
+            tenant=tenant,
+            data={
+                "title": deal_title or f"{customer.name}: first deal",
+                "customer": customer,
+                "value": deal_value if deal_value is not None else Decimal("0"),
+                "assigned_to": lead.assigned_to,
+                "team": lead.team,
+            },
+        )
+    lead.status = Lead.Status.CONVERTED
+    lead.converted_customer = customer
+    lead.converted_at = timezone.now()
+    lead.save(update_fields=["status", "converted_customer", "converted_at", "updated_at"])
+    audit_record(action="lead.convert", organization_id=lead.organization_id, instance=lead)
+    return customer, deal
+
+
+def leads_rescore(*, organization: Organization) -> int:
+    """Score every open lead of the organization again in one UPDATE; return how many."""
+    weights = scoring.weights_of(organization.settings)
+    updated = Lead.objects.filter(organization=organization, status__in=Lead.OPEN).update(
+        score=scoring.score_expression(weights)
+    )
+    versions.bump(organization.pk, "crm")
+    return updated
+
+
+# --- deals -------------------------------------------------------------------------------
+
+
+def _record_stage(deal: Deal, from_stage: Stage | None, actor) -> None:
+    """Remember that the deal entered its current stage."""
+    DealStageChange.objects.create(
+        organization_id=deal.organization_id,
+        deal=deal,
+        from_stage=from_stage,
+        to_stage=deal.stage,
+        created_by=actor,
+    )
+
+
+def _check_stage(pipeline: Pipeline, stage: Stage) -> None:
+    """Refuse a stage of another pipeline."""
+    if stage.pipeline_id != pipeline.pk:
+        raise DomainError(
+            "The stage is not in the deal's pipeline.",
+            errors={"stage": ["The stage is not in the deal's pipeline."]},
+        )
+
+
+def _close_from_stage(deal: Deal, stage: Stage) -> None:
+    """A won or lost stage closes the deal accordingly; others reopen nothing."""
+    if stage.is_won:
+        deal.status, deal.closed_at = Deal.Status.WON, timezone.now()
+    elif stage.is_lost:
+        deal.status, deal.closed_at = Deal.Status.LOST, timezone.now()
+
+
+@transaction.atomic
+def deal_create(*, tenant: Tenant, data: dict[str, Any]) -> Deal:
+    """Create a deal: default pipeline, its first stage, the stage's probability, base currency."""
+    organization = tenant.organization
+    pipeline = (
+        data.get("pipeline")
+        or Pipeline.objects.filter(organization=organization, is_default=True).first()
+    )
+    if pipeline is None:
+        raise DomainError("The organization has no pipeline.", errors={"pipeline": ["Required."]})
+    stage = data.get("stage") or pipeline.stages.filter(is_won=False, is_lost=False).first()
+    if stage is None:
+        raise DomainError("The pipeline has no open stage.", errors={"stage": ["Required."]})
+    _check_stage(pipeline, stage)
+    deal = Deal(
+        organization=organization,
+        created_by=tenant.membership.user,
+        **{
+            **data,
+            "pipeline": pipeline,
+            "stage": stage,
+            "currency": data.get("currency") or organization.base_currency,
+            "probability": data.get("probability", stage.probability),
+        },
+    )
+    _close_from_stage(deal, stage)
+    deal.save()
+    _record_stage(deal, None, tenant.membership.user)
+    return deal
+
+
+def _check_not_closed(deal: Deal) -> None:
+    """Refuse changing the outcome of a closed deal."""
+    if deal.status != Deal.Status.OPEN:
+        raise Conflict(f"The deal is already {deal.status}.", code="already_closed")
+
+
+@transaction.atomic
+def deal_update(*, tenant: Tenant, deal: Deal, data: dict[str, Any]) -> Deal:
+    """Change a deal; a new stage must be in its (possibly new) pipeline and is recorded."""
+    previous_stage = deal.stage
+    pipeline = data.get("pipeline", deal.pipeline)
+    stage = data.get("stage", deal.stage if pipeline.pk == deal.pipeline_id else None)
+    if stage is None:
+        raise DomainError(
+            "Give a stage of the new pipeline.", errors={"stage": ["Required with a pipeline."]}
+        )
+    _check_stage(pipeline, stage)
+    if stage.pk != previous_stage.pk:
+        _check_not_closed(deal)
+        _close_from_stage(deal, stage)
+    deal, changed = model_update(
+        instance=deal,
+        fields=[
+            "title",
+            "customer",
+            "value",
+            "currency",
+            "pipeline",
+            "stage",
+            "probability",
+            "expected_close_date",
+            "assigned_to",
+            "team",
+            "status",
+            "closed_at",
+        ],
+        data={
+            **data,
+            "pipeline": pipeline,
+            "stage": stage,
+            "status": deal.status,
+            "closed_at": deal.closed_at,
+        },
+    )
+    if "stage" in changed:
+        _record_stage(deal, previous_stage, tenant.membership.user)
+    return deal
+
+
+@transaction.atomic
+def deal_move_stage(*, tenant: Tenant, deal: Deal, stage: Stage) -> Deal:
+    """Move an open deal to another stage of its pipeline (recorded; probability follows)."""
+    _check_not_closed(deal)
+    _check_stage(deal.pipeline, stage)
+    if stage.pk == deal.stage_id:
+        raise Conflict("The deal is already in this stage.", code="same_stage")
+    previous = deal.stage
+    deal.stage, deal.probability = stage, stage.probability
+    _close_from_stage(deal, stage)
+    deal.save(update_fields=["stage", "probability", "status", "closed_at", "updated_at"])
+    _record_stage(deal, previous, tenant.membership.user)
+    return deal
+
+
+def _close(tenant: Tenant, deal: Deal, *, won: bool, reason: str = "") -> Deal:
+    """Close a deal as won or lost, moving it to the pipeline's matching stage if any."""
+    _check_not_closed(deal)
+    previous = deal.stage
+    stage = deal.pipeline.stages.filter(**{"is_won" if won else "is_lost": True}).first()
+    deal.status = Deal.Status.WON if won else Deal.Status.LOST
+    deal.closed_at = timezone.now()
+    deal.lost_reason = "" if won else reason
+    deal.probability = 100 if won else 0
+    if stage is not None:
+        deal.stage = stage
+    deal.save()
+    if stage is not None and stage.pk != previous.pk:
+        _record_stage(deal, previous, tenant.membership.user)
+    audit_record(
+        action="deal.win" if won else "deal.lose",
+        organization_id=deal.organization_id,
+        instance=deal,
+        changes={"reason": reason} if reason else {},
+    )
+    return deal
+
+
+@transaction.atomic
+def deal_win(*, tenant: Tenant, deal: Deal) -> Deal:
+    """Close a deal as won (409 when closed)."""
+    return _close(tenant, deal, won=True)
+
+
+@transaction.atomic
+def deal_lose(*, tenant: Tenant, deal: Deal, reason: str) -> Deal:
+    """Close a deal as lost with a reason (409 when closed)."""
+    return _close(tenant, deal, won=False, reason=reason)
