@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "valar.audit",
     "valar.tasks",
     "valar.crm",
+    "valar.finance",
     "valar.ops",
 ]
 
@@ -217,6 +218,9 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+# Uploaded files go through Django's storage API (swap in S3-compatible storage to scale out).
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 STATIC_ROOT = VAR_DIR / "static"
 
 REST_FRAMEWORK = {
@@ -273,7 +277,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"ComponentStatusEnum": ["ok", "error"]},
+    "ENUM_NAME_OVERRIDES": {
+        "ComponentStatusEnum": ["ok", "error"],
+        "LedgerKindEnum": "valar.finance.models.Kind",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "valar.core.schema.add_problem_responses",

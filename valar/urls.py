@@ -10,6 +10,7 @@ api_v1 = [
     path("audit/", include("valar.audit.urls")),
     path("tasks/", include("valar.tasks.urls")),
     path("crm/", include("valar.crm.urls")),
+    path("finance/", include("valar.finance.urls")),
     path("", include("valar.ops.urls")),
 ]
 

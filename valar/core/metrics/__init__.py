@@ -1,0 +1,12 @@
+"""The metrics engine: every number of the product is one validated, cached GROUP BY.
+
+Apps register their sources in their own ``metrics.py`` (:func:`register`); :func:`run`
+validates a query spec, runs it as one SQL ``GROUP BY`` scoped to the organization, fills empty
+buckets and returns a document ``{labels, series, totals, currency, query, generated_at}``,
+cached under the organization's versions of the sources involved.
+"""
+
+from valar.core.metrics.engine import MetricsError, run
+from valar.core.metrics.registry import Dimension, Source, get_source, register, sources
+
+__all__ = ["Dimension", "MetricsError", "Source", "get_source", "register", "run", "sources"]

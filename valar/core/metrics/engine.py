@@ -1,0 +1,291 @@
+"""Validating and running metric queries: one GROUP BY, filled buckets, cached documents."""
+
+import datetime
+import hashlib
+import json
+import zoneinfo
+from decimal import Decimal
+from typing import Any
+
+from django.core.cache import cache
+from django.db.models import Count, DateTimeField, Sum
+from django.db.models.functions import TruncDay, TruncMonth, TruncQuarter, TruncWeek, TruncYear
+from django.utils import timezone
+from rest_framework import status
+
+from valar.core import versions
+from valar.core.errors import DomainError
+from valar.core.metrics.registry import Source, get_source, sources
+
+INTERVALS = {
+    "day": TruncDay,
+    "week": TruncWeek,
+    "month": TruncMonth,
+    "quarter": TruncQuarter,
+    "year": TruncYear,
+}
+#: The longest range a day-by-day query may cover.
+MAX_DAY_RANGE = datetime.timedelta(days=5 * 366)
+CACHE_TTL = 3600
+CENT = Decimal("0.01")
+
+
+class MetricsError(DomainError):
+    """A query spec the engine refuses (400 with the fields at fault)."""
+
+    status = status.HTTP_400_BAD_REQUEST
+    code = "invalid_query"
+
+
+def _parse_date(value: Any, name: str, errors: dict) -> datetime.date | None:
+    """A ``YYYY-MM-DD`` date from the spec, or an error under ``name``."""
+    if isinstance(value, datetime.date):
+        return value
+    try:
+        return datetime.datetime.strptime(str(value), "%Y-%m-%d").date()
+    except (TypeError, ValueError):
+        errors[name] = ["Give a date as YYYY-MM-DD."]
+        return None
+
+
+def validate(spec: dict[str, Any]) -> dict[str, Any]:
+    """Check a query spec; return it normalised, or raise :class:`MetricsError`."""
+    if not isinstance(spec, dict):
+        raise MetricsError("The query must be an object.", errors={"query": ["Not an object."]})
+    errors: dict[str, list[str]] = {}
+    known = {"source", "measure", "start_date", "end_date", "interval", "group_by", "filters"}
+    for key in sorted(set(spec) - known):
+        errors[key] = ["Unknown key."]
+    source = get_source(str(spec.get("source", "")))
+    if source is None:
+        errors["source"] = [f"Choose one of: {', '.join(sorted(sources()))}."]
+    measure = spec.get("measure", "sum")
+    if source is not None and measure not in source.measures:
+        errors["measure"] = [f"Choose one of: {', '.join(source.measures)}."]
+    start = _parse_date(spec.get("start_date"), "start_date", errors)
+    end = _parse_date(spec.get("end_date"), "end_date", errors)
+    if start and end and end < start:
+        errors["end_date"] = ["end_date must not be before start_date."]
+    interval = spec.get("interval") or None
+    if interval is not None and interval not in INTERVALS:
+        errors["interval"] = [f"Choose one of: {', '.join(INTERVALS)}, or none."]
+    if interval == "day" and start and end and end - start > MAX_DAY_RANGE:
+        errors["interval"] = ["A day-by-day query covers at most 5 years."]
+    group_by = spec.get("group_by") or None
+    if source is not None and group_by is not None and group_by not in source.dimensions:
+        errors["group_by"] = [f"Choose one of: {', '.join(source.dimensions)}, or none."]
+    filters = spec.get("filters") or {}
+    if not isinstance(filters, dict):
+        errors["filters"] = ["Give an object of dimension -> id or ids."]
+        filters = {}
+    clean_filters: dict[str, list[str]] = {}
+    for name, value in filters.items():
+        if source is not None and name not in source.dimensions:
+            errors.setdefault("filters", []).append(f"Unknown dimension: {name}.")
+            continue
+        values = value if isinstance(value, list) else [value]
+        if not values or not all(isinstance(item, str | int) for item in values):
+            errors.setdefault("filters", []).append(f"{name}: give an id or a list of ids.")
+            continue
+        clean_filters[name] = sorted(str(item) for item in values)
+    if errors:
+        raise MetricsError("The query is invalid; see errors.", errors=errors)
+    return {
+        "source": source.name,
+        "measure": measure,
+        "start_date": start.isoformat(),
+        "end_date": end.isoformat(),
+        "interval": interval,
+        "group_by": group_by,
+        "filters": clean_filters,
+    }
+
+
+def _bucket_start(day: datetime.date, interval: str) -> datetime.date:
+    """The first day of the bucket that holds ``day``."""
+    if interval == "day":
+        return day
+    if interval == "week":
+        return day - datetime.timedelta(days=day.weekday())
+    if interval == "month":
+        return day.replace(day=1)
+    if interval == "quarter":
+        return day.replace(month=(day.month - 1) // 3 * 3 + 1, day=1)
+    return day.replace(month=1, day=1)
+
+
+def _next_bucket(day: datetime.date, interval: str) -> datetime.date:
+    """The first day of the bucket after the one starting on ``day``."""
+    if interval == "day":
+        return day + datetime.timedelta(days=1)
+    if interval == "week":
+        return day + datetime.timedelta(days=7)
+    months = {"month": 1, "quarter": 3, "year": 12}[interval]
+    month_index = day.month - 1 + months
+    return day.replace(year=day.year + month_index // 12, month=month_index % 12 + 1, day=1)
+
+
+def bucket_label(day: datetime.date, interval: str) -> str:
+    """How a bucket is named: a date, ``2026-01``, ``2026-Q1`` or ``2026``."""
+    if interval in ("day", "week"):
+        return day.isoformat()
+    if interval == "month":
+        return f"{day.year}-{day.month:02d}"
+    if interval == "quarter":
+        return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+    return str(day.year)
+
+
+def buckets(start: datetime.date, end: datetime.date, interval: str) -> list[datetime.date]:
+    """Every bucket start from the one holding ``start`` to the one holding ``end``."""
+    current, last, result = _bucket_start(start, interval), _bucket_start(end, interval), []
+    while current <= last:
+        result.append(current)
+        current = _next_bucket(current, interval)
+    return result
+
+
+def _format(value: Any, source: Source, measure: str) -> Any:
+    """A measure's value as the document carries it (money: decimal strings)."""
+    if value is None:
+        return None
+    if measure == "count":
+        return int(value)
+    if source.money:
+        return str(Decimal(value).quantize(CENT))
+    return float(value) if measure == "avg" else value
+
+
+def _cache_key(organization, spec: dict[str, Any], source: Source) -> str:
+    """The cache key: the spec and the organization's current version of the source."""
+    digest = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:32]
+    version = versions.version(organization.pk, source.version or source.name)
+    return f"metrics:{organization.pk}:{digest}:{version}"
+
+
+def run(*, organization, spec: dict[str, Any], use_cache: bool = True) -> dict[str, Any]:
+    """Validate and run a query spec for ``organization``; the result document, cached."""
+    spec = validate(spec)
+    source = get_source(spec["source"])
+    key = _cache_key(organization, spec, source)
+    if use_cache:
+        cached = cache.get(key)
+        if cached is not None:
+            return cached
+    document = _compute(organization, spec, source)
+    if use_cache:
+        cache.set(key, document, CACHE_TTL)
+    return document
+
+
+def _compute(organization, spec: dict[str, Any], source: Source) -> dict[str, Any]:
+    """Run the spec as one GROUP BY and shape the document."""
+    start = datetime.date.fromisoformat(spec["start_date"])
+    end = datetime.date.fromisoformat(spec["end_date"])
+    interval, group_by, measure = spec["interval"], spec["group_by"], spec["measure"]
+    date_field = source.model._meta.get_field(source.date_field)
+    is_datetime = isinstance(date_field, DateTimeField)
+    tz = zoneinfo.ZoneInfo(getattr(organization, "timezone", None) or "UTC")
+
+    rows = source.model.objects.filter(organization=organization).filter(source.filter)
+    if is_datetime:
+        lower = datetime.datetime.combine(start, datetime.time.min, tzinfo=tz)
+        upper = datetime.datetime.combine(
+            end + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz
+        )
+        rows = rows.filter(
+            **{f"{source.date_field}__gte": lower, f"{source.date_field}__lt": upper}
+        )
+    else:
+        rows = rows.filter(**{f"{source.date_field}__gte": start, f"{source.date_field}__lte": end})
+    for name, values in spec["filters"].items():
+        rows = rows.filter(**{f"{source.dimensions[name].key}__in": values})
+
+    group_fields: list[str] = []
+    annotations: dict[str, Any] = {}
+    if interval:
+        trunc = INTERVALS[interval]
+        annotations["bucket"] = (
+            trunc(source.date_field, tzinfo=tz) if is_datetime else trunc(source.date_field)
+        )
+        group_fields.append("bucket")
+    if group_by:
+        dimension = source.dimensions[group_by]
+        group_fields.append(dimension.key)
+        if dimension.label:
+            group_fields.append(dimension.label)
+    values = {"result": source.aggregate(measure)}
+    if measure == "avg":
+        values = {"total": Sum(source.value), "n": Count("pk")}
+    grouped = (
+        rows.annotate(**annotations).values(*group_fields).annotate(**values).order_by()
+        if group_fields
+        else [rows.aggregate(**values)]
+    )
+    return _document(organization, spec, source, list(grouped), start, end)
+
+
+def _document(organization, spec, source, grouped, start, end) -> dict[str, Any]:
+    """Fill empty buckets, name the series, total them."""
+    interval, group_by, measure = spec["interval"], spec["group_by"], spec["measure"]
+    labels_for = buckets(start, end, interval) if interval else [None]
+    labels = (
+        [bucket_label(day, interval) for day in labels_for]
+        if interval
+        else [f"{spec['start_date']}..{spec['end_date']}"]
+    )
+    dimension = source.dimensions.get(group_by) if group_by else None
+    cells: dict[tuple, dict[str, Any]] = {}
+    names: dict[Any, str] = {}
+    for row in grouped:
+        bucket = row.get("bucket")
+        if isinstance(bucket, datetime.datetime):
+            bucket = bucket.date()
+        group = row.get(dimension.key) if dimension else None
+        if dimension:
+            names[group] = str(row.get(dimension.label) if dimension.label else group)
+        cells[(bucket, group)] = row
+    groups = sorted(names, key=lambda g: (names[g] == "None", names[g])) if dimension else [None]
+
+    def value_of(row: dict[str, Any] | None) -> Any:
+        if row is None:
+            return 0 if measure in ("sum", "count") else None
+        if measure == "avg":
+            return (Decimal(row["total"]) / row["n"]) if row["n"] else None
+        return row["result"] if row["result"] is not None else (0 if measure == "sum" else None)
+
+    series, totals = [], {}
+    for group in groups:
+        raw = [value_of(cells.get((bucket, group))) for bucket in labels_for]
+        name = names.get(group, source.name) if dimension else source.name
+        rows_of_group = [cells.get((bucket, group)) for bucket in labels_for]
+        series.append(
+            {
+                "name": name,
+                "key": str(group) if group is not None else None,
+                "data": [_format(v, source, measure) for v in raw],
+            }
+        )
+        totals[name] = _format(_total(measure, raw, rows_of_group), source, measure)
+    return {
+        "labels": labels,
+        "series": series,
+        "totals": totals,
+        "currency": organization.base_currency if source.money and measure != "count" else None,
+        "query": spec,
+        "generated_at": timezone.now().isoformat().replace("+00:00", "Z"),
+    }
+
+
+def _total(measure: str, raw: list[Any], rows: list[dict[str, Any] | None]) -> Any:
+    """A series' total from its buckets (an average from the buckets' sums and counts)."""
+    present = [value for value in raw if value is not None]
+    if measure in ("sum", "count"):
+        return sum(present, Decimal(0) if measure == "sum" else 0)
+    if measure == "min":
+        return min(present) if present else None
+    if measure == "max":
+        return max(present) if present else None
+    total = sum((Decimal(row["total"]) for row in rows if row and row["n"]), Decimal(0))
+    count = sum(row["n"] for row in rows if row)
+    return total / count if count else None

@@ -1,0 +1,1 @@
+"""Finance: the income and expense ledger, categories, attachments and summaries."""

@@ -1,0 +1,378 @@
+"""Finance endpoints under ``/api/v1/finance/``."""
+
+import datetime
+
+from django.http import FileResponse
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.parsers import MultiPartParser
+from rest_framework.response import Response
+from rest_framework.viewsets import ModelViewSet
+
+from valar.core.errors import Conflict
+from valar.core.metrics.engine import INTERVALS
+from valar.core.serializers import MoneyField, TenantRelatedField
+from valar.core.viewsets import ExportMixin, RowListMixin, TenantViewSet
+from valar.crm.models import Customer, Vendor
+from valar.finance import selectors, services
+from valar.finance.metrics import DIMENSIONS
+from valar.finance.models import Attachment, Category, Kind, LedgerEntry, Subcategory
+from valar.organizations.models import Team
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    """An income or expense category."""
+
+    entry_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Category
+        fields = ["id", "name", "description", "type", "color", "entry_count", "created_at"]
+        read_only_fields = ["id", "entry_count", "created_at"]
+        validators: list = []
+
+    def validate(self, attrs):
+        """A name is unique per organization and type."""
+        tenant = self.context["tenant"]
+        name = attrs.get("name", getattr(self.instance, "name", None))
+        kind = attrs.get("type", getattr(self.instance, "type", None))
+        taken = Category.objects.filter(
+            organization=tenant.organization, type=kind, name__iexact=name
+        )
+        if self.instance is not None:
+            taken = taken.exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise serializers.ValidationError({"name": ["A category of this type has this name."]})
+        return attrs
+
+
+class SubcategorySerializer(serializers.ModelSerializer):
+    """A subcategory of a category."""
+
+    category = TenantRelatedField(queryset=Category.objects.all())
+
+    class Meta:
+        model = Subcategory
+        fields = ["id", "category", "name", "description", "color", "created_at"]
+        read_only_fields = ["id", "created_at"]
+        validators: list = []
+
+    def validate(self, attrs):
+        """A name is unique inside its category."""
+        category = attrs.get("category", getattr(self.instance, "category", None))
+        name = attrs.get("name", getattr(self.instance, "name", None))
+        taken = Subcategory.objects.filter(category=category, name__iexact=name)
+        if self.instance is not None:
+            taken = taken.exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise serializers.ValidationError({"name": ["The category has this subcategory."]})
+        return attrs
+
+
+class EntrySerializer(serializers.ModelSerializer):
+    """A ledger entry; ``base_amount`` is its exact value in the organization's currency."""
+
+    amount = MoneyField(min_value=None)
+    base_amount = MoneyField(read_only=True)
+    currency = serializers.RegexField(r"^[A-Z]{3}$", required=False)
+    exchange_rate = serializers.DecimalField(
+        max_digits=18, decimal_places=8, required=False, allow_null=True
+    )
+    category = TenantRelatedField(queryset=Category.objects.all())
+    subcategory = TenantRelatedField(
+        queryset=Subcategory.objects.all(), required=False, allow_null=True
+    )
+    team = TenantRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
+    customer = TenantRelatedField(queryset=Customer.objects.all(), required=False, allow_null=True)
+    vendor = TenantRelatedField(queryset=Vendor.objects.all(), required=False, allow_null=True)
+    category_name = serializers.CharField(source="category.name", read_only=True)
+    subcategory_name = serializers.CharField(
+        source="subcategory.name", read_only=True, allow_null=True
+    )
+    team_name = serializers.CharField(source="team.name", read_only=True, allow_null=True)
+
+    class Meta:
+        model = LedgerEntry
+        fields = [
+            "id",
+            "kind",
+            "title",
+            "description",
+            "amount",
+            "currency",
+            "exchange_rate",
+            "base_amount",
+            "date",
+            "time",
+            "category",
+            "category_name",
+            "subcategory",
+            "subcategory_name",
+            "team",
+            "team_name",
+            "customer",
+            "vendor",
+            "reference",
+            "created_by",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "base_amount", "created_by", "created_at", "updated_at"]
+
+
+class FixedKindEntrySerializer(EntrySerializer):
+    """An entry whose kind comes from the URL (``incomes/``, ``expenses/``)."""
+
+    class Meta(EntrySerializer.Meta):
+        read_only_fields = [*EntrySerializer.Meta.read_only_fields, "kind"]
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    """A stored attachment (download it at ``attachments/{id}/download/``)."""
+
+    entry = TenantRelatedField(queryset=LedgerEntry.objects.all())
+    file = serializers.FileField(write_only=True)
+
+    class Meta:
+        model = Attachment
+        fields = [
+            "id",
+            "entry",
+            "file",
+            "original_name",
+            "content_type",
+            "size",
+            "created_by",
+            "created_at",
+        ]
+        read_only_fields = [
+            "id",
+            "original_name",
+            "content_type",
+            "size",
+            "created_by",
+            "created_at",
+        ]
+
+
+class SummaryQuerySerializer(serializers.Serializer):
+    """Query parameters of ``finance/summary/``."""
+
+    start_date = serializers.DateField(required=False)
+    end_date = serializers.DateField(required=False)
+    interval = serializers.ChoiceField(choices=list(INTERVALS), default="month")
+    group_by = serializers.ChoiceField(choices=list(DIMENSIONS), required=False)
+
+    def validate(self, attrs):
+        """Default to this month; the end never before the start."""
+        today = timezone.localdate()
+        attrs.setdefault("start_date", today.replace(day=1))
+        attrs.setdefault("end_date", today)
+        if attrs["end_date"] < attrs["start_date"]:
+            raise serializers.ValidationError({"end_date": ["Must not be before start_date."]})
+        if attrs["end_date"] - attrs["start_date"] > datetime.timedelta(days=5 * 366):
+            raise serializers.ValidationError({"end_date": ["A summary covers at most 5 years."]})
+        return attrs
+
+
+class FinanceViewSet(RowListMixin, ExportMixin, TenantViewSet, ModelViewSet):
+    """The finance resources: module ``finance``."""
+
+    module = "finance"
+
+
+class CategoryViewSet(FinanceViewSet):
+    """Categories; one in use is deleted only with ``?reassign_to=<category id>``."""
+
+    model = Category
+    serializer_class = CategorySerializer
+    filterset_class = selectors.CategoryFilter
+    search_fields = ["name", "description"]
+    ordering_fields = ["name", "type", "created_at"]
+    export_filename = "categories"
+
+    def select(self):
+        """The organization's categories."""
+        return selectors.category_list(organization=self.tenant.organization)
+
+    def perform_create(self, serializer):
+        """Create, then read it back with its entry count."""
+        super().perform_create(serializer)
+        serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "reassign_to",
+                OpenApiTypes.UUID,
+                description="Move the category's entries to this category first.",
+            )
+        ]
+    )
+    def destroy(self, request, *args, **kwargs):
+        """Delete a category, moving its entries to ``reassign_to`` when it is in use."""
+        category = self.get_object()
+        target = None
+        reference = request.query_params.get("reassign_to")
+        if reference:
+            field = TenantRelatedField(queryset=Category.objects.all())
+            field.bind("reassign_to", serializers.Serializer(context=self.get_serializer_context()))
+            try:
+                target = field.to_internal_value(reference)
+            except serializers.ValidationError as exc:
+                raise serializers.ValidationError({"reassign_to": exc.detail}) from exc
+        services.category_delete(category=category, reassign_to=target)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SubcategoryViewSet(FinanceViewSet):
+    """Subcategories."""
+
+    model = Subcategory
+    serializer_class = SubcategorySerializer
+    filterset_class = selectors.SubcategoryFilter
+    search_fields = ["name", "description"]
+    ordering_fields = ["name", "created_at"]
+    export_filename = "subcategories"
+
+    def select(self):
+        """The organization's subcategories."""
+        return selectors.subcategory_list(organization=self.tenant.organization)
+
+    def perform_destroy(self, instance):
+        """A subcategory in use is a 409."""
+        if instance.entries.exists():
+            raise Conflict("The subcategory is in use.", code="in_use")
+        instance.delete()
+
+
+class TransactionViewSet(FinanceViewSet):
+    """Every ledger entry, income and expense (``kind`` given in the body and filters)."""
+
+    model = LedgerEntry
+    serializer_class = EntrySerializer
+    filterset_class = selectors.EntryFilter
+    search_fields = ["title", "description", "reference"]
+    ordering_fields = ["date", "amount", "created_at"]
+    ordering = ["-date", "-created_at"]
+    export_filename = "transactions"
+    fixed_kind: str | None = None
+
+    def select(self):
+        """The organization's entries (of this URL's kind)."""
+        return selectors.entry_list(organization=self.tenant.organization, kind=self.fixed_kind)
+
+    def _fresh(self, entry: LedgerEntry) -> LedgerEntry:
+        """The entry as lists show it."""
+        return self.get_queryset().get(pk=entry.pk)
+
+    def perform_create(self, serializer):
+        """Record through the service (rules, base amount)."""
+        data = dict(serializer.validated_data)
+        kind = self.fixed_kind or data.pop("kind", None)
+        data.pop("kind", None)
+        if kind is None:
+            raise serializers.ValidationError({"kind": ["This field is required."]})
+        entry = services.entry_create(tenant=self.tenant, kind=kind, data=data)
+        serializer.instance = self._fresh(entry)
+
+    def perform_update(self, serializer):
+        """Change through the service; the kind of an entry never changes."""
+        data = dict(serializer.validated_data)
+        if "kind" in data and data.pop("kind") != serializer.instance.kind:
+            raise serializers.ValidationError({"kind": ["The kind of an entry cannot change."]})
+        entry = services.entry_update(tenant=self.tenant, entry=serializer.instance, data=data)
+        serializer.instance = self._fresh(entry)
+
+    def perform_destroy(self, instance):
+        """Delete the entry and its attachments."""
+        services.entry_delete(entry=instance)
+
+
+class IncomeViewSet(TransactionViewSet):
+    """Income entries only."""
+
+    serializer_class = FixedKindEntrySerializer
+    fixed_kind = Kind.INCOME
+    export_filename = "incomes"
+
+
+class ExpenseViewSet(TransactionViewSet):
+    """Expense entries only."""
+
+    serializer_class = FixedKindEntrySerializer
+    fixed_kind = Kind.EXPENSE
+    export_filename = "expenses"
+
+
+class AttachmentViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
+    TenantViewSet,
+):
+    """Receipts and invoices of entries: PDF, PNG, JPEG or WebP, at most 10 MB."""
+
+    module = "finance"
+    model = Attachment
+    serializer_class = AttachmentSerializer
+    filterset_class = selectors.AttachmentFilter
+    ordering_fields = ["created_at"]
+    parser_classes = [MultiPartParser]
+    action_permissions = {"download": "view"}
+
+    def select(self):
+        """The organization's attachments."""
+        return selectors.attachment_list(organization=self.tenant.organization)
+
+    def perform_create(self, serializer):
+        """Check the bytes and store the file."""
+        serializer.instance = services.attachment_create(
+            tenant=self.tenant,
+            entry=serializer.validated_data["entry"],
+            upload=serializer.validated_data["file"],
+        )
+
+    @extend_schema(
+        responses={
+            (200, "application/octet-stream"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The file"
+            )
+        }
+    )
+    @action(detail=True, methods=["get"])
+    def download(self, request, pk=None):
+        """The file itself, for members who may see the entry."""
+        attachment = self.get_object()
+        return FileResponse(
+            attachment.file.open("rb"),
+            as_attachment=True,
+            filename=attachment.original_name,
+            content_type=attachment.content_type,
+        )
+
+
+class SummaryViewSet(TenantViewSet):
+    """``finance/summary/``: totals, series and the previous period, over the engine."""
+
+    module = "finance"
+    model = LedgerEntry
+    filter_backends: list = []
+    pagination_class = None
+
+    def select(self):
+        """Not used: the summary reads through the metrics engine."""
+        return LedgerEntry.objects.none()
+
+    @extend_schema(parameters=[SummaryQuerySerializer], responses={200: OpenApiTypes.OBJECT})
+    def list(self, request, *args, **kwargs):
+        """Income, expenses, profit and margin, their series, and the change."""
+        query = SummaryQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return Response(
+            selectors.finance_summary(organization=self.tenant.organization, **query.validated_data)
+        )

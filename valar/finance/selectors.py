@@ -1,0 +1,171 @@
+"""Finance reads: scoped lists and the summary over the metrics engine."""
+
+import datetime
+import uuid
+from decimal import Decimal
+
+import django_filters
+from django.db.models import Count, QuerySet
+from rest_framework.exceptions import ValidationError
+
+from valar.core.filters import DateRangeFilterSet
+from valar.core.metrics import run
+from valar.finance.models import Attachment, Category, Kind, LedgerEntry, Subcategory
+from valar.organizations.models import Organization
+
+
+class EntryFilter(DateRangeFilterSet):
+    """Ledger filters; ``start_date``/``end_date`` apply to the business date."""
+
+    date_field = "date"
+    kind = django_filters.ChoiceFilter(choices=Kind.choices)
+    start_time = django_filters.TimeFilter(field_name="time", lookup_expr="gte")
+    end_time = django_filters.TimeFilter(field_name="time", lookup_expr="lte")
+    category = django_filters.UUIDFilter(field_name="category_id")
+    subcategory = django_filters.UUIDFilter(field_name="subcategory_id")
+    team = django_filters.UUIDFilter(field_name="team_id")
+    customer = django_filters.UUIDFilter(field_name="customer_id")
+    vendor = django_filters.UUIDFilter(field_name="vendor_id")
+    min_amount = django_filters.NumberFilter(field_name="amount", lookup_expr="gte")
+    max_amount = django_filters.NumberFilter(field_name="amount", lookup_expr="lte")
+    created_by = django_filters.CharFilter(
+        method="filter_created_by", help_text="A user id, or `me` for the caller."
+    )
+
+    class Meta:
+        model = LedgerEntry
+        fields: list[str] = []
+
+    def filter_created_by(self, queryset, name, value):
+        """Keep entries the user recorded (``me``: the caller)."""
+        if value == "me":
+            return queryset.filter(created_by_id=self.request.user.pk)
+        try:
+            return queryset.filter(created_by_id=uuid.UUID(value))
+        except ValueError as exc:
+            raise ValidationError({"created_by": ["Give a user id or `me`."]}) from exc
+
+
+class CategoryFilter(django_filters.FilterSet):
+    """Category filters."""
+
+    type = django_filters.ChoiceFilter(choices=Kind.choices)
+
+    class Meta:
+        model = Category
+        fields: list[str] = []
+
+
+class SubcategoryFilter(django_filters.FilterSet):
+    """Subcategory filters."""
+
+    category = django_filters.UUIDFilter(field_name="category_id")
+
+    class Meta:
+        model = Subcategory
+        fields: list[str] = []
+
+
+class AttachmentFilter(django_filters.FilterSet):
+    """Attachment filters."""
+
+    entry = django_filters.UUIDFilter(field_name="entry_id")
+
+    class Meta:
+        model = Attachment
+        fields: list[str] = []
+
+
+def category_list(*, organization: Organization) -> QuerySet[Category]:
+    """The organization's categories with how many entries use each."""
+    return Category.objects.filter(organization=organization).annotate(entry_count=Count("entries"))
+
+
+def subcategory_list(*, organization: Organization) -> QuerySet[Subcategory]:
+    """The organization's subcategories."""
+    return Subcategory.objects.filter(organization=organization)
+
+
+def entry_list(*, organization: Organization, kind: str | None = None) -> QuerySet[LedgerEntry]:
+    """The organization's ledger entries (of one kind when given) with their names."""
+    entries = LedgerEntry.objects.filter(organization=organization).select_related(
+        "category", "subcategory", "team"
+    )
+    return entries.filter(kind=kind) if kind else entries
+
+
+def attachment_list(*, organization: Organization) -> QuerySet[Attachment]:
+    """The organization's attachments."""
+    return Attachment.objects.filter(organization=organization)
+
+
+def _totals(organization: Organization, start: datetime.date, end: datetime.date) -> dict:
+    """Income, expense, profit and margin over a period, from the engine (cached)."""
+    values = {}
+    for source in ("income", "expense"):
+        document = run(
+            organization=organization,
+            spec={"source": source, "measure": "sum", "start_date": start, "end_date": end},
+        )
+        values[source] = Decimal(document["totals"][source])
+    profit = values["income"] - values["expense"]
+    margin = (
+        (profit / values["income"] * 100).quantize(Decimal("0.01")) if values["income"] else None
+    )
+    return {
+        "income": f"{values['income']:.2f}",
+        "expense": f"{values['expense']:.2f}",
+        "profit": f"{profit:.2f}",
+        "margin": f"{margin:.2f}" if margin is not None else None,
+    }
+
+
+def _change(current: str | None, previous: str | None) -> str | None:
+    """Percent change from ``previous`` to ``current`` (None when there is no base)."""
+    if current is None or previous is None or Decimal(previous) == 0:
+        return None
+    change = (Decimal(current) - Decimal(previous)) / abs(Decimal(previous)) * 100
+    return f"{change.quantize(Decimal('0.01'))}"
+
+
+def finance_summary(
+    *,
+    organization: Organization,
+    start_date: datetime.date,
+    end_date: datetime.date,
+    interval: str | None = "month",
+    group_by: str | None = None,
+) -> dict:
+    """Totals, the series and the comparison with the previous period of equal length."""
+    totals = _totals(organization, start_date, end_date)
+    length = end_date - start_date + datetime.timedelta(days=1)
+    previous_end = start_date - datetime.timedelta(days=1)
+    previous = _totals(
+        organization, previous_end - length + datetime.timedelta(days=1), previous_end
+    )
+    base = {"start_date": start_date, "end_date": end_date, "interval": interval, "measure": "sum"}
+    labels: list[str] = []
+    series: list[dict] = []
+    if group_by:
+        for source in ("income", "expense"):
+            document = run(
+                organization=organization, spec={**base, "source": source, "group_by": group_by}
+            )
+            labels = document["labels"]
+            series += [{**item, "name": f"{source}: {item['name']}"} for item in document["series"]]
+    else:
+        for source in ("income", "expense", "profit"):
+            document = run(organization=organization, spec={**base, "source": source})
+            labels = document["labels"]
+            series.append({**document["series"][0], "name": source})
+    return {
+        "start_date": start_date.isoformat(),
+        "end_date": end_date.isoformat(),
+        "interval": interval,
+        "currency": organization.base_currency,
+        "totals": totals,
+        "previous_totals": previous,
+        "change_percent": {key: _change(totals[key], previous[key]) for key in totals},
+        "labels": labels,
+        "series": series,
+    }

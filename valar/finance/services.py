@@ -1,0 +1,147 @@
+"""Finance use cases: entries kept exact in the base currency, categories, attachments."""
+
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.db import transaction
+from rest_framework import status
+
+from valar.core import versions
+from valar.core.errors import Conflict, DomainError
+from valar.core.tenancy import Tenant
+from valar.finance.models import Attachment, Category, LedgerEntry
+
+CENT = Decimal("0.01")
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+#: File signatures accepted for attachments: the bytes decide, never the file's name.
+SIGNATURES = (
+    ("application/pdf", lambda head: head.startswith(b"%PDF-")),
+    ("image/png", lambda head: head.startswith(b"\x89PNG\r\n\x1a\n")),
+    ("image/jpeg", lambda head: head.startswith(b"\xff\xd8\xff")),
+    ("image/webp", lambda head: head[:4] == b"RIFF" and head[8:12] == b"WEBP"),
+)
+ENTRY_FIELDS = [
+    "title",
+    "description",
+    "amount",
+    "currency",
+    "exchange_rate",
+    "date",
+    "time",
+    "category",
+    "subcategory",
+    "team",
+    "customer",
+    "vendor",
+    "reference",
+]
+
+
+def _prepare(entry: LedgerEntry, base_currency: str) -> LedgerEntry:
+    """Check the entry's rules and compute its exact amount in the base currency."""
+    errors: dict[str, list[str]] = {}
+    if entry.category.type != entry.kind:
+        errors["category"] = [f"Choose a category of {entry.kind}."]
+    if entry.subcategory is not None and entry.subcategory.category_id != entry.category_id:
+        errors["subcategory"] = ["The subcategory is not in the category."]
+    if entry.amount is None or entry.amount <= 0:
+        errors["amount"] = ["The amount must be greater than zero."]
+    if entry.currency == base_currency:
+        entry.exchange_rate = Decimal(1)
+    elif entry.exchange_rate is None or entry.exchange_rate <= 0:
+        errors["exchange_rate"] = [
+            f"Give the rate to {base_currency} for an entry in {entry.currency}."
+        ]
+    if errors:
+        raise DomainError("The entry is invalid; see errors.", errors=errors)
+    entry.base_amount = (entry.amount * entry.exchange_rate).quantize(CENT, ROUND_HALF_UP)
+    return entry
+
+
+@transaction.atomic
+def entry_create(*, tenant: Tenant, kind: str, data: dict[str, Any]) -> LedgerEntry:
+    """Record an income or an expense."""
+    organization = tenant.organization
+    data = {**data, "currency": data.get("currency") or organization.base_currency}
+    entry = LedgerEntry(
+        organization=organization, created_by=tenant.membership.user, kind=kind, **data
+    )
+    if "exchange_rate" not in data or data["exchange_rate"] is None:
+        entry.exchange_rate = None
+    _prepare(entry, organization.base_currency).save()
+    return entry
+
+
+@transaction.atomic
+def entry_update(*, tenant: Tenant, entry: LedgerEntry, data: dict[str, Any]) -> LedgerEntry:
+    """Change an entry; its base amount follows."""
+    for field in ENTRY_FIELDS:
+        if field in data:
+            setattr(entry, field, data[field])
+    if "category" in data and "subcategory" not in data:
+        keep = entry.subcategory and entry.subcategory.category_id == entry.category_id
+        entry.subcategory = entry.subcategory if keep else None
+    _prepare(entry, tenant.organization.base_currency).save()
+    return entry
+
+
+def entry_delete(*, entry: LedgerEntry) -> None:
+    """Delete an entry and its attachments (their files too)."""
+    for attachment in entry.attachments.all():
+        attachment.delete()
+    entry.delete()
+
+
+@transaction.atomic
+def category_delete(*, category: Category, reassign_to: Category | None = None) -> None:
+    """Delete a category; one in use is a 409 unless its entries move to ``reassign_to``."""
+    entries = LedgerEntry.objects.filter(category=category)
+    if entries.exists():
+        if reassign_to is None:
+            raise Conflict(
+                "The category is in use; give reassign_to to move its entries.", code="in_use"
+            )
+        if reassign_to.pk == category.pk or reassign_to.type != category.type:
+            raise DomainError(
+                "Move the entries to another category of the same type.",
+                errors={"reassign_to": ["Choose another category of the same type."]},
+            )
+        entries.update(category=reassign_to, subcategory=None)
+        versions.bump(category.organization_id, "finance")
+    category.delete()
+
+
+def sniff_content_type(head: bytes) -> str | None:
+    """The content type the file's first bytes prove, if it is one we accept."""
+    for content_type, matches in SIGNATURES:
+        if matches(head):
+            return content_type
+    return None
+
+
+def attachment_create(*, tenant: Tenant, entry: LedgerEntry, upload) -> Attachment:
+    """Store an uploaded receipt under an unguessable name, after checking its bytes."""
+    if upload.size > MAX_ATTACHMENT_BYTES:
+        raise DomainError(
+            "The file is larger than 10 MB.",
+            code="too_large",
+            status_code=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
+    head = upload.read(16)
+    upload.seek(0)
+    content_type = sniff_content_type(head)
+    if content_type is None:
+        raise DomainError(
+            "Only PDF, PNG, JPEG and WebP files are accepted.",
+            code="unsupported_file",
+            errors={"file": ["Only PDF, PNG, JPEG and WebP files are accepted."]},
+        )
+    return Attachment.objects.create(
+        organization=tenant.organization,
+        created_by=tenant.membership.user,
+        entry=entry,
+        file=upload,
+        original_name=(upload.name or "file")[:255],
+        content_type=content_type,
+        size=upload.size,
+    )
