@@ -211,7 +211,9 @@ class TenantViewSet(BaseViewSet):
         """The resource's rows, always filtered by the request's organization."""
         if getattr(self, "swagger_fake_view", False):
             return self.model.objects.none()
-        return self.select().filter(**{self.tenant_field: self.tenant.organization})
+        queryset = self.select().filter(**{self.tenant_field: self.tenant.organization})
+        # Pages need a stable order; aggregated querysets drop Meta.ordering.
+        return queryset if queryset.ordered else queryset.order_by("pk")
 
     def get_serializer_context(self) -> dict:
         """Give serializers the tenant, for scoping the foreign keys they accept."""
