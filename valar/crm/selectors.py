@@ -101,13 +101,17 @@ def lead_list(*, organization: Organization) -> QuerySet[Lead]:
 def customer_list(*, organization: Organization) -> QuerySet[Customer]:
     """The organization's customers with open and won deal values in the base currency."""
     in_base = Q(deals__currency=organization.base_currency)
-    return Customer.objects.filter(organization=organization).order_by("name").annotate(
-        open_deals_value=Coalesce(
-            Sum("deals__value", filter=in_base & Q(deals__status=Deal.Status.OPEN)), ZERO
-        ),
-        won_deals_value=Coalesce(
-            Sum("deals__value", filter=in_base & Q(deals__status=Deal.Status.WON)), ZERO
-        ),
+    return (
+        Customer.objects.filter(organization=organization)
+        .order_by("name")
+        .annotate(
+            open_deals_value=Coalesce(
+                Sum("deals__value", filter=in_base & Q(deals__status=Deal.Status.OPEN)), ZERO
+            ),
+            won_deals_value=Coalesce(
+                Sum("deals__value", filter=in_base & Q(deals__status=Deal.Status.WON)), ZERO
+            ),
+        )
     )
 
 

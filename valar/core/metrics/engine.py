@@ -178,8 +178,8 @@ def run(*, organization, spec: dict[str, Any], use_cache: bool = True) -> dict[s
     return document
 
 
-def _compute(organization, spec: dict[str, Any], source: Source) -> dict[str, Any]:
-    """Run the spec as one GROUP BY and shape the document."""
+def grouped_queryset(organization, spec: dict[str, Any], source: Source):
+    """The one GROUP BY a validated spec runs (a values queryset, or an aggregate query)."""
     start = datetime.date.fromisoformat(spec["start_date"])
     end = datetime.date.fromisoformat(spec["end_date"])
     interval, group_by, measure = spec["interval"], spec["group_by"], spec["measure"]
@@ -217,12 +217,18 @@ def _compute(organization, spec: dict[str, Any], source: Source) -> dict[str, An
     values = {"result": source.aggregate(measure)}
     if measure == "avg":
         values = {"total": Sum(source.value), "n": Count("pk")}
-    grouped = (
-        rows.annotate(**annotations).values(*group_fields).annotate(**values).order_by()
-        if group_fields
-        else [rows.aggregate(**values)]
-    )
-    return _document(organization, spec, source, list(grouped), start, end)
+    if not group_fields:
+        return rows, values
+    return rows.annotate(**annotations).values(*group_fields).annotate(**values).order_by(), None
+
+
+def _compute(organization, spec: dict[str, Any], source: Source) -> dict[str, Any]:
+    """Run the spec as one GROUP BY and shape the document."""
+    queryset, aggregate = grouped_queryset(organization, spec, source)
+    grouped = [queryset.aggregate(**aggregate)] if aggregate else list(queryset)
+    start = datetime.date.fromisoformat(spec["start_date"])
+    end = datetime.date.fromisoformat(spec["end_date"])
+    return _document(organization, spec, source, grouped, start, end)
 
 
 def _document(organization, spec, source, grouped, start, end) -> dict[str, Any]:

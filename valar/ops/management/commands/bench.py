@@ -8,12 +8,14 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import override_settings
 
+from valar.finance import bench as finance_bench
 from valar.ops import bench
 from valar.tasks import bench as tasks_bench
 
 TARGETS = (
     "targets: Valar p50 <= 3x floor (stretch 2.5x), <= 0.7x tuned peer, <= 0.2x naive peer, "
-    "<= 5 queries; >= 400 req/s with p99 <= 60 ms and 0 errors"
+    "<= 5 queries; >= 400 req/s with p99 <= 60 ms and 0 errors; "
+    "engine cold <= 1.3x raw, warm <= 3 ms"
 )
 
 
@@ -23,19 +25,28 @@ class Command(BaseCommand):
     help = "Benchmark Valar's endpoints against the SQL floor and DRF peers."
 
     def add_arguments(self, parser):
-        """Rows to seed, iterations per row, and the load run's length."""
+        """Rows to seed, iterations per row, the load run's length, which suites."""
         parser.add_argument("--rows", type=int, default=100_000)
+        parser.add_argument("--ledger-rows", type=int, default=1_000_000)
         parser.add_argument("--iterations", type=int, default=300)
         parser.add_argument("--load-seconds", type=int, default=20)
         parser.add_argument("--no-load", action="store_true", help="Skip the wrk load runs.")
+        parser.add_argument("--only", choices=["tasks", "finance"], help="Run one suite.")
 
     def handle(self, *args, **options):
-        """Run the benchmark and print its tables."""
+        """Run the suites and print their tables."""
         settings.DEBUG = False
+        backend = settings.CACHES["default"]["BACKEND"]
+        self.stdout.write(f"database: {connection.vendor}; cache: {backend}\n")
+        if options["only"] in (None, "tasks"):
+            self.tasks(options)
+        if options["only"] in (None, "finance"):
+            self.finance(options)
+        self.stdout.write(TARGETS + "\n")
+
+    def tasks(self, options) -> None:
+        """The task list against the floors and the DRF peers, then the load runs."""
         out = self.stdout
-        out.write(
-            f"database: {connection.vendor}; cache: {settings.CACHES['default']['BACKEND']}\n"
-        )
         organization, admin = tasks_bench.seed(options["rows"], stdout=out)
         with override_settings(ROOT_URLCONF="valar.ops.bench_urls"):
             cases, count_statement = tasks_bench.cases(organization, admin)
@@ -44,28 +55,41 @@ class Command(BaseCommand):
             f"\ntask list, {options['rows']} tasks in 2 organizations, page of 25, status filter, "
             f"ordering by due date; {options['iterations']} interleaved iterations\n"
         )
-        bench.print_table(cases, floor="(a) SQL floor: page + count, JSON", out=out)
-        by_name = {case.name[:4].strip(): case for case in cases}
-        valar, floor = by_name["(c)"], by_name["(a)"]
+        bench.print_table(cases, floor=cases[0].name, out=out)
+        floor, naive, tuned, valar = cases[0], cases[2], cases[3], cases[4]
         out.write(
             f"\nValar / floor {valar.p50 / floor.p50:.2f}x; / tuned peer "
-            f"{valar.p50 / by_name['(b2)'].p50:.2f}x; / naive peer "
-            f"{valar.p50 / by_name['(b)'].p50:.2f}x; queries {valar.queries}\n"
+            f"{valar.p50 / tuned.p50:.2f}x; / naive peer {valar.p50 / naive.p50:.2f}x; "
+            f"queries {valar.queries}\n"
         )
         uses_index, plan = bench.explain_uses_index(*count_statement)
         out.write(f"count query answered from an index: {'yes' if uses_index else 'no'}\n")
         out.write("  " + plan.replace("\n", "\n  ") + "\n")
         if not options["no_load"]:
             self.load(admin, options["load_seconds"])
-        out.write(TARGETS + "\n")
+
+    def finance(self, options) -> None:
+        """The metrics engine against the raw GROUP BY, cold and warm."""
+        out = self.stdout
+        organization = finance_bench.seed(options["ledger_rows"], stdout=out)
+        cases = finance_bench.cases(organization)
+        bench.measure(cases, iterations=max(options["iterations"] // 3, 20), warmup=5)
+        out.write(
+            f"\nmetrics engine, {options['ledger_rows']} ledger entries over 3 years; "
+            "one year of expenses by month x category\n"
+        )
+        bench.print_table(cases, floor=cases[0].name, out=out)
+        out.write(
+            f"engine cold / raw {cases[1].p50 / cases[0].p50:.2f}x; "
+            f"warm p50 {cases[2].p50:.2f} ms\n"
+        )
 
     def load(self, admin, seconds: int) -> None:
         """Serve the app as gunicorn (sync) and as uvicorn workers, and drive each with wrk."""
         client = Client()
         client.force_login(admin)
-        cookie = (
-            f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
-        )
+        name = settings.SESSION_COOKIE_NAME
+        cookie = f"{name}={client.cookies[name].value}"
         env = {
             "DEBUG": "false",
             "SECRET_KEY": settings.SECRET_KEY,
@@ -76,39 +100,40 @@ class Command(BaseCommand):
         }
         path = f"/api/v1/tasks/?{tasks_bench.PAGE_QUERY}"
         bindir = sys.executable.rsplit("/", 1)[0]
+
+        def gunicorn(port):
+            return [
+                f"{bindir}/gunicorn",
+                "valar.wsgi:application",
+                "-w",
+                "3",
+                "-b",
+                f"127.0.0.1:{port}",
+                "--log-level",
+                "error",
+            ]
+
+        def uvicorn(port):
+            return [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "valar.asgi:application",
+                "--workers",
+                "3",
+                "--port",
+                str(port),
+                "--log-level",
+                "error",
+            ]
+
         servers = {
-            "gunicorn, 3 sync workers (WSGI)": (
-                lambda port: [
-                    f"{bindir}/gunicorn",
-                    "valar.wsgi:application",
-                    "-w",
-                    "3",
-                    "-b",
-                    f"127.0.0.1:{port}",
-                    "--log-level",
-                    "error",
-                ],
-                {},
-            ),
-            "uvicorn, 3 workers (ASGI)": (
-                lambda port: [
-                    sys.executable,
-                    "-m",
-                    "uvicorn",
-                    "valar.asgi:application",
-                    "--workers",
-                    "3",
-                    "--port",
-                    str(port),
-                    "--log-level",
-                    "error",
-                ],
-                {"DATABASE_POOL": "true"},
-            ),
+            "gunicorn, 3 sync workers (WSGI)": (gunicorn, {}),
+            "uvicorn, 3 workers (ASGI)": (uvicorn, {"DATABASE_POOL": "true"}),
         }
         self.stdout.write(f"\nload: wrk, 16 connections, {seconds} s, {path}\n")
         self.stdout.write(f"{'server':<36}{'req/s':>10}{'p99':>10}  errors\n")
-        for name, (command, extra) in servers.items():
+        for label, (command, extra) in servers.items():
             port = bench.free_port()
             figures = bench.serve_and_load(
                 command(port),
@@ -119,6 +144,6 @@ class Command(BaseCommand):
                 env={**env, **extra},
             )
             self.stdout.write(
-                f"{name:<36}{figures.get('requests/s', '-'):>10}{figures.get('p99', '-'):>10}  "
+                f"{label:<36}{figures.get('requests/s', '-'):>10}{figures.get('p99', '-'):>10}  "
                 f"{figures.get('errors', figures.get('error', ''))}\n"
             )
