@@ -351,7 +351,13 @@ class ApiTokenViewSet(
         """Create a token; the response is the only place its key appears."""
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        token, key = services.token_create(user=request.user, **serializer.validated_data)
+        data = dict(serializer.validated_data)
+        current = request.auth if isinstance(request.auth, ApiToken) else None
+        if current is not None and current.expires_at is not None:
+            # A token never mints a token that outlives it.
+            wanted = data.get("expires_at")
+            data["expires_at"] = min(wanted, current.expires_at) if wanted else current.expires_at
+        token, key = services.token_create(user=request.user, **data)
         token.key = key
         return Response(ApiTokenCreatedSerializer(token).data, status=status.HTTP_201_CREATED)
 

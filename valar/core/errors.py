@@ -13,6 +13,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -110,6 +111,12 @@ def _as_drf_exception(exc: Exception) -> Exception:
         return exceptions.NotFound()
     if isinstance(exc, DjangoPermissionDenied):
         return exceptions.PermissionDenied()
+    if isinstance(exc, IntegrityError):
+        # A uniqueness race lost against another request: the row exists now.
+        error = exceptions.APIException("This conflicts with data that exists already.")
+        error.status_code = status.HTTP_409_CONFLICT
+        error.default_code = "conflict"
+        return error
     if isinstance(exc, RequestDataTooBig):
         error = exceptions.APIException("The request body is too large.")
         error.status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE

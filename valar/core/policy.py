@@ -33,7 +33,7 @@ ROLE_RANK = {Role.ADMIN: 4, Role.MANAGER: 3, Role.WORKER: 2, Role.BASIC: 1, Role
 #: Business modules a membership can be granted (admins have all of them).
 MODULES = ("tasks", "crm", "finance", "insights", "screening", "support")
 #: Modules every member has by role alone (the organization's own people and teams).
-BUILTIN_MODULES = ("organization",)
+BUILTIN_MODULES = ("organization", "teams")
 
 CRUD_ACTIONS = ("view", "create", "change", "delete")
 
@@ -56,6 +56,20 @@ MODULE_RULES: dict[str, dict[str, dict[str, Access]]] = {
     "organization": {
         Role.ADMIN: {action: Access.ALL for action in (*CRUD_ACTIONS, "administer")},
         Role.MANAGER: {action: Access.ALL for action in CRUD_ACTIONS},
+        Role.WORKER: {"view": Access.ALL},
+        Role.BASIC: {"view": Access.ALL},
+        Role.CLIENT: {},
+    },
+    # Managers change the teams they created or lead (``Team.owner_fields``); only admins
+    # choose a team's lead (organizations.services).
+    "teams": {
+        Role.ADMIN: {action: Access.ALL for action in CRUD_ACTIONS},
+        Role.MANAGER: {
+            "view": Access.ALL,
+            "create": Access.ALL,
+            "change": Access.OWN,
+            "delete": Access.OWN,
+        },
         Role.WORKER: {"view": Access.ALL},
         Role.BASIC: {"view": Access.ALL},
         Role.CLIENT: {},

@@ -5,6 +5,7 @@ default membership. The result is resolved once per request and cached on it; vi
 services and selectors receive the organization explicitly from here.
 """
 
+import logging
 import re
 import uuid
 from dataclasses import dataclass
@@ -17,6 +18,8 @@ from valar.core import versions
 
 if TYPE_CHECKING:
     from valar.organizations.models import Membership, Organization
+
+logger = logging.getLogger("valar.tenancy")
 
 HEADER = "X-Organization"
 #: Version scopes: one user's memberships, and every organization (renames, settings).
@@ -85,11 +88,15 @@ def _cached_membership(user, reference: str | None):
 
     if reference is not None and not _REFERENCE.fullmatch(reference):
         return None  # neither an id nor a slug: nobody is a member of it
-    current = versions.versions_of(
-        {USER_SCOPE.format(user.pk): "memberships", GLOBAL_SCOPE: "organizations"}
-    )
-    key = "tenant:{}:{}:{}".format(user.pk, reference or "", ":".join(map(str, current)))
-    membership = cache.get(key)
+    try:
+        current = versions.versions_of(
+            {USER_SCOPE.format(user.pk): "memberships", GLOBAL_SCOPE: "organizations"}
+        )
+        key = "tenant:{}:{}:{}".format(user.pk, reference or "", ":".join(map(str, current)))
+        membership = cache.get(key)
+    except Exception:  # noqa: BLE001  the cache is down: the database still answers
+        logger.warning("Cache unavailable; membership read from the database", exc_info=True)
+        return membership_for(user=user, organization_ref=reference)
     if membership is None:
         membership = membership_for(user=user, organization_ref=reference)
         if membership is not None:

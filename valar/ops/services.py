@@ -44,9 +44,14 @@ def demo_seed() -> tuple[User, str] | None:
         last_name="Worker",
     )
     Membership.objects.create(
-        organization=organization, user=worker, role=Role.WORKER, modules=["tasks"], is_default=True
+        organization=organization,
+        user=worker,
+        role=Role.WORKER,
+        modules=["tasks"],
+        is_default=True,
+        manages_account=True,
     )
     for name in DEMO_TEAMS:
         team = team_create(tenant=tenant, data={"name": name, "lead": user})
-        team_member_add(team=team, user=worker)
+        team_member_add(tenant=tenant, team=team, user=worker)
     return user, password

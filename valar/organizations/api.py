@@ -301,9 +301,9 @@ class TeamViewSet(
     ExportMixin,
     TenantViewSet,
 ):
-    """Teams: admins and managers create and change them; every member reads them."""
+    """Teams: admins change all; managers those they created or lead; members read them."""
 
-    module = "organization"
+    module = "teams"
     model = Team
     serializer_class = TeamSerializer
     search_fields = ["name", "description"]
@@ -329,11 +329,13 @@ class TeamViewSet(
 
     def perform_update(self, serializer):
         """Change through the service (unique name)."""
-        services.team_update(team=serializer.instance, data=serializer.validated_data)
+        services.team_update(
+            tenant=self.tenant, team=serializer.instance, data=serializer.validated_data
+        )
 
     def perform_destroy(self, instance):
         """Delete through the service."""
-        services.team_delete(team=instance)
+        services.team_delete(tenant=self.tenant, team=instance)
 
     @extend_schema(responses=TeamMemberSerializer(many=True))
     @action(detail=True, methods=["get"], url_path="members")
@@ -350,7 +352,9 @@ class TeamViewSet(
         team = self.get_object()
         serializer = TeamMemberSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
-        team_membership = services.team_member_add(team=team, **serializer.validated_data)
+        team_membership = services.team_member_add(
+            tenant=self.tenant, team=team, **serializer.validated_data
+        )
         return Response(TeamMemberSerializer(team_membership).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={204: None})
@@ -361,7 +365,7 @@ class TeamViewSet(
         team_membership = selectors.team_member_list(team=team).filter(user_id=user_id).first()
         if team_membership is None:
             raise NotFound()
-        services.team_member_remove(team_membership=team_membership)
+        services.team_member_remove(tenant=self.tenant, team_membership=team_membership)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -416,7 +420,9 @@ class UserViewSet(
 
     def perform_update(self, serializer):
         """Change names or email through the service."""
-        services.user_update(user=serializer.instance, data=serializer.validated_data)
+        services.user_update(
+            tenant=self.tenant, user=serializer.instance, data=serializer.validated_data
+        )
 
     def perform_destroy(self, instance):
         """Remove the user from the organization; the account stays."""

@@ -47,6 +47,10 @@ class Membership(Audited, BaseModel):
     role = models.CharField(max_length=10, choices=[(r.value, r.value) for r in Role])
     modules = models.JSONField(default=list, blank=True)
     is_default = models.BooleanField(default=False)
+    manages_account = models.BooleanField(
+        default=False,
+        help_text="The organization created this account and may reset, re-email or lock it.",
+    )
     job_title = models.CharField(max_length=150, blank=True)
     department = models.CharField(max_length=150, blank=True)
     hire_date = models.DateField(null=True, blank=True)

@@ -140,8 +140,11 @@ def _check_manages(*, actor: Membership, target: Membership) -> None:
 
 
 def _check_not_last_admin(*, target: Membership) -> None:
-    """Refuse leaving the organization without an admin."""
-    if target.role == Role.ADMIN and selectors.admin_count(organization=target.organization) <= 1:
+    """Refuse leaving the organization without an admin (serialised on the organization row)."""
+    if target.role != Role.ADMIN:
+        return
+    Organization.objects.select_for_update().filter(pk=target.organization_id).first()
+    if selectors.admin_count(organization=target.organization) <= 1:
         raise Conflict("The last admin cannot be demoted or removed.", code="last_admin")
 
 
@@ -198,8 +201,28 @@ def member_remove(*, tenant: Tenant, membership: Membership) -> None:
     membership.delete()
 
 
+def _check_team_powers(*, tenant: Tenant, team: Team | None, data: dict[str, Any]) -> None:
+    """Only admins choose a team's lead; managers change only teams they created or lead.
+
+    Otherwise a manager could lead a team of anyone and so manage every member.
+    """
+    if tenant.role == Role.ADMIN:
+        return
+    if "lead" in data and (team is None or data["lead"] != team.lead):
+        if data["lead"] is not None or team is not None:
+            raise DomainError(
+                "Only admins choose a team's lead.",
+                status_code=403,
+                errors={"lead": ["Only admins choose a team's lead."]},
+            )
+    me = tenant.membership.user_id
+    if team is not None and me not in (team.lead_id, team.created_by_id):
+        raise DomainError("Managers change only the teams they created or lead.", status_code=403)
+
+
 def team_create(*, tenant: Tenant, data: dict[str, Any]) -> Team:
     """Create a team; its name is unique in the organization."""
+    _check_team_powers(tenant=tenant, team=None, data=data)
     _check_team_name(organization=tenant.organization, name=data["name"])
     return Team.objects.create(
         organization=tenant.organization, created_by=tenant.membership.user, **data
@@ -219,23 +242,26 @@ def _check_team_name(*, organization: Organization, name: str, exclude: Any = No
         )
 
 
-def team_update(*, team: Team, data: dict[str, Any]) -> Team:
+def team_update(*, tenant: Tenant, team: Team, data: dict[str, Any]) -> Team:
     """Change a team's name, description or lead."""
+    _check_team_powers(tenant=tenant, team=team, data=data)
     if "name" in data:
         _check_team_name(organization=team.organization, name=data["name"], exclude=team.pk)
     team, _ = model_update(instance=team, fields=["name", "description", "lead"], data=data)
     return team
 
 
-def team_delete(*, team: Team) -> None:
+def team_delete(*, tenant: Tenant, team: Team) -> None:
     """Delete a team (its memberships go with it)."""
+    _check_team_powers(tenant=tenant, team=team, data={})
     for team_membership in team.memberships.select_related("team"):
         team_membership.delete()
     team.delete()
 
 
-def team_member_add(*, team: Team, user: User) -> TeamMembership:
-    """Add a member of the organization to a team."""
+def team_member_add(*, tenant: Tenant, team: Team, user: User) -> TeamMembership:
+    """Add a member of the organization to a team (managers: to teams they lead)."""
+    _check_team_powers(tenant=tenant, team=team, data={})
     if not Membership.objects.filter(organization_id=team.organization_id, user=user).exists():
         raise DomainError(
             "Only members of the organization can join its teams.",
@@ -246,8 +272,9 @@ def team_member_add(*, team: Team, user: User) -> TeamMembership:
     return TeamMembership.objects.create(team=team, user=user)
 
 
-def team_member_remove(*, team_membership: TeamMembership) -> None:
-    """Remove a user from a team."""
+def team_member_remove(*, tenant: Tenant, team_membership: TeamMembership) -> None:
+    """Remove a user from a team (managers: from teams they lead)."""
+    _check_team_powers(tenant=tenant, team=team_membership.team, data={})
     team_membership.delete()
 
 
@@ -259,13 +286,19 @@ def user_create_in_organization(
     _check_grant(actor=tenant.membership, role=role, modules=[])
     user = user_create(email=email, password=password, **names)
     Membership.objects.create(
-        organization=tenant.organization, user=user, role=role, modules=[], is_default=True
+        organization=tenant.organization,
+        user=user,
+        role=role,
+        modules=[],
+        is_default=True,
+        manages_account=True,
     )
     return user
 
 
-def user_update(*, user: User, data: dict[str, Any]) -> User:
-    """Change a user's names or email (the email stays unique, ignoring case)."""
+def user_update(*, tenant: Tenant, user: User, data: dict[str, Any]) -> User:
+    """Change a user's names or email; only for accounts the organization manages."""
+    _check_admin_over(tenant=tenant, user=user)
     if "email" in data:
         data = {**data, "email": normalize_email(data["email"])}
         if User.objects.filter(email__iexact=data["email"]).exclude(pk=user.pk).exists():
@@ -315,11 +348,25 @@ def user_reset_password(*, tenant: Tenant, user: User, password: str) -> User:
 
 
 def _check_admin_over(*, tenant: Tenant, user: User) -> None:
-    """Refuse acting on yourself or on a platform operator."""
+    """Refuse acting on an account the organization does not manage.
+
+    An account belongs to its person, not to every organization that person joins: only the
+    organization that created it (``Membership.manages_account``) may reset its password,
+    change its email or lock it, and never for yourself, another admin or a platform operator.
+    """
     if user.pk == tenant.membership.user_id:
         raise DomainError("You cannot do this to your own account.", status_code=403)
     if user.is_superuser:
         raise DomainError("Platform operators are managed by the platform.", status_code=403)
+    membership = Membership.objects.filter(organization=tenant.organization, user=user).first()
+    if membership is None or not membership.manages_account:
+        raise DomainError(
+            "This account was not created by this organization; remove the member instead.",
+            code="account_not_managed",
+            status_code=403,
+        )
+    if membership.role == Role.ADMIN:
+        raise DomainError("Admins do not manage other admins' accounts.", status_code=403)
 
 
 @transaction.atomic

@@ -53,7 +53,16 @@ def validate(spec: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(spec, dict):
         raise MetricsError("The query must be an object.", errors={"query": ["Not an object."]})
     errors: dict[str, list[str]] = {}
-    known = {"source", "measure", "start_date", "end_date", "interval", "group_by", "filters"}
+    known = {
+        "source",
+        "measure",
+        "start_date",
+        "end_date",
+        "interval",
+        "group_by",
+        "filters",
+        "date_field",
+    }
     for key in sorted(set(spec) - known):
         errors[key] = ["Unknown key."]
     source = get_source(str(spec.get("source", "")))
@@ -71,6 +80,9 @@ def validate(spec: dict[str, Any]) -> dict[str, Any]:
         errors["interval"] = [f"Choose one of: {', '.join(INTERVALS)}, or none."]
     if interval == "day" and start and end and end - start > MAX_DAY_RANGE:
         errors["interval"] = ["A day-by-day query covers at most 5 years."]
+    date_field = spec.get("date_field") or (source.date_field if source else None)
+    if source is not None and date_field not in source.allowed_date_fields():
+        errors["date_field"] = [f"Choose one of: {', '.join(source.allowed_date_fields())}."]
     group_by = spec.get("group_by") or None
     if source is not None and group_by is not None and group_by not in source.dimensions:
         errors["group_by"] = [f"Choose one of: {', '.join(source.dimensions)}, or none."]
@@ -98,6 +110,7 @@ def validate(spec: dict[str, Any]) -> dict[str, Any]:
         "interval": interval,
         "group_by": group_by,
         "filters": clean_filters,
+        "date_field": date_field,
     }
 
 
@@ -183,7 +196,8 @@ def grouped_queryset(organization, spec: dict[str, Any], source: Source):
     start = datetime.date.fromisoformat(spec["start_date"])
     end = datetime.date.fromisoformat(spec["end_date"])
     interval, group_by, measure = spec["interval"], spec["group_by"], spec["measure"]
-    date_field = source.model._meta.get_field(source.date_field)
+    field_name = spec.get("date_field") or source.date_field
+    date_field = source.model._meta.get_field(field_name)
     is_datetime = isinstance(date_field, DateTimeField)
     tz = zoneinfo.ZoneInfo(getattr(organization, "timezone", None) or "UTC")
 
@@ -193,11 +207,9 @@ def grouped_queryset(organization, spec: dict[str, Any], source: Source):
         upper = datetime.datetime.combine(
             end + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz
         )
-        rows = rows.filter(
-            **{f"{source.date_field}__gte": lower, f"{source.date_field}__lt": upper}
-        )
+        rows = rows.filter(**{f"{field_name}__gte": lower, f"{field_name}__lt": upper})
     else:
-        rows = rows.filter(**{f"{source.date_field}__gte": start, f"{source.date_field}__lte": end})
+        rows = rows.filter(**{f"{field_name}__gte": start, f"{field_name}__lte": end})
     for name, values in spec["filters"].items():
         rows = rows.filter(**{f"{source.dimensions[name].key}__in": values})
 
@@ -205,9 +217,7 @@ def grouped_queryset(organization, spec: dict[str, Any], source: Source):
     annotations: dict[str, Any] = {}
     if interval:
         trunc = INTERVALS[interval]
-        annotations["bucket"] = (
-            trunc(source.date_field, tzinfo=tz) if is_datetime else trunc(source.date_field)
-        )
+        annotations["bucket"] = trunc(field_name, tzinfo=tz) if is_datetime else trunc(field_name)
         group_fields.append("bucket")
     if group_by:
         dimension = source.dimensions[group_by]

@@ -21,7 +21,9 @@ class Source:
 
     ``value`` is the expression measures apply to (``F("base_amount")``, or a signed case for
     profit); ``filter`` narrows the model's rows; ``version`` names the cache version every
-    write of the model bumps; ``money`` says values are amounts in the base currency.
+    write of the model bumps; ``money`` says values are amounts in the base currency;
+    ``module`` is the policy module a caller needs to see it; ``date_fields`` are the other
+    dates a query may bucket by (``date_field`` is the default).
     """
 
     name: str
@@ -33,7 +35,13 @@ class Source:
     filter: Q = field(default_factory=Q)
     version: str = ""
     money: bool = True
+    module: str = ""
+    date_fields: tuple[str, ...] = ()
     description: str = ""
+
+    def allowed_date_fields(self) -> tuple[str, ...]:
+        """Every date field a query may name, the default first."""
+        return (self.date_field, *[f for f in self.date_fields if f != self.date_field])
 
     def aggregate(self, measure: str) -> Any:
         """The aggregate expression of ``measure`` over this source's value."""

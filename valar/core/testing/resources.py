@@ -55,6 +55,7 @@ class TenantFixtureMixin:
                 role=role,
                 modules=modules,
                 is_default=True,
+                manages_account=True,
             )
         for role, user in self.users.items():
             self.clients[role] = self.token_client(user)

@@ -148,7 +148,7 @@ class TenancyTests(TenantFixtureMixin, ApiTestCase):
         self.assert_problem(response, 400, field="user")
 
     def test_team_members_are_added_listed_and_removed(self):
-        team = Team.objects.create(organization=self.org, name="T")
+        team = Team.objects.create(organization=self.org, name="T", lead=self.users[Role.MANAGER])
         url = f"/api/v1/teams/{team.pk}/members/"
         client = self.clients[Role.MANAGER]
         user = self.users[Role.WORKER]
@@ -222,6 +222,35 @@ class TenancyTests(TenantFixtureMixin, ApiTestCase):
         body = self.client.get("/api/v1/").json()
         self.assertIn("/api/v1/teams/", body["apps"]["teams"])
         self.assertIn("/api/v1/auth/login/", body["apps"]["auth"])
+
+
+class TeamPowerTests(TenantFixtureMixin, ApiTestCase):
+    """Managers cannot build themselves a team of anyone to manage them."""
+
+    def test_a_manager_cannot_make_themself_a_teams_lead(self):
+        team = Team.objects.create(
+            organization=self.org, name="T", created_by=self.users[Role.MANAGER]
+        )
+        response = self.clients[Role.MANAGER].patch(
+            f"/api/v1/teams/{team.pk}/", {"lead": str(self.users[Role.MANAGER].pk)}, format="json"
+        )
+        self.assert_problem(response, 403, field="lead")
+        response = self.clients[Role.MANAGER].post(
+            "/api/v1/teams/",
+            {"name": "Mine", "lead": str(self.users[Role.MANAGER].pk)},
+            format="json",
+        )
+        self.assert_problem(response, 403, field="lead")
+
+    def test_a_manager_cannot_add_members_to_a_team_they_do_not_lead(self):
+        team = Team.objects.create(organization=self.org, name="T")
+        response = self.clients[Role.MANAGER].post(
+            f"/api/v1/teams/{team.pk}/members/",
+            {"user": str(self.users[Role.BASIC].pk)},
+            format="json",
+        )
+        self.assert_problem(response, 403)
+        self.assertFalse(TeamMembership.objects.filter(team=team).exists())
 
 
 class CachedMembershipTests(TenantFixtureMixin, ApiTestCase):

@@ -57,7 +57,11 @@ class UserResourceTests(TenantResourceTestsMixin, ApiTestCase):
     def make_object(self, organization, index=0):
         user = self.make_user(f"user{index}-{organization.slug}@org.test")
         Membership.objects.create(
-            organization=organization, user=user, role=Role.BASIC, is_default=True
+            organization=organization,
+            user=user,
+            role=Role.BASIC,
+            is_default=True,
+            manages_account=True,
         )
         return user
 

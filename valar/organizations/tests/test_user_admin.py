@@ -79,3 +79,40 @@ class UserAdministrationTests(TenantFixtureMixin, ApiTestCase):
             f"/api/v1/users/{worker.pk}/", {"email": "BASIC@org.test"}, format="json"
         )
         self.assert_problem(response, 409, field="email")
+
+
+class AccountTakeoverTests(TenantFixtureMixin, ApiTestCase):
+    """An organization's admin never controls an account another party created."""
+
+    def setUp(self):
+        super().setUp()
+        # The other organization's admin joins ours as a worker (an account we did not create).
+        Membership.objects.create(
+            organization=self.org, user=self.other_admin, role=Role.WORKER, is_default=False
+        )
+
+    def test_an_admin_cannot_reset_the_password_of_an_account_it_did_not_create(self):
+        response = self.clients[Role.ADMIN].post(
+            f"/api/v1/users/{self.other_admin.pk}/reset-password/",
+            {"password": NEW_PASSWORD},
+            format="json",
+        )
+        self.assert_problem(response, 403, code="account_not_managed")
+        self.other_admin.refresh_from_db()
+        self.assertFalse(self.other_admin.check_password(NEW_PASSWORD))
+
+    def test_an_admin_cannot_change_the_email_or_lock_an_account_it_did_not_create(self):
+        url = f"/api/v1/users/{self.other_admin.pk}/"
+        client = self.clients[Role.ADMIN]
+        self.assert_problem(client.patch(url, {"email": "mine@evil.test"}, format="json"), 403)
+        self.assert_problem(client.post(f"{url}lock/"), 403)
+        self.other_admin.refresh_from_db()
+        self.assertTrue(self.other_admin.is_active)
+        self.assertEqual(self.other_admin.email, "admin@other.test")
+
+    def test_an_admin_can_still_remove_such_a_member_from_the_organization(self):
+        response = self.clients[Role.ADMIN].delete(f"/api/v1/users/{self.other_admin.pk}/")
+        self.assertEqual(response.status_code, 204)
+        self.assertFalse(
+            Membership.objects.filter(organization=self.org, user=self.other_admin).exists()
+        )
