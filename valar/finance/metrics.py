@@ -23,6 +23,7 @@ register(
         filter=Q(kind=Kind.INCOME),
         dimensions=DIMENSIONS,
         version="finance",
+        module="finance",
         description="Income in the base currency.",
     )
 )
@@ -35,6 +36,7 @@ register(
         filter=Q(kind=Kind.EXPENSE),
         dimensions=DIMENSIONS,
         version="finance",
+        module="finance",
         description="Expenses in the base currency.",
     )
 )
@@ -51,6 +53,7 @@ register(
         measures=("sum",),
         dimensions=DIMENSIONS,
         version="finance",
+        module="finance",
         description="Income minus expenses in the base currency.",
     )
 )
