@@ -76,9 +76,12 @@ class LeadSerializer(serializers.ModelSerializer):
         ]
 
     def validate_status(self, value: str) -> str:
-        """Converting goes through ``convert/``, never through the status field."""
-        if value == Lead.Status.CONVERTED and getattr(self.instance, "status", None) != value:
-            raise serializers.ValidationError("Use convert/ to convert a lead.")
+        """Only ``new``/``contacted`` are set directly; the rest through the lead's actions."""
+        current = getattr(self.instance, "status", None)
+        if value != current and value not in (Lead.Status.NEW, Lead.Status.CONTACTED):
+            raise serializers.ValidationError(
+                "Use qualify/, disqualify/ or convert/ for this status."
+            )
         return value
 
 
@@ -305,7 +308,7 @@ class LeadViewSet(CrmViewSet):
 
     def perform_update(self, serializer):
         """Change through the service (scored again)."""
-        services.lead_update(
+        serializer.instance = services.lead_update(
             tenant=self.tenant, lead=serializer.instance, data=serializer.validated_data
         )
 
@@ -493,6 +496,10 @@ class StageViewSet(CrmViewSet):
     def select(self):
         """The organization's stages."""
         return selectors.stage_list(organization=self.tenant.organization)
+
+    def perform_update(self, serializer):
+        """Change through the service (a stage with deals keeps its pipeline and meaning)."""
+        services.stage_update(stage=serializer.instance, data=serializer.validated_data)
 
     def perform_destroy(self, instance):
         """Only a stage no deal is in."""

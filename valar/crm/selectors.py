@@ -99,18 +99,26 @@ def lead_list(*, organization: Organization) -> QuerySet[Lead]:
 
 
 def customer_list(*, organization: Organization) -> QuerySet[Customer]:
-    """The organization's customers with open and won deal values in the base currency."""
-    in_base = Q(deals__currency=organization.base_currency)
+    """The organization's customers with open and won deal values in the base currency.
+
+    Correlated subqueries run for the rows of the page only; the count stays a plain count.
+    """
+
+    def deals_value(status: str):
+        deals = Deal.objects.filter(
+            customer=OuterRef("pk"), status=status, currency=organization.base_currency
+        )
+        return Coalesce(
+            Subquery(deals.values("customer").annotate(total=Sum("value")).values("total")[:1]),
+            ZERO,
+        )
+
     return (
         Customer.objects.filter(organization=organization)
         .order_by("name")
         .annotate(
-            open_deals_value=Coalesce(
-                Sum("deals__value", filter=in_base & Q(deals__status=Deal.Status.OPEN)), ZERO
-            ),
-            won_deals_value=Coalesce(
-                Sum("deals__value", filter=in_base & Q(deals__status=Deal.Status.WON)), ZERO
-            ),
+            open_deals_value=deals_value(Deal.Status.OPEN),
+            won_deals_value=deals_value(Deal.Status.WON),
         )
     )
 
@@ -198,18 +206,21 @@ def deal_figures(
     open_totals = base.filter(status=Deal.Status.OPEN).aggregate(
         open=Count("pk"),
         pipeline_value=Coalesce(Sum("value"), ZERO),
-        weighted_value=Coalesce(
-            Sum(F("value") * F("probability") / Value(Decimal(100)), output_field=DecimalField()),
-            ZERO,
-        ),
+        weighted_cents=Sum(F("value") * F("probability"), output_field=DecimalField()),
     )
     decided = closed_totals["won"] + closed_totals["lost"]
+    weighted = _percent_of(open_totals.pop("weighted_cents"))
     return {
         **closed_totals,
         **open_totals,
-        "weighted_value": Decimal(open_totals["weighted_value"]).quantize(Decimal("0.01")),
+        "weighted_value": weighted,
         "win_rate": closed_totals["won"] / decided if decided else None,
     }
+
+
+def _percent_of(value_times_percent) -> Decimal:
+    """``sum(value * probability) / 100`` to the cent (divided here, exactly, on any database)."""
+    return (Decimal(value_times_percent or 0) / 100).quantize(Decimal("0.01"))
 
 
 def pipeline_value_by_stage(*, organization: Organization, pipeline: Pipeline) -> list[dict]:
@@ -231,43 +242,38 @@ def pipeline_value_by_stage(*, organization: Organization, pipeline: Pipeline) -
         .annotate(
             deal_count=Coalesce(aggregate(Count("pk")), 0),
             value=Coalesce(aggregate(Sum("value")), ZERO),
-            weighted=Coalesce(
-                aggregate(
-                    Sum(
-                        F("value") * F("probability") / Value(Decimal(100)),
-                        output_field=DecimalField(),
-                    )
-                ),
-                ZERO,
-            ),
+            weighted=aggregate(Sum(F("value") * F("probability"), output_field=DecimalField())),
         )
         .values("id", "name", "order", "deal_count", "value", "weighted")
     )
-    return [{**row, "weighted": Decimal(row["weighted"]).quantize(Decimal("0.01"))} for row in rows]
+    return [{**row, "weighted": _percent_of(row["weighted"])} for row in rows]
 
 
 def funnel(*, organization: Organization, pipeline: Pipeline) -> list[dict]:
-    """The sales funnel: deals (any status) that ever reached each stage, count and value."""
-    reached = DealStageChange.objects.filter(
+    """The sales funnel: deals (any status) that ever reached each stage, count and value.
+
+    A deal that entered a stage twice counts once there, with its value once.
+    """
+    reached = Deal.objects.filter(
         organization=organization,
-        deal__pipeline=pipeline,
-        deal__currency=organization.base_currency,
+        pipeline=pipeline,
+        currency=organization.base_currency,
+        pk__in=DealStageChange.objects.filter(to_stage=OuterRef(OuterRef("pk"))).values("deal_id"),
     )
-    rows = {
-        row["to_stage"]: row
-        for row in reached.values("to_stage").annotate(
-            deals=Count("deal", distinct=True), value=Coalesce(Sum("deal__value"), ZERO)
+
+    def aggregate(expression):
+        return Subquery(reached.values("pipeline").annotate(result=expression).values("result")[:1])
+
+    rows = (
+        Stage.objects.filter(organization=organization, pipeline=pipeline)
+        .order_by("order")
+        .annotate(
+            reached=Coalesce(aggregate(Count("pk")), 0),
+            value=Coalesce(aggregate(Sum("value")), ZERO),
         )
-    }
-    stages = Stage.objects.filter(pipeline=pipeline).order_by("order").values("id", "name", "order")
-    return [
-        {
-            **stage,
-            "deals": rows.get(stage["id"], {}).get("deals", 0),
-            "value": rows.get(stage["id"], {}).get("value", Decimal("0.00")),
-        }
-        for stage in stages
-    ]
+        .values("id", "name", "order", "reached", "value")
+    )
+    return [{**row, "deals": row.pop("reached")} for row in rows]
 
 
 def won_value_by(

@@ -120,6 +120,12 @@ def pipeline_create(*, tenant: Tenant, data: dict[str, Any]) -> Pipeline:
 def pipeline_update(*, pipeline: Pipeline, data: dict[str, Any]) -> Pipeline:
     """Rename a pipeline or make it the default (the previous default stops being one)."""
     data = {key: value for key, value in data.items() if key != "stages"}
+    if "name" in data and (
+        Pipeline.objects.filter(organization_id=pipeline.organization_id, name=data["name"])
+        .exclude(pk=pipeline.pk)
+        .exists()
+    ):
+        raise Conflict("A pipeline with this name exists.", code="duplicate")
     if data.get("is_default") is False and pipeline.is_default:
         raise Conflict("Make another pipeline the default instead.", code="default_required")
     if data.get("is_default"):
@@ -135,6 +141,25 @@ def pipeline_delete(*, pipeline: Pipeline) -> None:
     if pipeline.deals.exists():
         raise Conflict("The pipeline has deals.", code="in_use")
     pipeline.delete()
+
+
+@transaction.atomic
+def stage_update(*, stage: Stage, data: dict[str, Any]) -> Stage:
+    """Change a stage; a stage holding deals keeps its pipeline and its won/lost meaning."""
+    if "pipeline" in data and data["pipeline"].pk != stage.pipeline_id:
+        raise DomainError(
+            "A stage cannot move to another pipeline.",
+            errors={"pipeline": ["A stage cannot move to another pipeline."]},
+        )
+    meaning_changes = any(
+        key in data and data[key] != getattr(stage, key) for key in ("is_won", "is_lost")
+    )
+    if meaning_changes and stage.deals.exists():
+        raise Conflict("Deals are in this stage; its won/lost flags stay.", code="in_use")
+    stage, _ = model_update(
+        instance=stage, fields=["name", "order", "probability", "is_won", "is_lost"], data=data
+    )
+    return stage
 
 
 def stage_delete(*, stage: Stage) -> None:
@@ -160,13 +185,21 @@ def lead_create(*, tenant: Tenant, data: dict[str, Any]) -> Lead:
     return lead
 
 
+@transaction.atomic
 def lead_update(*, tenant: Tenant, lead: Lead, data: dict[str, Any]) -> Lead:
-    """Change a lead and score it again; a converted lead keeps its status."""
+    """Change a lead and score it again; a converted lead keeps its status.
+
+    The row is re-read under a lock, so a stale edit cannot undo a conversion that committed
+    in between.
+    """
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
     if lead.status == Lead.Status.CONVERTED and data.get("status", lead.status) != lead.status:
         raise Conflict("A converted lead keeps its status.", code="already_converted")
     for field in LEAD_FIELDS:
         if field in data:
             setattr(lead, field, data[field])
+    if data.get("status") in (Lead.Status.NEW, Lead.Status.CONTACTED):
+        lead.disqualification_reason = ""
     _scored(lead, tenant.organization).save()
     return lead
 
@@ -177,6 +210,7 @@ def _check_open(lead: Lead) -> None:
         raise Conflict("The lead is already converted.", code="already_converted")
 
 
+@transaction.atomic
 def lead_qualify(*, lead: Lead) -> Lead:
     """Mark a lead qualified (409 when converted or already qualified)."""
     _check_open(lead)
@@ -189,6 +223,7 @@ def lead_qualify(*, lead: Lead) -> Lead:
     return lead
 
 
+@transaction.atomic
 def lead_disqualify(*, lead: Lead, reason: str) -> Lead:
     """Mark a lead unqualified with a reason (409 when converted or already unqualified)."""
     _check_open(lead)

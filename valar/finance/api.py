@@ -2,6 +2,7 @@
 
 import datetime
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import FileResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -46,6 +47,12 @@ class CategorySerializer(serializers.ModelSerializer):
             taken = taken.exclude(pk=self.instance.pk)
         if taken.exists():
             raise serializers.ValidationError({"name": ["A category of this type has this name."]})
+        if (
+            self.instance is not None
+            and kind != self.instance.type
+            and self.instance.entries.exists()
+        ):
+            raise Conflict("The category has entries; its type cannot change.", code="in_use")
         return attrs
 
 
@@ -69,6 +76,9 @@ class SubcategorySerializer(serializers.ModelSerializer):
             taken = taken.exclude(pk=self.instance.pk)
         if taken.exists():
             raise serializers.ValidationError({"name": ["The category has this subcategory."]})
+        moving = self.instance is not None and category != self.instance.category
+        if moving and self.instance.entries.exists():
+            raise Conflict("The subcategory has entries; it cannot change category.", code="in_use")
         return attrs
 
 
@@ -222,8 +232,10 @@ class CategoryViewSet(FinanceViewSet):
             field.bind("reassign_to", serializers.Serializer(context=self.get_serializer_context()))
             try:
                 target = field.to_internal_value(reference)
-            except serializers.ValidationError as exc:
-                raise serializers.ValidationError({"reassign_to": exc.detail}) from exc
+            except (serializers.ValidationError, DjangoValidationError, ValueError) as exc:
+                raise serializers.ValidationError(
+                    {"reassign_to": ["Give the id of a category of this organization."]}
+                ) from exc
         services.category_delete(category=category, reassign_to=target)
         return Response(status=status.HTTP_204_NO_CONTENT)
 

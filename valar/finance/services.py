@@ -12,6 +12,8 @@ from valar.core.tenancy import Tenant
 from valar.finance.models import Attachment, Category, LedgerEntry
 
 CENT = Decimal("0.01")
+#: Amounts have at most 12 digits before the point.
+MAX_AMOUNT = Decimal(10) ** 12
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 #: File signatures accepted for attachments: the bytes decide, never the file's name.
 SIGNATURES = (
@@ -55,6 +57,11 @@ def _prepare(entry: LedgerEntry, base_currency: str) -> LedgerEntry:
     if errors:
         raise DomainError("The entry is invalid; see errors.", errors=errors)
     entry.base_amount = (entry.amount * entry.exchange_rate).quantize(CENT, ROUND_HALF_UP)
+    if entry.base_amount >= MAX_AMOUNT:
+        raise DomainError(
+            "The amount in the base currency is too large.",
+            errors={"exchange_rate": ["amount x exchange_rate must stay below 10^12."]},
+        )
     return entry
 
 

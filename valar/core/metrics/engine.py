@@ -3,6 +3,7 @@
 import datetime
 import hashlib
 import json
+import uuid
 import zoneinfo
 from decimal import Decimal
 from typing import Any
@@ -99,6 +100,12 @@ def validate(spec: dict[str, Any]) -> dict[str, Any]:
         if not values or not all(isinstance(item, str | int) for item in values):
             errors.setdefault("filters", []).append(f"{name}: give an id or a list of ids.")
             continue
+        if source is not None and source.dimensions[name].kind == "uuid":
+            try:
+                values = [str(uuid.UUID(str(item))) for item in values]
+            except ValueError:
+                errors.setdefault("filters", []).append(f"{name}: give ids (UUIDs).")
+                continue
         clean_filters[name] = sorted(str(item) for item in values)
     if errors:
         raise MetricsError("The query is invalid; see errors.", errors=errors)

@@ -13,6 +13,8 @@ class Dimension:
 
     key: str
     label: str | None = None
+    #: ``uuid`` for foreign keys (filter values must be ids), ``text`` for choices.
+    kind: str = "uuid"
 
 
 @dataclass(frozen=True)

@@ -145,3 +145,62 @@ class ExactTotalsTests(TenantFixtureMixin, ApiTestCase):
         self.assertEqual(quarters["series"][0]["data"], ["0.00", "1.00", "0.00"])
         self.assertEqual(datetime.date(2026, 1, 4).weekday(), 6)
         self.assertEqual(Decimal(quarters["totals"]["income"]), Decimal("1.00"))
+
+
+class LedgerRuleTests(TenantFixtureMixin, ApiTestCase):
+    """Rules pinned after review: categories in use keep their meaning; sizes and ids checked."""
+
+    module = "finance"
+
+    def setUp(self):
+        super().setUp()
+        self.admin = self.clients[Role.ADMIN]
+        self.sales = Category.objects.create(organization=self.org, name="Sales", type="income")
+        self.admin.post(
+            "/api/v1/finance/incomes/",
+            {"title": "x", "amount": "1.00", "date": "2026-01-05", "category": str(self.sales.pk)},
+            format="json",
+        )
+
+    def test_a_category_in_use_keeps_its_type(self):
+        response = self.admin.patch(
+            f"/api/v1/finance/categories/{self.sales.pk}/", {"type": "expense"}, format="json"
+        )
+        self.assert_problem(response, 409, code="in_use")
+
+    def test_a_bad_reassign_to_is_reported_on_that_parameter(self):
+        response = self.admin.delete(
+            f"/api/v1/finance/categories/{self.sales.pk}/?reassign_to=not-a-uuid"
+        )
+        self.assert_problem(response, 400, field="reassign_to")
+
+    def test_an_amount_too_large_in_the_base_currency_is_refused(self):
+        response = self.admin.post(
+            "/api/v1/finance/incomes/",
+            {
+                "title": "x",
+                "amount": "999999999999.99",
+                "currency": "EUR",
+                "exchange_rate": "1000",
+                "date": "2026-01-05",
+                "category": str(self.sales.pk),
+            },
+            format="json",
+        )
+        self.assert_problem(response, 400, field="exchange_rate")
+        self.assertEqual(self.admin.get("/api/v1/finance/transactions/").status_code, 200)
+
+    def test_engine_filters_take_ids(self):
+        from valar.core.metrics import MetricsError
+
+        with self.assertRaises(MetricsError) as caught:
+            run(
+                organization=self.org,
+                spec={
+                    "source": "income",
+                    "start_date": "2026-01-01",
+                    "end_date": "2026-01-31",
+                    "filters": {"team": "abc"},
+                },
+            )
+        self.assertIn("filters", caught.exception.errors)

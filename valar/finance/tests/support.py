@@ -1,0 +1,59 @@
+"""Builders the finance tests share: categories, entries and file bytes of each accepted type."""
+
+import datetime
+import shutil
+import tempfile
+from decimal import Decimal
+
+from django.test import override_settings
+
+from valar.finance.models import Category, Kind, LedgerEntry
+
+API = "/api/v1/finance/"
+
+#: The smallest headers that prove each accepted type, padded to a realistic file.
+PDF = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< >>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01" + b"\x00" * 64
+WEBP = b"RIFF" + (76).to_bytes(4, "little") + b"WEBPVP8 " + b"\x00" * 64
+HTML = b"<!DOCTYPE html><html><body><script>alert(1)</script></body></html>\n"
+
+
+def category(organization, name: str = "Sales", kind: str = Kind.INCOME, **extra) -> Category:
+    """A category of ``organization``."""
+    return Category.objects.create(organization=organization, name=name, type=kind, **extra)
+
+
+def entry(
+    organization,
+    category: Category,
+    amount: str = "10.00",
+    day: datetime.date | str = "2026-01-15",
+    **extra,
+) -> LedgerEntry:
+    """A ledger entry written straight to the table (base currency, rate 1)."""
+    amount_value = Decimal(amount)
+    return LedgerEntry.objects.create(
+        organization=organization,
+        kind=category.type,
+        title=extra.pop("title", "Entry"),
+        amount=amount_value,
+        base_amount=amount_value,
+        currency=organization.base_currency,
+        date=datetime.date.fromisoformat(day) if isinstance(day, str) else day,
+        category=category,
+        **extra,
+    )
+
+
+class MediaRootMixin:
+    """Every test of the class stores its files in a fresh temporary ``MEDIA_ROOT``."""
+
+    def setUp(self) -> None:
+        """Point the storage at a temporary directory removed after the test."""
+        self.media_root = tempfile.mkdtemp(prefix="valar-media-")
+        self.addCleanup(shutil.rmtree, self.media_root, ignore_errors=True)
+        media = override_settings(MEDIA_ROOT=self.media_root)
+        media.enable()
+        self.addCleanup(media.disable)
+        super().setUp()
