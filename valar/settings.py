@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "valar.tasks",
     "valar.crm",
     "valar.finance",
+    "valar.insights",
     "valar.ops",
 ]
 
@@ -282,6 +283,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ComponentStatusEnum": ["ok", "error"],
         "LedgerKindEnum": "valar.finance.models.Kind",
+        "ShareRoleEnum": "valar.insights.models.DashboardShare.Role",
+        "MemberRoleEnum": ["admin", "manager", "worker", "basic", "client"],
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from valar.insights import urls as insights_urls
+
 api_v1 = [
     path("", include("valar.organizations.urls")),
     path("auth/", include("valar.accounts.urls")),
@@ -11,6 +13,8 @@ api_v1 = [
     path("tasks/", include("valar.tasks.urls")),
     path("crm/", include("valar.crm.urls")),
     path("finance/", include("valar.finance.urls")),
+    path("insights/", include(insights_urls.insights_urlpatterns)),
+    path("dashboards/", include(insights_urls.dashboards_urlpatterns)),
     path("", include("valar.ops.urls")),
 ]
 

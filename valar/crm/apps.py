@@ -11,4 +11,4 @@ class CrmConfig(AppConfig):
 
     def ready(self) -> None:
         """Connect the receivers (default pipeline, re-scoring on new weights)."""
-        from valar.crm import receivers  # noqa: F401
+        from valar.crm import metrics, receivers  # noqa: F401

@@ -70,6 +70,7 @@ def seed(rows: int, *, stdout) -> Organization:
         stdout.write(f"finance: reusing {rows}+ seeded entries\n")
         return organization
     stdout.write(f"finance: seeding {rows} ledger entries (+10% noise)...\n")
+    LedgerEntry.objects.filter(organization__slug__in=ORGANIZATIONS).delete()
     Organization.objects.filter(slug__in=ORGANIZATIONS).delete()
     randomizer = random.Random(7)
     measured = Organization.objects.create(name="Bench ledger", slug=ORGANIZATIONS[0])

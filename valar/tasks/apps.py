@@ -8,3 +8,7 @@ class TasksConfig(AppConfig):
 
     name = "valar.tasks"
     label = "tasks"
+
+    def ready(self) -> None:
+        """Register the tasks metric source."""
+        from valar.tasks import metrics  # noqa: F401

@@ -312,3 +312,23 @@ def _total(measure: str, raw: list[Any], rows: list[dict[str, Any] | None]) -> A
     total = sum((Decimal(row["total"]) for row in rows if row and row["n"]), Decimal(0))
     count = sum(row["n"] for row in rows if row)
     return total / count if count else None
+
+
+def cached_figures(*, organization, name: str, params: dict, sources: tuple[str, ...], compute):
+    """``compute()`` cached under the organization's versions of ``sources`` (never stale)."""
+    digest = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()
+    current = versions.versions(organization.pk, sources)
+    key = f"figures:{organization.pk}:{name}:{digest[:32]}:" + ":".join(
+        str(current[source]) for source in sorted(current)
+    )
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, CACHE_TTL)
+    return value
+
+
+def source_version(organization, source_name: str) -> str:
+    """The current version of a registered source, as stored on computed charts."""
+    source = get_source(source_name)
+    return str(versions.version(organization.pk, source.version or source.name))

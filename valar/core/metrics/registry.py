@@ -39,6 +39,8 @@ class Source:
     money: bool = True
     module: str = ""
     date_fields: tuple[str, ...] = ()
+    #: Measures beyond the standard five, as ``name -> aggregate expression``.
+    extra_measures: dict[str, Any] = field(default_factory=dict)
     description: str = ""
 
     def allowed_date_fields(self) -> tuple[str, ...]:
@@ -47,6 +49,8 @@ class Source:
 
     def aggregate(self, measure: str) -> Any:
         """The aggregate expression of ``measure`` over this source's value."""
+        if measure in self.extra_measures:
+            return self.extra_measures[measure]
         factories: dict[str, Callable[[], Any]] = {
             "sum": lambda: Sum(self.value),
             "count": lambda: Count("pk"),

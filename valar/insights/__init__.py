@@ -1,0 +1,1 @@
+"""Insights: company figures, team leaderboards, and dashboards saved as documents."""

@@ -1,0 +1,442 @@
+"""Insights endpoints (``/api/v1/insights/``) and dashboards (``/api/v1/dashboards/``)."""
+
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.viewsets import ModelViewSet
+
+from valar.accounts.models import User
+from valar.core.exports import EXPORT_FORMATS, export_response
+from valar.core.metrics import get_source, run
+from valar.core.metrics.engine import source_version, validate
+from valar.core.serializers import TenantRelatedField
+from valar.core.viewsets import TenantViewSet
+from valar.insights import selectors, services
+from valar.insights.models import Chart, Dashboard, DashboardShare
+from valar.organizations.models import Team
+
+LEADERBOARD_ORDERING = [
+    f"{sign}{name}" for name in (*selectors.TEAM_METRICS, "name") for sign in ("", "-")
+]
+
+
+class PeriodSerializer(serializers.Serializer):
+    """``start_date``/``end_date`` (default: this month)."""
+
+    start_date = serializers.DateField(required=False)
+    end_date = serializers.DateField(required=False)
+
+    def validate(self, attrs):
+        """Default to this month; the end never before the start; at most 5 years."""
+        today = timezone.localdate()
+        attrs.setdefault("start_date", today.replace(day=1))
+        attrs.setdefault("end_date", today)
+        if attrs["end_date"] < attrs["start_date"]:
+            raise serializers.ValidationError({"end_date": ["Must not be before start_date."]})
+        if (attrs["end_date"] - attrs["start_date"]).days > 5 * 366:
+            raise serializers.ValidationError({"end_date": ["At most 5 years."]})
+        return attrs
+
+
+class BreakdownQuerySerializer(PeriodSerializer):
+    """Query of ``insights/breakdown/``."""
+
+    by = serializers.ChoiceField(choices=list(selectors.BREAKDOWNS))
+
+
+class ProjectionQuerySerializer(serializers.Serializer):
+    """Query of ``insights/projections/``."""
+
+    history_months = serializers.IntegerField(min_value=2, max_value=60, default=12)
+    periods = serializers.IntegerField(min_value=1, max_value=24, default=3)
+
+
+class LeaderboardQuerySerializer(PeriodSerializer):
+    """Query of ``insights/teams/``."""
+
+    ordering = serializers.ChoiceField(choices=LEADERBOARD_ORDERING, required=False)
+
+
+class QuerySpecSerializer(serializers.Serializer):
+    """A metrics query: see the metrics documents in the API guide."""
+
+    source = serializers.CharField()
+    measure = serializers.CharField(required=False)
+    start_date = serializers.DateField()
+    end_date = serializers.DateField()
+    interval = serializers.CharField(required=False, allow_null=True)
+    group_by = serializers.CharField(required=False, allow_null=True)
+    date_field = serializers.CharField(required=False, allow_null=True)
+    filters = serializers.DictField(required=False)
+
+
+def _period(request, serializer_class=PeriodSerializer) -> dict:
+    """The validated query parameters."""
+    serializer = serializer_class(data=request.query_params)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class InsightsViewSet(TenantViewSet):
+    """Company figures, trends, breakdowns, projections, team leaderboards, ad-hoc queries."""
+
+    module = "insights"
+    model = Team
+    pagination_class = None
+    filter_backends: list = []
+    action_permissions = {
+        name: "view"
+        for name in ("overview", "trends", "breakdown", "projections", "query", "teams", "team")
+    }
+
+    def select(self):
+        """The teams the caller may track (for the team detail)."""
+        return selectors.visible_teams(tenant=self.tenant)
+
+    @extend_schema(parameters=[PeriodSerializer], responses={200: OpenApiTypes.OBJECT})
+    @action(detail=False, methods=["get"])
+    def overview(self, request):
+        """Revenue, expenses, profit, tasks, leads and deals for the period."""
+        period = _period(request)
+        return Response(
+            selectors.overview(
+                tenant=self.tenant, start=period["start_date"], end=period["end_date"]
+            )
+        )
+
+    @extend_schema(parameters=[PeriodSerializer], responses={200: OpenApiTypes.OBJECT})
+    @action(detail=False, methods=["get"])
+    def trends(self, request):
+        """Monthly series of revenue, expenses, profit, new leads and won deals."""
+        period = _period(request)
+        return Response(
+            selectors.trends(tenant=self.tenant, start=period["start_date"], end=period["end_date"])
+        )
+
+    @extend_schema(parameters=[BreakdownQuerySerializer], responses={200: OpenApiTypes.OBJECT})
+    @action(detail=False, methods=["get"])
+    def breakdown(self, request):
+        """Totals by category, team or lead source."""
+        query = _period(request, BreakdownQuerySerializer)
+        return Response(
+            selectors.breakdown(
+                tenant=self.tenant,
+                by=query["by"],
+                start=query["start_date"],
+                end=query["end_date"],
+            )
+        )
+
+    @extend_schema(parameters=[ProjectionQuerySerializer], responses={200: OpenApiTypes.OBJECT})
+    @action(detail=False, methods=["get"])
+    def projections(self, request):
+        """Revenue and expenses projected by a least-squares line over the history."""
+        query = _period(request, ProjectionQuerySerializer)
+        return Response(selectors.projections(tenant=self.tenant, **query))
+
+    @extend_schema(request=QuerySpecSerializer, responses={200: OpenApiTypes.OBJECT})
+    @action(detail=False, methods=["post"])
+    def query(self, request):
+        """Run any metrics query the caller's modules allow; the engine's document."""
+        spec = validate(request.data if isinstance(request.data, dict) else {})
+        source = get_source(spec["source"])
+        if source.module and not selectors.can_view(self.tenant, source.module):
+            return self.permission_denied(
+                request, message=f"The {source.name} source needs the {source.module} module."
+            )
+        return Response(run(organization=self.tenant.organization, spec=spec))
+
+    @extend_schema(parameters=[LeaderboardQuerySerializer], responses={200: OpenApiTypes.OBJECT})
+    @action(detail=False, methods=["get"])
+    def teams(self, request):
+        """The caller's visible teams ranked by a figure (default profit, ties by name)."""
+        query = _period(request, LeaderboardQuerySerializer)
+        rows = selectors.leaderboard(
+            tenant=self.tenant,
+            start=query["start_date"],
+            end=query["end_date"],
+            ordering=query.get("ordering"),
+        )
+        return Response({"count": len(rows), "results": rows})
+
+    @extend_schema(
+        operation_id="v1_insights_team_detail",
+        parameters=[PeriodSerializer],
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    @action(detail=False, methods=["get"], url_path=r"teams/(?P<team_id>[0-9a-fA-F-]{36})")
+    def team(self, request, team_id=None):
+        """One team's figures and monthly series."""
+        period = _period(request)
+        team = get_object_or_404(self.get_queryset(), pk=team_id)
+        return Response(
+            selectors.team_detail(
+                tenant=self.tenant, team=team, start=period["start_date"], end=period["end_date"]
+            )
+        )
+
+
+class ChartSerializer(serializers.ModelSerializer):
+    """A chart and its stored document; ``stale`` when its source changed since."""
+
+    query = serializers.JSONField()
+    stale = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Chart
+        fields = [
+            "id",
+            "title",
+            "chart_type",
+            "query",
+            "document",
+            "position",
+            "computed_at",
+            "stale",
+        ]
+        read_only_fields = ["id", "document", "computed_at", "stale"]
+
+    def get_stale(self, chart: Chart) -> bool:
+        """Whether the chart's source changed after it was computed."""
+        current = self.context.get("versions", {}).get(chart.query.get("source"))
+        return current is not None and current != chart.source_version
+
+
+class ShareSerializer(serializers.Serializer):
+    """One share: a user or a team of the organization, as viewer or editor."""
+
+    user = TenantRelatedField(
+        queryset=User.objects.all(),
+        tenant_lookup="memberships__organization",
+        required=False,
+        allow_null=True,
+    )
+    team = TenantRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
+    role = serializers.ChoiceField(choices=DashboardShare.Role.choices, default="viewer")
+
+    def validate(self, attrs):
+        """Exactly one of user and team."""
+        if bool(attrs.get("user")) == bool(attrs.get("team")):
+            raise serializers.ValidationError("Give either a user or a team.")
+        return attrs
+
+
+class SharingSerializer(serializers.Serializer):
+    """Input of ``dashboards/{id}/share/``: the full list of shares, and the visibility."""
+
+    shares = ShareSerializer(many=True)
+    visibility = serializers.ChoiceField(choices=Dashboard.Visibility.choices, required=False)
+
+
+class DashboardSerializer(serializers.ModelSerializer):
+    """A dashboard with its charts (read) in order."""
+
+    charts = serializers.SerializerMethodField()
+    owner = serializers.UUIDField(source="created_by_id", read_only=True)
+
+    class Meta:
+        model = Dashboard
+        fields = [
+            "id",
+            "title",
+            "description",
+            "visibility",
+            "owner",
+            "charts",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "owner", "charts", "created_at", "updated_at"]
+
+    def get_charts(self, dashboard: Dashboard) -> list[dict]:
+        """The charts the viewer's modules allow, with their stale flags."""
+        allowed = self.context.get("allowed_sources")
+        charts = [
+            chart
+            for chart in dashboard.charts.all()
+            if allowed is None or chart.query.get("source") in allowed
+        ]
+        return ChartSerializer(charts, many=True, context=self.context).data
+
+
+class DashboardViewSet(TenantViewSet, ModelViewSet):
+    """Dashboards: created by members, shared with users and teams, charts stored as JSON."""
+
+    module = "insights"
+    model = Dashboard
+    serializer_class = DashboardSerializer
+    search_fields = ["title", "description"]
+    ordering_fields = ["title", "created_at", "updated_at"]
+    action_permissions = {
+        name: "view"
+        for name in (
+            "update",
+            "partial_update",
+            "destroy",
+            "charts",
+            "add_chart",
+            "chart",
+            "change_chart",
+            "remove_chart",
+            "refresh_chart",
+            "export_chart",
+            "refresh",
+            "share",
+            "replace_shares",
+        )
+    }
+
+    def select(self):
+        """Dashboards the caller may see, with their charts."""
+        return selectors.dashboard_list(tenant=self.tenant).prefetch_related("charts")
+
+    def get_serializer_context(self):
+        """Versions for stale flags and the sources the viewer may see, read once."""
+        context = super().get_serializer_context()
+        if getattr(self, "swagger_fake_view", False) or "tenant" not in context:
+            return context
+        tenant = context["tenant"]
+        from valar.core.metrics import sources
+
+        allowed = {
+            name
+            for name, source in sources().items()
+            if not source.module or selectors.can_view(tenant, source.module)
+        }
+        context["allowed_sources"] = allowed
+        context["versions"] = {
+            name: source_version(tenant.organization, name) for name in sorted(allowed)
+        }
+        return context
+
+    def perform_update(self, serializer):
+        """Editors change title and description; owners and admins also the visibility."""
+        serializer.instance = services.dashboard_update(
+            tenant=self.tenant, dashboard=serializer.instance, data=serializer.validated_data
+        )
+
+    def perform_destroy(self, instance):
+        """Owners and admins only."""
+        services.dashboard_delete(tenant=self.tenant, dashboard=instance)
+
+    def _chart(self, dashboard: Dashboard, chart_id) -> Chart:
+        """A chart of the dashboard (404 otherwise)."""
+        return get_object_or_404(selectors.chart_list(dashboard=dashboard), pk=chart_id)
+
+    @extend_schema(responses=ChartSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def charts(self, request, pk=None):
+        """The dashboard's charts in order."""
+        dashboard = self.get_object()
+        return Response(self.get_serializer(dashboard).data["charts"])
+
+    @extend_schema(request=ChartSerializer, responses={201: ChartSerializer})
+    @charts.mapping.post
+    def add_chart(self, request, pk=None):
+        """Add a chart: its query is validated and run now, and the document stored."""
+        dashboard = self.get_object()
+        serializer = ChartSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        chart = services.chart_create(
+            tenant=self.tenant, dashboard=dashboard, data=serializer.validated_data
+        )
+        return Response(
+            ChartSerializer(chart, context=self.get_serializer_context()).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+    @extend_schema(responses=ChartSerializer)
+    @action(detail=True, methods=["get"], url_path=r"charts/(?P<chart_id>[0-9a-fA-F-]{36})")
+    def chart(self, request, pk=None, chart_id=None):
+        """One chart."""
+        chart = self._chart(self.get_object(), chart_id)
+        return Response(ChartSerializer(chart, context=self.get_serializer_context()).data)
+
+    @extend_schema(request=ChartSerializer, responses=ChartSerializer)
+    @chart.mapping.patch
+    def change_chart(self, request, pk=None, chart_id=None):
+        """Rename, retype, move (``position``) or re-query a chart."""
+        chart = self._chart(self.get_object(), chart_id)
+        serializer = ChartSerializer(chart, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        chart = services.chart_update(
+            tenant=self.tenant, chart=chart, data=serializer.validated_data
+        )
+        return Response(ChartSerializer(chart, context=self.get_serializer_context()).data)
+
+    @extend_schema(request=None, responses={204: None})
+    @chart.mapping.delete
+    def remove_chart(self, request, pk=None, chart_id=None):
+        """Remove a chart."""
+        services.chart_delete(tenant=self.tenant, chart=self._chart(self.get_object(), chart_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=None, responses=ChartSerializer)
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"charts/(?P<chart_id>[0-9a-fA-F-]{36})/refresh",
+    )
+    def refresh_chart(self, request, pk=None, chart_id=None):
+        """Compute one chart again."""
+        chart = services.chart_refresh(
+            tenant=self.tenant, chart=self._chart(self.get_object(), chart_id)
+        )
+        return Response(ChartSerializer(chart, context=self.get_serializer_context()).data)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("format", OpenApiTypes.STR, enum=list(EXPORT_FORMATS))],
+        responses={(200, mime): OpenApiTypes.BINARY for mime in EXPORT_FORMATS.values()},
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"charts/(?P<chart_id>[0-9a-fA-F-]{36})/export",
+    )
+    def export_chart(self, request, pk=None, chart_id=None):
+        """The chart's stored data as CSV or XLSX: one row per label, one column per series."""
+        chart = self._chart(self.get_object(), chart_id)
+        fmt = request.query_params.get("format", "csv")
+        if fmt not in EXPORT_FORMATS:
+            raise serializers.ValidationError({"format": ["Choose csv or xlsx."]})
+        document = chart.document
+        headers = ["label", *[series["name"] for series in document["series"]]]
+        rows = [
+            [label, *[series["data"][index] for series in document["series"]]]
+            for index, label in enumerate(document["labels"])
+        ]
+        return export_response(fmt, headers, rows, "chart")
+
+    @extend_schema(request=None, responses=DashboardSerializer)
+    @action(detail=True, methods=["post"])
+    def refresh(self, request, pk=None):
+        """Compute every chart of the dashboard again."""
+        dashboard = services.dashboard_refresh(tenant=self.tenant, dashboard=self.get_object())
+        dashboard = self.get_queryset().get(pk=dashboard.pk)
+        return Response(self.get_serializer(dashboard).data)
+
+    @extend_schema(responses=SharingSerializer)
+    @action(detail=True, methods=["get"])
+    def share(self, request, pk=None):
+        """Who the dashboard is shared with, and its visibility."""
+        dashboard = self.get_object()
+        shares = [
+            {"user": s.user_id, "team": s.team_id, "role": s.role} for s in dashboard.shares.all()
+        ]
+        return Response({"shares": shares, "visibility": dashboard.visibility})
+
+    @extend_schema(request=SharingSerializer, responses=SharingSerializer)
+    @share.mapping.put
+    def replace_shares(self, request, pk=None):
+        """Replace the shares (owner or admin); users and teams of this organization only."""
+        dashboard = self.get_object()
+        serializer = SharingSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        services.dashboard_share(
+            tenant=self.tenant, dashboard=dashboard, **serializer.validated_data
+        )
+        return self.share(request, pk=pk)
