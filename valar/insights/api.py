@@ -1,5 +1,6 @@
 """Insights endpoints (``/api/v1/insights/``) and dashboards (``/api/v1/dashboards/``)."""
 
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -86,6 +87,7 @@ class InsightsViewSet(TenantViewSet):
 
     module = "insights"
     model = Team
+    serializer_class = QuerySpecSerializer
     pagination_class = None
     filter_backends: list = []
     action_permissions = {
@@ -324,8 +326,11 @@ class DashboardViewSet(TenantViewSet, ModelViewSet):
         services.dashboard_delete(tenant=self.tenant, dashboard=instance)
 
     def _chart(self, dashboard: Dashboard, chart_id) -> Chart:
-        """A chart of the dashboard (404 otherwise)."""
-        return get_object_or_404(selectors.chart_list(dashboard=dashboard), pk=chart_id)
+        """A chart of the dashboard the viewer's modules allow (404 otherwise)."""
+        chart = get_object_or_404(selectors.chart_list(dashboard=dashboard), pk=chart_id)
+        if chart.query.get("source") not in self.get_serializer_context()["allowed_sources"]:
+            raise Http404
+        return chart
 
     @extend_schema(responses=ChartSerializer(many=True))
     @action(detail=True, methods=["get"])

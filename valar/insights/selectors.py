@@ -368,13 +368,17 @@ def leaderboard(
     key = (ordering or ("-profit" if finance else "-tasks_completed")).strip()
     descending, field = key.startswith("-"), key.lstrip("-")
 
-    def sort_key(row: dict):
-        value = row.get(field)
-        if value is None:
-            return (True, 0, row["name"])
-        return (False, -value if descending else value, row["name"])
+    if field == "name":
+        rows = sorted(rows, key=lambda row: row["name"], reverse=descending)
+    else:
 
-    rows = sorted(rows, key=sort_key)
+        def sort_key(row: dict):
+            value = row.get(field)
+            if value is None:
+                return (True, 0, row["name"])
+            return (False, -value if descending else value, row["name"])
+
+        rows = sorted(rows, key=sort_key)
     rank, previous = 0, object()
     for index, row in enumerate(rows, 1):
         if row.get(field) != previous:

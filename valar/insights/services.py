@@ -104,10 +104,12 @@ def chart_refresh(*, tenant: Tenant, chart: Chart) -> Chart:
 
 @transaction.atomic
 def dashboard_refresh(*, tenant: Tenant, dashboard: Dashboard) -> Dashboard:
-    """Compute every chart of a dashboard again."""
+    """Compute again every chart of a dashboard that the caller's modules allow."""
     _check_editor(tenant, dashboard)
     for chart in dashboard.charts.all():
-        chart_refresh(tenant=tenant, chart=chart)
+        source = get_source(chart.query.get("source", ""))
+        if source is not None and (not source.module or can_view(tenant, source.module)):
+            chart_refresh(tenant=tenant, chart=chart)
     return dashboard
 
 

@@ -66,10 +66,15 @@ def validate(spec: dict[str, Any]) -> dict[str, Any]:
     }
     for key in sorted(set(spec) - known):
         errors[key] = ["Unknown key."]
+    for key in ("source", "measure", "interval", "group_by", "date_field"):
+        if spec.get(key) is not None and not isinstance(spec[key], str):
+            errors[key] = ["Give a string."]
+    if errors:
+        raise MetricsError("The query is invalid; see errors.", errors=errors)
     source = get_source(str(spec.get("source", "")))
     if source is None:
         errors["source"] = [f"Choose one of: {', '.join(sorted(sources()))}."]
-    measure = spec.get("measure", "sum")
+    measure = spec.get("measure") or "sum"
     if source is not None and measure not in source.measures:
         errors["measure"] = [f"Choose one of: {', '.join(source.measures)}."]
     start = _parse_date(spec.get("start_date"), "start_date", errors)
@@ -272,10 +277,12 @@ def _document(organization, spec, source, grouped, start, end) -> dict[str, Any]
 
     def value_of(row: dict[str, Any] | None) -> Any:
         if row is None:
-            return 0 if measure in ("sum", "count") else None
+            return 0 if measure not in ("min", "max", "avg") else None
         if measure == "avg":
             return (Decimal(row["total"]) / row["n"]) if row["n"] else None
-        return row["result"] if row["result"] is not None else (0 if measure == "sum" else None)
+        if row["result"] is None:
+            return 0 if measure not in ("min", "max") else None
+        return row["result"]
 
     series, totals = [], {}
     for group in groups:
@@ -303,8 +310,10 @@ def _document(organization, spec, source, grouped, start, end) -> dict[str, Any]
 def _total(measure: str, raw: list[Any], rows: list[dict[str, Any] | None]) -> Any:
     """A series' total from its buckets (an average from the buckets' sums and counts)."""
     present = [value for value in raw if value is not None]
-    if measure in ("sum", "count"):
-        return sum(present, Decimal(0) if measure == "sum" else 0)
+    if measure not in ("count", "min", "max", "avg"):  # sum and additive extra measures
+        return sum((Decimal(value) for value in present), Decimal(0))
+    if measure == "count":
+        return sum(present, 0)
     if measure == "min":
         return min(present) if present else None
     if measure == "max":
