@@ -9,6 +9,7 @@ from django.test import Client
 from django.test.utils import override_settings
 
 from valar.finance import bench as finance_bench
+from valar.insights import bench as insights_bench
 from valar.ops import bench
 from valar.tasks import bench as tasks_bench
 
@@ -31,7 +32,11 @@ class Command(BaseCommand):
         parser.add_argument("--iterations", type=int, default=300)
         parser.add_argument("--load-seconds", type=int, default=20)
         parser.add_argument("--no-load", action="store_true", help="Skip the wrk load runs.")
-        parser.add_argument("--only", choices=["tasks", "finance"], help="Run one suite.")
+        parser.add_argument("--insights-tasks", type=int, default=200_000)
+        parser.add_argument("--insights-deals", type=int, default=50_000)
+        parser.add_argument(
+            "--only", choices=["tasks", "finance", "insights"], help="Run one suite."
+        )
 
     def handle(self, *args, **options):
         """Run the suites and print their tables."""
@@ -40,8 +45,10 @@ class Command(BaseCommand):
         self.stdout.write(f"database: {connection.vendor}; cache: {backend}\n")
         if options["only"] in (None, "tasks"):
             self.tasks(options)
-        if options["only"] in (None, "finance"):
-            self.finance(options)
+        if options["only"] in (None, "finance", "insights"):
+            organization = self.finance(options)
+            if options["only"] in (None, "insights"):
+                self.insights(options, organization)
         self.stdout.write(TARGETS + "\n")
 
     def tasks(self, options) -> None:
@@ -68,10 +75,12 @@ class Command(BaseCommand):
         if not options["no_load"]:
             self.load(admin, options["load_seconds"])
 
-    def finance(self, options) -> None:
+    def finance(self, options):
         """The metrics engine against the raw GROUP BY, cold and warm."""
         out = self.stdout
         organization = finance_bench.seed(options["ledger_rows"], stdout=out)
+        if options["only"] == "insights":
+            return organization
         cases = finance_bench.cases(organization)
         bench.measure(cases, iterations=max(options["iterations"] // 3, 20), warmup=5)
         out.write(
@@ -82,6 +91,29 @@ class Command(BaseCommand):
         out.write(
             f"engine cold / raw {cases[1].p50 / cases[0].p50:.2f}x; "
             f"warm p50 {cases[2].p50:.2f} ms\n"
+        )
+        return organization
+
+    def insights(self, options, organization) -> None:
+        """The leaderboard against its statements raw; a 10-chart dashboard read."""
+        out = self.stdout
+        tenant = insights_bench.seed(
+            organization,
+            tasks=options["insights_tasks"],
+            deals=options["insights_deals"],
+            stdout=out,
+        )
+        cases, statements = insights_bench.cases(tenant)
+        bench.measure(cases, iterations=max(options["iterations"] // 10, 10), warmup=2)
+        out.write(
+            f"\ninsights: leaderboard of 30 teams over {options['ledger_rows']} ledger entries, "
+            f"{options['insights_tasks']} tasks, {options['insights_deals']} deals; one year\n"
+        )
+        bench.print_table(cases, floor=cases[0].name, out=out)
+        out.write(
+            f"leaderboard: {statements} SQL statements; computed / raw "
+            f"{cases[1].p50 / cases[0].p50:.2f}x; dashboard read p50 {cases[2].p50:.2f} ms "
+            f"in {cases[2].queries} queries\n"
         )
 
     def load(self, admin, seconds: int) -> None:
