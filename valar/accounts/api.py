@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 
 from valar.accounts import selectors, services
 from valar.accounts.models import ApiToken, LoginLog, User, normalize_email
-from valar.accounts.signals import user_registered
+from valar.accounts.signals import password_changed, token_signed_out, user_registered
 from valar.core.errors import DomainError
 from valar.core.filters import DateRangeFilterSet
 from valar.core.permissions import AnonymousWithCsrf
@@ -261,6 +261,7 @@ class LogoutView(APIView):
         """Sign out."""
         if isinstance(request.auth, ApiToken):
             services.token_revoke(token=request.auth)
+            token_signed_out.send(sender=User, user=request.user, token=request.auth)
         else:
             logout(request._request)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -328,6 +329,7 @@ class PasswordChangeView(APIView):
         serializer.is_valid(raise_exception=True)
         keep = request.auth if isinstance(request.auth, ApiToken) else None
         services.password_change(user=request.user, keep_token=keep, **serializer.validated_data)
+        password_changed.send(sender=User, user=request.user)
         if keep is None:
             update_session_auth_hash(request._request, request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

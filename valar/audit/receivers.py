@@ -1,12 +1,16 @@
-"""The one generic mechanism: every create/update/delete of an audited model is recorded.
+"""Audit receivers: every audited write, and the account events (sign-in, sign-out, password).
+
+The one generic mechanism: every create/update/delete of an audited model is recorded.
 
 Audited models derive from :class:`valar.core.models.Audited`, which remembers the values a
 row was loaded with, so an update records ``field: {old, new}`` without an extra query.
 """
 
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from valar.accounts.signals import password_changed, token_signed_out
 from valar.audit.services import audit_record
 from valar.core.models import Audited
 
@@ -56,3 +60,68 @@ def record_delete(sender, instance, **kwargs) -> None:
             organization_id=organization_id,
             instance=instance,
         )
+
+
+def _default_organization_id(user):
+    """The organization a user's account events are listed under (their default one)."""
+    from valar.organizations.selectors import membership_for
+
+    membership = membership_for(user=user) if user is not None else None
+    return membership.organization_id if membership else None
+
+
+@receiver(user_logged_in)
+def record_sign_in(sender, request, user, **kwargs) -> None:
+    """A successful sign-in."""
+    audit_record(
+        action="auth.login",
+        organization_id=_default_organization_id(user),
+        instance=user,
+        actor=user,
+    )
+
+
+@receiver(user_login_failed)
+def record_failed_sign_in(sender, credentials, request=None, **kwargs) -> None:
+    """A refused sign-in (the email tried, never the password)."""
+    from valar.accounts.models import User
+
+    email = str(credentials.get("email") or credentials.get("username") or "")
+    user = User.objects.filter(email__iexact=email).first() if email else None
+    audit_record(
+        action="auth.login_failed",
+        organization_id=_default_organization_id(user),
+        instance=user,
+        changes={"email": email[:254]},
+    )
+
+
+@receiver(user_logged_out)
+def record_sign_out(sender, request, user, **kwargs) -> None:
+    """A session signed out."""
+    if user is not None:
+        audit_record(
+            action="auth.logout",
+            organization_id=_default_organization_id(user),
+            instance=user,
+            actor=user,
+        )
+
+
+@receiver(token_signed_out)
+def record_token_sign_out(sender, user, token, **kwargs) -> None:
+    """An API token revoked by signing out with it."""
+    audit_record(
+        action="auth.logout", organization_id=_default_organization_id(user), instance=user
+    )
+
+
+@receiver(password_changed)
+def record_password_change(sender, user, **kwargs) -> None:
+    """A user changed their own password (nothing of it is stored)."""
+    audit_record(
+        action="auth.password_change",
+        organization_id=_default_organization_id(user),
+        instance=user,
+        actor=user,
+    )
