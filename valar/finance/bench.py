@@ -15,7 +15,7 @@ from django.db import connection
 from valar.core.metrics import engine
 from valar.core.metrics.registry import get_source
 from valar.finance.models import Category, LedgerEntry
-from valar.ops.bench import Case
+from valar.ops.bench import Case, drop_organizations
 from valar.organizations.models import Organization, Team
 
 ORGANIZATIONS = ("bench-ledger", "bench-ledger-noise")
@@ -70,8 +70,7 @@ def seed(rows: int, *, stdout) -> Organization:
         stdout.write(f"finance: reusing {rows}+ seeded entries\n")
         return organization
     stdout.write(f"finance: seeding {rows} ledger entries (+10% noise)...\n")
-    LedgerEntry.objects.filter(organization__slug__in=ORGANIZATIONS).delete()
-    Organization.objects.filter(slug__in=ORGANIZATIONS).delete()
+    drop_organizations(ORGANIZATIONS)
     randomizer = random.Random(7)
     measured = Organization.objects.create(name="Bench ledger", slug=ORGANIZATIONS[0])
     noise = Organization.objects.create(name="Bench noise", slug=ORGANIZATIONS[1])

@@ -159,3 +159,14 @@ def serve_and_load(
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+
+
+def drop_organizations(slugs) -> None:
+    """Delete benchmark organizations, their protected rows (deals, ledger entries) first."""
+    from valar.crm.models import Deal
+    from valar.finance.models import LedgerEntry
+    from valar.organizations.models import Organization
+
+    Deal.objects.filter(organization__slug__in=slugs).delete()
+    LedgerEntry.objects.filter(organization__slug__in=slugs).delete()
+    Organization.objects.filter(slug__in=slugs).delete()

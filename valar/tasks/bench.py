@@ -20,7 +20,7 @@ from rest_framework.views import APIView
 from valar.accounts.models import User
 from valar.core import tenancy
 from valar.core.policy import MODULES, Role
-from valar.ops.bench import Case
+from valar.ops.bench import Case, drop_organizations
 from valar.organizations.models import Membership, Organization, Team
 from valar.tasks.models import Task
 
@@ -41,7 +41,7 @@ def seed(rows: int, *, stdout) -> tuple[Organization, User]:
         stdout.write(f"tasks: reusing {rows}+ seeded tasks\n")
         return first, User.objects.get(email="bench-admin@bench-a.test")
     stdout.write(f"tasks: seeding {rows} tasks...\n")
-    Organization.objects.filter(slug__in=ORGANIZATIONS).delete()
+    drop_organizations(ORGANIZATIONS)
     User.objects.filter(email__endswith=".test", email__startswith="bench-").delete()
     randomizer = random.Random(42)
     today = datetime.date.today()
