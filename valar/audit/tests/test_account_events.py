@@ -45,3 +45,20 @@ class AccountEventTests(TenantFixtureMixin, ApiTestCase):
         self.assertEqual(event.actor, worker)
         self.assertEqual(event.channel, "token")
         self.assertNotIn(new_password, str(event.changes))
+
+
+class DeletedOrganizationTests(TenantFixtureMixin, ApiTestCase):
+    """Deleting an organization keeps its trail, including the deletions themselves."""
+
+    def test_an_organization_can_be_deleted_and_its_trail_stays(self):
+        from valar.organizations.models import Organization, Team
+
+        Team.objects.create(organization=self.other, name="Gone")
+        other_id = self.other.pk
+        self.other.delete()
+        self.assertFalse(Organization.objects.filter(pk=other_id).exists())
+        actions = set(
+            AuditEvent.objects.filter(organization_id=other_id).values_list("action", flat=True)
+        )
+        self.assertIn("create", actions)
+        self.assertIn("delete", actions)
