@@ -1,11 +1,13 @@
 """Filter pieces shared by every resource's FilterSet."""
 
 import datetime
+import uuid
 
 import django_filters
 from django import forms
 from django.db import models
 from django.utils import timezone
+from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 
 #: The one date format the API accepts (`YYYY-MM-DD`), whatever the locale.
@@ -130,3 +132,25 @@ class AliasOrderingFilter(OrderingFilter):
             column = aliases.get(term.lstrip("-"), term.lstrip("-"))
             translated.append(f"-{column}" if descending else column)
         return translated
+
+
+class UserRefFilter(django_filters.CharFilter):
+    """A user foreign key given as a user id, or ``me`` for the caller; bad ids are 400s."""
+
+    def __init__(self, *args, **kwargs):
+        """Describe the parameter."""
+        kwargs.setdefault("help_text", "A user id, or `me` for the caller.")
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs, value):
+        """Keep rows whose user is the one named."""
+        if value in (None, ""):
+            return qs
+        if value == "me":
+            user_id = self.parent.request.user.pk
+        else:
+            try:
+                user_id = uuid.UUID(value)
+            except ValueError as exc:
+                raise ValidationError({self.field_name: ["Give a user id or `me`."]}) from exc
+        return qs.filter(**{f"{self.field_name}_id": user_id})

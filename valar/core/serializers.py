@@ -1,7 +1,9 @@
 """Serializer fields shared by every app."""
 
+import datetime
 from decimal import Decimal
 
+from django.utils import timezone
 from rest_framework import serializers
 
 
@@ -47,3 +49,21 @@ class MoneyField(serializers.DecimalField):
         if isinstance(data, float):
             raise serializers.ValidationError("Send money as a decimal string or exact number.")
         return super().to_internal_value(data)
+
+
+class PeriodSerializer(serializers.Serializer):
+    """``start_date``/``end_date`` query parameters: this month by default, at most 5 years."""
+
+    start_date = serializers.DateField(required=False)
+    end_date = serializers.DateField(required=False)
+
+    def validate(self, attrs):
+        """Fill in this month; refuse an end before the start or a range over 5 years."""
+        today = timezone.localdate()
+        attrs.setdefault("start_date", today.replace(day=1))
+        attrs.setdefault("end_date", today)
+        if attrs["end_date"] < attrs["start_date"]:
+            raise serializers.ValidationError({"end_date": ["Must not be before start_date."]})
+        if attrs["end_date"] - attrs["start_date"] > datetime.timedelta(days=5 * 366):
+            raise serializers.ValidationError({"end_date": ["A period covers at most 5 years."]})
+        return attrs

@@ -1,15 +1,13 @@
 """CRM reads: scoped lists with what they show, and the sales figures, all in SQL."""
 
 import datetime
-import uuid
 from decimal import Decimal
 
 import django_filters
 from django.db.models import Count, DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
-from rest_framework.exceptions import ValidationError
 
-from valar.core.filters import DateRangeFilterSet
+from valar.core.filters import DateRangeFilterSet, UserRefFilter
 from valar.crm.models import Customer, Deal, DealStageChange, Lead, Pipeline, Stage, Vendor
 from valar.organizations.models import Organization
 
@@ -19,18 +17,7 @@ ZERO = Value(Decimal("0.00"), output_field=DecimalField(max_digits=14, decimal_p
 class AssignedToFilterMixin(django_filters.FilterSet):
     """``assigned_to`` by user id, or ``me`` for the caller."""
 
-    assigned_to = django_filters.CharFilter(
-        method="filter_assigned_to", help_text="A user id, or `me` for the caller."
-    )
-
-    def filter_assigned_to(self, queryset, name, value):
-        """Keep rows assigned to the user; a malformed id is a 400."""
-        if value == "me":
-            return queryset.filter(assigned_to_id=self.request.user.pk)
-        try:
-            return queryset.filter(assigned_to_id=uuid.UUID(value))
-        except ValueError as exc:
-            raise ValidationError({"assigned_to": ["Give a user id or `me`."]}) from exc
+    assigned_to = UserRefFilter(field_name="assigned_to")
 
 
 class LeadFilter(AssignedToFilterMixin, DateRangeFilterSet):

@@ -1,10 +1,7 @@
 """Finance endpoints under ``/api/v1/finance/``."""
 
-import datetime
-
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import FileResponse
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status
@@ -15,7 +12,7 @@ from rest_framework.viewsets import ModelViewSet
 
 from valar.core.errors import Conflict
 from valar.core.metrics.engine import INTERVALS
-from valar.core.serializers import MoneyField, TenantRelatedField
+from valar.core.serializers import MoneyField, PeriodSerializer, TenantRelatedField
 from valar.core.viewsets import ExportMixin, RowListMixin, TenantViewSet
 from valar.crm.models import Customer, Vendor
 from valar.finance import selectors, services
@@ -168,24 +165,11 @@ class AttachmentSerializer(serializers.ModelSerializer):
         ]
 
 
-class SummaryQuerySerializer(serializers.Serializer):
+class SummaryQuerySerializer(PeriodSerializer):
     """Query parameters of ``finance/summary/``."""
 
-    start_date = serializers.DateField(required=False)
-    end_date = serializers.DateField(required=False)
     interval = serializers.ChoiceField(choices=list(INTERVALS), default="month")
     group_by = serializers.ChoiceField(choices=list(DIMENSIONS), required=False)
-
-    def validate(self, attrs):
-        """Default to this month; the end never before the start."""
-        today = timezone.localdate()
-        attrs.setdefault("start_date", today.replace(day=1))
-        attrs.setdefault("end_date", today)
-        if attrs["end_date"] < attrs["start_date"]:
-            raise serializers.ValidationError({"end_date": ["Must not be before start_date."]})
-        if attrs["end_date"] - attrs["start_date"] > datetime.timedelta(days=5 * 366):
-            raise serializers.ValidationError({"end_date": ["A summary covers at most 5 years."]})
-        return attrs
 
 
 class FinanceViewSet(RowListMixin, ExportMixin, TenantViewSet, ModelViewSet):

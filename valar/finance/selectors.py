@@ -1,14 +1,12 @@
 """Finance reads: scoped lists and the summary over the metrics engine."""
 
 import datetime
-import uuid
 from decimal import Decimal
 
 import django_filters
 from django.db.models import Count, QuerySet
-from rest_framework.exceptions import ValidationError
 
-from valar.core.filters import DateRangeFilterSet
+from valar.core.filters import DateRangeFilterSet, UserRefFilter
 from valar.core.metrics import run
 from valar.finance.models import Attachment, Category, Kind, LedgerEntry, Subcategory
 from valar.organizations.models import Organization
@@ -28,22 +26,11 @@ class EntryFilter(DateRangeFilterSet):
     vendor = django_filters.UUIDFilter(field_name="vendor_id")
     min_amount = django_filters.NumberFilter(field_name="amount", lookup_expr="gte")
     max_amount = django_filters.NumberFilter(field_name="amount", lookup_expr="lte")
-    created_by = django_filters.CharFilter(
-        method="filter_created_by", help_text="A user id, or `me` for the caller."
-    )
+    created_by = UserRefFilter(field_name="created_by")
 
     class Meta:
         model = LedgerEntry
         fields: list[str] = []
-
-    def filter_created_by(self, queryset, name, value):
-        """Keep entries the user recorded (``me``: the caller)."""
-        if value == "me":
-            return queryset.filter(created_by_id=self.request.user.pk)
-        try:
-            return queryset.filter(created_by_id=uuid.UUID(value))
-        except ValueError as exc:
-            raise ValidationError({"created_by": ["Give a user id or `me`."]}) from exc
 
 
 class CategoryFilter(django_filters.FilterSet):

@@ -2,7 +2,6 @@
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -14,7 +13,7 @@ from valar.accounts.models import User
 from valar.core.exports import EXPORT_FORMATS, export_response
 from valar.core.metrics import get_source, run
 from valar.core.metrics.engine import source_version, validate
-from valar.core.serializers import TenantRelatedField
+from valar.core.serializers import PeriodSerializer, TenantRelatedField
 from valar.core.viewsets import TenantViewSet
 from valar.insights import selectors, services
 from valar.insights.models import Chart, Dashboard, DashboardShare
@@ -23,24 +22,6 @@ from valar.organizations.models import Team
 LEADERBOARD_ORDERING = [
     f"{sign}{name}" for name in (*selectors.TEAM_METRICS, "name") for sign in ("", "-")
 ]
-
-
-class PeriodSerializer(serializers.Serializer):
-    """``start_date``/``end_date`` (default: this month)."""
-
-    start_date = serializers.DateField(required=False)
-    end_date = serializers.DateField(required=False)
-
-    def validate(self, attrs):
-        """Default to this month; the end never before the start; at most 5 years."""
-        today = timezone.localdate()
-        attrs.setdefault("start_date", today.replace(day=1))
-        attrs.setdefault("end_date", today)
-        if attrs["end_date"] < attrs["start_date"]:
-            raise serializers.ValidationError({"end_date": ["Must not be before start_date."]})
-        if (attrs["end_date"] - attrs["start_date"]).days > 5 * 366:
-            raise serializers.ValidationError({"end_date": ["At most 5 years."]})
-        return attrs
 
 
 class BreakdownQuerySerializer(PeriodSerializer):

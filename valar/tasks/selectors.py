@@ -1,15 +1,13 @@
 """Task reads: the filtered list and the accomplishment figures, all in SQL."""
 
 import datetime
-import uuid
 
 import django_filters
 from django.db.models import CharField, Count, F, Q, QuerySet, Value
 from django.db.models.functions import Coalesce, Concat, NullIf, Trim
 from django.utils import timezone
-from rest_framework.exceptions import ValidationError
 
-from valar.core.filters import ISO_DATE, DateRangeFilterSet, StrictBooleanFilter
+from valar.core.filters import ISO_DATE, DateRangeFilterSet, StrictBooleanFilter, UserRefFilter
 from valar.organizations.models import Organization
 from valar.tasks.models import Task
 
@@ -23,9 +21,7 @@ class TaskFilter(DateRangeFilterSet):
     # DISTINCT would force a sort of every matching row before the page is cut.
     status = django_filters.MultipleChoiceFilter(choices=Task.Status.choices, distinct=False)
     priority = django_filters.ChoiceFilter(choices=Task.Priority.choices)
-    assignee = django_filters.CharFilter(
-        method="filter_assignee", help_text="A user id, or `me` for the caller."
-    )
+    assignee = UserRefFilter(field_name="assignee")
     team = django_filters.UUIDFilter(field_name="team_id")
     overdue = StrictBooleanFilter(
         method="filter_overdue", help_text="Due before today and not done or cancelled."
@@ -44,15 +40,6 @@ class TaskFilter(DateRangeFilterSet):
     class Meta:
         model = Task
         fields: list[str] = []
-
-    def filter_assignee(self, queryset, name, value):
-        """Keep tasks assigned to the user (``me`` is the caller); a bad id matches nothing."""
-        if value == "me":
-            return queryset.filter(assignee_id=self.request.user.pk)
-        try:
-            return queryset.filter(assignee_id=uuid.UUID(value))
-        except ValueError as exc:
-            raise ValidationError({"assignee": ["Give a user id or `me`."]}) from exc
 
     def filter_overdue(self, queryset, name, value):
         """Keep (or drop) tasks past their due date that are still open."""
