@@ -1,15 +1,23 @@
 """Operational writes: the demo data ``make run`` creates on an empty database."""
 
+import datetime
 import secrets
+from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
 
 from valar.accounts.models import User
 from valar.accounts.services import user_create
 from valar.core.policy import Role
 from valar.core.tenancy import Tenant
+from valar.crm.models import Customer
+from valar.crm.services import deal_create, lead_create
+from valar.finance.models import Category
+from valar.finance.services import entry_create
 from valar.organizations.models import Membership
 from valar.organizations.services import organization_create, team_create, team_member_add
+from valar.tasks.services import task_create
 
 DEMO_EMAIL = "admin@valar.local"
 DEMO_TEAMS = ("Sales", "Operations")
@@ -19,8 +27,8 @@ DEMO_TEAMS = ("Sales", "Operations")
 def demo_seed() -> tuple[User, str] | None:
     """Create the demo admin and organization when the database has no users.
 
-    The organization "Valar Demo" gets two teams and a worker; returns the admin and its
-    password.
+    The organization "Valar Demo" gets two teams, a worker and a little work: tasks, a lead,
+    a deal, and this month's income and expenses. Returns the admin and its password.
 
     Returns ``None`` (and changes nothing) when any user exists, so the credentials are
     printed once, on the first run.
@@ -51,7 +59,70 @@ def demo_seed() -> tuple[User, str] | None:
         is_default=True,
         manages_account=True,
     )
+    teams = []
     for name in DEMO_TEAMS:
         team = team_create(tenant=tenant, data={"name": name, "lead": user})
         team_member_add(tenant=tenant, team=team, user=worker)
+        teams.append(team)
+    _demo_work(tenant=tenant, worker=worker, teams=teams)
     return user, password
+
+
+def _demo_work(*, tenant: Tenant, worker: User, teams: list) -> None:
+    """A little sample data: tasks, leads, a deal and this month's income and expenses."""
+    today = timezone.localdate()
+    for title, days, team in (
+        ("Call back the Acme buyer", 2, teams[0]),
+        ("Prepare the quarterly review", -3, teams[1]),
+        ("Renew the office lease", 10, teams[1]),
+    ):
+        task_create(
+            tenant=tenant,
+            data={
+                "title": title,
+                "due_date": today + datetime.timedelta(days=days),
+                "assignee": worker,
+                "team": team,
+            },
+        )
+    lead_create(
+        tenant=tenant,
+        data={
+            "first_name": "Ada",
+            "last_name": "Byron",
+            "email": "ada@example.com",
+            "company": "Analytical Engines",
+            "source": "referral",
+            "estimated_value": Decimal("25000.00"),
+            "team": teams[0],
+        },
+    )
+    customer = Customer.objects.create(
+        organization=tenant.organization, name="Acme", created_by=tenant.membership.user
+    )
+    deal_create(
+        tenant=tenant,
+        data={"title": "Acme yearly plan", "customer": customer, "value": Decimal("12000.00")},
+    )
+    sales = Category.objects.create(
+        organization=tenant.organization, name="Sales", type="income", color="#2E7D32"
+    )
+    rent = Category.objects.create(
+        organization=tenant.organization, name="Rent", type="expense", color="#C62828"
+    )
+    for kind, title, amount, category, team in (
+        ("income", "Acme invoice", "4200.00", sales, teams[0]),
+        ("income", "Consulting", "1350.50", sales, teams[1]),
+        ("expense", "Office rent", "1800.00", rent, teams[1]),
+    ):
+        entry_create(
+            tenant=tenant,
+            kind=kind,
+            data={
+                "title": title,
+                "amount": Decimal(amount),
+                "date": today.replace(day=1),
+                "category": category,
+                "team": team,
+            },
+        )
