@@ -7,7 +7,6 @@ from rest_framework.response import Response
 from rest_framework.viewsets import ModelViewSet
 
 from valar.accounts.models import User
-from valar.core.errors import Conflict
 from valar.core.serializers import MoneyField, TenantRelatedField
 from valar.core.viewsets import ExportMixin, RowListMixin, TenantViewSet
 from valar.crm import selectors, services
@@ -75,15 +74,6 @@ class LeadSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
 
-    def validate_status(self, value: str) -> str:
-        """Only ``new``/``contacted`` are set directly; the rest through the lead's actions."""
-        current = getattr(self.instance, "status", None)
-        if value != current and value not in (Lead.Status.NEW, Lead.Status.CONTACTED):
-            raise serializers.ValidationError(
-                "Use qualify/, disqualify/ or convert/ for this status."
-            )
-        return value
-
 
 class DisqualifySerializer(serializers.Serializer):
     """Input of ``leads/{id}/disqualify/``."""
@@ -138,21 +128,6 @@ class StageSerializer(serializers.ModelSerializer):
         fields = ["id", "pipeline", "name", "order", "probability", "is_won", "is_lost"]
         read_only_fields = ["id"]
         validators: list = []
-
-    def validate(self, attrs):
-        """A stage is not both won and lost; its order is unique in its pipeline."""
-        is_won = attrs.get("is_won", getattr(self.instance, "is_won", False))
-        is_lost = attrs.get("is_lost", getattr(self.instance, "is_lost", False))
-        if is_won and is_lost:
-            raise serializers.ValidationError({"is_lost": ["A stage cannot be won and lost."]})
-        pipeline = attrs.get("pipeline", getattr(self.instance, "pipeline", None))
-        order = attrs.get("order", getattr(self.instance, "order", None))
-        taken = Stage.objects.filter(pipeline=pipeline, order=order)
-        if self.instance is not None:
-            taken = taken.exclude(pk=self.instance.pk)
-        if pipeline is not None and taken.exists():
-            raise serializers.ValidationError({"order": ["Another stage has this order."]})
-        return attrs
 
 
 class PipelineStageInputSerializer(serializers.ModelSerializer):
@@ -395,9 +370,7 @@ class CustomerViewSet(CrmViewSet):
 
     def perform_destroy(self, instance):
         """A customer with deals cannot be deleted (409)."""
-        if instance.deals.exists():
-            raise Conflict("The customer has deals.", code="in_use")
-        instance.delete()
+        services.customer_delete(customer=instance)
 
 
 class PipelineViewSet(CrmViewSet):
@@ -496,6 +469,12 @@ class StageViewSet(CrmViewSet):
     def select(self):
         """The organization's stages."""
         return selectors.stage_list(organization=self.tenant.organization)
+
+    def perform_create(self, serializer):
+        """Create through the service (order unique in the pipeline; not won and lost)."""
+        serializer.instance = services.stage_create(
+            tenant=self.tenant, data=serializer.validated_data
+        )
 
     def perform_update(self, serializer):
         """Change through the service (a stage with deals keeps its pipeline and meaning)."""

@@ -143,6 +143,33 @@ def pipeline_delete(*, pipeline: Pipeline) -> None:
     pipeline.delete()
 
 
+def _check_stage_fields(*, pipeline: Pipeline, stage: Stage | None, data: dict[str, Any]) -> None:
+    """A stage is not both won and lost, and its order is unique in its pipeline."""
+    is_won = data.get("is_won", getattr(stage, "is_won", False))
+    is_lost = data.get("is_lost", getattr(stage, "is_lost", False))
+    if is_won and is_lost:
+        raise DomainError(
+            "A stage cannot be won and lost.",
+            errors={"is_lost": ["A stage cannot be won and lost."]},
+        )
+    order = data.get("order", getattr(stage, "order", None))
+    taken = Stage.objects.filter(pipeline=pipeline, order=order)
+    if stage is not None:
+        taken = taken.exclude(pk=stage.pk)
+    if taken.exists():
+        raise DomainError(
+            "Another stage has this order.", errors={"order": ["Another stage has this order."]}
+        )
+
+
+def stage_create(*, tenant: Tenant, data: dict[str, Any]) -> Stage:
+    """Add a stage to a pipeline."""
+    _check_stage_fields(pipeline=data["pipeline"], stage=None, data=data)
+    return Stage.objects.create(
+        organization=tenant.organization, created_by=tenant.membership.user, **data
+    )
+
+
 @transaction.atomic
 def stage_update(*, stage: Stage, data: dict[str, Any]) -> Stage:
     """Change a stage; a stage holding deals keeps its pipeline and its won/lost meaning."""
@@ -151,6 +178,7 @@ def stage_update(*, stage: Stage, data: dict[str, Any]) -> Stage:
             "A stage cannot move to another pipeline.",
             errors={"pipeline": ["A stage cannot move to another pipeline."]},
         )
+    _check_stage_fields(pipeline=stage.pipeline, stage=stage, data=data)
     meaning_changes = any(
         key in data and data[key] != getattr(stage, key) for key in ("is_won", "is_lost")
     )
@@ -160,6 +188,13 @@ def stage_update(*, stage: Stage, data: dict[str, Any]) -> Stage:
         instance=stage, fields=["name", "order", "probability", "is_won", "is_lost"], data=data
     )
     return stage
+
+
+def customer_delete(*, customer: Customer) -> None:
+    """Delete a customer that has no deals (409 otherwise)."""
+    if customer.deals.exists():
+        raise Conflict("The customer has deals.", code="in_use")
+    customer.delete()
 
 
 def stage_delete(*, stage: Stage) -> None:
@@ -178,8 +213,22 @@ def _scored(lead: Lead, organization: Organization) -> Lead:
     return lead
 
 
+#: Statuses a client sets directly; the others come from qualify, disqualify and convert.
+DIRECT_STATUSES = (Lead.Status.NEW, Lead.Status.CONTACTED)
+
+
+def _check_direct_status(current: str | None, wanted: str | None) -> None:
+    """Refuse setting a status that only the lead's actions set."""
+    if wanted is not None and wanted != current and wanted not in DIRECT_STATUSES:
+        raise DomainError(
+            "Use qualify/, disqualify/ or convert/ for this status.",
+            errors={"status": ["Use qualify/, disqualify/ or convert/ for this status."]},
+        )
+
+
 def lead_create(*, tenant: Tenant, data: dict[str, Any]) -> Lead:
-    """Create a scored lead."""
+    """Create a scored lead (as new or contacted)."""
+    _check_direct_status(None, data.get("status"))
     lead = Lead(organization=tenant.organization, created_by=tenant.membership.user, **data)
     _scored(lead, tenant.organization).save()
     return lead
@@ -193,6 +242,7 @@ def lead_update(*, tenant: Tenant, lead: Lead, data: dict[str, Any]) -> Lead:
     in between.
     """
     lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    _check_direct_status(lead.status, data.get("status"))
     if lead.status == Lead.Status.CONVERTED and data.get("status", lead.status) != lead.status:
         raise Conflict("A converted lead keeps its status.", code="already_converted")
     for field in LEAD_FIELDS:

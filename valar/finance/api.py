@@ -10,7 +10,6 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.viewsets import ModelViewSet
 
-from valar.core.errors import Conflict
 from valar.core.metrics.engine import INTERVALS
 from valar.core.serializers import MoneyField, PeriodSerializer, TenantRelatedField
 from valar.core.viewsets import ExportMixin, RowListMixin, TenantViewSet
@@ -32,26 +31,6 @@ class CategorySerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "entry_count", "created_at"]
         validators: list = []
 
-    def validate(self, attrs):
-        """A name is unique per organization and type."""
-        tenant = self.context["tenant"]
-        name = attrs.get("name", getattr(self.instance, "name", None))
-        kind = attrs.get("type", getattr(self.instance, "type", None))
-        taken = Category.objects.filter(
-            organization=tenant.organization, type=kind, name__iexact=name
-        )
-        if self.instance is not None:
-            taken = taken.exclude(pk=self.instance.pk)
-        if taken.exists():
-            raise serializers.ValidationError({"name": ["A category of this type has this name."]})
-        if (
-            self.instance is not None
-            and kind != self.instance.type
-            and self.instance.entries.exists()
-        ):
-            raise Conflict("The category has entries; its type cannot change.", code="in_use")
-        return attrs
-
 
 class SubcategorySerializer(serializers.ModelSerializer):
     """A subcategory of a category."""
@@ -63,20 +42,6 @@ class SubcategorySerializer(serializers.ModelSerializer):
         fields = ["id", "category", "name", "description", "color", "created_at"]
         read_only_fields = ["id", "created_at"]
         validators: list = []
-
-    def validate(self, attrs):
-        """A name is unique inside its category."""
-        category = attrs.get("category", getattr(self.instance, "category", None))
-        name = attrs.get("name", getattr(self.instance, "name", None))
-        taken = Subcategory.objects.filter(category=category, name__iexact=name)
-        if self.instance is not None:
-            taken = taken.exclude(pk=self.instance.pk)
-        if taken.exists():
-            raise serializers.ValidationError({"name": ["The category has this subcategory."]})
-        moving = self.instance is not None and category != self.instance.category
-        if moving and self.instance.entries.exists():
-            raise Conflict("The subcategory has entries; it cannot change category.", code="in_use")
-        return attrs
 
 
 class EntrySerializer(serializers.ModelSerializer):
@@ -193,9 +158,18 @@ class CategoryViewSet(FinanceViewSet):
         return selectors.category_list(organization=self.tenant.organization)
 
     def perform_create(self, serializer):
-        """Create, then read it back with its entry count."""
-        super().perform_create(serializer)
-        serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
+        """Create through the service, then read it back with its entry count."""
+        category = services.category_save(
+            tenant=self.tenant, category=None, data=serializer.validated_data
+        )
+        serializer.instance = self.get_queryset().get(pk=category.pk)
+
+    def perform_update(self, serializer):
+        """Change through the service (a category in use keeps its type)."""
+        category = services.category_save(
+            tenant=self.tenant, category=serializer.instance, data=serializer.validated_data
+        )
+        serializer.instance = self.get_queryset().get(pk=category.pk)
 
     @extend_schema(
         parameters=[
@@ -238,11 +212,21 @@ class SubcategoryViewSet(FinanceViewSet):
         """The organization's subcategories."""
         return selectors.subcategory_list(organization=self.tenant.organization)
 
+    def perform_create(self, serializer):
+        """Create through the service (unique name in the category)."""
+        serializer.instance = services.subcategory_save(
+            tenant=self.tenant, subcategory=None, data=serializer.validated_data
+        )
+
+    def perform_update(self, serializer):
+        """Change through the service (a subcategory in use stays in its category)."""
+        serializer.instance = services.subcategory_save(
+            tenant=self.tenant, subcategory=serializer.instance, data=serializer.validated_data
+        )
+
     def perform_destroy(self, instance):
         """A subcategory in use is a 409."""
-        if instance.entries.exists():
-            raise Conflict("The subcategory is in use.", code="in_use")
-        instance.delete()
+        services.subcategory_delete(subcategory=instance)
 
 
 class TransactionViewSet(FinanceViewSet):

@@ -8,8 +8,9 @@ from rest_framework import status
 
 from valar.core import versions
 from valar.core.errors import Conflict, DomainError
+from valar.core.services import model_update
 from valar.core.tenancy import Tenant
-from valar.finance.models import Attachment, Category, LedgerEntry
+from valar.finance.models import Attachment, Category, LedgerEntry, Subcategory
 
 CENT = Decimal("0.01")
 #: Amounts have at most 12 digits before the point.
@@ -97,6 +98,67 @@ def entry_delete(*, entry: LedgerEntry) -> None:
     for attachment in entry.attachments.all():
         attachment.delete()
     entry.delete()
+
+
+@transaction.atomic
+def category_save(*, tenant: Tenant, category: Category | None, data: dict[str, Any]) -> Category:
+    """Create or change a category: its name is unique per type; one in use keeps its type."""
+    name = data.get("name", getattr(category, "name", None))
+    kind = data.get("type", getattr(category, "type", None))
+    taken = Category.objects.filter(organization=tenant.organization, type=kind, name__iexact=name)
+    if category is not None:
+        taken = taken.exclude(pk=category.pk)
+    if taken.exists():
+        raise DomainError(
+            "A category of this type has this name.",
+            errors={"name": ["A category of this type has this name."]},
+        )
+    if category is None:
+        return Category.objects.create(
+            organization=tenant.organization, created_by=tenant.membership.user, **data
+        )
+    if kind != category.type and category.entries.exists():
+        raise Conflict("The category has entries; its type cannot change.", code="in_use")
+    category, _ = model_update(
+        instance=category, fields=["name", "description", "type", "color"], data=data
+    )
+    return category
+
+
+@transaction.atomic
+def subcategory_save(
+    *, tenant: Tenant, subcategory: Subcategory | None, data: dict[str, Any]
+) -> Subcategory:
+    """Create or change a subcategory: unique name in its category; one in use stays there."""
+    category = data.get("category", getattr(subcategory, "category", None))
+    name = data.get("name", getattr(subcategory, "name", None))
+    taken = Subcategory.objects.filter(category=category, name__iexact=name)
+    if subcategory is not None:
+        taken = taken.exclude(pk=subcategory.pk)
+    if taken.exists():
+        raise DomainError(
+            "The category has this subcategory.",
+            errors={"name": ["The category has this subcategory."]},
+        )
+    if subcategory is None:
+        return Subcategory.objects.create(
+            organization=tenant.organization, created_by=tenant.membership.user, **data
+        )
+    if category != subcategory.category and subcategory.entries.exists():
+        raise Conflict("The subcategory has entries; it cannot change category.", code="in_use")
+    subcategory, _ = model_update(
+        instance=subcategory,
+        fields=["category", "name", "description", "color"],
+        data=data,
+    )
+    return subcategory
+
+
+def subcategory_delete(*, subcategory: Subcategory) -> None:
+    """Delete a subcategory no entry uses (409 otherwise)."""
+    if subcategory.entries.exists():
+        raise Conflict("The subcategory is in use.", code="in_use")
+    subcategory.delete()
 
 
 @transaction.atomic

@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 
 from valar.accounts.models import User
 from valar.core import tenancy
-from valar.core.policy import MODULES, Role, permissions_of
+from valar.core.policy import MODULES, Access, Role, decide, permissions_of
 from valar.core.serializers import TenantRelatedField
 from valar.core.viewsets import BaseViewSet, ExportMixin, TenantViewSet
 from valar.organizations import selectors, services
@@ -201,7 +201,13 @@ class OrganizationViewSet(
     def _require_admin(self) -> tenancy.Tenant:
         """Refuse anyone but the organization's admins."""
         tenant = self._tenant()
-        if tenant.role != Role.ADMIN:
+        access = decide(
+            role=tenant.role,
+            modules=tenant.membership.modules,
+            module="organization",
+            action="administer",
+        )
+        if access == Access.NONE:
             raise PermissionDenied("Only the organization's admins may change it.")
         return tenant
 
