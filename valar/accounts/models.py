@@ -5,6 +5,7 @@ import uuid
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -44,6 +45,14 @@ class UserManager(BaseUserManager):
         return self._create(email, password, **extra)
 
 
+#: A username is 3-150 letters, digits, ``.``, ``_`` or ``-``; never an ``@``, so a sign-in
+#: identifier with an ``@`` is always an email.
+username_validator = RegexValidator(
+    r"^[A-Za-z0-9._-]{3,150}\Z",
+    "Use 3 to 150 letters, digits, dots, underscores or hyphens.",
+)
+
+
 def normalize_email(email: str) -> str:
     """Return ``email`` stripped and lower-cased, the one stored form of a login."""
     return email.strip().lower()
@@ -54,6 +63,20 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     email = models.EmailField(max_length=254, unique=True)
+    username = models.CharField(  # noqa: DJ001  NULL, not "", so many users may have none
+        max_length=150,
+        null=True,
+        blank=True,
+        validators=[username_validator],
+        help_text="Optional; unique ignoring case; signs in like the email.",
+    )
+    email_verified_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the owner proved the email is theirs."
+    )
+    password_is_temporary = models.BooleanField(
+        default=False,
+        help_text="The password was set by an organization's admin, not chosen by the user.",
+    )
     first_name = models.CharField(max_length=150, blank=True)
     last_name = models.CharField(max_length=150, blank=True)
     is_active = models.BooleanField(default=True)
@@ -74,6 +97,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         ordering = ["email"]
         constraints = [
             models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique"),
+            models.UniqueConstraint(Lower("username"), name="accounts_user_username_ci_unique"),
         ]
 
     def __str__(self) -> str:
@@ -93,6 +117,11 @@ class User(AbstractBaseUser, PermissionsMixin):
             secret=secret,
             algorithm="sha256",
         ).hexdigest()
+
+    @property
+    def email_verified(self) -> bool:
+        """Whether the owner of the email has proved it (a link sent to it was used)."""
+        return self.email_verified_at is not None
 
     @property
     def full_name(self) -> str:
