@@ -285,12 +285,16 @@ SPECTACULAR_SETTINGS = {
         "LedgerKindEnum": "valar.finance.models.Kind",
         "ShareRoleEnum": "valar.insights.models.DashboardShare.Role",
         "MemberRoleEnum": ["admin", "manager", "worker", "basic", "client"],
+        "InvitationStatusEnum": "valar.organizations.models.Invitation.Status",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "valar.core.schema.add_problem_responses",
     ],
 }
+
+# Invitations to join an organization stop working after this many days.
+INVITATION_TTL_DAYS = env_int("INVITATION_TTL_DAYS", 7)
 
 # Brute-force protection (django-axes): 5 consecutive failures for one account, from any IP,
 # lock sign-in for 15 minutes. Axes' default cool-off is "for ever": set explicitly.

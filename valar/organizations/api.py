@@ -1,21 +1,26 @@
-"""Organization endpoints: organizations, settings, members, teams, users, my permissions."""
+"""Organization endpoints: organizations, settings, members, invitations, teams, users."""
 
 import zoneinfo
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from django.contrib.auth import login, update_session_auth_hash
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from valar.accounts.models import User
 from valar.core import tenancy
+from valar.core.permissions import AnonymousWithCsrf
 from valar.core.policy import MODULES, Access, Role, decide, permissions_of
 from valar.core.serializers import TenantRelatedField
+from valar.core.throttling import AnonThrottle, LoginThrottle, UserThrottle
 from valar.core.viewsets import BaseViewSet, ExportMixin, TenantViewSet
 from valar.organizations import selectors, services
-from valar.organizations.models import Membership, Organization, Team
+from valar.organizations.models import Invitation, Membership, Organization, Team
 
 ROLE_CHOICES = [r.value for r in Role]
 
@@ -84,7 +89,6 @@ class MembershipSerializer(serializers.ModelSerializer):
     """A member: role, modules and employee facts."""
 
     user = MemberUserSerializer(read_only=True)
-    email = serializers.EmailField(write_only=True, help_text="The existing user to add.")
     role = serializers.ChoiceField(choices=ROLE_CHOICES)
     modules = serializers.ListField(
         child=serializers.ChoiceField(choices=list(MODULES)), required=False, default=list
@@ -95,7 +99,6 @@ class MembershipSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "user",
-            "email",
             "role",
             "modules",
             "is_default",
@@ -107,11 +110,96 @@ class MembershipSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "user", "is_default", "created_at"]
 
 
-class MembershipUpdateSerializer(MembershipSerializer):
-    """A change to a member (the user itself cannot change)."""
+class InvitationSerializer(serializers.ModelSerializer):
+    """An invitation as the organization sees it (never its token)."""
 
-    class Meta(MembershipSerializer.Meta):
-        fields = [f for f in MembershipSerializer.Meta.fields if f != "email"]
+    modules = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(MODULES)), required=False, default=list
+    )
+    role = serializers.ChoiceField(choices=ROLE_CHOICES)
+    team = TenantRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
+    expired = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Invitation
+        fields = [
+            "id",
+            "email",
+            "role",
+            "modules",
+            "team",
+            "status",
+            "expired",
+            "expires_at",
+            "sent_at",
+            "send_count",
+            "responded_at",
+            "created_by",
+            "created_at",
+        ]
+        read_only_fields = [
+            "id",
+            "status",
+            "expired",
+            "expires_at",
+            "sent_at",
+            "send_count",
+            "responded_at",
+            "created_by",
+            "created_at",
+        ]
+
+    def get_expired(self, invitation: Invitation) -> bool:
+        """Whether a pending invitation has passed its expiry."""
+        return (
+            invitation.status == Invitation.Status.PENDING
+            and invitation.expires_at <= timezone.now()
+        )
+
+
+class InvitationPublicSerializer(serializers.Serializer):
+    """What the holder of an invitation token sees before answering it."""
+
+    organization = serializers.CharField(source="organization.name")
+    email = serializers.EmailField()
+    role = serializers.ChoiceField(choices=ROLE_CHOICES)
+    modules = serializers.ListField(child=serializers.CharField())
+    team = serializers.CharField(source="team.name", allow_null=True, default=None)
+    invited_by = serializers.SerializerMethodField()
+    status = serializers.ChoiceField(choices=Invitation.Status.choices)
+    expires_at = serializers.DateTimeField()
+
+    def get_invited_by(self, invitation: Invitation) -> str | None:
+        """The inviter's name, when they still exist."""
+        return invitation.created_by.full_name if invitation.created_by else None
+
+
+class InvitationAcceptSerializer(serializers.Serializer):
+    """Input of ``auth/invitations/{token}/accept/``.
+
+    Signed in: nothing, or ``new_password`` when an admin set the current one. Not signed in:
+    ``password`` (and names) create the invited account.
+    """
+
+    password = serializers.CharField(
+        max_length=128, trim_whitespace=False, required=False, write_only=True
+    )
+    new_password = serializers.CharField(
+        max_length=128, trim_whitespace=False, required=False, write_only=True
+    )
+    first_name = serializers.CharField(max_length=150, required=False, default="")
+    last_name = serializers.CharField(max_length=150, required=False, default="")
+
+
+class MembershipOrganizationSerializer(serializers.ModelSerializer):
+    """A membership as its own user sees it: the organization, role and modules."""
+
+    organization = OrganizationSerializer(read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ["id", "organization", "role", "modules", "is_default", "created_at"]
+        read_only_fields = fields
 
 
 class TeamSerializer(serializers.ModelSerializer):
@@ -194,22 +282,36 @@ class OrganizationViewSet(
         """Only organizations the caller belongs to (others are 404)."""
         return selectors.organization_list(user=self.request.user)
 
-    def _tenant(self) -> tenancy.Tenant:
-        """The caller's membership of the organization in the URL (404 when none)."""
-        return tenancy.resolve(self.request, reference=self.kwargs["pk"])
+    def _tenant(self, action: str = "view") -> tenancy.Tenant:
+        """The caller's membership of the organization in the URL, if the policy lets them.
 
-    def _require_admin(self) -> tenancy.Tenant:
-        """Refuse anyone but the organization's admins."""
-        tenant = self._tenant()
+        Non-members get 404; members whose role may not do ``action`` in the ``organization``
+        module (a portal ``client`` reading settings, a worker changing them) get 403.
+        """
+        tenant = tenancy.resolve(self.request, reference=self.kwargs["pk"])
         access = decide(
             role=tenant.role,
             modules=tenant.membership.modules,
             module="organization",
-            action="administer",
+            action=action,
         )
         if access == Access.NONE:
-            raise PermissionDenied("Only the organization's admins may change it.")
+            raise PermissionDenied("Your role does not allow this in this organization.")
         return tenant
+
+    def _require_admin(self) -> tenancy.Tenant:
+        """Refuse anyone but the organization's admins."""
+        return self._tenant("administer")
+
+    def retrieve(self, request, *args, **kwargs):
+        """One of the caller's organizations (members who may view it)."""
+        self._tenant()
+        return super().retrieve(request, *args, **kwargs)
+
+    def update(self, request, *args, **kwargs):
+        """Change the organization (admins only; checked before the body is read)."""
+        self._require_admin()
+        return super().update(request, *args, **kwargs)
 
     @extend_schema(request=OrganizationCreateSerializer, responses={201: OrganizationSerializer})
     def create(self, request, *args, **kwargs):
@@ -220,8 +322,7 @@ class OrganizationViewSet(
         return Response(OrganizationSerializer(organization).data, status=status.HTTP_201_CREATED)
 
     def perform_update(self, serializer):
-        """Admins only."""
-        self._require_admin()
+        """Store the change through the service."""
         services.organization_update(
             organization=serializer.instance, data=serializer.validated_data
         )
@@ -229,7 +330,7 @@ class OrganizationViewSet(
     @extend_schema(responses=OrganizationSettingsSerializer)
     @action(detail=True, methods=["get"], url_path="settings")
     def org_settings(self, request, pk=None):
-        """Organization-wide settings; every member may read them."""
+        """Organization-wide settings; members who may view the organization read them."""
         return Response(OrganizationSettingsSerializer.of(self._tenant().organization))
 
     @extend_schema(request=OrganizationSettingsSerializer, responses=OrganizationSettingsSerializer)
@@ -243,6 +344,14 @@ class OrganizationViewSet(
     def change_settings(self, request, pk=None):
         """Change some settings (admins only)."""
         return self._save_settings(request, partial=True)
+
+    @extend_schema(request=None, responses=MembershipOrganizationSerializer)
+    @action(detail=True, methods=["post"], url_path="make-default")
+    def make_default(self, request, pk=None):
+        """Make this organization the caller's default (used when no X-Organization is sent)."""
+        membership = tenancy.resolve(request, reference=pk).membership
+        membership = services.membership_make_default(membership=membership)
+        return Response(MembershipOrganizationSerializer(membership).data)
 
     def _save_settings(self, request, *, partial: bool):
         """Validate and store the settings."""
@@ -258,12 +367,14 @@ class OrganizationViewSet(
 class MemberViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
     mixins.DestroyModelMixin,
     TenantViewSet,
 ):
-    """Members of ``organizations/{organization_pk}/``: add, change role/modules, remove."""
+    """Members of ``organizations/{organization_pk}/``: change role/modules, remove.
+
+    People join through invitations they accept (``organizations/{id}/invitations/``).
+    """
 
     module = "organization"
     model = Membership
@@ -277,16 +388,6 @@ class MemberViewSet(
         """The organization's memberships with their users."""
         return selectors.member_list(organization=self.tenant.organization)
 
-    def get_serializer_class(self):
-        """Updates cannot change the user."""
-        if self.action in ("update", "partial_update"):
-            return MembershipUpdateSerializer
-        return MembershipSerializer
-
-    def perform_create(self, serializer):
-        """Add the user through the service, which checks the grant."""
-        serializer.instance = services.member_add(tenant=self.tenant, **serializer.validated_data)
-
     def perform_update(self, serializer):
         """Change the member through the service, which checks the grant."""
         serializer.instance = services.member_update(
@@ -296,6 +397,133 @@ class MemberViewSet(
     def perform_destroy(self, instance):
         """Remove the member through the service (never the last admin)."""
         services.member_remove(tenant=self.tenant, membership=instance)
+
+
+class InvitationViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    TenantViewSet,
+):
+    """Invitations of ``organizations/{organization_pk}/``: invite, list, resend, revoke.
+
+    Admins and managers (who may add members) see and send them; managers resend and revoke
+    only their own. The token is only ever in the email.
+    """
+
+    module = "organization"
+    model = Invitation
+    tenant_url_kwarg = "organization_pk"
+    serializer_class = InvitationSerializer
+    filterset_class = selectors.InvitationFilter
+    search_fields = ["email"]
+    ordering_fields = ["created_at", "expires_at", "email"]
+    action_permissions = {
+        name: "create" for name in ("list", "retrieve", "create", "metadata", "resend", "revoke")
+    }
+
+    def select(self):
+        """The organization's invitations."""
+        return selectors.invitation_list(organization=self.tenant.organization)
+
+    def perform_create(self, serializer):
+        """Invite through the service, which checks the grant and sends the email."""
+        serializer.instance = services.invitation_create(
+            tenant=self.tenant, **serializer.validated_data
+        )
+
+    @extend_schema(request=None, responses=InvitationSerializer)
+    @action(detail=True, methods=["post"])
+    def resend(self, request, organization_pk=None, pk=None):
+        """Send the invitation again with a new token (the old one stops working)."""
+        invitation = services.invitation_resend(tenant=self.tenant, invitation=self.get_object())
+        return Response(InvitationSerializer(invitation).data)
+
+    @extend_schema(request=None, responses=InvitationSerializer)
+    @action(detail=True, methods=["post"])
+    def revoke(self, request, organization_pk=None, pk=None):
+        """Withdraw a pending invitation."""
+        invitation = services.invitation_revoke(tenant=self.tenant, invitation=self.get_object())
+        return Response(InvitationSerializer(invitation).data)
+
+
+class InvitationTokenView(APIView):
+    """``auth/invitations/{token}/``: the invitation a token opens, for its holder to answer."""
+
+    permission_classes = [AllowAny]
+    throttle_classes = [AnonThrottle, UserThrottle, LoginThrottle]
+
+    def invitation(self, token: str) -> Invitation:
+        """The invitation of ``token`` (404 when no invitation has it)."""
+        invitation = selectors.invitation_by_token(token=token)
+        if invitation is None:
+            raise NotFound("No invitation has this token.")
+        return invitation
+
+    @extend_schema(auth=[], responses=InvitationPublicSerializer)
+    def get(self, request, token: str):
+        """Show whom the invitation is from, to which email, as what, and whether it is open."""
+        return Response(InvitationPublicSerializer(self.invitation(token)).data)
+
+
+class InvitationAcceptView(InvitationTokenView):
+    """Accept an invitation: signed in as the invited (verified) email, or by creating it."""
+
+    permission_classes = [AnonymousWithCsrf]
+
+    @extend_schema(
+        request=InvitationAcceptSerializer,
+        responses={
+            200: MembershipOrganizationSerializer,
+            201: MembershipOrganizationSerializer,
+            409: OpenApiResponse(description="Problem details"),
+        },
+    )
+    def post(self, request, token: str):
+        """Join the organization.
+
+        Signed in: 200 with the new membership (403 ``wrong_account`` for another email, 403
+        ``email_not_verified``, 400 ``password_required`` when an admin set the password).
+        Not signed in: ``password`` creates the invited account (the token proves the email),
+        signs it in and answers 201; 409 ``sign_in_required`` when the account exists.
+        """
+        invitation = self.invitation(token)
+        serializer = InvitationAcceptSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        if request.user.is_authenticated:
+            membership = services.invitation_accept(
+                invitation=invitation, user=request.user, new_password=data.get("new_password")
+            )
+            if data.get("new_password") and request.auth is None:
+                update_session_auth_hash(request._request, request.user)
+            return Response(MembershipOrganizationSerializer(membership).data)
+        if not data.get("password"):
+            raise serializers.ValidationError(
+                {"password": ["Sign in as the invited email, or choose a password."]}
+            )
+        user, membership = services.invitation_accept_with_new_account(
+            invitation=invitation,
+            password=data["password"],
+            first_name=data["first_name"],
+            last_name=data["last_name"],
+        )
+        login(request._request, user, backend="django.contrib.auth.backends.ModelBackend")
+        return Response(
+            MembershipOrganizationSerializer(membership).data, status=status.HTTP_201_CREATED
+        )
+
+
+class InvitationDeclineView(InvitationTokenView):
+    """Decline an invitation: nothing is granted and the token stops working."""
+
+    permission_classes = [AnonymousWithCsrf]
+
+    @extend_schema(auth=[], request=None, responses={204: None})
+    def post(self, request, token: str):
+        """Say no to the invitation."""
+        services.invitation_decline(invitation=self.invitation(token))
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class TeamViewSet(

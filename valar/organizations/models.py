@@ -120,3 +120,57 @@ class TeamMembership(Audited, BaseModel):
     def audit_organization_id(self):
         """A team membership belongs to its team's organization."""
         return self.team.organization_id
+
+
+class Invitation(TenantModel):
+    """An offer to join the organization, sent to an email, that its owner accepts or declines.
+
+    Only the SHA-256 hash of the token is stored; the token itself travels only in the email.
+    Nothing is granted until the invitee accepts, signed in as that email (verified) or by
+    creating the account from the invitation.
+    """
+
+    class Status(models.TextChoices):
+        """Where the invitation stands."""
+
+        PENDING = "pending", "Pending"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+        REVOKED = "revoked", "Revoked"
+
+    email = models.EmailField(max_length=254)
+    role = models.CharField(max_length=10, choices=[(r.value, r.value) for r in Role])
+    modules = models.JSONField(default=list, blank=True)
+    team = models.ForeignKey(
+        Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="invitations"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    expires_at = models.DateTimeField()
+    sent_at = models.DateTimeField(help_text="When the latest email was sent.")
+    send_count = models.PositiveSmallIntegerField(default=1)
+    responded_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    audit_exclude = ("created_at", "updated_at", "token_hash")
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "email"],
+                condition=Q(status="pending"),
+                name="invitation_one_pending_per_email",
+            ),
+        ]
+        indexes = [models.Index(fields=["organization", "status", "-created_at"])]
+
+    def __str__(self) -> str:
+        """Show who is invited as what."""
+        return f"{self.email} as {self.role} ({self.status})"

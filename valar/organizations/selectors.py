@@ -3,11 +3,17 @@
 import django_filters
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 
-from valar.accounts.models import User
+from valar.accounts.models import User, hash_token_key
 from valar.core.filters import DateRangeFilterSet
-from valar.core.policy import Role
+from valar.core.policy import Access, Role, decide
 from valar.core.tenancy import parse_reference
-from valar.organizations.models import Membership, Organization, Team, TeamMembership
+from valar.organizations.models import (
+    Invitation,
+    Membership,
+    Organization,
+    Team,
+    TeamMembership,
+)
 
 
 def membership_for(*, user: User, organization_ref: str | None = None) -> Membership | None:
@@ -18,9 +24,47 @@ def membership_for(*, user: User, organization_ref: str | None = None) -> Member
     return memberships.order_by("-is_default", "created_at").first()
 
 
+def roles_that_may(*, module: str, action: str) -> list[str]:
+    """The roles the policy table lets do ``action`` in a built-in ``module``."""
+    return [
+        role.value
+        for role in Role
+        if decide(role=role, modules=[], module=module, action=action) != Access.NONE
+    ]
+
+
 def organization_list(*, user: User) -> QuerySet[Organization]:
-    """The organizations the user belongs to."""
-    return Organization.objects.filter(memberships__user=user).order_by("name")
+    """The organizations the user belongs to with a role that may view them (not clients)."""
+    return Organization.objects.filter(
+        memberships__user=user,
+        memberships__role__in=roles_that_may(module="organization", action="view"),
+    ).order_by("name")
+
+
+class InvitationFilter(django_filters.FilterSet):
+    """Filters of an organization's invitations."""
+
+    class Meta:
+        model = Invitation
+        fields = ["status", "role", "team"]
+
+
+def invitation_list(*, organization: Organization) -> QuerySet[Invitation]:
+    """The organization's invitations, newest first, with their team and inviter."""
+    return (
+        Invitation.objects.filter(organization=organization)
+        .select_related("team", "created_by")
+        .order_by("-created_at", "id")
+    )
+
+
+def invitation_by_token(*, token: str) -> Invitation | None:
+    """The invitation a token opens (any status), or ``None``."""
+    return (
+        Invitation.objects.select_related("organization", "team", "created_by")
+        .filter(token_hash=hash_token_key(token))
+        .first()
+    )
 
 
 def member_list(*, organization: Organization) -> QuerySet[Membership]:

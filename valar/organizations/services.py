@@ -1,18 +1,27 @@
-"""Organization use cases: create, settings, members and their roles, teams, user admin.
+"""Organization use cases: create, settings, invitations, members, teams, user admin.
 
 The rules of who may manage whom live here, once:
 - nobody grants a role above their own, or modules they do not have themselves;
-- a manager manages only ``worker``/``basic`` members, and (for existing members) only those
-  in teams the manager leads;
+- nobody joins an organization without consent: members arrive by invitations they accept;
+- a manager manages only ``worker``/``basic`` members of teams the manager leads, and adding
+  someone to such a team does not extend that right (only members they already manage, or an
+  admin, change those teams' membership);
+- an organization resets, re-emails or locks only accounts it created, and only while the
+  account belongs to no other organization;
 - the last admin of an organization cannot be demoted or removed (409).
 """
 
+import secrets
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
+from django.core.mail import send_mail
 from django.db import transaction
+from django.utils import timezone
 from django.utils.text import slugify
 
-from valar.accounts.models import User, normalize_email
+from valar.accounts.models import User, hash_token_key, normalize_email
 from valar.accounts.services import password_check, sessions_end_all, user_create
 from valar.audit.services import audit_record
 from valar.core.errors import Conflict, DomainError
@@ -20,7 +29,7 @@ from valar.core.policy import MODULES, ROLE_RANK, Role
 from valar.core.services import model_update
 from valar.core.tenancy import Tenant
 from valar.organizations import selectors
-from valar.organizations.models import Membership, Organization, Team, TeamMembership
+from valar.organizations.models import Invitation, Membership, Organization, Team, TeamMembership
 from valar.organizations.signals import organization_settings_changed
 
 DEFAULT_SETTINGS: dict[str, Any] = {
@@ -149,27 +158,6 @@ def _check_not_last_admin(*, target: Membership) -> None:
 
 
 @transaction.atomic
-def member_add(
-    *, tenant: Tenant, email: str, role: str, modules: list[str], **facts: Any
-) -> Membership:
-    """Add an existing user (found by email) to the organization with a role and modules."""
-    _check_grant(actor=tenant.membership, role=role, modules=modules)
-    user = User.objects.filter(email__iexact=normalize_email(email)).first()
-    if user is None:
-        raise DomainError("No user has this email.", errors={"email": ["No user has this email."]})
-    if Membership.objects.filter(organization=tenant.organization, user=user).exists():
-        raise Conflict("This user is already a member.", code="duplicate")
-    return Membership.objects.create(
-        organization=tenant.organization,
-        user=user,
-        role=role,
-        modules=sorted(set(modules)),
-        is_default=not Membership.objects.filter(user=user, is_default=True).exists(),
-        **facts,
-    )
-
-
-@transaction.atomic
 def member_update(*, tenant: Tenant, membership: Membership, data: dict[str, Any]) -> Membership:
     """Change a member's role, modules or employee facts, within the actor's powers."""
     _check_manages(actor=tenant.membership, target=membership)
@@ -259,9 +247,31 @@ def team_delete(*, tenant: Tenant, team: Team) -> None:
     team.delete()
 
 
-def team_member_add(*, tenant: Tenant, team: Team, user: User) -> TeamMembership:
-    """Add a member of the organization to a team (managers: to teams they lead)."""
+def _check_team_member_change(*, tenant: Tenant, team: Team, user: User) -> None:
+    """A manager moves only members they already manage into or out of their teams.
+
+    Otherwise joining a team a manager leads would hand them the member's role and seat.
+    """
     _check_team_powers(tenant=tenant, team=team, data={})
+    if tenant.role == Role.ADMIN:
+        return
+    target = Membership.objects.filter(organization_id=team.organization_id, user=user).first()
+    if target is None:
+        return  # reported as "not a member" by the caller
+    try:
+        _check_manages(actor=tenant.membership, target=target)
+    except DomainError as exc:
+        raise DomainError(
+            "Managers move only members they already manage; ask an admin.",
+            status_code=403,
+            code="not_managed",
+            errors={"user": ["You do not manage this member."]},
+        ) from exc
+
+
+def team_member_add(*, tenant: Tenant, team: Team, user: User) -> TeamMembership:
+    """Add a member of the organization to a team (managers: members they already manage)."""
+    _check_team_member_change(tenant=tenant, team=team, user=user)
     if not Membership.objects.filter(organization_id=team.organization_id, user=user).exists():
         raise DomainError(
             "Only members of the organization can join its teams.",
@@ -273,8 +283,8 @@ def team_member_add(*, tenant: Tenant, team: Team, user: User) -> TeamMembership
 
 
 def team_member_remove(*, tenant: Tenant, team_membership: TeamMembership) -> None:
-    """Remove a user from a team (managers: from teams they lead)."""
-    _check_team_powers(tenant=tenant, team=team_membership.team, data={})
+    """Remove a user from a team (managers: members they manage, from teams they lead)."""
+    _check_team_member_change(tenant=tenant, team=team_membership.team, user=team_membership.user)
     team_membership.delete()
 
 
@@ -285,6 +295,8 @@ def user_create_in_organization(
     """Create a user with a password and make them a member with ``role`` (<= the actor's)."""
     _check_grant(actor=tenant.membership, role=role, modules=[])
     user = user_create(email=email, password=password, **names)
+    user.password_is_temporary = True
+    user.save(update_fields=["password_is_temporary"])
     Membership.objects.create(
         organization=tenant.organization,
         user=user,
@@ -339,7 +351,8 @@ def user_reset_password(*, tenant: Tenant, user: User, password: str) -> User:
     _check_admin_over(tenant=tenant, user=user)
     password_check(password=password, user=user)
     user.set_password(password)
-    user.save(update_fields=["password"])
+    user.password_is_temporary = True
+    user.save(update_fields=["password", "password_is_temporary"])
     sessions_end_all(user=user)
     audit_record(
         action="user.password_reset", organization_id=tenant.organization.pk, instance=user
@@ -352,14 +365,16 @@ def _check_admin_over(*, tenant: Tenant, user: User) -> None:
 
     An account belongs to its person, not to every organization that person joins: only the
     organization that created it (``Membership.manages_account``) may reset its password,
-    change its email or lock it, and never for yourself, another admin or a platform operator.
+    change its email or lock it, only while the account belongs to no other organization, and
+    never for yourself, another admin or a platform operator.
     """
     if user.pk == tenant.membership.user_id:
         raise DomainError("You cannot do this to your own account.", status_code=403)
     if user.is_superuser:
         raise DomainError("Platform operators are managed by the platform.", status_code=403)
     membership = Membership.objects.filter(organization=tenant.organization, user=user).first()
-    if membership is None or not membership.manages_account:
+    elsewhere = Membership.objects.filter(user=user).exclude(organization=tenant.organization)
+    if membership is None or not membership.manages_account or elsewhere.exists():
         raise DomainError(
             "This account was not created by this organization; remove the member instead.",
             code="account_not_managed",
@@ -374,3 +389,254 @@ def user_remove_from_organization(*, tenant: Tenant, user: User) -> None:
     """Remove a user from the organization (the account itself stays)."""
     membership = Membership.objects.get(organization=tenant.organization, user=user)
     member_remove(tenant=tenant, membership=membership)
+
+
+# Invitations: the only way into an organization for an account that exists or may exist.
+
+INVITATION_MAX_SENDS = 5
+
+
+def _invitation_token() -> tuple[str, str]:
+    """A new invitation token and the hash it is stored and looked up by."""
+    token = secrets.token_urlsafe(32)
+    return token, hash_token_key(token)
+
+
+def _invitation_expiry():
+    """When an invitation sent now stops working."""
+    return timezone.now() + timedelta(days=settings.INVITATION_TTL_DAYS)
+
+
+def _send_invitation_email(*, invitation: Invitation, token: str) -> None:
+    """Email the invitation's token to the invitee once the transaction commits."""
+    organization = invitation.organization
+    inviter = invitation.created_by.full_name if invitation.created_by else organization.name
+    public_url = getattr(settings, "PUBLIC_URL", "http://127.0.0.1:8000")
+    link = f"{public_url.rstrip('/')}/api/v1/auth/invitations/{token}/"
+    body = (
+        f"{inviter} invites you to join {organization.name} on Valar as {invitation.role}.\n\n"
+        f"Your invitation token: {token}\n"
+        f"See it: GET {link}\n"
+        f"Accept it: POST {link}accept/ (signed in as {invitation.email}, or with a password "
+        "to create your account)\n"
+        f"Decline it: POST {link}decline/\n\n"
+        f"It expires on {invitation.expires_at:%Y-%m-%d %H:%M} UTC. If you do not know "
+        f"{organization.name}, ignore this email: nothing happens until you accept."
+    )
+    subject = f"Invitation to join {organization.name}"
+    recipient = invitation.email
+    transaction.on_commit(
+        lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [recipient])
+    )
+
+
+@transaction.atomic
+def invitation_create(
+    *, tenant: Tenant, email: str, role: str, modules: list[str], team: Team | None = None
+) -> Invitation:
+    """Invite ``email`` with a role, modules and an optional team; the invitee must accept.
+
+    The answer never depends on whether the email has an account (only on this
+    organization's own members and invitations, which the inviter can list anyway).
+    """
+    _check_grant(actor=tenant.membership, role=role, modules=modules)
+    if team is not None and tenant.role != Role.ADMIN and team.lead_id != tenant.membership.user_id:
+        raise DomainError(
+            "Managers invite only into teams they lead.",
+            status_code=403,
+            errors={"team": ["You do not lead this team."]},
+        )
+    email = normalize_email(email)
+    organization = tenant.organization
+    if Membership.objects.filter(organization=organization, user__email__iexact=email).exists():
+        raise Conflict(
+            "This email is already a member of the organization.",
+            code="already_member",
+            errors={"email": ["Already a member."]},
+        )
+    pending = Invitation.objects.filter(
+        organization=organization, email=email, status=Invitation.Status.PENDING
+    )
+    if pending.filter(expires_at__gt=timezone.now()).exists():
+        raise Conflict(
+            "A pending invitation for this email exists; resend or revoke it.",
+            code="duplicate",
+            errors={"email": ["Already invited."]},
+        )
+    for stale in pending:  # at most one, expired: it is replaced by the new one
+        stale.status = Invitation.Status.REVOKED
+        stale.save(update_fields=["status", "updated_at"])
+    token, token_hash = _invitation_token()
+    invitation = Invitation.objects.create(
+        organization=organization,
+        created_by=tenant.membership.user,
+        email=email,
+        role=role,
+        modules=sorted(set(modules)),
+        team=team,
+        token_hash=token_hash,
+        expires_at=_invitation_expiry(),
+        sent_at=timezone.now(),
+    )
+    _send_invitation_email(invitation=invitation, token=token)
+    return invitation
+
+
+def _check_invitation_owner(*, tenant: Tenant, invitation: Invitation) -> None:
+    """Admins handle every invitation; managers only those they sent."""
+    if tenant.role != Role.ADMIN and invitation.created_by_id != tenant.membership.user_id:
+        raise DomainError("Managers handle only the invitations they sent.", status_code=403)
+
+
+def _check_pending(invitation: Invitation) -> None:
+    """Refuse acting on an invitation that is answered, revoked or expired (409)."""
+    if invitation.status != Invitation.Status.PENDING:
+        raise Conflict(
+            f"This invitation is {invitation.status}.", code=f"invitation_{invitation.status}"
+        )
+    if invitation.expires_at <= timezone.now():
+        raise Conflict("This invitation has expired.", code="invitation_expired")
+
+
+@transaction.atomic
+def invitation_resend(*, tenant: Tenant, invitation: Invitation) -> Invitation:
+    """Send a pending invitation again with a new token (the old link stops working)."""
+    _check_invitation_owner(tenant=tenant, invitation=invitation)
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.status != Invitation.Status.PENDING:
+        _check_pending(invitation)
+    if invitation.send_count >= INVITATION_MAX_SENDS:
+        raise Conflict(
+            f"An invitation is sent at most {INVITATION_MAX_SENDS} times; revoke it instead.",
+            code="too_many_sends",
+        )
+    token, invitation.token_hash = _invitation_token()
+    invitation.expires_at = _invitation_expiry()
+    invitation.sent_at = timezone.now()
+    invitation.send_count += 1
+    invitation.save(update_fields=["token_hash", "expires_at", "sent_at", "send_count"])
+    _send_invitation_email(invitation=invitation, token=token)
+    return invitation
+
+
+@transaction.atomic
+def invitation_revoke(*, tenant: Tenant, invitation: Invitation) -> Invitation:
+    """Withdraw a pending invitation; its token stops working at once."""
+    _check_invitation_owner(tenant=tenant, invitation=invitation)
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.status != Invitation.Status.PENDING:
+        _check_pending(invitation)
+    invitation.status = Invitation.Status.REVOKED
+    invitation.responded_at = timezone.now()
+    invitation.save(update_fields=["status", "responded_at", "updated_at"])
+    return invitation
+
+
+def _locked_pending(invitation: Invitation) -> Invitation:
+    """The invitation's row, locked, still pending and unexpired (else 409)."""
+    invitation = (
+        Invitation.objects.select_for_update()
+        .select_related("organization", "team")
+        .get(pk=invitation.pk)
+    )
+    _check_pending(invitation)
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(
+    *, invitation: Invitation, user: User, new_password: str | None = None
+) -> Membership:
+    """Join the organization as invited: only as the invited, verified email.
+
+    An account whose password an organization's admin set must choose its own before it
+    joins another organization. From then on no organization manages the account (resets,
+    re-emails or locks it); its default organization stays as it was unless it had none.
+    """
+    invitation = _locked_pending(invitation)
+    if normalize_email(user.email) != invitation.email:
+        raise DomainError(
+            "This invitation was sent to another email.", status_code=403, code="wrong_account"
+        )
+    if not user.email_verified:
+        raise DomainError(
+            "Verify your email before accepting invitations.",
+            status_code=403,
+            code="email_not_verified",
+        )
+    if Membership.objects.filter(organization=invitation.organization, user=user).exists():
+        raise Conflict("You are already a member of this organization.", code="already_member")
+    if user.password_is_temporary:
+        if not new_password:
+            raise DomainError(
+                "Your password was set by an organization's admin: choose your own to join.",
+                code="password_required",
+                errors={"new_password": ["Choose your own password."]},
+            )
+        password_check(password=new_password, user=user, field="new_password")
+        user.set_password(new_password)
+        user.password_is_temporary = False
+        user.save(update_fields=["password", "password_is_temporary"])
+        sessions_end_all(user=user)
+    membership = Membership.objects.create(
+        organization=invitation.organization,
+        user=user,
+        role=invitation.role,
+        modules=invitation.modules,
+        is_default=not Membership.objects.filter(user=user).exists(),
+    )
+    if invitation.team is not None:
+        TeamMembership.objects.get_or_create(team=invitation.team, user=user)
+    for managed in Membership.objects.filter(user=user, manages_account=True):
+        managed.manages_account = False  # few rows (one in practice), each audited
+        managed.save(update_fields=["manages_account", "updated_at"])
+    invitation.status = Invitation.Status.ACCEPTED
+    invitation.accepted_by = user
+    invitation.responded_at = timezone.now()
+    invitation.save(update_fields=["status", "accepted_by", "responded_at", "updated_at"])
+    return membership
+
+
+@transaction.atomic
+def invitation_accept_with_new_account(
+    *, invitation: Invitation, password: str, first_name: str = "", last_name: str = ""
+) -> tuple[User, Membership]:
+    """Create the invitee's account from the invitation and join (the token proves the email)."""
+    invitation = _locked_pending(invitation)
+    if User.objects.filter(email__iexact=invitation.email).exists():
+        raise Conflict(
+            "An account with this email exists: sign in as it and accept.",
+            code="sign_in_required",
+        )
+    user = user_create(
+        email=invitation.email, password=password, first_name=first_name, last_name=last_name
+    )
+    user.email_verified_at = timezone.now()
+    user.save(update_fields=["email_verified_at"])
+    return user, invitation_accept(invitation=invitation, user=user)
+
+
+@transaction.atomic
+def invitation_decline(*, invitation: Invitation) -> Invitation:
+    """Say no: the invitation ends and nothing is granted."""
+    invitation = _locked_pending(invitation)
+    invitation.status = Invitation.Status.DECLINED
+    invitation.responded_at = timezone.now()
+    invitation.save(update_fields=["status", "responded_at", "updated_at"])
+    return invitation
+
+
+def membership_make_default(*, membership: Membership) -> Membership:
+    """Make this membership the user's default organization (their own choice only)."""
+    with transaction.atomic():
+        for other in (
+            Membership.objects.select_for_update()
+            .filter(user_id=membership.user_id, is_default=True)
+            .exclude(pk=membership.pk)
+        ):
+            other.is_default = False
+            other.save(update_fields=["is_default", "updated_at"])
+        if not membership.is_default:
+            membership.is_default = True
+            membership.save(update_fields=["is_default", "updated_at"])
+    return membership
