@@ -293,6 +293,9 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
+# E-mail: printed on the console unless a backend is configured (no mail server needed).
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+
 # Invitations to join an organization stop working after this many days.
 INVITATION_TTL_DAYS = env_int("INVITATION_TTL_DAYS", 7)
 
