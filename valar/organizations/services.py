@@ -535,7 +535,7 @@ def invitation_revoke(*, tenant: Tenant, invitation: Invitation) -> Invitation:
 def _locked_pending(invitation: Invitation) -> Invitation:
     """The invitation's row, locked, still pending and unexpired (else 409)."""
     invitation = (
-        Invitation.objects.select_for_update()
+        Invitation.objects.select_for_update(of=("self",))
         .select_related("organization", "team")
         .get(pk=invitation.pk)
     )
