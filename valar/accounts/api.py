@@ -463,9 +463,7 @@ class ApiTokenViewSet(
         services.token_revoke(token=instance)
 
 
-class LoginLogViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, ExportMixin, BaseViewSet
-):
+class LoginLogViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ExportMixin, BaseViewSet):
     """The caller's sign-in history, filterable by date or time range and outcome."""
 
     model = LoginLog

@@ -38,8 +38,7 @@ class EmailVerificationTokens(PasswordResetTokenGenerator):
     def _make_hash_value(self, user: User, timestamp: int) -> str:
         """The user's id, email, verification time and security stamp."""
         return (
-            f"{user.pk}{user.email}{_stamp(user.email_verified_at)}"
-            f"{user.security_stamp}{timestamp}"
+            f"{user.pk}{user.email}{_stamp(user.email_verified_at)}{user.security_stamp}{timestamp}"
         )
 
 

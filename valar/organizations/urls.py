@@ -12,6 +12,11 @@ router.register(
     api.MemberViewSet,
     basename="member",
 )
+router.register(
+    r"organizations/(?P<organization_pk>[0-9a-fA-F-]{36})/login-logs",
+    api.MemberLoginLogViewSet,
+    basename="member-login-log",
+)
 router.register("teams", api.TeamViewSet, basename="team")
 router.register("users", api.UserViewSet, basename="user")
 
