@@ -89,7 +89,7 @@ class EmailTokenSerializer(serializers.Serializer):
     token = serializers.CharField(max_length=64)
 
 
-class PasswordResetRequestSerializer(serializers.Serializer):
+class PasswordResetEmailSerializer(serializers.Serializer):
     """Input of ``auth/password/reset/``."""
 
     email = serializers.EmailField(max_length=254)
@@ -281,12 +281,10 @@ class PasswordResetView(APIView):
     permission_classes = [AnonymousWithCsrf]
     throttle_classes = SIGN_IN_THROTTLES
 
-    @extend_schema(
-        auth=[], request=PasswordResetRequestSerializer, responses={202: DetailSerializer}
-    )
+    @extend_schema(auth=[], request=PasswordResetEmailSerializer, responses={202: DetailSerializer})
     def post(self, request):
         """E-mail a single-use reset link to the account using this email, if any."""
-        serializer = PasswordResetRequestSerializer(data=request.data)
+        serializer = PasswordResetEmailSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.password_reset_request(**serializer.validated_data)
         return Response({"detail": RESET_REQUESTED}, status=status.HTTP_202_ACCEPTED)
