@@ -252,6 +252,7 @@ REST_FRAMEWORK = {
         "anon": os.environ.get("THROTTLE_ANON", "120/min"),
         "user": os.environ.get("THROTTLE_USER", "1200/min"),
         "login": os.environ.get("THROTTLE_LOGIN", "20/min"),
+        "account_email": os.environ.get("THROTTLE_ACCOUNT_EMAIL", "3/hour"),
     },
     "EXCEPTION_HANDLER": "valar.core.errors.exception_handler",
     # Client IPs for rate limits: trust X-Forwarded-For only behind PROXY_COUNT proxies.
@@ -293,9 +294,6 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
-# E-mail: printed on the console unless a backend is configured (no mail server needed).
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
-
 # Invitations to join an organization stop working after this many days.
 INVITATION_TTL_DAYS = env_int("INVITATION_TTL_DAYS", 7)
 
@@ -309,6 +307,25 @@ AXES_LOCKOUT_CALLABLE = "valar.accounts.api.lockout_response"
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
 AXES_VERBOSE = False
 AXES_IPWARE_PROXY_COUNT = env_int("PROXY_COUNT", 0) or None
+
+# Account e-mails (verification, password reset): Django's mail API. The embedded default
+# prints them on the console; tests collect them in Django's locmem outbox.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Valar <no-reply@valar.local>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+#: Where the web client lives: links in account e-mails point there.
+PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+#: Seconds a verification or password-reset link stays valid (each also dies once used).
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 24 * 3600)
+#: E-mails an anonymous request may cause to one address per hour (reset, "already registered").
+ACCOUNT_EMAILS_PER_HOUR = env_int("ACCOUNT_EMAILS_PER_HOUR", 3)
 
 LOGGING = {
     "version": 1,

@@ -1,4 +1,5 @@
-"""Accounts endpoints under ``/api/v1/auth/``: CSRF, register, sign-in/out, me, tokens, log."""
+"""Accounts endpoints under ``/api/v1/auth/``: CSRF, register, verify, sign-in/out, me,
+password change and reset, tokens, sign-in log."""
 
 import zoneinfo
 from functools import lru_cache
@@ -7,7 +8,6 @@ from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_client_ip_address
 from django.conf import settings
 from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
-from django.db import transaction
 from django.middleware.csrf import get_token
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status
@@ -18,14 +18,18 @@ from rest_framework.views import APIView
 
 from valar.accounts import selectors, services
 from valar.accounts.models import ApiToken, LoginLog, User, normalize_email
-from valar.accounts.signals import password_changed, token_signed_out, user_registered
+from valar.accounts.selectors import LoginLogFilter
+from valar.accounts.signals import password_changed, token_signed_out
 from valar.core.errors import DomainError
-from valar.core.filters import DateRangeFilterSet
 from valar.core.permissions import AnonymousWithCsrf
 from valar.core.throttling import AnonThrottle, LoginThrottle, UserThrottle
 from valar.core.viewsets import BaseViewSet, ExportMixin
 
 SIGN_IN_THROTTLES = [AnonThrottle, UserThrottle, LoginThrottle]
+REGISTERED = "Check your e-mail to finish registering, then sign in."
+RESET_REQUESTED = (
+    "If an account uses this address, an e-mail with a link to reset its password is on its way."
+)
 DATE_FORMATS = ["YYYY-MM-DD", "DD/MM/YYYY", "MM/DD/YYYY", "DD.MM.YYYY"]
 NOTIFICATION_KINDS = ["tasks", "crm", "finance", "insights", "screening", "support", "security"]
 DEFAULT_PREFERENCES = {
@@ -39,10 +43,22 @@ DEFAULT_PREFERENCES = {
 class UserSerializer(serializers.ModelSerializer):
     """A user as the API shows them; only the names are writable (by the user themself)."""
 
+    email_verified = serializers.BooleanField(
+        read_only=True, help_text="Whether the owner of the email has proved it is theirs."
+    )
+
     class Meta:
         model = User
-        fields = ["id", "email", "first_name", "last_name", "date_joined", "last_login"]
-        read_only_fields = ["id", "email", "date_joined", "last_login"]
+        fields = [
+            "id",
+            "email",
+            "email_verified",
+            "first_name",
+            "last_name",
+            "date_joined",
+            "last_login",
+        ]
+        read_only_fields = ["id", "email", "email_verified", "date_joined", "last_login"]
 
 
 class RegisterSerializer(serializers.Serializer):
@@ -58,6 +74,31 @@ class RegisterSerializer(serializers.Serializer):
         allow_blank=False,
         help_text="Creates this organization with the new user as its admin.",
     )
+
+
+class DetailSerializer(serializers.Serializer):
+    """An answer that is only a sentence for the caller."""
+
+    detail = serializers.CharField()
+
+
+class EmailTokenSerializer(serializers.Serializer):
+    """The ``uid`` and ``token`` of a link sent by e-mail."""
+
+    uid = serializers.CharField(max_length=64)
+    token = serializers.CharField(max_length=64)
+
+
+class PasswordResetEmailSerializer(serializers.Serializer):
+    """Input of ``auth/password/reset/``."""
+
+    email = serializers.EmailField(max_length=254)
+
+
+class PasswordResetConfirmSerializer(EmailTokenSerializer):
+    """Input of ``auth/password/reset/confirm/``."""
+
+    new_password = serializers.CharField(max_length=128, trim_whitespace=False)
 
 
 class LoginSerializer(serializers.Serializer):
@@ -147,14 +188,6 @@ class LoginLogSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class LoginLogFilter(DateRangeFilterSet):
-    """Filters of the sign-in log: ``start_date``/``end_date`` and ``successful``."""
-
-    class Meta:
-        model = LoginLog
-        fields = ["successful"]
-
-
 def lockout_response(request, original_response, credentials=None):
     """Keep the sign-in view's own 429 problem response when django-axes reports a lockout."""
     return original_response
@@ -189,27 +222,87 @@ class CsrfView(APIView):
         return Response({"csrf_token": get_token(request._request)})
 
 
+class AccountEmailThrottle(UserThrottle):
+    """A few account e-mails a signed-in user may ask for per hour (``account_email`` rate)."""
+
+    scope = "account_email"
+
+
 class RegisterView(APIView):
-    """Create an account and sign it in (session)."""
+    """Create an account; the same answer whether or not the email already has one."""
 
     permission_classes = [AnonymousWithCsrf]
     throttle_classes = SIGN_IN_THROTTLES
 
-    @extend_schema(auth=[], request=RegisterSerializer, responses={201: UserSerializer})
+    @extend_schema(auth=[], request=RegisterSerializer, responses={202: DetailSerializer})
     def post(self, request):
-        """Register with email and password; the new session starts at once."""
+        """Register with email and password, then verify the email and sign in.
+
+        A new email gets an unverified account (and the organization named) and a
+        verification e-mail; an email that has an account gets an e-mail telling its owner.
+        Both answer 202 with the same body, and neither starts a session.
+        """
         serializer = RegisterSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        organization_name = data.pop("organization_name", None)
-        with transaction.atomic():
-            user = services.user_create(**data)
-            public = {key: value for key, value in data.items() if key != "password"}
-            user_registered.send(
-                sender=User, user=user, data={**public, "organization_name": organization_name}
-            )
-        login(request._request, user, backend="django.contrib.auth.backends.ModelBackend")
-        return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
+        services.user_register(**serializer.validated_data)
+        return Response({"detail": REGISTERED}, status=status.HTTP_202_ACCEPTED)
+
+
+class EmailVerifyView(APIView):
+    """Prove the email is the user's with the token e-mailed to it."""
+
+    permission_classes = [AnonymousWithCsrf]
+    throttle_classes = SIGN_IN_THROTTLES
+
+    @extend_schema(auth=[], request=EmailTokenSerializer, responses={204: None})
+    def post(self, request):
+        """Mark the email verified; a token works once (400 ``invalid_token`` after)."""
+        serializer = EmailTokenSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.email_verify(**serializer.validated_data)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class EmailVerificationResendView(APIView):
+    """Send the caller's verification e-mail again."""
+
+    throttle_classes = [UserThrottle, AccountEmailThrottle]
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request):
+        """Send it again (204; nothing is sent when the email is verified already)."""
+        services.email_verification_send(user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordResetView(APIView):
+    """Ask for a password-reset e-mail; the same answer whether or not the email has one."""
+
+    permission_classes = [AnonymousWithCsrf]
+    throttle_classes = SIGN_IN_THROTTLES
+
+    @extend_schema(auth=[], request=PasswordResetEmailSerializer, responses={202: DetailSerializer})
+    def post(self, request):
+        """E-mail a single-use reset link to the account using this email, if any."""
+        serializer = PasswordResetEmailSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.password_reset_request(**serializer.validated_data)
+        return Response({"detail": RESET_REQUESTED}, status=status.HTTP_202_ACCEPTED)
+
+
+class PasswordResetConfirmView(APIView):
+    """Choose a new password with the token of a reset e-mail."""
+
+    permission_classes = [AnonymousWithCsrf]
+    throttle_classes = SIGN_IN_THROTTLES
+
+    @extend_schema(auth=[], request=PasswordResetConfirmSerializer, responses={204: None})
+    def post(self, request):
+        """Set the password; every session and token of the user ends, the email is verified."""
+        serializer = PasswordResetConfirmSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.password_reset_confirm(**serializer.validated_data)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class LoginView(APIView):
@@ -368,8 +461,8 @@ class ApiTokenViewSet(
         services.token_revoke(token=instance)
 
 
-class LoginLogViewSet(mixins.ListModelMixin, ExportMixin, BaseViewSet):
-    """The caller's sign-in history, filterable by date range and outcome."""
+class LoginLogViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ExportMixin, BaseViewSet):
+    """The caller's sign-in history, filterable by date or time range and outcome."""
 
     model = LoginLog
     serializer_class = LoginLogSerializer

@@ -1,4 +1,4 @@
-"""Account use cases: registration, profile, preferences, passwords, tokens, sign-in log."""
+"""Account use cases: registration, verification, profile, passwords, tokens, sign-in log."""
 
 import secrets
 import uuid
@@ -7,10 +7,13 @@ from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from valar.accounts import emails
 from valar.accounts.models import ApiToken, LoginLog, User, hash_token_key, normalize_email
+from valar.accounts.signals import password_reset, user_registered
+from valar.accounts.tokens import email_verification_tokens, password_reset_tokens, pk_from_uid
 from valar.core.errors import DomainError
 from valar.core.services import model_update
 
@@ -45,6 +48,120 @@ def user_create(
     password_check(password=password, user=user)
     user.set_password(password)
     user.save()
+    return user
+
+
+def user_register(
+    *,
+    email: str,
+    password: str,
+    first_name: str = "",
+    last_name: str = "",
+    organization_name: str | None = None,
+) -> User | None:
+    """Register an account, or tell the owner of a taken address; the caller cannot tell which.
+
+    The password is validated against the submitted data before anything else, so its errors
+    are the same whether or not the address has an account, and it is hashed in both cases.
+    A new address gets an unverified account (and the organization named, through
+    ``user_registered``) and a verification e-mail; a taken one gets "someone tried to
+    register with your address" (a few per hour at most). Returns the new user, or ``None``.
+    """
+    email = normalize_email(email)
+    candidate = User(email=email, first_name=first_name, last_name=last_name)
+    password_check(password=password, user=candidate)
+    candidate.set_password(password)
+    existing = User.objects.filter(email__iexact=email).first()
+    if existing is None:
+        try:
+            with transaction.atomic():
+                candidate.save()
+                user_registered.send(
+                    sender=User,
+                    user=candidate,
+                    data={
+                        "email": email,
+                        "first_name": first_name,
+                        "last_name": last_name,
+                        "organization_name": organization_name,
+                    },
+                )
+        except IntegrityError:  # registered concurrently with the same address
+            existing = User.objects.filter(email__iexact=email).first()
+            if existing is None:
+                raise
+        else:
+            emails.send_verification(candidate)
+            return candidate
+    if emails.within_hourly_limit(kind="registration", email=email):
+        emails.send_registration_attempt(existing)
+    return None
+
+
+def _invalid_token() -> DomainError:
+    """The one answer for a link that is wrong, expired or already used."""
+    message = "This link is invalid, has expired or has already been used."
+    return DomainError(message, code="invalid_token", errors={"token": [message]})
+
+
+def _user_for_token(*, uid: str) -> User | None:
+    """The active user a link's ``uid`` names, locked for the rest of the transaction."""
+    pk = pk_from_uid(uid)
+    if pk is None:
+        return None
+    return User.objects.select_for_update().filter(pk=pk, is_active=True).first()
+
+
+@transaction.atomic
+def email_verify(*, uid: str, token: str) -> User:
+    """Mark the user's email verified; the token works once (its hash covers the state)."""
+    user = _user_for_token(uid=uid)
+    if user is None or not email_verification_tokens.check_token(user, token):
+        raise _invalid_token()
+    user.email_verified_at = timezone.now()
+    user.save(update_fields=["email_verified_at"])
+    return user
+
+
+def email_verification_send(*, user: User) -> bool:
+    """Send the verification e-mail again; nothing when the email is verified already."""
+    if user.email_verified:
+        return False
+    return emails.send_verification(user)
+
+
+def password_reset_request(*, email: str) -> None:
+    """E-mail a reset link to the active account using ``email``, if there is one.
+
+    Callers learn nothing: unknown addresses, locked accounts and addresses past their hourly
+    limit of e-mails are all silently skipped.
+    """
+    email = normalize_email(email)
+    if not emails.within_hourly_limit(kind="password-reset", email=email):
+        return
+    user = User.objects.filter(email__iexact=email, is_active=True).first()
+    if user is not None:
+        emails.send_password_reset(user)
+
+
+@transaction.atomic
+def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
+    """Set a new password with an e-mailed token; every session and API token of the user ends.
+
+    The token dies with the change (it covers the password and the security stamp). The reset
+    proves the inbox, so the email becomes verified, and the password is the user's own now.
+    """
+    user = _user_for_token(uid=uid)
+    if user is None or not password_reset_tokens.check_token(user, token):
+        raise _invalid_token()
+    password_check(password=new_password, user=user, field="new_password")
+    user.set_password(new_password)
+    user.password_is_temporary = False
+    if user.email_verified_at is None:
+        user.email_verified_at = timezone.now()
+    user.save(update_fields=["password", "password_is_temporary", "email_verified_at"])
+    sessions_end_all(user=user)
+    password_reset.send(sender=User, user=user)
     return user
 
 

@@ -17,5 +17,17 @@ urlpatterns = [
     path("me/", api.MeView.as_view(), name="me"),
     path("me/preferences/", api.PreferencesView.as_view(), name="preferences"),
     path("password/change/", api.PasswordChangeView.as_view(), name="password-change"),
+    path("password/reset/", api.PasswordResetView.as_view(), name="password-reset"),
+    path(
+        "password/reset/confirm/",
+        api.PasswordResetConfirmView.as_view(),
+        name="password-reset-confirm",
+    ),
+    path("email/verify/", api.EmailVerifyView.as_view(), name="email-verify"),
+    path(
+        "email/verify/resend/",
+        api.EmailVerificationResendView.as_view(),
+        name="email-verify-resend",
+    ),
     *router.urls,
 ]

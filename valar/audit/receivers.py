@@ -1,4 +1,4 @@
-"""Audit receivers: every audited write, and the account events (sign-in, sign-out, password).
+"""Audit receivers: every audited write, and the account events (sign-in, sign-out, passwords).
 
 The one generic mechanism: every create/update/delete of an audited model is recorded.
 
@@ -10,7 +10,7 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from valar.accounts.signals import password_changed, token_signed_out
+from valar.accounts.signals import password_changed, password_reset, token_signed_out
 from valar.audit.services import audit_record
 from valar.core.models import Audited
 
@@ -124,4 +124,16 @@ def record_password_change(sender, user, **kwargs) -> None:
         organization_id=_default_organization_id(user),
         instance=user,
         actor=user,
+    )
+
+
+@receiver(password_reset)
+def record_password_reset(sender, user, **kwargs) -> None:
+    """A user reset their own password with an e-mailed link (nothing of it is stored)."""
+    audit_record(
+        action="user.password_reset",
+        organization_id=_default_organization_id(user),
+        instance=user,
+        actor=user,
+        changes={"self_service": True},
     )

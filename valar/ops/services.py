@@ -28,7 +28,8 @@ def demo_seed() -> tuple[User, str] | None:
     """Create the demo admin and organization when the database has no users.
 
     The organization "Valar Demo" gets two teams, a worker and a little work: tasks, a lead,
-    a deal, and this month's income and expenses. Returns the admin and its password.
+    a deal, and this month's income and expenses; both users' emails count as verified.
+    Returns the admin and its password.
 
     Returns ``None`` (and changes nothing) when any user exists, so the credentials are
     printed once, on the first run.
@@ -39,7 +40,8 @@ def demo_seed() -> tuple[User, str] | None:
     user = user_create(email=DEMO_EMAIL, password=password, first_name="Demo", last_name="Admin")
     user.is_staff = True
     user.is_superuser = True
-    user.save(update_fields=["is_staff", "is_superuser"])
+    user.email_verified_at = timezone.now()
+    user.save(update_fields=["is_staff", "is_superuser", "email_verified_at"])
     organization = organization_create(name="Valar Demo", actor=user)
     tenant = Tenant(
         organization=organization,
@@ -51,6 +53,8 @@ def demo_seed() -> tuple[User, str] | None:
         first_name="Demo",
         last_name="Worker",
     )
+    worker.email_verified_at = timezone.now()
+    worker.save(update_fields=["email_verified_at"])
     Membership.objects.create(
         organization=organization,
         user=worker,

@@ -12,7 +12,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from valar.accounts.models import User
+from valar.accounts.api import LoginLogSerializer
+from valar.accounts.models import LoginLog, User
 from valar.core import tenancy
 from valar.core.permissions import AnonymousWithCsrf
 from valar.core.policy import MODULES, Access, Role, decide, permissions_of
@@ -720,3 +721,35 @@ class MyPermissionsView(APIView):
                 "permissions": permissions_of(role=membership.role, modules=membership.modules),
             }
         )
+
+
+class MemberLoginLogSerializer(LoginLogSerializer):
+    """A member's sign-in attempt as the organization's admins see it."""
+
+    class Meta(LoginLogSerializer.Meta):
+        fields = ["id", "user", *LoginLogSerializer.Meta.fields[1:]]
+        read_only_fields = fields
+
+
+class MemberLoginLogViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, ExportMixin, TenantViewSet
+):
+    """Sign-in attempts of ``organizations/{organization_pk}/`` members, for its admins.
+
+    Only the attempts of current members from the time they joined; never those of other
+    people or unknown emails (``LoginLog`` has no organization: the membership decides).
+    """
+
+    module = "organization"
+    model = LoginLog
+    tenant_url_kwarg = "organization_pk"
+    tenant_field = "user__memberships__organization"
+    serializer_class = MemberLoginLogSerializer
+    filterset_class = selectors.MemberLoginLogFilter
+    ordering_fields = ["created_at"]
+    export_filename = "login-logs"
+    action_permissions = {name: "administer" for name in ("list", "retrieve", "export", "metadata")}
+
+    def select(self):
+        """The members' attempts since they joined."""
+        return selectors.member_login_log_list(organization=self.tenant.organization)

@@ -1,10 +1,11 @@
-"""Organization reads: memberships, organizations, members, teams and users of a tenant."""
+"""Organization reads: memberships, organizations, members, teams, users and their sign-ins."""
 
 import django_filters
-from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, QuerySet, Subquery
 
-from valar.accounts.models import User, hash_token_key
-from valar.core.filters import DateRangeFilterSet
+from valar.accounts.models import LoginLog, User, hash_token_key
+from valar.accounts.selectors import LoginLogFilter
+from valar.core.filters import DateRangeFilterSet, UserRefFilter
 from valar.core.policy import Access, Role, decide
 from valar.core.tenancy import parse_reference
 from valar.organizations.models import (
@@ -131,3 +132,24 @@ def user_list(*, organization: Organization, actor: User | None = None) -> Query
         .annotate(role=Subquery(role))
         .order_by("email")
     )
+
+
+def member_login_log_list(*, organization: Organization) -> QuerySet[LoginLog]:
+    """Sign-in attempts of the organization's current members, since each joined it.
+
+    Attempts with an unknown email, by people who are not members, or from before a member
+    joined are never part of it, newest first.
+    """
+    return LoginLog.objects.filter(
+        user__memberships__organization=organization,
+        created_at__gte=F("user__memberships__created_at"),
+    ).order_by("-created_at")
+
+
+class MemberLoginLogFilter(LoginLogFilter):
+    """The sign-in log's filters plus ``user`` (a member's id, or ``me``)."""
+
+    user = UserRefFilter(field_name="user")
+
+    class Meta(LoginLogFilter.Meta):
+        fields = ["user", "successful"]

@@ -16,7 +16,6 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -24,6 +23,7 @@ from django.utils.text import slugify
 from valar.accounts.models import User, hash_token_key, normalize_email
 from valar.accounts.services import password_check, sessions_end_all, user_create
 from valar.audit.services import audit_record
+from valar.core import mail
 from valar.core.errors import Conflict, DomainError
 from valar.core.policy import MODULES, ROLE_RANK, Role
 from valar.core.services import model_update
@@ -411,8 +411,7 @@ def _send_invitation_email(*, invitation: Invitation, token: str) -> None:
     """Email the invitation's token to the invitee once the transaction commits."""
     organization = invitation.organization
     inviter = invitation.created_by.full_name if invitation.created_by else organization.name
-    public_url = getattr(settings, "PUBLIC_URL", "http://127.0.0.1:8000")
-    link = f"{public_url.rstrip('/')}/api/v1/auth/invitations/{token}/"
+    link = f"{settings.PUBLIC_URL}/api/v1/auth/invitations/{token}/"
     body = (
         f"{inviter} invites you to join {organization.name} on Valar as {invitation.role}.\n\n"
         f"Your invitation token: {token}\n"
@@ -425,9 +424,7 @@ def _send_invitation_email(*, invitation: Invitation, token: str) -> None:
     )
     subject = f"Invitation to join {organization.name}"
     recipient = invitation.email
-    transaction.on_commit(
-        lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [recipient])
-    )
+    transaction.on_commit(lambda: mail.send(to=recipient, subject=subject, body=body))
 
 
 @transaction.atomic

@@ -18,6 +18,11 @@ router.register(
     api.InvitationViewSet,
     basename="invitation",
 )
+router.register(
+    r"organizations/(?P<organization_pk>[0-9a-fA-F-]{36})/login-logs",
+    api.MemberLoginLogViewSet,
+    basename="member-login-log",
+)
 router.register("teams", api.TeamViewSet, basename="team")
 router.register("users", api.UserViewSet, basename="user")
 

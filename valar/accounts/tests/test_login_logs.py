@@ -1,4 +1,5 @@
-"""Tests of ``GET /api/v1/auth/login-logs/`` and its CSV/XLSX export: own rows, dates, queries."""
+"""Tests of ``GET /api/v1/auth/login-logs/`` (+ ``{id}/``, CSV/XLSX export): own rows, dates,
+times, queries."""
 
 import csv
 import io
@@ -167,6 +168,78 @@ class LoginLogListTests(ApiTestCase):
     def test_an_anonymous_caller_is_401(self):
         response = APIClient().get(LOGS_URL)
         self.assert_problem(response, 401, code="not_authenticated")
+
+
+class LoginLogDetailAndTimeTests(ApiTestCase):
+    """One attempt by id (the caller's own only), and ``start_time``/``end_time``."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.user = self.make_user("ada@example.com")
+        self.other = self.make_user("grace@example.com")
+        self.client = self.token_client(self.user)
+
+    def ids(self, response) -> list[str]:
+        self.assertEqual(response.status_code, 200, response.content)
+        return [row["id"] for row in response.json()["results"]]
+
+    def test_the_detail_shows_the_callers_attempt_as_the_list_does(self):
+        log = make_log(self.user, at(2026, 1, 10, 9, 15), platform="ios")
+        response = self.client.get(f"{LOGS_URL}{log.id}/")
+        self.assertEqual(response.status_code, 200, response.content)
+        self.assertEqual(response.json(), self.client.get(LOGS_URL).json()["results"][0])
+
+    def test_another_users_attempt_is_404(self):
+        theirs = make_log(self.other, at(2026, 1, 10, 9))
+        unknown = make_log(None, at(2026, 1, 10, 9), email="ada@example.com")
+        for log in (theirs, unknown):
+            with self.subTest(email=log.email, user=log.user_id):
+                self.assert_problem(self.client.get(f"{LOGS_URL}{log.id}/"), 404)
+
+    def test_an_anonymous_caller_cannot_read_an_attempt(self):
+        log = make_log(self.user, at(2026, 1, 10, 9))
+        self.assert_problem(APIClient().get(f"{LOGS_URL}{log.id}/"), 401)
+
+    def test_start_and_end_time_keep_attempts_inclusively(self):
+        make_log(self.user, at(2026, 1, 10, 8, 59, 59))
+        first = make_log(self.user, at(2026, 1, 10, 9, 0))
+        last = make_log(self.user, at(2026, 1, 10, 17, 30))
+        make_log(self.user, at(2026, 1, 10, 17, 30, 1))
+        make_log(self.other, at(2026, 1, 10, 12, 0))
+        response = self.client.get(
+            LOGS_URL, {"start_time": "2026-01-10T09:00:00Z", "end_time": "2026-01-10T17:30:00Z"}
+        )
+        self.assertEqual(self.ids(response), [str(last.id), str(first.id)])
+
+    def test_times_take_an_offset_and_combine_with_dates(self):
+        kept = make_log(self.user, at(2026, 1, 10, 10, 0))
+        make_log(self.user, at(2026, 1, 10, 7, 0))
+        make_log(self.user, at(2026, 1, 11, 10, 0))
+        response = self.client.get(
+            LOGS_URL, {"start_time": "2026-01-10T10:00:00+01:00", "end_date": "2026-01-10"}
+        )
+        self.assertEqual(self.ids(response), [str(kept.id)])
+
+    def test_an_end_time_before_the_start_time_is_a_400_on_end_time(self):
+        response = self.client.get(
+            LOGS_URL, {"start_time": "2026-01-10T10:00:00Z", "end_time": "2026-01-10T09:00:00Z"}
+        )
+        body = self.assert_problem(response, 400, field="end_time", code="invalid")
+        self.assertEqual(body["errors"]["end_time"], ["end_time must not be before start_time."])
+
+    def test_a_malformed_time_is_a_400_on_that_field(self):
+        response = self.client.get(LOGS_URL, {"start_time": "yesterday"})
+        self.assert_problem(response, 400, field="start_time")
+
+    def test_the_export_honours_the_time_range(self):
+        kept = make_log(self.user, at(2026, 1, 10, 10, 0))
+        make_log(self.user, at(2026, 1, 10, 7, 0))
+        response = self.client.get(
+            EXPORT_URL, {"format": "csv", "start_time": "2026-01-10T09:00:00Z"}
+        )
+        content = b"".join(response.streaming_content).decode()
+        rows = list(csv.reader(io.StringIO(content)))
+        self.assertEqual([row[0] for row in rows[1:]], [str(kept.id)])
 
 
 class LoginLogExportTests(ApiTestCase):

@@ -27,6 +27,7 @@ class MeTests(ApiTestCase):
             {
                 "id": str(self.user.id),
                 "email": "ada@example.com",
+                "email_verified": False,
                 "first_name": "Ada",
                 "last_name": "Byron",
                 "date_joined": self.user.date_joined.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
@@ -40,6 +41,11 @@ class MeTests(ApiTestCase):
         self.user.refresh_from_db()
         self.assertEqual(body["id"], str(self.user.id))
         self.assertEqual(body["last_login"], self.user.last_login.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+
+    def test_me_shows_whether_the_email_is_verified(self):
+        self.user.email_verified_at = self.user.date_joined
+        self.user.save(update_fields=["email_verified_at"])
+        self.assertTrue(self.token_client(self.user).get(ME_URL).json()["email_verified"])
 
     def test_me_shows_each_caller_themself(self):
         other = self.make_user("grace@example.com")
@@ -78,6 +84,8 @@ class MeTests(ApiTestCase):
                 "last_login": "2000-01-01T00:00:00Z",
                 "password": "owned-by-mallory-1234",
                 "preferences": {"language": "fr"},
+                "email_verified": True,
+                "email_verified_at": "2000-01-01T00:00:00Z",
             },
         )
         self.assertEqual(response.status_code, 200, response.content)
@@ -94,6 +102,8 @@ class MeTests(ApiTestCase):
         self.assertIsNone(self.user.last_login)
         self.assertTrue(self.user.check_password(DEFAULT_PASSWORD))
         self.assertEqual(self.user.preferences, {})
+        self.assertFalse(body["email_verified"])
+        self.assertIsNone(self.user.email_verified_at)
         self.assertEqual(User.objects.count(), 1)
         self.assertFalse(User.objects.filter(email="mallory@example.com").exists())
 

@@ -29,6 +29,12 @@ class SeedDemoTests(ApiTestCase):
         password = re.search(r"password:\s+(\S+)", output).group(1)
         self.assertTrue(admin.check_password(password))
 
+    def test_the_demo_users_emails_are_verified(self):
+        self.seed()
+        self.assertTrue(User.objects.exists())
+        for user in User.objects.all():
+            self.assertTrue(user.email_verified, user.email)
+
     def test_the_demo_admin_administers_a_demo_organization(self):
         self.seed()
         membership = Membership.objects.get(user__email=DEMO_EMAIL)

@@ -178,7 +178,7 @@ class TenancyTests(TenantFixtureMixin, ApiTestCase):
             format="json",
             HTTP_X_CSRFTOKEN=token,
         )
-        self.assertEqual(response.status_code, 201, response.content)
+        self.assertEqual(response.status_code, 202, response.content)
         membership = Membership.objects.get(user__email="founder@new.test")
         self.assertEqual(membership.role, Role.ADMIN)
         self.assertEqual(membership.organization.name, "New Co")
