@@ -194,7 +194,7 @@ class CategoryViewSet(FinanceViewSet):
                 raise serializers.ValidationError(
                     {"reassign_to": ["Give the id of a category of this organization."]}
                 ) from exc
-        services.category_delete(category=category, reassign_to=target)
+        services.category_delete(tenant=self.tenant, category=category, reassign_to=target)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

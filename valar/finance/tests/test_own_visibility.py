@@ -116,6 +116,27 @@ class OwnListTests(OwnEntriesTestCase):
         self.assertEqual(self.worker.get(admins_category).status_code, 200)
 
 
+class OwnCategoryDeletionTests(OwnEntriesTestCase):
+    """Moving entries out of a deleted category changes them: only one's own, for a worker."""
+
+    def test_a_worker_cannot_move_other_members_entries_by_deleting_their_category(self):
+        worker = self.users[Role.WORKER]
+        theirs = category(self.org, name="Worker's", created_by=worker)
+        self.admins.category = theirs
+        self.admins.save()
+        self.mine.category = theirs
+        self.mine.save()
+        url = f"{API}categories/{theirs.pk}/?reassign_to={self.sales.pk}"
+        self.assert_problem(self.worker.delete(url), 409, code="in_use")
+        self.admins.refresh_from_db()
+        self.assertEqual(self.admins.category, theirs)
+        self.admins.category = self.sales
+        self.admins.save()
+        self.assertEqual(self.worker.delete(url).status_code, 204)
+        self.mine.refresh_from_db()
+        self.assertEqual(self.mine.category, self.sales)
+
+
 class OwnAttachmentTests(OwnEntriesTestCase):
     """An attachment follows its entry, whoever uploaded it."""
 
