@@ -83,7 +83,10 @@ class TenantModel(Audited, AuthoredModel):
     """A row that belongs to one organization; every business table derives from it.
 
     ``owner_fields`` name the user foreign keys that make a caller an owner of the row for
-    the policy's ``OWN`` access (who created it, who it is assigned to).
+    the policy's ``OWN`` access (who created it, who it is assigned to; a path such as
+    ``entry__created_by`` makes a row follow its parent). ``shared_reference`` marks the
+    organization's reference data (categories): ``view: own`` still shows every row of it,
+    while ``OWN`` writes stay limited to its owners.
     """
 
     organization = models.ForeignKey(
@@ -94,6 +97,7 @@ class TenantModel(Audited, AuthoredModel):
     )
 
     owner_fields: tuple[str, ...] = ("created_by",)
+    shared_reference: bool = False
 
     class Meta:
         abstract = True

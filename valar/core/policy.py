@@ -2,11 +2,18 @@
 
 Views name their ``module`` and the action they perform; they never test roles themselves.
 A lookup answers an :class:`Access`: ``ALL`` (any row of the organization), ``OWN`` (rows the
-caller created or is assigned to, checked per object by :func:`owns`) or ``NONE``. Anything the
-table does not name (an unknown module, action or role) is ``NONE``: the policy fails closed.
+caller created or is assigned to) or ``NONE``. Anything the table does not name (an unknown
+module, action or role) is ``NONE``: the policy fails closed.
+
+``OWN`` for ``view`` narrows what the caller reads, as a queryset filter (:func:`visible_rows`,
+applied by ``TenantViewSet.get_queryset`` and ``TenantRelatedField``) and as a restriction of
+every figure the metrics engine computes for them; ``OWN`` for a write is checked per object by
+:func:`owns`.
 """
 
 from enum import StrEnum
+
+from django.db.models import Q, QuerySet
 
 
 class Access(StrEnum):
@@ -74,6 +81,21 @@ MODULE_RULES: dict[str, dict[str, dict[str, Access]]] = {
         Role.BASIC: {"view": Access.ALL},
         Role.CLIENT: {},
     },
+    # Seeds 001 and 002: people see their own income and expenses. Workers and basic members
+    # read only the entries they own (and those entries' attachments, and figures computed
+    # from them); the organization's categories are shared reference data everyone sees.
+    "finance": {
+        Role.ADMIN: {action: Access.ALL for action in CRUD_ACTIONS},
+        Role.MANAGER: {action: Access.ALL for action in CRUD_ACTIONS},
+        Role.WORKER: {
+            "view": Access.OWN,
+            "create": Access.ALL,
+            "change": Access.OWN,
+            "delete": Access.OWN,
+        },
+        Role.BASIC: {"view": Access.OWN},
+        Role.CLIENT: {},
+    },
 }
 
 
@@ -101,10 +123,54 @@ def decide(*, role: str, modules: list[str], module: str, action: str) -> Access
     return rules.get(role, {}).get(action, Access.NONE)
 
 
+def _owner_fields(model) -> tuple[str, ...]:
+    """The user foreign keys (paths allowed: ``entry__created_by``) that make an owner."""
+    return tuple(getattr(model, "owner_fields", ("created_by",)))
+
+
 def owns(obj, user) -> bool:
     """Whether ``user`` created ``obj`` or is assigned to it (its ``owner_fields``)."""
-    fields = getattr(type(obj), "owner_fields", ("created_by",))
-    return any(getattr(obj, f"{field}_id", None) == user.pk for field in fields)
+    for field in _owner_fields(type(obj)):
+        *path, last = field.split("__")
+        target = obj
+        for step in path:
+            target = getattr(target, step, None)
+        if target is not None and getattr(target, f"{last}_id", None) == user.pk:
+            return True
+    return False
+
+
+def owner_filter(model, user_id, *, prefix: str = "") -> Q:
+    """The rows of ``model`` that the user ``user_id`` owns, as a filter (never all rows).
+
+    ``prefix`` is the path to ``model`` when filtering from another model (``entries__``).
+    """
+    condition = Q(pk__in=[]) if not prefix else Q(**{f"{prefix}pk__in": []})
+    for field in _owner_fields(model):
+        condition |= Q(**{f"{prefix}{field}_id": user_id})
+    return condition
+
+
+def view_access(*, membership, module: str) -> Access:
+    """How far ``membership`` may read in ``module`` (its ``view`` rule)."""
+    return decide(role=membership.role, modules=membership.modules, module=module, action="view")
+
+
+def visible_rows(queryset: QuerySet, *, membership, module: str) -> QuerySet:
+    """``queryset`` narrowed to what ``membership`` may read in ``module``.
+
+    ``ALL`` keeps every row, ``NONE`` keeps none, ``OWN`` keeps the rows the member owns by
+    the model's ``owner_fields``, unless the model is shared reference data
+    (``shared_reference``: categories every member of the module needs).
+    """
+    access = view_access(membership=membership, module=module)
+    if access == Access.ALL:
+        return queryset
+    if access == Access.NONE:
+        return queryset.none()
+    if getattr(queryset.model, "shared_reference", False):
+        return queryset
+    return queryset.filter(owner_filter(queryset.model, membership.user_id))
 
 
 def permissions_of(*, role: str, modules: list[str]) -> dict[str, dict[str, str]]:

@@ -6,6 +6,8 @@ from decimal import Decimal
 from django.utils import timezone
 from rest_framework import serializers
 
+from valar.core.policy import visible_rows
+
 
 class TenantRelatedField(serializers.PrimaryKeyRelatedField):
     """A foreign key in a request body that must belong to the request's organization.
@@ -13,11 +15,14 @@ class TenantRelatedField(serializers.PrimaryKeyRelatedField):
     A row of another organization is reported exactly like a missing one: a 400 on the field,
     never a hint that it exists. ``tenant_lookup`` is the path from the related model to its
     organization (``organization`` for tenant models, ``memberships__organization`` for users).
+    ``module`` names the policy module of the related rows: the caller may then refer only to
+    rows they may read there (``view: own`` hides others' rows here too, as a missing id).
     """
 
-    def __init__(self, *, tenant_lookup: str = "organization", **kwargs):
-        """Keep the lookup path to the organization."""
+    def __init__(self, *, tenant_lookup: str = "organization", module: str | None = None, **kwargs):
+        """Keep the lookup path to the organization and the related rows' module."""
         self.tenant_lookup = tenant_lookup
+        self.module = module
         super().__init__(**kwargs)
 
     def get_queryset(self):
@@ -26,7 +31,10 @@ class TenantRelatedField(serializers.PrimaryKeyRelatedField):
         tenant = self.context.get("tenant")
         if tenant is None:
             return queryset.none()
-        return queryset.filter(**{self.tenant_lookup: tenant.organization}).distinct()
+        queryset = queryset.filter(**{self.tenant_lookup: tenant.organization}).distinct()
+        if self.module is not None:
+            queryset = visible_rows(queryset, membership=tenant.membership, module=self.module)
+        return queryset
 
 
 class MoneyField(serializers.DecimalField):

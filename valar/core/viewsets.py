@@ -15,7 +15,7 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 
 from valar.core import tenancy
 from valar.core.exports import EXPORT_FORMATS, export_response
-from valar.core.policy import Access, decide, owns, permissions_of
+from valar.core.policy import Access, decide, owns, permissions_of, visible_rows
 from valar.core.rows import row_plan
 
 EXPORT_MAX_ROWS = 100_000
@@ -141,7 +141,9 @@ class PolicyPermission(BasePermission):
     """Asks the policy table whether the caller's role may do this action in this module.
 
     The view names its ``module``; the action comes from the view's ``action_permissions``
-    (for its own ``@action``s) or :data:`ACTION_MAP`. ``OWN`` access is checked per object.
+    (for its own ``@action``s) or :data:`ACTION_MAP`. ``OWN`` for ``view`` is applied to the
+    queryset by ``TenantViewSet.get_queryset`` (another owner's row is a 404); ``OWN`` for a
+    write is checked per object (403 on a row the caller may see but not change).
     """
 
     def has_permission(self, request, view) -> bool:
@@ -154,6 +156,7 @@ class PolicyPermission(BasePermission):
             action = view.action_permissions.get(view.action or "") or ACTION_MAP.get(
                 view.action or ""
             )
+        view.policy_action = action
         if action is None:
             view.access = Access.NONE
             return False
@@ -166,9 +169,12 @@ class PolicyPermission(BasePermission):
         return view.access != Access.NONE
 
     def has_object_permission(self, request, view, obj) -> bool:
-        """With ``OWN`` access, only rows the caller created or is assigned to."""
+        """With ``OWN`` access to a write, only rows the caller created or is assigned to.
+
+        Reads were narrowed by the queryset already (shared reference rows stay readable).
+        """
         if getattr(view, "access", Access.NONE) == Access.OWN:
-            return owns(obj, request.user)
+            return getattr(view, "policy_action", None) == "view" or owns(obj, request.user)
         return True
 
 
@@ -177,8 +183,10 @@ class TenantViewSet(BaseViewSet):
 
     A resource declares ``module``, ``model``, its serializers and :meth:`select`. The base
     resolves the organization once, asks the policy table, and filters every queryset by
-    the organization after the resource's own narrowing, so no subclass can forget it.
-    Overriding the sealed methods is refused when the class is defined.
+    the organization and by what the caller may read in the module (``view: own`` keeps only
+    the rows they own, :func:`core.policy.visible_rows`) after the resource's own narrowing,
+    so no subclass can forget it. Overriding the sealed methods is refused when the class is
+    defined.
     """
 
     module: str
@@ -208,10 +216,15 @@ class TenantViewSet(BaseViewSet):
         return tenancy.resolve(self.request, reference=reference)
 
     def get_queryset(self) -> QuerySet:
-        """The resource's rows, always filtered by the request's organization."""
+        """The resource's rows, always filtered by the organization and the caller's reach."""
         if getattr(self, "swagger_fake_view", False):
             return self.model.objects.none()
-        queryset = self.select().filter(**{self.tenant_field: self.tenant.organization})
+        tenant = self.tenant
+        queryset = visible_rows(
+            self.select().filter(**{self.tenant_field: tenant.organization}),
+            membership=tenant.membership,
+            module=self.module,
+        )
         # Pages need a stable order; aggregated querysets drop Meta.ordering.
         return queryset if queryset.ordered else queryset.order_by("pk")
 

@@ -105,7 +105,7 @@ class FixedKindEntrySerializer(EntrySerializer):
 class AttachmentSerializer(serializers.ModelSerializer):
     """A stored attachment (download it at ``attachments/{id}/download/``)."""
 
-    entry = TenantRelatedField(queryset=LedgerEntry.objects.all())
+    entry = TenantRelatedField(queryset=LedgerEntry.objects.all(), module="finance")
     file = serializers.FileField(write_only=True)
 
     class Meta:
@@ -155,7 +155,7 @@ class CategoryViewSet(FinanceViewSet):
 
     def select(self):
         """The organization's categories."""
-        return selectors.category_list(organization=self.tenant.organization)
+        return selectors.category_list(tenant=self.tenant)
 
     def perform_create(self, serializer):
         """Create through the service, then read it back with its entry count."""
@@ -194,7 +194,7 @@ class CategoryViewSet(FinanceViewSet):
                 raise serializers.ValidationError(
                     {"reassign_to": ["Give the id of a category of this organization."]}
                 ) from exc
-        services.category_delete(category=category, reassign_to=target)
+        services.category_delete(tenant=self.tenant, category=category, reassign_to=target)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -353,6 +353,4 @@ class SummaryViewSet(TenantViewSet):
         """Income, expenses, profit and margin, their series, and the change."""
         query = SummaryQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        return Response(
-            selectors.finance_summary(organization=self.tenant.organization, **query.validated_data)
-        )
+        return Response(selectors.finance_summary(tenant=self.tenant, **query.validated_data))

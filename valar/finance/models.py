@@ -28,7 +28,9 @@ class FinanceModel(TenantModel):
 
 
 class Category(FinanceModel):
-    """A category of income or of expense."""
+    """A category of income or of expense (shared: every finance member sees them all)."""
+
+    shared_reference = True
 
     name = models.CharField(max_length=100)
     description = models.CharField(max_length=500, blank=True)
@@ -49,7 +51,9 @@ class Category(FinanceModel):
 
 
 class Subcategory(FinanceModel):
-    """A finer category inside a category."""
+    """A finer category inside a category (shared, like categories)."""
+
+    shared_reference = True
 
     category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="subcategories")
     name = models.CharField(max_length=100)
@@ -124,6 +128,8 @@ class Attachment(FinanceModel):
     size = models.PositiveIntegerField()
 
     metric_sources = ()
+    #: An attachment follows its entry: whoever owns the entry owns its files.
+    owner_fields = tuple(f"entry__{field}" for field in LedgerEntry.owner_fields)
 
     class Meta:
         ordering = ["-created_at"]

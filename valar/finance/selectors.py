@@ -1,4 +1,8 @@
-"""Finance reads: scoped lists and the summary over the metrics engine."""
+"""Finance reads: scoped lists and the summary over the metrics engine.
+
+Lists are narrowed to what the caller may read by ``TenantViewSet`` (``view: own``); figures
+go through ``run_for``, so a member who sees only their own entries is summed only those.
+"""
 
 import datetime
 from decimal import Decimal
@@ -7,7 +11,9 @@ import django_filters
 from django.db.models import Count, QuerySet
 
 from valar.core.filters import DateRangeFilterSet, UserRefFilter
-from valar.core.metrics import run
+from valar.core.metrics import run_for
+from valar.core.policy import Access, owner_filter, view_access
+from valar.core.tenancy import Tenant
 from valar.finance.models import Attachment, Category, Kind, LedgerEntry, Subcategory
 from valar.organizations.models import Organization
 
@@ -63,9 +69,15 @@ class AttachmentFilter(django_filters.FilterSet):
         fields: list[str] = []
 
 
-def category_list(*, organization: Organization) -> QuerySet[Category]:
-    """The organization's categories with how many entries use each."""
-    return Category.objects.filter(organization=organization).annotate(entry_count=Count("entries"))
+def category_list(*, tenant: Tenant) -> QuerySet[Category]:
+    """The organization's categories with how many entries the caller may see use each."""
+    membership = tenant.membership
+    counted = None
+    if view_access(membership=membership, module="finance") == Access.OWN:
+        counted = owner_filter(LedgerEntry, membership.user_id, prefix="entries__")
+    return Category.objects.filter(organization=tenant.organization).annotate(
+        entry_count=Count("entries", filter=counted)
+    )
 
 
 def subcategory_list(*, organization: Organization) -> QuerySet[Subcategory]:
@@ -86,12 +98,12 @@ def attachment_list(*, organization: Organization) -> QuerySet[Attachment]:
     return Attachment.objects.filter(organization=organization)
 
 
-def _totals(organization: Organization, start: datetime.date, end: datetime.date) -> dict:
-    """Income, expense, profit and margin over a period, from the engine (cached)."""
+def _totals(tenant: Tenant, start: datetime.date, end: datetime.date) -> dict:
+    """Income, expense, profit and margin over a period the caller may see (cached)."""
     values = {}
     for source in ("income", "expense"):
-        document = run(
-            organization=organization,
+        document = run_for(
+            tenant=tenant,
             spec={"source": source, "measure": "sum", "start_date": start, "end_date": end},
         )
         values[source] = Decimal(document["totals"][source])
@@ -117,32 +129,29 @@ def _change(current: str | None, previous: str | None) -> str | None:
 
 def finance_summary(
     *,
-    organization: Organization,
+    tenant: Tenant,
     start_date: datetime.date,
     end_date: datetime.date,
     interval: str | None = "month",
     group_by: str | None = None,
 ) -> dict:
     """Totals, the series and the comparison with the previous period of equal length."""
-    totals = _totals(organization, start_date, end_date)
+    organization = tenant.organization
+    totals = _totals(tenant, start_date, end_date)
     length = end_date - start_date + datetime.timedelta(days=1)
     previous_end = start_date - datetime.timedelta(days=1)
-    previous = _totals(
-        organization, previous_end - length + datetime.timedelta(days=1), previous_end
-    )
+    previous = _totals(tenant, previous_end - length + datetime.timedelta(days=1), previous_end)
     base = {"start_date": start_date, "end_date": end_date, "interval": interval, "measure": "sum"}
     labels: list[str] = []
     series: list[dict] = []
     if group_by:
         for source in ("income", "expense"):
-            document = run(
-                organization=organization, spec={**base, "source": source, "group_by": group_by}
-            )
+            document = run_for(tenant=tenant, spec={**base, "source": source, "group_by": group_by})
             labels = document["labels"]
             series += [{**item, "name": f"{source}: {item['name']}"} for item in document["series"]]
     else:
         for source in ("income", "expense", "profit"):
-            document = run(organization=organization, spec={**base, "source": source})
+            document = run_for(tenant=tenant, spec={**base, "source": source})
             labels = document["labels"]
             series.append({**document["series"][0], "name": source})
     return {

@@ -8,6 +8,7 @@ from rest_framework import status
 
 from valar.core import versions
 from valar.core.errors import Conflict, DomainError
+from valar.core.policy import Access, decide, owner_filter
 from valar.core.services import model_update
 from valar.core.tenancy import Tenant
 from valar.finance.models import Attachment, Category, LedgerEntry, Subcategory
@@ -162,13 +163,31 @@ def subcategory_delete(*, subcategory: Subcategory) -> None:
 
 
 @transaction.atomic
-def category_delete(*, category: Category, reassign_to: Category | None = None) -> None:
-    """Delete a category; one in use is a 409 unless its entries move to ``reassign_to``."""
+def category_delete(
+    *, tenant: Tenant, category: Category, reassign_to: Category | None = None
+) -> None:
+    """Delete a category; one in use is a 409 unless its entries move to ``reassign_to``.
+
+    Moving entries changes them: a member who may change only their own entries (``OWN``)
+    cannot move other members' entries (409; a manager or admin can).
+    """
     entries = LedgerEntry.objects.filter(category=category)
     if entries.exists():
         if reassign_to is None:
             raise Conflict(
                 "The category is in use; give reassign_to to move its entries.", code="in_use"
+            )
+        membership = tenant.membership
+        may_change = decide(
+            role=membership.role, modules=membership.modules, module="finance", action="change"
+        )
+        if (
+            may_change != Access.ALL
+            and entries.exclude(owner_filter(LedgerEntry, membership.user_id)).exists()
+        ):
+            raise Conflict(
+                "Other members' entries use this category; a manager or admin can move them.",
+                code="in_use",
             )
         if reassign_to.pk == category.pk or reassign_to.type != category.type:
             raise DomainError(

@@ -11,7 +11,7 @@ from rest_framework.viewsets import ModelViewSet
 
 from valar.accounts.models import User
 from valar.core.exports import EXPORT_FORMATS, export_response
-from valar.core.metrics import get_source, run
+from valar.core.metrics import get_source, run_for
 from valar.core.metrics.engine import source_version, validate
 from valar.core.serializers import PeriodSerializer, TenantRelatedField
 from valar.core.viewsets import TenantViewSet
@@ -131,7 +131,7 @@ class InsightsViewSet(TenantViewSet):
             return self.permission_denied(
                 request, message=f"The {source.name} source needs the {source.module} module."
             )
-        return Response(run(organization=self.tenant.organization, spec=spec))
+        return Response(run_for(tenant=self.tenant, spec=spec))
 
     @extend_schema(parameters=[LeaderboardQuerySerializer], responses={200: OpenApiTypes.OBJECT})
     @action(detail=False, methods=["get"])
@@ -236,12 +236,12 @@ class DashboardSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "owner", "charts", "created_at", "updated_at"]
 
     def get_charts(self, dashboard: Dashboard) -> list[dict]:
-        """The charts the viewer's modules allow, with their stale flags."""
+        """The charts the viewer may see (modules, ``view: own``), with their stale flags."""
         allowed = self.context.get("allowed_sources")
         charts = [
             chart
             for chart in dashboard.charts.all()
-            if allowed is None or chart.query.get("source") in allowed
+            if allowed is None or selectors.chart_visible(chart, allowed)
         ]
         return ChartSerializer(charts, many=True, context=self.context).data
 
@@ -283,13 +283,7 @@ class DashboardViewSet(TenantViewSet, ModelViewSet):
         if getattr(self, "swagger_fake_view", False) or "tenant" not in context:
             return context
         tenant = context["tenant"]
-        from valar.core.metrics import sources
-
-        allowed = {
-            name
-            for name, source in sources().items()
-            if not source.module or selectors.can_view(tenant, source.module)
-        }
+        allowed = selectors.chartable_sources(tenant)
         context["allowed_sources"] = allowed
         context["versions"] = {
             name: source_version(tenant.organization, name) for name in sorted(allowed)
@@ -309,7 +303,7 @@ class DashboardViewSet(TenantViewSet, ModelViewSet):
     def _chart(self, dashboard: Dashboard, chart_id) -> Chart:
         """A chart of the dashboard the viewer's modules allow (404 otherwise)."""
         chart = get_object_or_404(selectors.chart_list(dashboard=dashboard), pk=chart_id)
-        if chart.query.get("source") not in self.get_serializer_context()["allowed_sources"]:
+        if not selectors.chart_visible(chart, self.get_serializer_context()["allowed_sources"]):
             raise Http404
         return chart
 

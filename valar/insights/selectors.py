@@ -2,7 +2,8 @@
 
 Every figure is computed in SQL (the metrics engine or one aggregate per kind of figure) and
 cached under the versions of the sources it reads. Money is shown only to members with the
-``finance`` module: without it the financial keys are absent, not zero.
+``finance`` module: without it the financial keys are absent, not zero. A member whose finance
+``view`` is ``own`` is shown figures of their own entries only (``run_for``), everywhere.
 """
 
 import datetime
@@ -12,8 +13,9 @@ from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
 from valar.core.filters import DateRangeFilterSet
-from valar.core.metrics import run
-from valar.core.metrics.engine import bucket_label, buckets, cached_figures
+from valar.core.metrics import run_for
+from valar.core.metrics import sources as metric_sources
+from valar.core.metrics.engine import bucket_label, buckets, cached_figures, owner_scope
 from valar.core.policy import Access, Role, decide
 from valar.core.tenancy import Tenant
 from valar.crm import selectors as crm
@@ -91,14 +93,12 @@ def overview(*, tenant: Tenant, start: datetime.date, end: datetime.date) -> dic
     if finance:
         length = end - start + datetime.timedelta(days=1)
         previous_end = start - datetime.timedelta(days=1)
-        totals = _totals(organization, start, end)
-        previous = _totals(
-            organization, previous_end - length + datetime.timedelta(days=1), previous_end
-        )
+        totals = _totals(tenant, start, end)
+        previous = _totals(tenant, previous_end - length + datetime.timedelta(days=1), previous_end)
         top = {}
         for source in ("income", "expense"):
-            document = run(
-                organization=organization,
+            document = run_for(
+                tenant=tenant,
                 spec={
                     "source": source,
                     "start_date": start,
@@ -159,7 +159,6 @@ def overview(*, tenant: Tenant, start: datetime.date, end: datetime.date) -> dic
 
 def trends(*, tenant: Tenant, start: datetime.date, end: datetime.date) -> dict:
     """Monthly series of revenue, expenses, profit, new leads and won deals."""
-    organization = tenant.organization
     base = {"start_date": start, "end_date": end, "interval": "month"}
     wanted = []
     if can_view(tenant, "finance"):
@@ -181,7 +180,7 @@ def trends(*, tenant: Tenant, start: datetime.date, end: datetime.date) -> dict:
     labels = [bucket_label(day, "month") for day in buckets(start, end, "month")]
     series = []
     for name, spec in wanted:
-        document = run(organization=organization, spec={**base, **spec})
+        document = run_for(tenant=tenant, spec={**base, **spec})
         series.append({"name": name, "data": document["series"][0]["data"]})
     return {"labels": labels, "series": series}
 
@@ -203,7 +202,7 @@ def breakdown(*, tenant: Tenant, by: str, start: datetime.date, end: datetime.da
         spec = {"source": source, "start_date": start, "end_date": end, "group_by": dimension}
         if source == "leads":
             spec["measure"] = "count"
-        document = run(organization=tenant.organization, spec=spec)
+        document = run_for(tenant=tenant, spec=spec)
         groups.append(
             {
                 "source": source,
@@ -245,8 +244,8 @@ def projections(*, tenant: Tenant, history_months: int, periods: int) -> dict:
     series = []
     if can_view(tenant, "finance"):
         for name, source in (("revenue", "income"), ("expenses", "expense")):
-            document = run(
-                organization=tenant.organization,
+            document = run_for(
+                tenant=tenant,
                 spec={"source": source, "start_date": start, "end_date": end, "interval": "month"},
             )
             history = [float(value) for value in document["series"][0]["data"]]
@@ -300,8 +299,8 @@ def _team_rows(tenant: Tenant, teams: list[Team], start, end) -> list[dict]:
 
     if finance:
         for source in ("income", "expense"):
-            document = run(
-                organization=organization,
+            document = run_for(
+                tenant=tenant,
                 spec={"source": source, "start_date": start, "end_date": end, "group_by": "team"},
             )
             totals = {s["key"]: Decimal(s["data"][0]) for s in document["series"]}
@@ -360,6 +359,8 @@ def leaderboard(
             "end": end,
             "teams": sorted(str(t.pk) for t in teams),
             "finance": finance,
+            # Under finance ``view: own`` the money columns count the caller's entries only.
+            "finance_owner": owner_scope(tenant, "finance"),
             "today": timezone.localdate(),
         },
         sources=("finance", "tasks", "crm"),
@@ -405,10 +406,10 @@ def team_detail(*, tenant: Tenant, team: Team, start: datetime.date, end: dateti
         "filters": {"team": [str(team.pk)]},
     }
     if can_view(tenant, "finance"):
-        document = run(organization=tenant.organization, spec={**base, "source": "profit"})
+        document = run_for(tenant=tenant, spec={**base, "source": "profit"})
         series.append({"name": "profit", "data": document["series"][0]["data"]})
-    document = run(
-        organization=tenant.organization,
+    document = run_for(
+        tenant=tenant,
         spec={
             **base,
             "source": "tasks",
@@ -448,6 +449,37 @@ def can_edit(*, tenant: Tenant, dashboard: Dashboard) -> bool:
         dashboard=dashboard,
         role=DashboardShare.Role.EDITOR,
     ).exists()
+
+
+def chartable_sources(tenant: Tenant) -> dict[str, str | None]:
+    """Sources the caller may chart, each with whose rows its figures are limited to.
+
+    ``None`` means all of the organization's rows; a user id means the caller's own rows
+    (``view: own`` on the source's module).
+    """
+    return {
+        name: owner_scope(tenant, source.module)
+        for name, source in metric_sources().items()
+        if not source.module or can_view(tenant, source.module)
+    }
+
+
+def chart_scope(chart: Chart) -> str | None:
+    """Whose rows a chart's stored document counts (``None``: every row)."""
+    return ((chart.document or {}).get("query") or {}).get("owner")
+
+
+def chart_visible(chart: Chart, chartable: dict[str, str | None]) -> bool:
+    """Whether a viewer with ``chartable`` sources may see a chart's stored figures.
+
+    A chart of a module the viewer lacks is hidden; so is one computed over more rows than
+    the viewer may read (their ``view`` is ``own`` and it was not computed for them).
+    """
+    source = chart.query.get("source")
+    if source not in chartable:
+        return False
+    owner = chartable[source]
+    return owner is None or chart_scope(chart) == owner
 
 
 def chart_list(*, dashboard: Dashboard) -> QuerySet[Chart]:

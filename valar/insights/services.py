@@ -8,11 +8,17 @@ from django.utils import timezone
 
 from valar.core.errors import DomainError
 from valar.core.metrics import get_source, run
-from valar.core.metrics.engine import source_version, validate
+from valar.core.metrics.engine import owner_scope, source_version, validate
 from valar.core.services import model_update
 from valar.core.tenancy import Tenant
 from valar.insights.models import Chart, Dashboard, DashboardShare
-from valar.insights.selectors import can_edit, can_view
+from valar.insights.selectors import (
+    can_edit,
+    can_view,
+    chart_scope,
+    chart_visible,
+    chartable_sources,
+)
 
 
 def _check_editor(tenant: Tenant, dashboard: Dashboard) -> None:
@@ -27,8 +33,13 @@ def _check_owner(tenant: Tenant, dashboard: Dashboard) -> None:
         raise DomainError("Only the dashboard's owner or an admin may do this.", status_code=403)
 
 
-def _computed(tenant: Tenant, query: dict[str, Any]) -> dict[str, Any]:
-    """Validate a chart's query for this caller and compute its document."""
+def _computed(tenant: Tenant, query: dict[str, Any], keep: Chart | None = None) -> dict[str, Any]:
+    """Validate a chart's query for this caller and compute its document.
+
+    The figures are the caller's: their own rows only when their ``view`` of the source's
+    module is ``own``. Refreshing a chart (``keep``) keeps the rows it was computed over when
+    the caller may read all of them (an admin refreshing a worker's own-figures chart).
+    """
     spec = validate(query)
     source = get_source(spec["source"])
     if source.module and not can_view(tenant, source.module):
@@ -37,7 +48,10 @@ def _computed(tenant: Tenant, query: dict[str, Any]) -> dict[str, Any]:
             code="module_required",
             errors={"query": [f"The {source.name} source needs the {source.module} module."]},
         )
-    document = run(organization=tenant.organization, spec=spec)
+    owner = owner_scope(tenant, source.module)
+    if owner is None and keep is not None:
+        owner = chart_scope(keep)
+    document = run(organization=tenant.organization, spec=spec, owner=owner)
     return {
         "query": spec,
         "document": document,
@@ -96,7 +110,7 @@ def chart_update(*, tenant: Tenant, chart: Chart, data: dict[str, Any]) -> Chart
 def chart_refresh(*, tenant: Tenant, chart: Chart) -> Chart:
     """Compute a chart's document again from its stored query."""
     _check_editor(tenant, chart.dashboard)
-    for field, value in _computed(tenant, chart.query).items():
+    for field, value in _computed(tenant, chart.query, keep=chart).items():
         setattr(chart, field, value)
     chart.save(update_fields=["query", "document", "computed_at", "source_version", "updated_at"])
     return chart
@@ -104,11 +118,11 @@ def chart_refresh(*, tenant: Tenant, chart: Chart) -> Chart:
 
 @transaction.atomic
 def dashboard_refresh(*, tenant: Tenant, dashboard: Dashboard) -> Dashboard:
-    """Compute again every chart of a dashboard that the caller's modules allow."""
+    """Compute again every chart of a dashboard that the caller may see."""
     _check_editor(tenant, dashboard)
+    chartable = chartable_sources(tenant)
     for chart in dashboard.charts.all():
-        source = get_source(chart.query.get("source", ""))
-        if source is not None and (not source.module or can_view(tenant, source.module)):
+        if chart_visible(chart, chartable):
             chart_refresh(tenant=tenant, chart=chart)
     return dashboard
 

@@ -3,10 +3,20 @@
 Apps register their sources in their own ``metrics.py`` (:func:`register`); :func:`run`
 validates a query spec, runs it as one SQL ``GROUP BY`` scoped to the organization, fills empty
 buckets and returns a document ``{labels, series, totals, currency, query, generated_at}``,
-cached under the organization's versions of the sources involved.
+cached under the organization's versions of the sources involved. :func:`run_for` does the
+same for a member: under ``view: own`` only the rows they own are counted.
 """
 
-from valar.core.metrics.engine import MetricsError, run
+from valar.core.metrics.engine import MetricsError, run, run_for
 from valar.core.metrics.registry import Dimension, Source, get_source, register, sources
 
-__all__ = ["Dimension", "MetricsError", "Source", "get_source", "register", "run", "sources"]
+__all__ = [
+    "Dimension",
+    "MetricsError",
+    "Source",
+    "get_source",
+    "register",
+    "run",
+    "run_for",
+    "sources",
+]

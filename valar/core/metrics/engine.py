@@ -17,6 +17,7 @@ from rest_framework import status
 from valar.core import versions
 from valar.core.errors import DomainError
 from valar.core.metrics.registry import Source, get_source, sources
+from valar.core.policy import Access, owner_filter, view_access
 
 INTERVALS = {
     "day": TruncDay,
@@ -188,9 +189,17 @@ def _cache_key(organization, spec: dict[str, Any], source: Source) -> str:
     return f"metrics:{organization.pk}:{digest}:{version}"
 
 
-def run(*, organization, spec: dict[str, Any], use_cache: bool = True) -> dict[str, Any]:
-    """Validate and run a query spec for ``organization``; the result document, cached."""
+def run(
+    *, organization, spec: dict[str, Any], use_cache: bool = True, owner: str | None = None
+) -> dict[str, Any]:
+    """Validate and run a query spec for ``organization``; the result document, cached.
+
+    ``owner`` (a user id) counts only the rows that user owns. Figures shown to a member go
+    through :func:`run_for`, which sets it from what they may read.
+    """
     spec = validate(spec)
+    if owner is not None:
+        spec["owner"] = str(owner)
     source = get_source(spec["source"])
     key = _cache_key(organization, spec, source)
     if use_cache:
@@ -201,6 +210,29 @@ def run(*, organization, spec: dict[str, Any], use_cache: bool = True) -> dict[s
     if use_cache:
         cache.set(key, document, CACHE_TTL)
     return document
+
+
+def owner_scope(tenant, module: str) -> str | None:
+    """Whose rows alone the caller's figures of ``module`` count: their id under ``view: own``.
+
+    ``None`` means every row of the organization. Whether the caller may see the module at
+    all is the caller's check (``NONE`` is not answered here).
+    """
+    if module and view_access(membership=tenant.membership, module=module) == Access.OWN:
+        return str(tenant.membership.user_id)
+    return None
+
+
+def run_for(*, tenant, spec: dict[str, Any], use_cache: bool = True) -> dict[str, Any]:
+    """Validate and run a query spec as ``tenant``'s member may see it; cached.
+
+    A member whose ``view`` of the source's module is ``own`` gets figures of the rows they
+    own only (the source model's ``owner_fields``): the spec carries ``owner``, so the
+    document says so and the cache keeps restricted and full results apart.
+    """
+    source = get_source(str(spec.get("source", ""))) if isinstance(spec, dict) else None
+    owner = owner_scope(tenant, source.module) if source is not None else None
+    return run(organization=tenant.organization, spec=spec, use_cache=use_cache, owner=owner)
 
 
 def grouped_queryset(organization, spec: dict[str, Any], source: Source):
@@ -224,6 +256,8 @@ def grouped_queryset(organization, spec: dict[str, Any], source: Source):
         rows = rows.filter(**{f"{field_name}__gte": start, f"{field_name}__lte": end})
     for name, values in spec["filters"].items():
         rows = rows.filter(**{f"{source.dimensions[name].key}__in": values})
+    if spec.get("owner") is not None:
+        rows = rows.filter(owner_filter(source.model, spec["owner"]))
 
     group_fields: list[str] = []
     annotations: dict[str, Any] = {}

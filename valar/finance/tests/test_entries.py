@@ -249,7 +249,8 @@ class EntryFilterTests(LedgerTestCase):
 
 
 class EntryOwnershipTests(LedgerTestCase):
-    """Workers create and change their own entries; basic members read; managers do all."""
+    """Workers create, see and change their own entries; basic members read their own;
+    managers do all (seeds 001 and 002: people see their own income and expenses)."""
 
     def setUp(self):
         super().setUp()
@@ -266,24 +267,29 @@ class EntryOwnershipTests(LedgerTestCase):
         changed = worker.patch(f"{INCOMES}{own['id']}/", {"amount": "11.00"}, format="json")
         self.assertEqual(changed.status_code, 200, changed.content)
         self.assertEqual(changed.json()["amount"], "11.00")
+        # Another's entry does not exist for a worker: 404 on every verb, not 403.
         others = f"{INCOMES}{self.admins_entry.pk}/"
-        self.assert_problem(worker.patch(others, {"amount": "1.00"}, format="json"), 403)
-        self.assert_problem(worker.put(others, self.body(), format="json"), 403)
-        self.assert_problem(worker.delete(others), 403)
+        self.assert_problem(worker.patch(others, {"amount": "1.00"}, format="json"), 404)
+        self.assert_problem(worker.put(others, self.body(), format="json"), 404)
+        self.assert_problem(worker.delete(others), 404)
+        self.assert_problem(worker.get(others), 404)
         self.admins_entry.refresh_from_db()
         self.assertEqual(self.admins_entry.amount, Decimal("10.00"))
-        self.assertEqual(worker.get(others).status_code, 200)
+        self.assertEqual(self.ids(worker.get(TRANSACTIONS)), [own["id"]])
         self.assertEqual(worker.delete(f"{INCOMES}{own['id']}/").status_code, 204)
 
-    def test_a_basic_member_reads_but_cannot_write(self):
+    def test_a_basic_member_reads_only_their_own_entries_and_cannot_write(self):
         basic = self.clients[Role.BASIC]
-        self.assertEqual(self.ids(basic.get(TRANSACTIONS)), [str(self.admins_entry.pk)])
-        self.assertEqual(basic.get(f"{INCOMES}{self.admins_entry.pk}/").status_code, 200)
+        theirs = entry(self.org, self.fees, created_by=self.users[Role.BASIC])
+        self.assertEqual(self.ids(basic.get(TRANSACTIONS)), [str(theirs.pk)])
+        self.assertEqual(basic.get(f"{INCOMES}{theirs.pk}/").status_code, 200)
+        self.assert_problem(basic.get(f"{INCOMES}{self.admins_entry.pk}/"), 404)
         self.assert_problem(basic.post(INCOMES, self.body(), format="json"), 403)
-        url = f"{INCOMES}{self.admins_entry.pk}/"
-        self.assert_problem(basic.patch(url, {"title": "x"}, format="json"), 403)
-        self.assert_problem(basic.delete(url), 403)
-        self.assertEqual(LedgerEntry.objects.count(), 1)
+        for url in (f"{INCOMES}{self.admins_entry.pk}/", f"{INCOMES}{theirs.pk}/"):
+            with self.subTest(url=url):
+                self.assert_problem(basic.patch(url, {"title": "x"}, format="json"), 403)
+                self.assert_problem(basic.delete(url), 403)
+        self.assertEqual(LedgerEntry.objects.count(), 2)
 
     def test_a_manager_changes_and_deletes_anyones_entries(self):
         manager = self.clients[Role.MANAGER]

@@ -200,9 +200,11 @@ class SummaryTests(TenantFixtureMixin, ApiTestCase):
 
     def test_every_member_with_the_module_reads_it_and_others_are_refused(self):
         entry(self.org, self.sales, "5.00", timezone.localdate())
-        for role in (Role.MANAGER, Role.WORKER, Role.BASIC):
+        # Workers and basic members read their own entries only (finance ``view: own``).
+        expected = {Role.MANAGER: "5.00", Role.WORKER: "0.00", Role.BASIC: "0.00"}
+        for role, income in expected.items():
             with self.subTest(role=role):
-                self.assertEqual(self.get(self.clients[role])["totals"]["income"], "5.00")
+                self.assertEqual(self.get(self.clients[role])["totals"]["income"], income)
         outsider = self.make_user("nofinance@org.test")
         Membership.objects.create(
             organization=self.org, user=outsider, role=Role.BASIC, modules=[], is_default=True

@@ -58,11 +58,13 @@ def entry(
     amount: str,
     day: datetime.date,
     team: Team | None = None,
+    created_by=None,
 ) -> LedgerEntry:
-    """A ledger entry in the base currency (rate 1), of the category's kind."""
+    """A ledger entry in the base currency (rate 1), of the category's kind (and author)."""
     value = Decimal(amount)
     return LedgerEntry.objects.create(
         organization=organization,
+        created_by=created_by,
         kind=category.type,
         title=f"{category.name} {amount}",
         amount=value,

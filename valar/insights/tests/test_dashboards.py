@@ -37,7 +37,11 @@ def without_time(document: dict) -> dict:
 
 
 class DashboardFixtureMixin(TenantFixtureMixin):
-    """The worker owns dashboards; extra members play viewer, editor, teammate and outsider."""
+    """A manager owns dashboards; extra members play viewer, editor, teammate and outsider.
+
+    They are managers so that finance figures are the organization's (workers read only their
+    own entries: ``OwnFiguresChartTests``).
+    """
 
     module = "insights"
 
@@ -46,7 +50,7 @@ class DashboardFixtureMixin(TenantFixtureMixin):
         super().setUp()
         for role in (Role.MANAGER, Role.WORKER, Role.BASIC):
             support.grant(self.org, self.users[role], support.ALL_MODULES)
-        self.owner, self.owner_client = self.users[Role.WORKER], self.clients[Role.WORKER]
+        self.owner, self.owner_client = self.member("owner@org.test")
         self.viewer, self.viewer_client = self.member("viewer@org.test")
         self.editor, self.editor_client = self.member("editor@org.test")
         self.mate, self.mate_client = self.member("mate@org.test")
@@ -59,7 +63,7 @@ class DashboardFixtureMixin(TenantFixtureMixin):
         support.entry(self.org, self.fees, "40.00", d("2025-02-10"))
         support.task(self.org, status=Task.Status.TODO)
 
-    def member(self, email: str, role: str = Role.WORKER, modules=None):
+    def member(self, email: str, role: str = Role.MANAGER, modules=None):
         """Another member of ``org`` and a token client for them."""
         user = self.make_user(email)
         Membership.objects.create(

@@ -362,13 +362,26 @@ class LeaderboardTests(LeaderboardFixtureMixin, ApiTestCase):
         body = self.leaderboard(Role.MANAGER)
         self.assertIn(str(led.pk), [row["team"] for row in body["results"]])
 
-    def test_a_worker_sees_only_their_own_teams(self):
-        support.team(self.org, "Foxtrot", lead=self.users[Role.WORKER])
+    def test_a_worker_sees_only_their_own_teams_and_money_of_their_own_entries(self):
+        worker = self.users[Role.WORKER]
+        support.team(self.org, "Foxtrot", lead=worker)
+        income = support.category(self.org, "Worker income", Kind.INCOME)
+        expense = support.category(self.org, "Worker expense", Kind.EXPENSE)
+        alpha, delta = self.teams["Alpha"], self.teams["Delta"]
+        support.entry(self.org, income, "12.34", d("2025-02-03"), alpha, created_by=worker)
+        support.entry(self.org, income, "0.01", d("2025-03-31"), alpha, created_by=worker)
+        support.entry(self.org, expense, "2.30", d("2025-01-01"), delta, created_by=worker)
+        support.entry(self.org, income, "99.00", d("2025-04-01"), alpha, created_by=worker)
         body = self.leaderboard(Role.WORKER)
         self.assertEqual([row["name"] for row in body["results"]], ["Alpha", "Delta"])
         expected = self.expected_rows(("Alpha", "Delta"))
+        # Finance ``view: own``: the money columns count the worker's own entries only.
+        expected["Alpha"].update(income="12.35", expense="0.00", profit="12.35")
+        expected["Delta"].update(income="0.00", expense="2.30", profit="-2.30")
         for row in body["results"]:
             self.assertEqual({k: v for k, v in row.items() if k != "rank"}, expected[row["name"]])
+        admin = {row["name"]: row for row in self.leaderboard()["results"]}
+        self.assertEqual(admin["Alpha"]["income"], f"{Decimal('1250.35') + Decimal('12.35')}")
 
     def test_a_member_of_no_team_sees_an_empty_leaderboard(self):
         body = self.leaderboard(Role.BASIC)

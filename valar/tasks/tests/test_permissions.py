@@ -188,12 +188,13 @@ class TaskPermissionTests(TenantFixtureMixin, ApiTestCase):
                 titles = exported_titles(self.other_client.get(f"{URL}export/", query))
                 self.assertNotIn("Ours", titles)
 
-    def test_options_answers_200_for_every_role(self):
+    def test_options_answers_200_for_every_role_but_client(self):
         task = self.make_task()
         for role, client in self.clients.items():
             with self.subTest(role=role):
-                self.assertEqual(client.options(URL).status_code, 200)
-                self.assertEqual(client.options(detail(task)).status_code, 200)
+                expected = 403 if role == Role.CLIENT else 200
+                self.assertEqual(client.options(URL).status_code, expected)
+                self.assertEqual(client.options(detail(task)).status_code, expected)
 
     def test_options_on_a_task_offers_put_only_to_those_who_may_change_it(self):
         theirs = self.make_task(assignee=self.users[Role.MANAGER])
