@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from valar.accounts.models import ApiToken, LoginLog, User, hash_token_key, normalize_email
-from valar.core.errors import DomainError
+from valar.core.errors import Conflict, DomainError
 from valar.core.services import model_update
 
 TOKEN_PREFIX = "vlr_"
@@ -49,8 +49,23 @@ def user_create(
 
 
 def user_update_profile(*, user: User, data: dict[str, Any]) -> User:
-    """Change the user's own names (the only profile fields a user sets on themselves)."""
-    user, _ = model_update(instance=user, fields=["first_name", "last_name"], data=data)
+    """Change the user's own names and username (the profile fields a user sets on themselves).
+
+    A username is unique ignoring case (409 ``duplicate`` when another account has it); an
+    empty one removes it.
+    """
+    data = dict(data)
+    if "username" in data:
+        username = (data["username"] or "").strip() or None
+        data["username"] = username
+        taken = User.objects.filter(username__iexact=username).exclude(pk=user.pk)
+        if username is not None and taken.exists():
+            raise Conflict(
+                "This username is taken.",
+                code="duplicate",
+                errors={"username": ["This username is taken."]},
+            )
+    user, _ = model_update(instance=user, fields=["first_name", "last_name", "username"], data=data)
     return user
 
 
@@ -139,11 +154,3 @@ def login_log_record(
         user_agent=user_agent[:512],
         platform=platform[:50],
     )
-
-
-def login_failure_reason(*, email: str, password: str) -> tuple[User | None, str]:
-    """Say why credentials that did not authenticate failed (for the log, not the caller)."""
-    user = User.objects.filter(email__iexact=email).first()
-    if user is not None and not user.is_active and user.check_password(password):
-        return user, LoginLog.Reason.INACTIVE
-    return user, LoginLog.Reason.BAD_CREDENTIALS

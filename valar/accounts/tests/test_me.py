@@ -27,6 +27,7 @@ class MeTests(ApiTestCase):
             {
                 "id": str(self.user.id),
                 "email": "ada@example.com",
+                "username": None,
                 "first_name": "Ada",
                 "last_name": "Byron",
                 "date_joined": self.user.date_joined.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),

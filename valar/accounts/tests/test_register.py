@@ -29,7 +29,8 @@ class RegisterTests(ApiTestCase):
         self.assertEqual(response.status_code, 201, response.content)
         body = response.json()
         self.assertEqual(
-            set(body), {"id", "email", "first_name", "last_name", "date_joined", "last_login"}
+            set(body),
+            {"id", "email", "username", "first_name", "last_name", "date_joined", "last_login"},
         )
         user = User.objects.get()
         self.assertEqual(body["id"], str(user.id))
