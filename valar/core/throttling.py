@@ -77,33 +77,38 @@ class UserThrottle(ReportingThrottle):
 
 
 class FixedWindowThrottle(ReportingThrottle):
-    """A throttle whose count is one atomic cache increment per request (fixed windows).
+    """A throttle whose count is one atomic cache operation per request.
 
-    Concurrent requests can never all read the same count and all pass: each ``incr`` returns
-    a distinct number, and requests numbered above the limit are refused until the window ends.
+    The window opens with a caller's first request (``add``, which only one request can win)
+    and lasts the rate's duration; every other request is an ``incr``. Concurrent requests can
+    never all read the same count and all pass: each gets a distinct number, and those numbered
+    above the limit are refused until the window ends.
     """
 
     def allow_request(self, request, view) -> bool:
-        """Count the request in the current window; let it through when the cache is down."""
+        """Count the request in its window; let it through (logged) when the cache is down."""
         if self.rate is None:
             return True
         self.key = self.get_cache_key(request, view)
         if self.key is None:
             return True
         now = self.timer()
-        window = int(now // self.duration)
-        self.window_ends = (window + 1) * self.duration
-        key = f"{self.key}:{window}"
+        count_key, start_key = f"{self.key}:n", f"{self.key}:start"
         try:
-            self.cache.add(key, 0, timeout=self.duration + 1)
-            try:
-                count = self.cache.incr(key)
-            except ValueError:  # the window's key expired between add and incr
-                self.cache.add(key, 1, timeout=self.duration + 1)
-                count = 1
+            if self.cache.add(count_key, 1, timeout=self.duration):
+                count, start = 1, now
+                self.cache.set(start_key, now, timeout=self.duration)
+            else:
+                try:
+                    count = self.cache.incr(count_key)
+                except ValueError:  # the window ended between add and incr
+                    self.cache.add(count_key, 1, timeout=self.duration)
+                    count = 1
+                start = self.cache.get(start_key) or now
         except Exception:  # noqa: BLE001  any cache failure
             logger.warning("Rate limiter unavailable; request allowed", exc_info=True)
             return True
+        self.window_ends = start + self.duration
         self.report(request, max(self.num_requests - count, 0), self.window_ends - now)
         return count <= self.num_requests
 
