@@ -78,7 +78,7 @@ CORS_EXPOSE_HEADERS = (
 )
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "valar.accounts.adminsite.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -89,7 +89,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "axes",
+    "rest_framework_simplejwt.token_blacklist",
     "valar.core",
     "valar.accounts",
     "valar.organizations",
@@ -113,7 +113,6 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "valar.core.middleware.RateLimitHeadersMiddleware",
-    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "valar.urls"
@@ -169,10 +168,9 @@ else:
     }
 
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
-]
+# Passwords are checked by valar.accounts.signin (lockout first, then the hasher); the backend
+# remains for Django's permission checks.
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -207,8 +205,6 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SILENCED_SYSTEM_CHECKS = [
     "security.W021",  # HSTS preload is an operator's opt-in.
-    # Lockout is per account from any IP by design; per-IP pressure is the login throttle.
-    "axes.W006",
 ]
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 1024)
@@ -228,6 +224,7 @@ REST_FRAMEWORK = {
     # Token first so that an anonymous request gets 401 with WWW-Authenticate, never 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "valar.accounts.authentication.ApiTokenAuthentication",
+        "valar.accounts.authentication.JwtAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -272,7 +269,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "Multi-tenant business-operations API: people, work, sales, money and compliance. "
         "Browsers use the session cookie with the X-CSRFToken header; scripts send "
-        "`Authorization: Token <key>`. Errors are RFC 9457 problem details."
+        "`Authorization: Token <key>` or a JWT access token as `Authorization: Bearer <access>` "
+        "(from `POST /api/v1/auth/jwt/`). Errors are RFC 9457 problem details."
     ),
     "VERSION": "1.0.0",
     "OAS_VERSION": "3.1.0",
@@ -297,16 +295,28 @@ SPECTACULAR_SETTINGS = {
 # Invitations to join an organization stop working after this many days.
 INVITATION_TTL_DAYS = env_int("INVITATION_TTL_DAYS", 7)
 
-# Brute-force protection (django-axes): 5 consecutive failures for one account, from any IP,
-# lock sign-in for 15 minutes. Axes' default cool-off is "for ever": set explicitly.
+# Brute-force protection (valar.accounts.signin, a counter row per account in the database, so
+# it holds when the cache is down): 5 consecutive failures for one account, from any IP, lock
+# its sign-in (session, JWT and /admin/) for 15 minutes. The names are django-axes' former ones.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
-AXES_LOCKOUT_PARAMETERS = ["username"]
-AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_CALLABLE = "valar.accounts.api.lockout_response"
-AXES_ENABLE_ACCESS_FAILURE_LOG = False
-AXES_VERBOSE = False
-AXES_IPWARE_PROXY_COUNT = env_int("PROXY_COUNT", 0) or None
+
+# JWT for scripts and mobile clients (djangorestframework-simplejwt): short-lived access tokens
+# bound to the user's password and security stamp; refresh tokens rotate, and the used one is
+# blacklisted (presenting it again blacklists every refresh token of the user).
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(seconds=env_int("JWT_ACCESS_LIFETIME", 300)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(seconds=env_int("JWT_REFRESH_LIFETIME", 14 * 86400)),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": False,
+    "ALGORITHM": "HS256",
+    "SIGNING_KEY": SECRET_KEY,
+    "AUTH_HEADER_TYPES": ("Bearer",),
+    "USER_ID_FIELD": "id",
+    "USER_ID_CLAIM": "user_id",
+    "CHECK_USER_IS_ACTIVE": True,
+}
 
 # Account e-mails (verification, password reset): Django's mail API. The embedded default
 # prints them on the console; tests collect them in Django's locmem outbox.
@@ -333,7 +343,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
     "loggers": {
-        "axes": {"level": "ERROR"},
         # 4xx answers are the client's business; errors (5xx) are still logged.
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
     },

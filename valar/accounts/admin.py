@@ -1,10 +1,10 @@
-"""Django admin for operators: users, API tokens (never their keys) and the sign-in log."""
+"""Django admin for operators: users, API tokens (never their keys), sign-in log and lockouts."""
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import BaseUserCreationForm, UserChangeForm
 
-from valar.accounts.models import ApiToken, LoginLog, User
+from valar.accounts.models import ApiToken, LoginLog, SignInCounter, User
 
 
 class UserCreationForm(BaseUserCreationForm):
@@ -32,9 +32,9 @@ class UserAdmin(DjangoUserAdmin):
 
     ordering = ["email"]
     list_display = ["email", "first_name", "last_name", "is_active", "is_staff", "date_joined"]
-    search_fields = ["email", "first_name", "last_name"]
+    search_fields = ["email", "username", "first_name", "last_name"]
     fieldsets = (
-        (None, {"fields": ("email", "password")}),
+        (None, {"fields": ("email", "username", "password")}),
         ("Profile", {"fields": ("first_name", "last_name", "preferences")}),
         ("Access", {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
         ("Dates", {"fields": ("last_login", "date_joined")}),
@@ -61,4 +61,21 @@ class LoginLogAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         """The log is append-only."""
+        return False
+
+
+@admin.register(SignInCounter)
+class SignInCounterAdmin(admin.ModelAdmin):
+    """Failed sign-in counters; deleting one lifts that account's lockout at once."""
+
+    list_display = ["key", "user", "failures", "last_attempt_at"]
+    readonly_fields = ["key", "user", "failures", "last_attempt_at"]
+    search_fields = ["user__email", "user__username"]
+
+    def has_add_permission(self, request) -> bool:
+        """Counters are written by sign-in only."""
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        """Counters are written by sign-in only; an operator may delete one to unlock."""
         return False

@@ -1,28 +1,25 @@
-"""Accounts endpoints under ``/api/v1/auth/``: CSRF, register, verify, sign-in/out, me,
+"""Accounts endpoints under ``/api/v1/auth/``: CSRF, register, verify, sign-in/out, JWT, me,
 password change and reset, tokens, sign-in log."""
 
 import zoneinfo
 from functools import lru_cache
 
-from axes.handlers.proxy import AxesProxyHandler
-from axes.helpers import get_client_ip_address
 from django.conf import settings
-from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
+from django.contrib.auth import login, logout, update_session_auth_hash
 from django.middleware.csrf import get_token
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status
-from rest_framework.exceptions import Throttled
+from rest_framework.exceptions import AuthenticationFailed, Throttled
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from valar.accounts import selectors, services
-from valar.accounts.models import ApiToken, LoginLog, User, normalize_email
+from valar.accounts import jwt, selectors, services, signin
+from valar.accounts.models import ApiToken, LoginLog, User, username_validator
 from valar.accounts.selectors import LoginLogFilter
 from valar.accounts.signals import password_changed, token_signed_out
-from valar.core.errors import DomainError
 from valar.core.permissions import AnonymousWithCsrf
-from valar.core.throttling import AnonThrottle, LoginThrottle, UserThrottle
+from valar.core.throttling import AnonThrottle, LoginThrottle, UserThrottle, client_ip
 from valar.core.viewsets import BaseViewSet, ExportMixin
 
 SIGN_IN_THROTTLES = [AnonThrottle, UserThrottle, LoginThrottle]
@@ -41,7 +38,19 @@ DEFAULT_PREFERENCES = {
 
 
 class UserSerializer(serializers.ModelSerializer):
-    """A user as the API shows them; only the names are writable (by the user themself)."""
+    """A user as the API shows them; names and username are writable (by the user themself)."""
+
+    username = serializers.CharField(
+        max_length=150,
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        validators=[username_validator],
+        help_text=(
+            "Optional; unique ignoring case; signs in like the email. "
+            "`null` or an empty string removes it."
+        ),
+    )
 
     email_verified = serializers.BooleanField(
         read_only=True, help_text="Whether the owner of the email has proved it is theirs."
@@ -52,6 +61,7 @@ class UserSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "email",
+            "username",
             "email_verified",
             "first_name",
             "last_name",
@@ -102,9 +112,11 @@ class PasswordResetConfirmSerializer(EmailTokenSerializer):
 
 
 class LoginSerializer(serializers.Serializer):
-    """Input of ``auth/login/``: credentials and the client's platform (web, phone, ...)."""
+    """Input of ``auth/login/`` and ``auth/jwt/``: credentials and the client's platform."""
 
-    email = serializers.CharField(max_length=254)
+    email = serializers.CharField(
+        max_length=254, help_text="The account's email or its username (both ignoring case)."
+    )
     password = serializers.CharField(write_only=True, max_length=128, trim_whitespace=False)
     platform = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
 
@@ -188,18 +200,44 @@ class LoginLogSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-def lockout_response(request, original_response, credentials=None):
-    """Keep the sign-in view's own 429 problem response when django-axes reports a lockout."""
-    return original_response
+class JwtPairSerializer(serializers.Serializer):
+    """A JWT pair: a short-lived access token and the single-use refresh token."""
+
+    access = serializers.CharField(read_only=True, help_text="Send as `Authorization: Bearer`.")
+    refresh = serializers.CharField(read_only=True, help_text="Single use: refreshing rotates it.")
 
 
-def _client_meta(request) -> dict[str, str | None]:
-    """The caller's IP address and user agent, for the sign-in log."""
+class JwtRefreshSerializer(serializers.Serializer):
+    """Input of ``auth/jwt/refresh/`` and ``auth/jwt/logout/``."""
+
+    refresh = serializers.CharField(max_length=4096)
+
+
+class JwtVerifySerializer(serializers.Serializer):
+    """Input of ``auth/jwt/verify/``: an access or refresh token."""
+
+    token = serializers.CharField(max_length=4096)
+
+
+class JwtVerifiedSerializer(serializers.Serializer):
+    """What ``auth/jwt/verify/`` says about a token that holds."""
+
+    token_type = serializers.ChoiceField(choices=["access", "refresh"], read_only=True)
+    expires_at = serializers.DateTimeField(read_only=True)
+
+
+def _sign_in(request, data: dict) -> User:
+    """Run the one sign-in path for a DRF view; a lockout becomes a 429 with Retry-After."""
     http = getattr(request, "_request", request)
-    return {
-        "ip_address": get_client_ip_address(http),
-        "user_agent": http.META.get("HTTP_USER_AGENT", ""),
-    }
+    client = signin.Client(
+        ip_address=client_ip(http),
+        user_agent=http.META.get("HTTP_USER_AGENT", ""),
+        platform=data.get("platform", ""),
+    )
+    try:
+        return signin.sign_in(identifier=data["email"], password=data["password"], client=client)
+    except signin.SignInLocked as exc:
+        raise Throttled(wait=exc.retry_after, detail=exc.message) from exc
 
 
 def _problem_responses(*codes: int) -> dict:
@@ -306,7 +344,7 @@ class PasswordResetConfirmView(APIView):
 
 
 class LoginView(APIView):
-    """Sign in with email and password; every attempt is logged; 5 failures lock 15 min."""
+    """Sign in with email or username and password; every attempt is logged; 5 failures lock."""
 
     permission_classes = [AnonymousWithCsrf]
     throttle_classes = SIGN_IN_THROTTLES
@@ -316,34 +354,85 @@ class LoginView(APIView):
         """Start a session (the session key is rotated) or say why not."""
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        email = normalize_email(serializer.validated_data["email"])
-        password = serializer.validated_data["password"]
-        meta = {**_client_meta(request), "platform": serializer.validated_data["platform"]}
-        http = request._request
-        locked_before = AxesProxyHandler.is_locked(http, {"email": email})
-        user = None if locked_before else authenticate(http, email=email, password=password)
-        if user is None:
-            if locked_before:
-                known = User.objects.filter(email__iexact=email).first()
-                services.login_log_record(
-                    email=email, user=known, reason=LoginLog.Reason.LOCKED_OUT, **meta
-                )
-                minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
-                raise Throttled(
-                    wait=settings.AXES_COOLOFF_TIME.total_seconds(),
-                    detail=(
-                        "Too many failed sign-in attempts for this account; "
-                        f"try again in {minutes} minutes."
-                    ),
-                )
-            known, reason = services.login_failure_reason(email=email, password=password)
-            services.login_log_record(email=email, user=known, reason=reason, **meta)
-            raise DomainError(
-                "Unable to sign in with these credentials.", code="invalid_credentials"
-            )
-        login(http, user)
-        services.login_log_record(email=email, user=user, reason=LoginLog.Reason.SUCCESS, **meta)
+        user = _sign_in(request, serializer.validated_data)
+        login(request._request, user, backend="django.contrib.auth.backends.ModelBackend")
         return Response(UserSerializer(user).data)
+
+
+class JwtView(APIView):
+    """Base of the JWT endpoints: no session (so no CSRF), a 401 names the Bearer scheme."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [AnonThrottle]
+
+    def get_authenticate_header(self, request) -> str:
+        """Answer 401 (not 403) with ``WWW-Authenticate: Bearer`` when a token is refused."""
+        return 'Bearer realm="api"'
+
+    @staticmethod
+    def refuse(exc: jwt.TokenRefused):
+        """Turn a refused token into DRF's 401."""
+        raise AuthenticationFailed(exc.message, code=exc.code) from exc
+
+
+class JwtObtainView(JwtView):
+    """Obtain a JWT pair with email or username and password (scripts and mobile clients)."""
+
+    throttle_classes = [AnonThrottle, LoginThrottle]
+
+    @extend_schema(auth=[], request=LoginSerializer, responses={200: JwtPairSerializer})
+    def post(self, request):
+        """Sign in (same lockout, throttle and log as ``auth/login/``) and return the pair."""
+        serializer = LoginSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = _sign_in(request, serializer.validated_data)
+        return Response(jwt.jwt_issue(user=user))
+
+
+class JwtRefreshView(JwtView):
+    """Exchange a refresh token for a new pair; the old one is blacklisted."""
+
+    @extend_schema(auth=[], request=JwtRefreshSerializer, responses={200: JwtPairSerializer})
+    def post(self, request):
+        """Rotate; a refresh token used twice revokes every refresh token of the account."""
+        serializer = JwtRefreshSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            pair = jwt.jwt_rotate(refresh=serializer.validated_data["refresh"])
+        except jwt.TokenRefused as exc:
+            self.refuse(exc)
+        return Response(pair)
+
+
+class JwtVerifyView(JwtView):
+    """Say whether an access or refresh token would still be accepted."""
+
+    @extend_schema(auth=[], request=JwtVerifySerializer, responses={200: JwtVerifiedSerializer})
+    def post(self, request):
+        """200 with the token's type and expiry, or 401."""
+        serializer = JwtVerifySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            kind, expires_at = jwt.jwt_verify(token=serializer.validated_data["token"])
+        except jwt.TokenRefused as exc:
+            self.refuse(exc)
+        return Response(JwtVerifiedSerializer({"token_type": kind, "expires_at": expires_at}).data)
+
+
+class JwtLogoutView(JwtView):
+    """Sign a JWT client out: blacklist its refresh token."""
+
+    @extend_schema(auth=[], request=JwtRefreshSerializer, responses={204: None})
+    def post(self, request):
+        """Blacklist the refresh token (idempotent); the access token runs out on its own."""
+        serializer = JwtRefreshSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            jwt.jwt_revoke(refresh=serializer.validated_data["refresh"])
+        except jwt.TokenRefused as exc:
+            self.refuse(exc)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class LogoutView(APIView):
@@ -370,7 +459,7 @@ class MeView(APIView):
 
     @extend_schema(request=UserSerializer, responses=UserSerializer)
     def patch(self, request):
-        """Change the caller's first and last name."""
+        """Change the caller's names or username (409 ``duplicate`` when it is taken)."""
         serializer = UserSerializer(request.user, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         user = services.user_update_profile(user=request.user, data=serializer.validated_data)

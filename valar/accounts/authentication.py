@@ -1,12 +1,15 @@
-"""``Authorization: Token <key>`` authentication against hashed API tokens."""
+"""``Authorization: Token <key>`` (hashed API tokens) and ``Bearer <access>`` (JWT) sign-in."""
 
 from datetime import timedelta
 
 from django.utils import timezone
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework_simplejwt.authentication import JWTAuthentication
 
+from valar.accounts.jwt import TokenRefused, user_for_token
 from valar.accounts.models import ApiToken, hash_token_key
 
 #: ``last_used_at`` is refreshed at most this often, so a busy token is not a write per request.
@@ -61,3 +64,26 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
             "name": "Authorization",
             "description": "`Token <key>`; create keys at /api/v1/auth/tokens/.",
         }
+
+
+class JwtAuthentication(JWTAuthentication):
+    """Authenticate ``Authorization: Bearer <access>`` (no session, so no CSRF).
+
+    Beyond simplejwt's checks (signature, expiry, type, active user), the token's ``stamp``
+    must match the user's password and security stamp: a password change, a reset or a lock
+    ends every access token at once. drf-spectacular's simplejwt extension documents the
+    ``Bearer`` scheme for this subclass.
+    """
+
+    def get_user(self, validated_token):
+        """Return the token's user while its stamp still holds, else refuse with 401."""
+        try:
+            return user_for_token(validated_token)
+        except TokenRefused as exc:
+            raise exceptions.AuthenticationFailed(exc.message, code=exc.code) from exc
+
+
+class JwtScheme(SimpleJWTScheme):
+    """Describe ``Authorization: Bearer <access>`` (bearer format JWT) in the OpenAPI schema."""
+
+    target_class = "valar.accounts.authentication.JwtAuthentication"

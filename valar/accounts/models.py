@@ -191,3 +191,31 @@ class LoginLog(models.Model):
     def __str__(self) -> str:
         """Describe the attempt."""
         return f"{self.email} {self.reason} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class SignInCounter(models.Model):
+    """Consecutive failed sign-ins of one account (or of one identifier no account has).
+
+    The lockout: an attempt first claims a slot by adding one to ``failures`` in a single
+    conditional ``UPDATE`` (refused once ``AXES_FAILURE_LIMIT`` is reached, until
+    ``AXES_COOLOFF_TIME`` after ``last_attempt_at``), and only then is the password checked;
+    a success deletes the row.
+    """
+
+    key = models.CharField(
+        max_length=80,
+        primary_key=True,
+        help_text="``user:<id>`` for an account, ``unknown:<hash>`` for an identifier without one.",
+    )
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, null=True, blank=True, related_name="sign_in_counters"
+    )
+    failures = models.PositiveIntegerField(default=0)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-last_attempt_at"]
+
+    def __str__(self) -> str:
+        """Describe the counter."""
+        return f"{self.user or self.key}: {self.failures} failures"

@@ -11,10 +11,17 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from valar.accounts import emails
-from valar.accounts.models import ApiToken, LoginLog, User, hash_token_key, normalize_email
+from valar.accounts.models import (
+    ApiToken,
+    LoginLog,
+    SignInCounter,
+    User,
+    hash_token_key,
+    normalize_email,
+)
 from valar.accounts.signals import password_reset, user_registered
 from valar.accounts.tokens import email_verification_tokens, password_reset_tokens, pk_from_uid
-from valar.core.errors import DomainError
+from valar.core.errors import Conflict, DomainError
 from valar.core.services import model_update
 
 TOKEN_PREFIX = "vlr_"
@@ -149,7 +156,8 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
     """Set a new password with an e-mailed token; every session and API token of the user ends.
 
     The token dies with the change (it covers the password and the security stamp). The reset
-    proves the inbox, so the email becomes verified, and the password is the user's own now.
+    proves the inbox, so the email becomes verified, the password is the user's own now, and a
+    sign-in lockout of the account is lifted.
     """
     user = _user_for_token(uid=uid)
     if user is None or not password_reset_tokens.check_token(user, token):
@@ -161,13 +169,29 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
         user.email_verified_at = timezone.now()
     user.save(update_fields=["password", "password_is_temporary", "email_verified_at"])
     sessions_end_all(user=user)
+    SignInCounter.objects.filter(user=user).delete()
     password_reset.send(sender=User, user=user)
     return user
 
 
 def user_update_profile(*, user: User, data: dict[str, Any]) -> User:
-    """Change the user's own names (the only profile fields a user sets on themselves)."""
-    user, _ = model_update(instance=user, fields=["first_name", "last_name"], data=data)
+    """Change the user's own names and username (the profile fields a user sets on themselves).
+
+    A username is unique ignoring case (409 ``duplicate`` when another account has it); an
+    empty one removes it.
+    """
+    data = dict(data)
+    if "username" in data:
+        username = (data["username"] or "").strip() or None
+        data["username"] = username
+        taken = User.objects.filter(username__iexact=username).exclude(pk=user.pk)
+        if username is not None and taken.exists():
+            raise Conflict(
+                "This username is taken.",
+                code="duplicate",
+                errors={"username": ["This username is taken."]},
+            )
+    user, _ = model_update(instance=user, fields=["first_name", "last_name", "username"], data=data)
     return user
 
 
@@ -256,11 +280,3 @@ def login_log_record(
         user_agent=user_agent[:512],
         platform=platform[:50],
     )
-
-
-def login_failure_reason(*, email: str, password: str) -> tuple[User | None, str]:
-    """Say why credentials that did not authenticate failed (for the log, not the caller)."""
-    user = User.objects.filter(email__iexact=email).first()
-    if user is not None and not user.is_active and user.check_password(password):
-        return user, LoginLog.Reason.INACTIVE
-    return user, LoginLog.Reason.BAD_CREDENTIALS

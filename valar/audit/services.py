@@ -6,6 +6,7 @@ from django.db import models
 
 from valar.audit.models import AuditEvent
 from valar.core.middleware import current_request
+from valar.core.throttling import client_ip
 
 #: Fields whose values are never stored in an audit row.
 SECRET_FIELDS = frozenset({"password", "key_hash", "key", "secret"})
@@ -16,8 +17,6 @@ def _context() -> dict[str, Any]:
     request = current_request.get()
     if request is None:
         return {"channel": AuditEvent.Channel.SYSTEM}
-    from axes.helpers import get_client_ip_address
-
     from valar.accounts.models import ApiToken
 
     user = getattr(request, "user", None)
@@ -27,7 +26,7 @@ def _context() -> dict[str, Any]:
         "actor": user if user is not None and user.is_authenticated else None,
         "channel": AuditEvent.Channel.TOKEN if is_token else AuditEvent.Channel.SESSION,
         "token_id": token.pk if is_token else None,
-        "ip_address": get_client_ip_address(request),
+        "ip_address": client_ip(request),
         "user_agent": request.META.get("HTTP_USER_AGENT", "")[:512],
         "request_id": getattr(request, "id", ""),
     }

@@ -5,11 +5,12 @@ Each throttle records its limit, what is left and when the window resets on the 
 response headers. DRF adds ``Retry-After`` to a 429 itself.
 """
 
+import ipaddress
 import logging
 import math
 import time
 
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
 logger = logging.getLogger("valar.throttling")
 
@@ -31,13 +32,20 @@ class ReportingThrottle(SimpleRateThrottle):
         if self.key is not None and self.rate is not None:
             remaining = max(self.num_requests - len(self.history), 0)
             oldest = self.history[-1] if self.history else self.now
-            reset = math.ceil(max(oldest + self.duration - self.now, 0))
-            state = {"limit": self.num_requests, "remaining": remaining, "reset": reset}
-            http_request = getattr(request, "_request", request)
-            current = getattr(http_request, "valar_ratelimit", None)
-            if current is None or remaining < current["remaining"]:
-                http_request.valar_ratelimit = state
+            self.report(request, remaining, oldest + self.duration - self.now)
         return allowed
+
+    def report(self, request, remaining: int, reset: float) -> None:
+        """Keep this limit's numbers on the request when it is the tightest so far."""
+        state = {
+            "limit": self.num_requests,
+            "remaining": remaining,
+            "reset": math.ceil(max(reset, 0)),
+        }
+        http_request = getattr(request, "_request", request)
+        current = getattr(http_request, "valar_ratelimit", None)
+        if current is None or remaining < current["remaining"]:
+            http_request.valar_ratelimit = state
 
     def timer(self) -> float:
         """Return the current time (kept overridable for tests)."""
@@ -68,7 +76,48 @@ class UserThrottle(ReportingThrottle):
         return self.cache_format % {"scope": self.scope, "ident": request.user.pk}
 
 
-class LoginThrottle(ReportingThrottle):
+class FixedWindowThrottle(ReportingThrottle):
+    """A throttle whose count is one atomic cache operation per request.
+
+    The window opens with a caller's first request (``add``, which only one request can win)
+    and lasts the rate's duration; every other request is an ``incr``. Concurrent requests can
+    never all read the same count and all pass: each gets a distinct number, and those numbered
+    above the limit are refused until the window ends.
+    """
+
+    def allow_request(self, request, view) -> bool:
+        """Count the request in its window; let it through (logged) when the cache is down."""
+        if self.rate is None:
+            return True
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
+        now = self.timer()
+        count_key, start_key = f"{self.key}:n", f"{self.key}:start"
+        try:
+            if self.cache.add(count_key, 1, timeout=self.duration):
+                count, start = 1, now
+                self.cache.set(start_key, now, timeout=self.duration)
+            else:
+                try:
+                    count = self.cache.incr(count_key)
+                except ValueError:  # the window ended between add and incr
+                    self.cache.add(count_key, 1, timeout=self.duration)
+                    count = 1
+                start = self.cache.get(start_key) or now
+        except Exception:  # noqa: BLE001  any cache failure
+            logger.warning("Rate limiter unavailable; request allowed", exc_info=True)
+            return True
+        self.window_ends = start + self.duration
+        self.report(request, max(self.num_requests - count, 0), self.window_ends - now)
+        return count <= self.num_requests
+
+    def wait(self) -> float:
+        """Seconds until the current window ends (the ``Retry-After`` of a 429)."""
+        return max(self.window_ends - self.timer(), 1)
+
+
+class LoginThrottle(FixedWindowThrottle):
     """The strictest limit, for sign-in and registration attempts, keyed by client IP."""
 
     scope = "login"
@@ -76,3 +125,17 @@ class LoginThrottle(ReportingThrottle):
     def get_cache_key(self, request, view):
         """Key every attempt by IP, signed in or not."""
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+def client_ip(request) -> str | None:
+    """The caller's IP address as the rate limits see it, or ``None`` when it is not one.
+
+    ``X-Forwarded-For`` is read only behind ``PROXY_COUNT`` proxies (DRF's ``NUM_PROXIES``).
+    """
+    http_request = getattr(request, "_request", request)
+    for candidate in (BaseThrottle().get_ident(http_request), http_request.META.get("REMOTE_ADDR")):
+        try:
+            return str(ipaddress.ip_address((candidate or "").strip()))
+        except ValueError:
+            continue
+    return None

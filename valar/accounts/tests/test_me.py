@@ -28,6 +28,7 @@ class MeTests(ApiTestCase):
                 "id": str(self.user.id),
                 "email": "ada@example.com",
                 "email_verified": False,
+                "username": None,
                 "first_name": "Ada",
                 "last_name": "Byron",
                 "date_joined": self.user.date_joined.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
