@@ -282,3 +282,15 @@ class ReclaimTests(ResetTestCase):
         self.assertTrue(self.signs_in(NEW_PASSWORD))
         victim.refresh_from_db()
         self.assertTrue(victim.email_verified)
+
+
+class ResetLiftsLockoutTests(ResetTestCase):
+    """Someone who locked an account by guessing cannot keep its owner out: a reset lifts it."""
+
+    def test_a_reset_lifts_the_accounts_sign_in_lockout(self):
+        for _ in range(5):
+            self.assertFalse(self.signs_in("wrong-password-guess-1"))
+        self.assertFalse(self.signs_in(DEFAULT_PASSWORD))  # locked: even the right one
+        response = self.confirm({**self.reset_token(), "new_password": NEW_PASSWORD})
+        self.assertEqual(response.status_code, 204, response.content)
+        self.assertTrue(self.signs_in(NEW_PASSWORD))
