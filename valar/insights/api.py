@@ -13,7 +13,7 @@ from valar.accounts.models import User
 from valar.core.exports import EXPORT_FORMATS, export_response
 from valar.core.metrics import get_source, run
 from valar.core.metrics.engine import source_version, validate
-from valar.core.serializers import PeriodSerializer, TenantRelatedField
+from valar.core.serializers import DateField, PeriodSerializer, TenantRelatedField
 from valar.core.viewsets import TenantViewSet
 from valar.insights import selectors, services
 from valar.insights.models import Chart, Dashboard, DashboardShare
@@ -48,8 +48,8 @@ class QuerySpecSerializer(serializers.Serializer):
 
     source = serializers.CharField()
     measure = serializers.CharField(required=False)
-    start_date = serializers.DateField()
-    end_date = serializers.DateField()
+    start_date = DateField()
+    end_date = DateField()
     interval = serializers.CharField(required=False, allow_null=True)
     group_by = serializers.CharField(required=False, allow_null=True)
     date_field = serializers.CharField(required=False, allow_null=True)
