@@ -61,11 +61,18 @@ class BoundedDateField(forms.DateField):
         self.validators.append(MaxValueValidator(MAX_DATE, message=message))
 
 
-@extend_schema_field(DATE_SCHEMA)
 class DateFilter(django_filters.DateFilter):
     """A date query parameter (``YYYY-MM-DD``, 1900-01-01..2200-12-31); others are 400s."""
 
     field_class = BoundedDateField
+
+    def __init__(self, *args, **kwargs):
+        """Describe the parameter in the schema with its range (and its help text)."""
+        super().__init__(*args, **kwargs)
+        help_text = self.extra.get("help_text")
+        extend_schema_field({**DATE_SCHEMA, **({"description": help_text} if help_text else {})})(
+            self
+        )
 
 
 class DateRangeForm(forms.Form):

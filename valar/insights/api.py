@@ -11,6 +11,7 @@ from rest_framework.viewsets import ModelViewSet
 
 from valar.accounts.models import User
 from valar.core.exports import EXPORT_FORMATS, export_response
+from valar.core.limits import MAX_REPORT_CELLS
 from valar.core.metrics import get_source, run
 from valar.core.metrics.engine import source_version, validate
 from valar.core.serializers import DateField, PeriodSerializer, TenantRelatedField
@@ -50,7 +51,14 @@ class QuerySpecSerializer(serializers.Serializer):
     measure = serializers.CharField(required=False)
     start_date = DateField()
     end_date = DateField()
-    interval = serializers.CharField(required=False, allow_null=True)
+    interval = serializers.CharField(
+        required=False,
+        allow_null=True,
+        help_text=(
+            f"day, week, month, quarter or year. A report holds at most {MAX_REPORT_CELLS} "
+            "cells (buckets x series): more is a 400 `report_too_large`."
+        ),
+    )
     group_by = serializers.CharField(required=False, allow_null=True)
     date_field = serializers.CharField(required=False, allow_null=True)
     filters = serializers.DictField(required=False)
