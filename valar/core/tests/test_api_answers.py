@@ -77,6 +77,11 @@ class ProblemWhateverDebugTests(ApiTestCase):
         for _ in self.each_debug():
             self.assert_json_problem(self.client.get("/api/v1/auth/me/"), 401)
 
+    def test_a_host_name_the_server_does_not_serve_is_a_400_problem(self):
+        for _ in self.each_debug():
+            response = self.client.get("/api/v1/health/", HTTP_HOST="evil.example")
+            self.assert_json_problem(response, 400, "bad_request")
+
     def test_pages_outside_the_api_are_left_alone(self):
         with override_settings(DEBUG=True):
             response = self.client.get("/admin/login/")
