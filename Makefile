@@ -8,8 +8,13 @@ PY := .venv/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 export DEBUG ?= true
+# `make run` is the product: DEBUG off (no debug pages), plain HTTP for this machine only
+# (LOCAL_HTTP: cookies without Secure, no HTTPS redirect, the secret key kept in var/).
+RUN_ENV := DEBUG=false LOCAL_HTTP=true
+# `make dev` is the developer's variant: DEBUG on, reloading on code changes.
+DEV_ENV := DEBUG=true
 
-.PHONY: install run serve test lint check fuzz bench clean
+.PHONY: install run dev serve test lint check fuzz bench clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -21,10 +26,15 @@ $(UV):
 
 install: .venv/.installed ## Create .venv and install the locked dependencies.
 
-run: install ## Migrate, create demo data once, and serve HTTP + WebSocket on HOST:PORT.
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py seed_demo
-	$(PY) -m uvicorn valar.asgi:application --host $(HOST) --port $(PORT)
+run: install ## Migrate, create demo data once, and serve the API (DEBUG off) on HOST:PORT.
+	$(RUN_ENV) $(PY) manage.py migrate --noinput
+	$(RUN_ENV) $(PY) manage.py seed_demo
+	$(RUN_ENV) $(PY) -m uvicorn valar.asgi:application --host $(HOST) --port $(PORT)
+
+dev: install ## Like run, with DEBUG on and reloading when the code changes.
+	$(DEV_ENV) $(PY) manage.py migrate --noinput
+	$(DEV_ENV) $(PY) manage.py seed_demo
+	$(DEV_ENV) $(PY) -m uvicorn valar.asgi:application --host $(HOST) --port $(PORT) --reload
 
 lint: install ## ruff lint and format check.
 	.venv/bin/ruff check .

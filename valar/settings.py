@@ -50,13 +50,25 @@ def local_secret_key() -> str:
 
 
 DEBUG = env_bool("DEBUG", False)
+# LOCAL_HTTP (set by `make run`): the product serves plain HTTP to this machine only. Then, and
+# with DEBUG, cookies are not marked Secure, there is no HTTPS redirect or HSTS, and the secret
+# key may be the one kept in var/. It is an operator's statement, never read from a request,
+# and it refuses host names other than loopback ones, so those cookies never cross a network.
+LOCAL_HTTP = env_bool("LOCAL_HTTP", False)
+PLAIN_HTTP = DEBUG or LOCAL_HTTP
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "[::1]", "testserver"}
 SECRET_KEY = os.environ.get("SECRET_KEY") or ""
 if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+    if not PLAIN_HTTP:
+        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG and LOCAL_HTTP are off.")
     SECRET_KEY = local_secret_key()
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
+if LOCAL_HTTP and not set(ALLOWED_HOSTS) <= LOOPBACK_HOSTS:
+    raise ImproperlyConfigured(
+        "LOCAL_HTTP serves plain HTTP to loopback host names only "
+        f"({', '.join(sorted(LOOPBACK_HOSTS))}); behind TLS, leave it off."
+    )
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", [])
 CORS_ALLOW_CREDENTIALS = True
@@ -103,7 +115,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "valar.core.middleware.RequestIdMiddleware",
+    # Outermost after the request id, so that they see every answer, whatever made it.
+    "valar.core.middleware.RateLimitHeadersMiddleware",
+    "valar.core.middleware.ApiProblemMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "valar.core.middleware.SessionLifetimeMiddleware",
@@ -112,7 +128,6 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "valar.core.middleware.RateLimitHeadersMiddleware",
 ]
 
 ROOT_URLCONF = "valar.urls"
@@ -191,14 +206,14 @@ SESSION_COOKIE_AGE = int(SESSION_ABSOLUTE_LIFETIME.total_seconds())
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = not DEBUG
-CSRF_COOKIE_SECURE = not DEBUG
+SESSION_COOKIE_SECURE = not PLAIN_HTTP
+CSRF_COOKIE_SECURE = not PLAIN_HTTP
 
 # Production hardening (checked by `manage.py check --deploy`).
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
-SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not PLAIN_HTTP)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if PLAIN_HTTP else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not PLAIN_HTTP
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -215,10 +230,14 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+# WhiteNoise serves the admin's, Swagger UI's and Redoc's files straight from the installed
+# apps (no collectstatic step), with DEBUG on or off; a collected STATIC_ROOT is served too.
+WHITENOISE_USE_FINDERS = True
 # Uploaded files go through Django's storage API (swap in S3-compatible storage to scale out).
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 
 REST_FRAMEWORK = {
     # Token first so that an anonymous request gets 401 with WWW-Authenticate, never 403.

@@ -7,6 +7,7 @@ for validation errors, ``errors`` (field -> messages).
 """
 
 import logging
+import math
 from http import HTTPStatus
 from typing import Any
 
@@ -113,14 +114,14 @@ def _as_drf_exception(exc: Exception) -> Exception:
         return exceptions.PermissionDenied()
     if isinstance(exc, IntegrityError):
         # A uniqueness race lost against another request: the row exists now.
-        error = exceptions.APIException("This conflicts with data that exists already.")
+        error = exceptions.APIException(
+            "This conflicts with data that exists already.", code="conflict"
+        )
         error.status_code = status.HTTP_409_CONFLICT
-        error.default_code = "conflict"
         return error
     if isinstance(exc, RequestDataTooBig):
-        error = exceptions.APIException("The request body is too large.")
+        error = exceptions.APIException("The request body is too large.", code="too_large")
         error.status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-        error.default_code = "too_large"
         return error
     return exc
 
@@ -157,28 +158,64 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     return response
 
 
-def problem_view(status_code: int, detail: str, code: str):
+#: The problem an error answer gets when nothing more specific was said: status -> code, detail.
+STATUS_PROBLEMS: dict[int, tuple[str, str]] = {
+    400: ("bad_request", "The request could not be understood."),
+    401: ("not_authenticated", "Authentication credentials were not provided."),
+    403: ("forbidden", "You do not have permission to perform this action."),
+    404: ("not_found", "Not found."),
+    405: ("method_not_allowed", "This method is not allowed here."),
+    413: ("too_large", "The request body is too large."),
+    429: ("throttled", "Request was throttled."),
+    500: ("server_error", "An unexpected error occurred."),
+}
+
+
+def problem_response(status_code: int, detail: str | None = None) -> JsonResponse:
+    """The plain problem-details answer for ``status_code`` (no internals, ever)."""
+    if status_code in STATUS_PROBLEMS:
+        code, default = STATUS_PROBLEMS[status_code]
+    elif status_code >= 500:
+        code, default = STATUS_PROBLEMS[500]
+    else:
+        code, default = "error", HTTPStatus(status_code).phrase
+    return JsonResponse(
+        problem(status_code, detail=detail or default, code=code),
+        status=status_code,
+        content_type=PROBLEM_CONTENT_TYPE,
+    )
+
+
+def throttled_response(wait: float | None) -> JsonResponse:
+    """A 429 problem with ``Retry-After``, as DRF answers a throttled request."""
+    if wait is None:
+        return problem_response(429)
+    seconds = max(math.ceil(wait), 1)
+    response = problem_response(
+        429, detail=f"Request was throttled. Expected available in {seconds} seconds."
+    )
+    response["Retry-After"] = str(seconds)
+    return response
+
+
+def problem_view(status_code: int):
     """Build a plain Django view answering problem details, for ``handler404`` and friends."""
 
     def view(request, exception=None):
         """Answer with the fixed problem-details body."""
-        return JsonResponse(
-            problem(status_code, detail=detail, code=code),
-            status=status_code,
-            content_type=PROBLEM_CONTENT_TYPE,
-        )
+        return problem_response(status_code)
 
     return view
 
 
-handler400 = problem_view(400, "The request could not be understood.", "bad_request")
-handler403 = problem_view(403, "You do not have permission to perform this action.", "forbidden")
-handler404 = problem_view(404, "Not found.", "not_found")
+handler400 = problem_view(400)
+handler403 = problem_view(403)
+handler404 = problem_view(404)
 
 
 def handler500(request):
     """Answer an unhandled error outside DRF with problem details and no internals."""
-    return problem_view(500, "An unexpected error occurred.", "server_error")(request)
+    return problem_response(500)
 
 
 def csrf_failure(request, reason: str = ""):

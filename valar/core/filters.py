@@ -5,10 +5,15 @@ import uuid
 
 import django_filters
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
+
+from valar.core.limits import MAX_DATE, MIN_DATE, date_range_message
+from valar.core.serializers import DATE_SCHEMA
 
 #: The one date format the API accepts (`YYYY-MM-DD`), whatever the locale.
 ISO_DATE = ["%Y-%m-%d"]
@@ -44,6 +49,32 @@ class StrictBooleanFilter(django_filters.BooleanFilter):
     field_class = StrictBooleanField
 
 
+class BoundedDateField(forms.DateField):
+    """A ``YYYY-MM-DD`` query parameter from ``MIN_DATE`` to ``MAX_DATE``."""
+
+    def __init__(self, *args, **kwargs):
+        """Accept only ISO dates, within the range."""
+        kwargs["input_formats"] = ISO_DATE
+        super().__init__(*args, **kwargs)
+        message = date_range_message()
+        self.validators.append(MinValueValidator(MIN_DATE, message=message))
+        self.validators.append(MaxValueValidator(MAX_DATE, message=message))
+
+
+class DateFilter(django_filters.DateFilter):
+    """A date query parameter (``YYYY-MM-DD``, 1900-01-01..2200-12-31); others are 400s."""
+
+    field_class = BoundedDateField
+
+    def __init__(self, *args, **kwargs):
+        """Describe the parameter in the schema with its range (and its help text)."""
+        super().__init__(*args, **kwargs)
+        help_text = self.extra.get("help_text")
+        extend_schema_field({**DATE_SCHEMA, **({"description": help_text} if help_text else {})})(
+            self
+        )
+
+
 class DateRangeForm(forms.Form):
     """Refuses a range whose ``start_date`` comes after its ``end_date``."""
 
@@ -65,15 +96,11 @@ class DateRangeFilterSet(django_filters.FilterSet):
 
     date_field = "created_at"
 
-    start_date = django_filters.DateFilter(
-        method="filter_start_date",
-        input_formats=ISO_DATE,
-        help_text="On or after this date (YYYY-MM-DD).",
+    start_date = DateFilter(
+        method="filter_start_date", help_text="On or after this date (YYYY-MM-DD)."
     )
-    end_date = django_filters.DateFilter(
-        method="filter_end_date",
-        input_formats=ISO_DATE,
-        help_text="On or before this date (YYYY-MM-DD).",
+    end_date = DateFilter(
+        method="filter_end_date", help_text="On or before this date (YYYY-MM-DD)."
     )
 
     def get_form_class(self):
@@ -99,10 +126,7 @@ class DateRangeFilterSet(django_filters.FilterSet):
     def filter_end_date(self, queryset, name, value):
         """Keep rows on or before ``value``."""
         if self._is_datetime():
-            try:
-                next_day = value + datetime.timedelta(days=1)
-            except OverflowError:
-                return queryset
+            next_day = value + datetime.timedelta(days=1)
             return queryset.filter(**{f"{self.date_field}__lt": self._day_start(next_day)})
         return queryset.filter(**{f"{self.date_field}__lte": value})
 

@@ -1,4 +1,4 @@
-"""Request-wide middleware of the kernel: request ids, session lifetime, rate-limit headers."""
+"""Request-wide middleware of the kernel: request ids, session lifetime, rate limits, problems."""
 
 import re
 import uuid
@@ -10,10 +10,19 @@ from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 from django.utils import timezone
 
+from valar.core.errors import PROBLEM_CONTENT_TYPE, problem_response, throttled_response
+from valar.core.throttling import AddressThrottle
+
 #: The current request, readable by the audit trail without passing the request down. DRF
 #: copies the authenticated user and token onto it (``request.user``, ``request.auth``).
 current_request: ContextVar[object | None] = ContextVar("current_request", default=None)
 
+#: Every answer under this path is JSON: problem details for every error.
+API_PREFIX = "/api/"
+#: Error bodies the API's own views answer (left as they are).
+JSON_TYPES = {PROBLEM_CONTENT_TYPE, "application/json"}
+#: Headers that describe a body, not the answer (dropped when the body is replaced).
+_BODY_HEADERS = {"content-type", "content-length", "content-disposition", "content-encoding"}
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
 SESSION_STARTED = "valar_started"
 SESSION_SEEN = "valar_seen"
@@ -78,19 +87,67 @@ def stamp_session_start(sender, request, user, **kwargs) -> None:
         request.session[SESSION_SEEN] = now
 
 
+def is_api_path(request) -> bool:
+    """Whether ``request`` is for the API (``/api/...``), whose every answer is JSON."""
+    return request.path_info.startswith(API_PREFIX)
+
+
+def replace_body(response, replacement):
+    """``replacement``, carrying the headers and cookies of ``response`` but its own body."""
+    for header, value in response.items():
+        if header.lower() not in _BODY_HEADERS and not replacement.has_header(header):
+            replacement[header] = value
+    replacement.cookies = response.cookies
+    return replacement
+
+
 class RateLimitHeadersMiddleware:
-    """Write ``X-RateLimit-Limit/Remaining/Reset`` from the tightest throttle that ran."""
+    """Count every API request once and write ``X-RateLimit-*`` from the tightest throttle.
+
+    DRF's throttles count the requests that reach them. An API request answered before them
+    (no or a bad credential, a CSRF failure, an unknown URL, a malformed id) is counted here,
+    after the fact, against its client address's anonymous limit: one throttle check, only
+    for those requests; over the limit its answer becomes a 429.
+    """
 
     def __init__(self, get_response):
         """Keep the next handler."""
         self.get_response = get_response
 
     def __call__(self, request):
-        """Copy the throttle state recorded on the request into the response headers."""
+        """Count the request if no throttle did, then copy the throttle state into headers."""
         response = self.get_response(request)
+        if getattr(request, "valar_ratelimit", None) is None and is_api_path(request):
+            throttle = AddressThrottle()
+            if not throttle.allow_request(request, None):
+                response = replace_body(response, throttled_response(throttle.wait()))
         state = getattr(request, "valar_ratelimit", None)
         if state is not None:
             response["X-RateLimit-Limit"] = str(state["limit"])
             response["X-RateLimit-Remaining"] = str(state["remaining"])
             response["X-RateLimit-Reset"] = str(state["reset"])
         return response
+
+
+class ApiProblemMiddleware:
+    """Make every error answer under ``/api/`` problem details, whatever ``DEBUG`` is.
+
+    DRF's exception handler and the error handlers of ``valar.urls`` answer problem details
+    already; this catches what reaches the client by other paths: Django's debug pages (the
+    404 listing the URL patterns, the 500 with settings and locals, when ``DEBUG`` is on) and
+    any other error that is not JSON (HTML, text, an empty body). The body becomes the plain
+    problem for the status; headers such as ``Allow`` and ``WWW-Authenticate`` are kept. JSON
+    errors are the API's own (problem details, and the health check's documented 503 report).
+    """
+
+    def __init__(self, get_response):
+        """Keep the next handler."""
+        self.get_response = get_response
+
+    def __call__(self, request):
+        """Replace the body of a non-problem API error with the problem for its status."""
+        response = self.get_response(request)
+        media_type = response.get("Content-Type", "").split(";")[0].strip().lower()
+        if response.status_code < 400 or not is_api_path(request) or media_type in JSON_TYPES:
+            return response
+        return replace_body(response, problem_response(response.status_code))

@@ -3,10 +3,20 @@
 import datetime
 from decimal import Decimal
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from valar.core.limits import MAX_DATE, MIN_DATE, date_range_message
 from valar.core.policy import visible_rows
+
+#: The schema of every date the API accepts: ISO 8601, and its year within the accepted range.
+DATE_SCHEMA = {
+    "type": "string",
+    "format": "date",
+    "pattern": r"^(19[0-9]{2}|2[01][0-9]{2}|2200)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$",
+}
 
 
 class TenantRelatedField(serializers.PrimaryKeyRelatedField):
@@ -59,11 +69,27 @@ class MoneyField(serializers.DecimalField):
         return super().to_internal_value(data)
 
 
+@extend_schema_field(DATE_SCHEMA)
+class DateField(serializers.DateField):
+    """A ``YYYY-MM-DD`` date from ``MIN_DATE`` to ``MAX_DATE`` (1900-01-01..2200-12-31).
+
+    Every date the API accepts is one of these (``valar.core.apps`` maps model date fields to
+    it), so date arithmetic on input can never leave the calendar.
+    """
+
+    def __init__(self, **kwargs):
+        """Add the range validators."""
+        super().__init__(**kwargs)
+        message = date_range_message()
+        self.validators.append(MinValueValidator(MIN_DATE, message=message))
+        self.validators.append(MaxValueValidator(MAX_DATE, message=message))
+
+
 class PeriodSerializer(serializers.Serializer):
     """``start_date``/``end_date`` query parameters: this month by default, at most 5 years."""
 
-    start_date = serializers.DateField(required=False)
-    end_date = serializers.DateField(required=False)
+    start_date = DateField(required=False)
+    end_date = DateField(required=False)
 
     def validate(self, attrs):
         """Fill in this month; refuse an end before the start or a range over 5 years."""

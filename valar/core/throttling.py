@@ -2,7 +2,8 @@
 
 Each throttle records its limit, what is left and when the window resets on the request;
 :class:`valar.core.middleware.RateLimitHeadersMiddleware` writes the tightest one into the
-response headers. DRF adds ``Retry-After`` to a 429 itself.
+response headers (and counts, with :class:`AddressThrottle`, the API requests answered before
+DRF's throttles ran). DRF adds ``Retry-After`` to a 429 itself.
 """
 
 import ipaddress
@@ -139,3 +140,17 @@ def client_ip(request) -> str | None:
         except ValueError:
             continue
     return None
+
+
+class AddressThrottle(ReportingThrottle):
+    """The anonymous limit, keyed by client IP whoever the caller is.
+
+    For API requests answered before any DRF throttle ran (no or a bad credential, a CSRF
+    failure, an unknown URL): the caller is not known then, so the address is counted.
+    """
+
+    scope = "anon"
+
+    def get_cache_key(self, request, view):
+        """Key by client IP (``PROXY_COUNT`` decides whether ``X-Forwarded-For`` is read)."""
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}

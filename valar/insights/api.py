@@ -11,9 +11,10 @@ from rest_framework.viewsets import ModelViewSet
 
 from valar.accounts.models import User
 from valar.core.exports import EXPORT_FORMATS, export_response
+from valar.core.limits import MAX_REPORT_CELLS
 from valar.core.metrics import get_source, run_for
 from valar.core.metrics.engine import source_version, validate
-from valar.core.serializers import PeriodSerializer, TenantRelatedField
+from valar.core.serializers import DateField, PeriodSerializer, TenantRelatedField
 from valar.core.viewsets import TenantViewSet
 from valar.insights import selectors, services
 from valar.insights.models import Chart, Dashboard, DashboardShare
@@ -48,9 +49,16 @@ class QuerySpecSerializer(serializers.Serializer):
 
     source = serializers.CharField()
     measure = serializers.CharField(required=False)
-    start_date = serializers.DateField()
-    end_date = serializers.DateField()
-    interval = serializers.CharField(required=False, allow_null=True)
+    start_date = DateField()
+    end_date = DateField()
+    interval = serializers.CharField(
+        required=False,
+        allow_null=True,
+        help_text=(
+            f"day, week, month, quarter or year. A report holds at most {MAX_REPORT_CELLS} "
+            "cells (buckets x series): more is a 400 `report_too_large`."
+        ),
+    )
     group_by = serializers.CharField(required=False, allow_null=True)
     date_field = serializers.CharField(required=False, allow_null=True)
     filters = serializers.DictField(required=False)

@@ -7,7 +7,7 @@ from django.db.models import CharField, Count, F, Q, QuerySet, Value
 from django.db.models.functions import Coalesce, Concat, NullIf, Trim
 from django.utils import timezone
 
-from valar.core.filters import ISO_DATE, DateRangeFilterSet, StrictBooleanFilter, UserRefFilter
+from valar.core.filters import DateFilter, DateRangeFilterSet, StrictBooleanFilter, UserRefFilter
 from valar.organizations.models import Organization
 from valar.tasks.models import Task
 
@@ -26,15 +26,11 @@ class TaskFilter(DateRangeFilterSet):
     overdue = StrictBooleanFilter(
         method="filter_overdue", help_text="Due before today and not done or cancelled."
     )
-    completed_after = django_filters.DateFilter(
-        method="filter_completed_after",
-        input_formats=ISO_DATE,
-        help_text="Completed on or after this date.",
+    completed_after = DateFilter(
+        method="filter_completed_after", help_text="Completed on or after this date."
     )
-    completed_before = django_filters.DateFilter(
-        method="filter_completed_before",
-        input_formats=ISO_DATE,
-        help_text="Completed on or before this date.",
+    completed_before = DateFilter(
+        method="filter_completed_before", help_text="Completed on or before this date."
     )
 
     class Meta:
@@ -51,9 +47,7 @@ class TaskFilter(DateRangeFilterSet):
         return queryset.filter(completed_at__gte=self._day_start(value))
 
     def filter_completed_before(self, queryset, name, value):
-        """Keep tasks completed on or before the day (the last representable day: no bound)."""
-        if value == datetime.date.max:
-            return queryset
+        """Keep tasks completed on or before the day."""
         return queryset.filter(completed_at__lt=self._day_start(value + datetime.timedelta(days=1)))
 
 

@@ -16,6 +16,7 @@ from rest_framework import status
 
 from valar.core import versions
 from valar.core.errors import DomainError
+from valar.core.limits import MAX_DATE, MAX_REPORT_CELLS, MIN_DATE
 from valar.core.metrics.registry import Source, get_source, sources
 from valar.core.policy import Access, owner_filter, view_access
 
@@ -28,6 +29,8 @@ INTERVALS = {
 }
 #: The longest range a day-by-day query may cover.
 MAX_DAY_RANGE = datetime.timedelta(days=5 * 366)
+#: Dates whose buckets (a week back, a year on) stay inside Python's calendar.
+COMPUTABLE_DATES = (datetime.date(2, 1, 1), datetime.date(9998, 12, 31))
 CACHE_TTL = 3600
 CENT = Decimal("0.01")
 
@@ -39,19 +42,50 @@ class MetricsError(DomainError):
     code = "invalid_query"
 
 
-def _parse_date(value: Any, name: str, errors: dict) -> datetime.date | None:
-    """A ``YYYY-MM-DD`` date from the spec, or an error under ``name``."""
+def _parse_date(
+    value: Any, name: str, errors: dict, within: tuple[datetime.date, datetime.date]
+) -> datetime.date | None:
+    """A ``YYYY-MM-DD`` date from the spec within ``within``, or an error under ``name``."""
     if isinstance(value, datetime.date):
-        return value
-    try:
-        return datetime.datetime.strptime(str(value), "%Y-%m-%d").date()
-    except (TypeError, ValueError):
-        errors[name] = ["Give a date as YYYY-MM-DD."]
+        day = value
+    else:
+        try:
+            day = datetime.datetime.strptime(str(value), "%Y-%m-%d").date()
+        except (TypeError, ValueError):
+            errors[name] = ["Give a date as YYYY-MM-DD."]
+            return None
+    if not within[0] <= day <= within[1]:
+        errors[name] = [f"Give a date from {within[0].isoformat()} to {within[1].isoformat()}."]
         return None
+    return day
 
 
-def validate(spec: dict[str, Any]) -> dict[str, Any]:
-    """Check a query spec; return it normalised, or raise :class:`MetricsError`."""
+def check_size(spec: dict[str, Any], groups: int) -> None:
+    """Refuse a validated spec whose report would hold more than ``MAX_REPORT_CELLS`` cells.
+
+    A report holds one cell per bucket (label) and series (group); ``groups`` is the number of
+    series the query found.
+    """
+    start = datetime.date.fromisoformat(spec["start_date"])
+    end = datetime.date.fromisoformat(spec["end_date"])
+    labels = len(buckets(start, end, spec["interval"])) if spec["interval"] else 1
+    cells = labels * max(groups, 1)
+    if cells > MAX_REPORT_CELLS:
+        message = (
+            f"The report would hold {cells} cells ({labels} buckets x {groups} series); "
+            f"at most {MAX_REPORT_CELLS} are allowed: choose a longer interval, a shorter "
+            "period, filters or no group_by."
+        )
+        raise MetricsError(message, code="report_too_large", errors={"interval": [message]})
+
+
+def validate(spec: dict[str, Any], *, bounded: bool = True) -> dict[str, Any]:
+    """Check a query spec; return it normalised, or raise :class:`MetricsError`.
+
+    Callers' specs are ``bounded``: their dates lie in the API's range (1900-01-01 to
+    2200-12-31). :func:`run` re-checks specs unbounded, so that a report's own look-back (the
+    period before one starting in 1900) still computes; bucket arithmetic stays safe there.
+    """
     if not isinstance(spec, dict):
         raise MetricsError("The query must be an object.", errors={"query": ["Not an object."]})
     errors: dict[str, list[str]] = {}
@@ -78,8 +112,9 @@ def validate(spec: dict[str, Any]) -> dict[str, Any]:
     measure = spec.get("measure") or "sum"
     if source is not None and measure not in source.measures:
         errors["measure"] = [f"Choose one of: {', '.join(source.measures)}."]
-    start = _parse_date(spec.get("start_date"), "start_date", errors)
-    end = _parse_date(spec.get("end_date"), "end_date", errors)
+    within = (MIN_DATE, MAX_DATE) if bounded else COMPUTABLE_DATES
+    start = _parse_date(spec.get("start_date"), "start_date", errors, within)
+    end = _parse_date(spec.get("end_date"), "end_date", errors, within)
     if start and end and end < start:
         errors["end_date"] = ["end_date must not be before start_date."]
     interval = spec.get("interval") or None
@@ -197,7 +232,7 @@ def run(
     ``owner`` (a user id) counts only the rows that user owns. Figures shown to a member go
     through :func:`run_for`, which sets it from what they may read.
     """
-    spec = validate(spec)
+    spec = validate(spec, bounded=False)
     if owner is not None:
         spec["owner"] = str(owner)
     source = get_source(spec["source"])
@@ -282,6 +317,8 @@ def _compute(organization, spec: dict[str, Any], source: Source) -> dict[str, An
     """Run the spec as one GROUP BY and shape the document."""
     queryset, aggregate = grouped_queryset(organization, spec, source)
     grouped = [queryset.aggregate(**aggregate)] if aggregate else list(queryset)
+    dimension = source.dimensions[spec["group_by"]] if spec["group_by"] else None
+    check_size(spec, len({row.get(dimension.key) for row in grouped}) if dimension else 1)
     start = datetime.date.fromisoformat(spec["start_date"])
     end = datetime.date.fromisoformat(spec["end_date"])
     return _document(organization, spec, source, grouped, start, end)

@@ -59,6 +59,7 @@ urlpatterns = [
     path("boom/api/", _ExplodingApiView.as_view()),
     path("boom/db/", _DatabaseFailureApiView.as_view()),
     path("boom/django/", _exploding_django_view),
+    path("api/boom/", _exploding_django_view),
     path("", include("valar.urls")),
 ]
 handler404 = "valar.core.errors.handler404"

@@ -8,7 +8,7 @@ from django.test import SimpleTestCase
 from openpyxl import load_workbook
 
 from valar.accounts.models import LoginLog
-from valar.core.exports import safe_cell
+from valar.core.exports import csv_response, safe_cell, xlsx_response
 from valar.core.testing import ApiTestCase
 
 EXPORT_URL = "/api/v1/auth/login-logs/export/"
@@ -59,6 +59,26 @@ class SafeCellTests(SimpleTestCase):
 
     def test_a_dict_becomes_its_text(self):
         self.assertEqual(safe_cell({"a": 1}), "{'a': 1}")
+
+
+class HeaderCellTests(SimpleTestCase):
+    """The header row is escaped like every other row (issue 12, finding 4)."""
+
+    HEADERS = ["label", '=HYPERLINK("http://evil.example","x")', "+SUM(1)", "@cmd", "Plain"]
+    ESCAPED = ["label", '\'=HYPERLINK("http://evil.example","x")', "'+SUM(1)", "'@cmd", "Plain"]
+
+    def test_csv_headers_are_escaped(self):
+        response = csv_response(self.HEADERS, [["2025-01", "1", "2", "3", "4"]], "chart")
+        text = b"".join(response.streaming_content).decode()
+        rows = list(csv.reader(io.StringIO(text)))
+        self.assertEqual(rows[0], self.ESCAPED)
+
+    def test_xlsx_headers_are_text_not_formulas(self):
+        response = xlsx_response(self.HEADERS, [["2025-01", 1, 2, 3, 4]], "chart")
+        sheet = load_workbook(io.BytesIO(response.content)).active
+        header = next(sheet.iter_rows())
+        self.assertEqual([cell.value for cell in header], self.ESCAPED)
+        self.assertEqual({cell.data_type for cell in header}, {"s"})
 
 
 class LoginLogExportTests(ApiTestCase):

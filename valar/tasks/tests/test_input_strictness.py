@@ -28,11 +28,15 @@ class TaskInputStrictnessTests(TenantFixtureMixin, ApiTestCase):
                 self.assert_problem(response, 400, field="overdue")
         self.assertEqual(client.get("/api/v1/tasks/", {"overdue": "TRUE"}).status_code, 200)
 
-    def test_completed_before_the_last_day_is_no_bound(self):
-        response = self.clients[Role.ADMIN].get(
-            "/api/v1/tasks/", {"completed_before": "9999-12-31"}
-        )
+    def test_completed_before_the_last_accepted_day_is_accepted_and_later_is_a_400(self):
+        client = self.clients[Role.ADMIN]
+        response = client.get("/api/v1/tasks/", {"completed_before": "2200-12-31"})
         self.assertEqual(response.status_code, 200)
+        for name in ("completed_before", "completed_after"):
+            for value in ("9999-12-31", "0001-01-01", "2201-01-01", "1899-12-31"):
+                with self.subTest(name=name, value=value):
+                    response = client.get("/api/v1/tasks/", {name: value})
+                    self.assert_problem(response, 400, field=name)
 
     def test_a_patch_answer_shows_every_field_even_without_a_team(self):
         task = Task.objects.create(organization=self.org, title="T")
