@@ -156,6 +156,13 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # SQLite (the embedded default) lets one writer in at a time: a transaction takes the write
+    # lock when it starts and waits up to 20 s for it, instead of failing with "database is
+    # locked" when two concurrent transactions both try to upgrade a read lock.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"transaction_mode": "IMMEDIATE", "timeout": 20}
+    )
 if env_bool("DATABASE_POOL", False) and DATABASES["default"]["ENGINE"].endswith("postgresql"):
     # psycopg's connection pool (for ASGI servers, whose threads would each keep a connection).
     DATABASES["default"]["CONN_MAX_AGE"] = 0
@@ -269,6 +276,7 @@ REST_FRAMEWORK = {
         "user": os.environ.get("THROTTLE_USER", "1200/min"),
         "login": os.environ.get("THROTTLE_LOGIN", "20/min"),
         "account_email": os.environ.get("THROTTLE_ACCOUNT_EMAIL", "3/hour"),
+        "account_admin": os.environ.get("THROTTLE_ACCOUNT_ADMIN", "100/hour"),
     },
     "EXCEPTION_HANDLER": "valar.core.errors.exception_handler",
     # Client IPs for rate limits: trust X-Forwarded-For only behind PROXY_COUNT proxies.

@@ -118,6 +118,22 @@ class FixedWindowThrottle(ReportingThrottle):
         return max(self.window_ends - self.timer(), 1)
 
 
+class AccountAdminThrottle(ReportingThrottle):
+    """The limit on an admin's account writes (create, re-email), keyed by user.
+
+    Creating an account or changing its email must refuse an address that has an account,
+    so each such write tells whether one exists: this limit keeps that to a trickle.
+    """
+
+    scope = "account_admin"
+
+    def get_cache_key(self, request, view):
+        """Key by the signed-in user."""
+        if not (request.user and request.user.is_authenticated):
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": request.user.pk}
+
+
 class LoginThrottle(FixedWindowThrottle):
     """The strictest limit, for sign-in and registration attempts, keyed by client IP."""
 

@@ -18,7 +18,12 @@ from valar.core import tenancy
 from valar.core.permissions import AnonymousWithCsrf
 from valar.core.policy import MODULES, Access, Role, decide, permissions_of
 from valar.core.serializers import TenantRelatedField
-from valar.core.throttling import AnonThrottle, LoginThrottle, UserThrottle
+from valar.core.throttling import (
+    AccountAdminThrottle,
+    AnonThrottle,
+    LoginThrottle,
+    UserThrottle,
+)
 from valar.core.viewsets import BaseViewSet, ExportMixin, TenantViewSet
 from valar.organizations import selectors, services
 from valar.organizations.models import Invitation, Membership, Organization, Team
@@ -346,6 +351,14 @@ class OrganizationViewSet(
         """Change some settings (admins only)."""
         return self._save_settings(request, partial=True)
 
+    @extend_schema(request=None, responses={204: None})
+    @action(detail=True, methods=["post"])
+    def leave(self, request, pk=None):
+        """Leave the organization (any member, client included; never its last admin: 409)."""
+        membership = tenancy.resolve(request, reference=pk).membership
+        services.membership_leave(membership=membership)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
     @extend_schema(request=None, responses=MembershipOrganizationSerializer)
     @action(detail=True, methods=["post"], url_path="make-default")
     def make_default(self, request, pk=None):
@@ -643,6 +656,13 @@ class UserViewSet(
     def select(self):
         """The organization's users with their role."""
         return selectors.user_list(organization=self.tenant.organization)
+
+    def get_throttles(self):
+        """Account writes (create, change) also count against the account-admin limit."""
+        throttles = super().get_throttles()
+        if self.action in ("create", "update", "partial_update"):
+            throttles.append(AccountAdminThrottle())
+        return throttles
 
     @extend_schema(request=AdminUserCreateSerializer, responses={201: AdminUserSerializer})
     def create(self, request, *args, **kwargs):

@@ -1,13 +1,14 @@
-"""Receivers: registration with ``organization_name``; forgetting cached memberships."""
+"""Receivers: registration with ``organization_name``; a reset reclaims the account; forgetting
+cached memberships."""
 
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from valar.accounts.signals import user_registered
+from valar.accounts.signals import password_reset, user_registered
 from valar.core import versions
 from valar.core.tenancy import GLOBAL_SCOPE, USER_SCOPE
 from valar.organizations.models import Membership, Organization
-from valar.organizations.services import organization_create
+from valar.organizations.services import accounts_reclaimed, organization_create
 
 
 @receiver(user_registered)
@@ -15,6 +16,12 @@ def create_registered_organization(sender, user, data, **kwargs) -> None:
     """Create the organization named at registration, with the new user as its admin."""
     if data.get("organization_name"):
         organization_create(name=data["organization_name"], actor=user)
+
+
+@receiver(password_reset)
+def end_management_on_reset(sender, user, **kwargs) -> None:
+    """A self-service reset proves the inbox: the account is its owner's, managed by nobody."""
+    accounts_reclaimed(user=user)
 
 
 @receiver(post_save, sender=Membership)

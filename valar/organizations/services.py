@@ -309,17 +309,24 @@ def user_create_in_organization(
 
 
 def user_update(*, tenant: Tenant, user: User, data: dict[str, Any]) -> User:
-    """Change a user's names or email; only for accounts the organization manages."""
+    """Change a user's names or email; only for accounts the organization manages.
+
+    A new email is unverified: nobody has proved that its owner holds this account.
+    """
     _check_admin_over(tenant=tenant, user=user)
     if "email" in data:
         data = {**data, "email": normalize_email(data["email"])}
+        if data["email"] != user.email:
+            data["email_verified_at"] = None
         if User.objects.filter(email__iexact=data["email"]).exclude(pk=user.pk).exists():
             raise Conflict(
                 "A user with this email already exists.",
                 code="duplicate",
                 errors={"email": ["A user with this email already exists."]},
             )
-    user, _ = model_update(instance=user, fields=["first_name", "last_name", "email"], data=data)
+    user, _ = model_update(
+        instance=user, fields=["first_name", "last_name", "email", "email_verified_at"], data=data
+    )
     return user
 
 
@@ -584,9 +591,7 @@ def invitation_accept(
     )
     if invitation.team is not None:
         TeamMembership.objects.get_or_create(team=invitation.team, user=user)
-    for managed in Membership.objects.filter(user=user, manages_account=True):
-        managed.manages_account = False  # few rows (one in practice), each audited
-        managed.save(update_fields=["manages_account", "updated_at"])
+    accounts_reclaimed(user=user)
     invitation.status = Invitation.Status.ACCEPTED
     invitation.accepted_by = user
     invitation.responded_at = timezone.now()
@@ -621,6 +626,24 @@ def invitation_decline(*, invitation: Invitation) -> Invitation:
     invitation.responded_at = timezone.now()
     invitation.save(update_fields=["status", "responded_at", "updated_at"])
     return invitation
+
+
+@transaction.atomic
+def membership_leave(*, membership: Membership) -> None:
+    """The member leaves the organization (and its teams); its last admin cannot (409)."""
+    _check_not_last_admin(target=membership)
+    for team_membership in TeamMembership.objects.filter(
+        team__organization_id=membership.organization_id, user_id=membership.user_id
+    ).select_related("team"):
+        team_membership.delete()
+    membership.delete()
+
+
+def accounts_reclaimed(*, user: User) -> None:
+    """The owner proved the inbox and chose a password: no organization manages them now."""
+    for managed in Membership.objects.filter(user=user, manages_account=True):
+        managed.manages_account = False  # few rows (one in practice), each audited
+        managed.save(update_fields=["manages_account", "updated_at"])
 
 
 def membership_make_default(*, membership: Membership) -> Membership:

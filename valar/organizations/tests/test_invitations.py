@@ -8,9 +8,11 @@ it closed, over HTTP.
 
 import re
 from datetime import timedelta
+from unittest import mock
 
 from django.core import mail
 from django.utils import timezone
+from rest_framework.throttling import SimpleRateThrottle
 
 from valar.accounts.models import User
 from valar.core.policy import Role
@@ -447,3 +449,82 @@ class InvitationResourceTests(TenantResourceTestsMixin, ApiTestCase):
 
     def create_data(self, index):
         return {"email": f"new{index}@person.test", "role": "basic"}
+
+
+class ReclaimedAccountTests(InvitationMixin, TenantFixtureMixin, ApiTestCase):
+    """An organization that creates or re-emails an account at an address loses it to its owner."""
+
+    def setUp(self):
+        super().setUp()
+        response = self.clients[Role.ADMIN].post(
+            "/api/v1/users/",
+            {"email": "made-up@org.test", "password": DEFAULT_PASSWORD, "role": "worker"},
+            format="json",
+        )
+        self.assertEqual(response.status_code, 201, response.content)
+        self.account = User.objects.get(email="made-up@org.test")
+        self.url = f"/api/v1/users/{self.account.pk}/"
+
+    def test_re_emailing_an_account_leaves_the_new_address_unverified(self):
+        verify(self.account)
+        response = self.clients[Role.ADMIN].patch(
+            self.url, {"email": "someone.else@victim.test"}, format="json"
+        )
+        self.assertEqual(response.status_code, 200, response.content)
+        self.account.refresh_from_db()
+        self.assertFalse(self.account.email_verified)
+        self.invite(self.other_client, "someone.else@victim.test", "admin", self.other)
+        response = self.accept(self.token_client(self.account), self.last_token())
+        self.assert_problem(response, 403, code="email_not_verified")
+
+    def test_a_self_service_reset_ends_the_organizations_management(self):
+        csrf_client = self.client
+        csrf = self.csrf_token()
+        csrf_client.post(
+            "/api/v1/auth/password/reset/", {"email": self.account.email}, HTTP_X_CSRFTOKEN=csrf
+        )
+        body = mail.outbox[-1].body
+        uid = re.search(r"(?m)^uid: (\S+)$", body).group(1)
+        token = re.search(r"(?m)^token: (\S+)$", body).group(1)
+        response = csrf_client.post(
+            "/api/v1/auth/password/reset/confirm/",
+            {"uid": uid, "token": token, "new_password": OWN_PASSWORD},
+            HTTP_X_CSRFTOKEN=csrf,
+        )
+        self.assertEqual(response.status_code, 204, response.content)
+        admin = self.clients[Role.ADMIN]
+        for attempt in (
+            admin.post(f"{self.url}reset-password/", {"password": "x-New-passphrase-12"}),
+            admin.post(f"{self.url}lock/"),
+            admin.patch(self.url, {"email": "elsewhere@org.test"}, format="json"),
+        ):
+            self.assert_problem(attempt, 403, code="account_not_managed")
+        self.account.refresh_from_db()
+        self.assertTrue(self.account.check_password(OWN_PASSWORD))
+
+    def test_a_member_leaves_an_organization_they_never_chose(self):
+        client = self.token_client(self.account)
+        response = client.post(f"/api/v1/organizations/{self.org.pk}/leave/")
+        self.assertEqual(response.status_code, 204, response.content)
+        self.assertFalse(Membership.objects.filter(user=self.account).exists())
+        self.assert_problem(client.get(f"/api/v1/organizations/{self.org.pk}/"), 404)
+
+    def test_the_last_admin_cannot_leave(self):
+        response = self.clients[Role.ADMIN].post(f"/api/v1/organizations/{self.org.pk}/leave/")
+        self.assert_problem(response, 409, code="last_admin")
+
+    def test_account_writes_are_limited_per_admin(self):
+        rates = {"anon": "1000/min", "user": "1000/min", "login": "1000/min"}
+        rates["account_admin"] = "3/hour"
+        with mock.patch.object(SimpleRateThrottle, "THROTTLE_RATES", rates):
+            statuses = [
+                self.clients[Role.ADMIN]
+                .post(
+                    "/api/v1/users/",
+                    {"email": f"probe{i}@x.test", "password": DEFAULT_PASSWORD, "role": "basic"},
+                    format="json",
+                )
+                .status_code
+                for i in range(3)
+            ]
+        self.assertEqual(statuses, [201, 201, 429])  # setUp made the first of the three
