@@ -143,17 +143,7 @@ class InvitationSerializer(serializers.ModelSerializer):
             "created_by",
             "created_at",
         ]
-        read_only_fields = [
-            "id",
-            "status",
-            "expired",
-            "expires_at",
-            "sent_at",
-            "send_count",
-            "responded_at",
-            "created_by",
-            "created_at",
-        ]
+        read_only_fields = [f for f in fields if f not in ("email", "role", "modules", "team")]
 
     def get_expired(self, invitation: Invitation) -> bool:
         """Whether a pending invitation has passed its expiry."""

@@ -502,13 +502,22 @@ def _check_pending(invitation: Invitation) -> None:
         raise Conflict("This invitation has expired.", code="invitation_expired")
 
 
-@transaction.atomic
-def invitation_resend(*, tenant: Tenant, invitation: Invitation) -> Invitation:
-    """Send a pending invitation again with a new token (the old link stops working)."""
+def _locked_own_pending(*, tenant: Tenant, invitation: Invitation) -> Invitation:
+    """The invitation's row, locked, if the caller may handle it and it is still pending.
+
+    An expired pending invitation passes: resending renews it and revoking ends it.
+    """
     _check_invitation_owner(tenant=tenant, invitation=invitation)
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if invitation.status != Invitation.Status.PENDING:
-        _check_pending(invitation)
+        _check_pending(invitation)  # raises the conflict that names its status
+    return invitation
+
+
+@transaction.atomic
+def invitation_resend(*, tenant: Tenant, invitation: Invitation) -> Invitation:
+    """Send a pending invitation again with a new token (the old link stops working)."""
+    invitation = _locked_own_pending(tenant=tenant, invitation=invitation)
     if invitation.send_count >= INVITATION_MAX_SENDS:
         raise Conflict(
             f"An invitation is sent at most {INVITATION_MAX_SENDS} times; revoke it instead.",
@@ -518,7 +527,9 @@ def invitation_resend(*, tenant: Tenant, invitation: Invitation) -> Invitation:
     invitation.expires_at = _invitation_expiry()
     invitation.sent_at = timezone.now()
     invitation.send_count += 1
-    invitation.save(update_fields=["token_hash", "expires_at", "sent_at", "send_count"])
+    invitation.save(
+        update_fields=["token_hash", "expires_at", "sent_at", "send_count", "updated_at"]
+    )
     _send_invitation_email(invitation=invitation, token=token)
     return invitation
 
@@ -526,10 +537,7 @@ def invitation_resend(*, tenant: Tenant, invitation: Invitation) -> Invitation:
 @transaction.atomic
 def invitation_revoke(*, tenant: Tenant, invitation: Invitation) -> Invitation:
     """Withdraw a pending invitation; its token stops working at once."""
-    _check_invitation_owner(tenant=tenant, invitation=invitation)
-    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
-    if invitation.status != Invitation.Status.PENDING:
-        _check_pending(invitation)
+    invitation = _locked_own_pending(tenant=tenant, invitation=invitation)
     invitation.status = Invitation.Status.REVOKED
     invitation.responded_at = timezone.now()
     invitation.save(update_fields=["status", "responded_at", "updated_at"])
