@@ -416,7 +416,7 @@ class PipelineViewSet(CrmViewSet):
             many=True,
         )
     )
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def funnel(self, request, pk=None):
         """Deals that ever reached each stage: count and value (base currency)."""
         rows = selectors.funnel(organization=self.tenant.organization, pipeline=self.get_object())
@@ -438,7 +438,13 @@ class PipelineViewSet(CrmViewSet):
             many=True,
         )
     )
-    @action(detail=True, methods=["get"], url_path="value-by-stage")
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="value-by-stage",
+        pagination_class=None,
+        filter_backends=[],
+    )
     def value_by_stage(self, request, pk=None):
         """Open deals per stage: count, value and value weighted by probability."""
         rows = selectors.pipeline_value_by_stage(

@@ -2,6 +2,7 @@
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import FileResponse
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status
@@ -10,6 +11,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.viewsets import ModelViewSet
 
+from valar.core.metrics.documents import MoneyOutField, PercentOutField, SeriesSerializer
 from valar.core.metrics.engine import INTERVALS
 from valar.core.serializers import MoneyField, PeriodSerializer, TenantRelatedField
 from valar.core.viewsets import ExportMixin, RowListMixin, TenantViewSet
@@ -135,6 +137,42 @@ class SummaryQuerySerializer(PeriodSerializer):
 
     interval = serializers.ChoiceField(choices=list(INTERVALS), default="month")
     group_by = serializers.ChoiceField(choices=list(DIMENSIONS), required=False)
+
+
+class TotalsSerializer(serializers.Serializer):
+    """Income, expense and profit of a period, and the margin (profit / income, in %)."""
+
+    income = MoneyOutField()
+    expense = MoneyOutField()
+    profit = MoneyOutField()
+    margin = PercentOutField(allow_null=True, help_text="Null without income.")
+
+
+class ChangeSerializer(serializers.Serializer):
+    """Percent change of each total from the previous period (null without a base)."""
+
+    income = PercentOutField(allow_null=True)
+    expense = PercentOutField(allow_null=True)
+    profit = PercentOutField(allow_null=True)
+    margin = PercentOutField(allow_null=True)
+
+
+class SummarySerializer(serializers.Serializer):
+    """``finance/summary/``: totals, the previous period's, the change, and the series."""
+
+    start_date = serializers.DateField()
+    end_date = serializers.DateField()
+    interval = serializers.ChoiceField(choices=list(INTERVALS))
+    currency = serializers.CharField(help_text="The organization's base currency.")
+    totals = TotalsSerializer()
+    previous_totals = TotalsSerializer(help_text="The period of equal length just before this one.")
+    change_percent = ChangeSerializer()
+    labels = serializers.ListField(child=serializers.CharField())
+    series = SeriesSerializer(
+        many=True,
+        help_text="income, expense and profit; with group_by, one series per group and kind "
+        "named `income: <group>` / `expense: <group>`.",
+    )
 
 
 class FinanceViewSet(RowListMixin, ExportMixin, TenantViewSet, ModelViewSet):
@@ -336,9 +374,18 @@ class AttachmentViewSet(
         )
 
 
+class ReportSchema(AutoSchema):
+    """The schema of a report served as a viewset's ``list``: one object, not a list of them."""
+
+    def _is_list_view(self, serializer=None) -> bool:
+        """A report is never a list."""
+        return False
+
+
 class SummaryViewSet(TenantViewSet):
     """``finance/summary/``: totals, series and the previous period, over the engine."""
 
+    schema = ReportSchema()
     module = "finance"
     model = LedgerEntry
     filter_backends: list = []
@@ -348,7 +395,7 @@ class SummaryViewSet(TenantViewSet):
         """Not used: the summary reads through the metrics engine."""
         return LedgerEntry.objects.none()
 
-    @extend_schema(parameters=[SummaryQuerySerializer], responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(parameters=[SummaryQuerySerializer], responses={200: SummarySerializer})
     def list(self, request, *args, **kwargs):
         """Income, expenses, profit and margin, their series, and the change."""
         query = SummaryQuerySerializer(data=request.query_params)
