@@ -135,7 +135,8 @@ class PipelineStageInputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Stage
-        fields = ["name", "order", "probability", "is_won", "is_lost"]
+        fields = ["id", "name", "order", "probability", "is_won", "is_lost"]
+        read_only_fields = ["id"]
 
 
 class PipelineSerializer(serializers.ModelSerializer):
