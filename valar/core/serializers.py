@@ -1,10 +1,12 @@
 """Serializer fields shared by every app."""
 
 import datetime
+import re
 from decimal import Decimal
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
+from django.utils.dateparse import parse_time
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -17,6 +19,27 @@ DATE_SCHEMA = {
     "format": "date",
     "pattern": r"^(19[0-9]{2}|2[01][0-9]{2}|2200)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$",
 }
+
+#: A wall-clock time (``HH:MM``, ``HH:MM:SS`` or with microseconds). Answers carry no offset;
+#: an offset on input (``Z``, ``+01:00``, as RFC 3339 clients add) is accepted and ignored.
+TIME_PATTERN = (
+    r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?"
+    r"(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])?$"
+)
+TIME_SCHEMA = {
+    "type": "string",
+    "pattern": TIME_PATTERN,
+    "example": "09:30:00",
+    "description": "A wall-clock time, HH:MM[:SS[.ffffff]], in the organization's time zone. "
+    "Answers carry no offset; an offset on input (Z, +01:00) is accepted and ignored.",
+}
+
+
+def parse_wall_time(value) -> datetime.time | None:
+    """A time matching :data:`TIME_PATTERN`, its offset dropped; ``None`` otherwise."""
+    if not isinstance(value, str) or not re.fullmatch(TIME_PATTERN, value):
+        return None
+    return parse_time(value)
 
 
 class TenantRelatedField(serializers.PrimaryKeyRelatedField):
@@ -67,6 +90,20 @@ class MoneyField(serializers.DecimalField):
         if isinstance(data, float):
             raise serializers.ValidationError("Send money as a decimal string or exact number.")
         return super().to_internal_value(data)
+
+
+@extend_schema_field(TIME_SCHEMA)
+class TimeField(serializers.TimeField):
+    """A wall-clock time (see :data:`TIME_SCHEMA`): exactly the declared pattern is accepted."""
+
+    def to_internal_value(self, value):
+        """Parse a time of the declared pattern, dropping any offset."""
+        if isinstance(value, datetime.time):
+            return value
+        parsed = parse_wall_time(value)
+        if parsed is None:
+            self.fail("invalid", format="HH:MM[:SS[.ffffff]]")
+        return parsed
 
 
 @extend_schema_field(DATE_SCHEMA)

@@ -13,7 +13,7 @@ from rest_framework.viewsets import ModelViewSet
 
 from valar.core.metrics.documents import MoneyOutField, PercentOutField, SeriesSerializer
 from valar.core.metrics.engine import INTERVALS
-from valar.core.serializers import MoneyField, PeriodSerializer, TenantRelatedField
+from valar.core.serializers import MoneyField, PeriodSerializer, TenantRelatedField, TimeField
 from valar.core.viewsets import ExportMixin, RowListMixin, TenantViewSet
 from valar.crm.models import Customer, Vendor
 from valar.finance import selectors, services
@@ -55,6 +55,7 @@ class EntrySerializer(serializers.ModelSerializer):
     exchange_rate = serializers.DecimalField(
         max_digits=18, decimal_places=8, required=False, allow_null=True
     )
+    time = TimeField(required=False, allow_null=True)
     category = TenantRelatedField(queryset=Category.objects.all())
     subcategory = TenantRelatedField(
         queryset=Subcategory.objects.all(), required=False, allow_null=True
