@@ -178,13 +178,24 @@ class AliasOrderingFilter(OrderingFilter):
         return translated
 
 
+#: A user given by id or as ``me`` (the caller).
+USER_REF_SCHEMA = {
+    "oneOf": [
+        {"type": "string", "format": "uuid"},
+        {"type": "string", "enum": ["me"]},
+    ],
+    "description": "A user id, or `me` for the caller.",
+}
+
+
 class UserRefFilter(django_filters.CharFilter):
     """A user foreign key given as a user id, or ``me`` for the caller; bad ids are 400s."""
 
     def __init__(self, *args, **kwargs):
-        """Describe the parameter."""
+        """Describe the parameter: a UUID or the word ``me``."""
         kwargs.setdefault("help_text", "A user id, or `me` for the caller.")
         super().__init__(*args, **kwargs)
+        extend_schema_field(USER_REF_SCHEMA)(self)
 
     def filter(self, qs, value):
         """Keep rows whose user is the one named."""

@@ -2,11 +2,14 @@
 
 import datetime
 import re
+import zoneinfo
 from decimal import Decimal
+from functools import lru_cache
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 from django.utils.dateparse import parse_time
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -78,8 +81,12 @@ class MoneyField(serializers.DecimalField):
     400s. Always answers a string with two decimals.
     """
 
-    def __init__(self, **kwargs):
-        """Fix the precision; default to non-negative amounts."""
+    def __init__(self, *, positive: bool = False, **kwargs):
+        """Fix the precision; default to non-negative amounts.
+
+        ``positive`` declares in the schema that zero is refused too (by the service).
+        """
+        self.positive = positive
         kwargs.setdefault("max_digits", 14)
         kwargs.setdefault("decimal_places", 2)
         kwargs.setdefault("min_value", Decimal("0"))
@@ -90,6 +97,69 @@ class MoneyField(serializers.DecimalField):
         if isinstance(data, float):
             raise serializers.ValidationError("Send money as a decimal string or exact number.")
         return super().to_internal_value(data)
+
+
+@lru_cache(maxsize=1)
+def time_zone_names() -> list[str]:
+    """The IANA time-zone names this machine knows, sorted."""
+    return sorted(zoneinfo.available_timezones())
+
+
+@lru_cache(maxsize=1)
+def time_zone_set() -> frozenset[str]:
+    """The same names, for membership tests."""
+    return frozenset(time_zone_names())
+
+
+class TimeZoneField(serializers.CharField):
+    """An IANA time-zone name (``Europe/Paris``); the schema lists them as an enum."""
+
+    default_error_messages = {"unknown": "Unknown time zone."}
+
+    def __init__(self, **kwargs):
+        """At most 64 characters, like the columns that keep them; declared as an enum."""
+        kwargs.setdefault("max_length", 64)
+        super().__init__(**kwargs)
+        extend_schema_field({"type": "string", "enum": time_zone_names()})(self)
+
+    def to_internal_value(self, data):
+        """Accept known names only."""
+        value = super().to_internal_value(data)
+        if value not in time_zone_set():
+            self.fail("unknown")
+        return value
+
+
+class MoneyFieldSchema(OpenApiSerializerFieldExtension):
+    """A money field's schema: an exact decimal string of what is accepted and answered.
+
+    Input: 1 to 12 digits, optionally a point and 1 or 2 decimals; a leading ``-`` only when
+    negative amounts are allowed; ``minimum`` (or ``exclusiveMinimum``) states the bound.
+    Output: always two decimals.
+    """
+
+    target_class = "valar.core.serializers.MoneyField"
+
+    def map_serializer_field(self, auto_schema, direction):
+        """The schema for requests or responses."""
+        field = self.target
+        minimum = field.min_value
+        signed = "" if field.positive or (minimum is not None and minimum >= 0) else "-?"
+        if direction == "response":
+            pattern = rf"^{signed}[0-9]{{1,12}}\.[0-9]{{2}}$"
+        elif field.positive:
+            pattern = r"^(0*[1-9][0-9]{0,11}(\.[0-9]{1,2})?|0{1,12}\.(0[1-9]|[1-9][0-9]?))$"
+        else:
+            pattern = rf"^{signed}[0-9]{{1,12}}(\.[0-9]{{1,2}})?$"
+        schema = {"type": "string", "format": "decimal", "pattern": pattern}
+        if direction == "request":
+            if field.positive:
+                schema["exclusiveMinimum"] = 0
+                schema["description"] = "Greater than zero."
+            elif minimum is not None:
+                schema["minimum"] = float(minimum) if minimum % 1 else int(minimum)
+                schema["description"] = f"At least {minimum}."
+        return schema
 
 
 @extend_schema_field(TIME_SCHEMA)
@@ -125,8 +195,14 @@ class DateField(serializers.DateField):
 class PeriodSerializer(serializers.Serializer):
     """``start_date``/``end_date`` query parameters: this month by default, at most 5 years."""
 
-    start_date = DateField(required=False)
-    end_date = DateField(required=False)
+    start_date = DateField(
+        required=False, help_text="First day (inclusive); the first of this month by default."
+    )
+    end_date = DateField(
+        required=False,
+        help_text="Last day (inclusive), not before start_date and at most 5 years after it; "
+        "today by default.",
+    )
 
     def validate(self, attrs):
         """Fill in this month; refuse an end before the start or a range over 5 years."""

@@ -50,7 +50,7 @@ class SubcategorySerializer(serializers.ModelSerializer):
 class EntrySerializer(serializers.ModelSerializer):
     """A ledger entry; ``base_amount`` is its exact value in the organization's currency."""
 
-    amount = MoneyField(min_value=None)
+    amount = MoneyField(min_value=None, positive=True)
     base_amount = MoneyField(read_only=True)
     currency = serializers.RegexField(r"^[A-Z]{3}$", required=False)
     exchange_rate = serializers.DecimalField(

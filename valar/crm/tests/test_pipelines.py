@@ -155,6 +155,8 @@ class PipelineWriteTests(PipelineCaseMixin, ApiTestCase):
 
     def test_a_pipeline_needs_stages_and_a_unique_name(self):
         self.assert_problem(self.create("Empty", []), 400, field="stages")
+        missing = self.admin.post(PIPELINES, {"name": "No stages"}, format="json")
+        self.assert_problem(missing, 400, field="stages")
         self.assert_problem(self.create("Sales"), 409, code="duplicate")
         self.assertEqual(Pipeline.objects.filter(organization=self.org).count(), 1)
 

@@ -180,3 +180,98 @@ class ArrayEndpointsTests(ApiTestCase):
                 names = {p["name"] for p in operation.get("parameters", []) if p["in"] == "query"}
                 self.assertEqual(names, set())
                 self.assertEqual(response_schema(path)["type"], "array")
+
+
+class InputShapesTests(ApiTestCase):
+    """Inputs are declared with their real constraints."""
+
+    def components(self) -> dict:
+        """The generated component schemas."""
+        return openapi()["components"]["schemas"]
+
+    def test_money_patterns_refuse_empty_sign_and_point_and_state_the_minimum(self):
+        import re
+
+        deal = self.components()["DealRequest"]["properties"]["value"]
+        entry = self.components()["EntryRequest"]["properties"]["amount"]
+        self.assertEqual(deal["minimum"], 0)
+        self.assertEqual(entry["exclusiveMinimum"], 0)
+        for schema in (deal, entry):
+            for bad in ("", "-", ".", "-1", "1.", "1.234", "1234567890123"):
+                with self.subTest(schema=schema["pattern"], bad=bad):
+                    self.assertIsNone(re.search(schema["pattern"], bad))
+            for good in ("1", "0.5", "12.34", "999999999999.99"):
+                with self.subTest(schema=schema["pattern"], good=good):
+                    self.assertIsNotNone(re.search(schema["pattern"], good))
+        self.assertIsNotNone(re.search(deal["pattern"], "0"))
+        self.assertIsNone(re.search(entry["pattern"], "0.00"))
+        answered = self.components()["Deal"]["properties"]["value"]
+        self.assertIsNone(re.search(answered["pattern"], "12.5"))
+        self.assertIsNotNone(re.search(answered["pattern"], "12.50"))
+
+    def test_user_filters_are_an_id_or_me(self):
+        cases = {
+            "/api/v1/tasks/": "assignee",
+            "/api/v1/crm/leads/": "assigned_to",
+            "/api/v1/finance/transactions/": "created_by",
+        }
+        for path, name in cases.items():
+            with self.subTest(path=path):
+                params = openapi()["paths"][path]["get"]["parameters"]
+                schema = next(p for p in params if p["name"] == name)["schema"]
+                self.assertEqual(
+                    schema["oneOf"],
+                    [{"type": "string", "format": "uuid"}, {"type": "string", "enum": ["me"]}],
+                )
+
+    def test_time_zones_are_an_enum_of_iana_names(self):
+        enum = self.components()["TimezoneEnum"]["enum"]
+        self.assertIn("Europe/Paris", enum)
+        self.assertIn("UTC", enum)
+        for name in ("PreferencesRequest", "OrganizationSettingsRequest"):
+            with self.subTest(name=name):
+                prop = self.components()[name]["properties"]["timezone"]
+                self.assertEqual(prop["allOf"], [{"$ref": "#/components/schemas/TimezoneEnum"}])
+
+    def test_the_metrics_query_declares_its_enums_and_filters(self):
+        raw = copy.deepcopy(self.components()["QuerySpecRequest"])
+        query = _json_schema(raw, self.components())["properties"]
+
+        def values(prop) -> set:
+            found = set(prop.get("enum", []))
+            for part in prop.get("allOf", []) + prop.get("anyOf", []) + prop.get("oneOf", []):
+                found |= values(part)
+            return found
+
+        self.assertEqual(
+            values(query["source"]), {"income", "expense", "profit", "leads", "deals", "tasks"}
+        )
+        self.assertLessEqual({"sum", "count", "weighted"}, values(query["measure"]))
+        self.assertEqual(values(query["interval"]), {"day", "week", "month", "quarter", "year"})
+        self.assertLessEqual({"category", "team", "status", "assignee"}, values(query["group_by"]))
+        self.assertIn("date", values(query["date_field"]))
+        self.assertEqual(query["filters"]["type"], "object")
+        self.assertIn("oneOf", query["filters"]["additionalProperties"])
+
+
+class DeclaredRulesTests(ApiTestCase):
+    """Rules the API enforces are stated in the schema."""
+
+    def test_stages_are_required_on_pipeline_create_and_read_only_afterwards(self):
+        components = openapi()["components"]["schemas"]
+        create = openapi()["paths"]["/api/v1/crm/pipelines/"]["post"]
+        ref = create["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+        body = components[ref.rsplit("/", 1)[1]]
+        self.assertIn("stages", body["required"])
+        self.assertEqual(body["properties"]["stages"]["minItems"], 1)
+        self.assertNotIn("stages", components["PatchedPipelineRequest"]["properties"])
+        stage = components["PipelineStageInput"]
+        self.assertIn("id", stage["properties"])
+        self.assertTrue(stage["properties"]["id"]["readOnly"])
+
+    def test_report_periods_state_their_five_year_limit(self):
+        for path in ("/api/v1/finance/summary/", "/api/v1/insights/overview/"):
+            with self.subTest(path=path):
+                params = openapi()["paths"][path]["get"]["parameters"]
+                end = next(p for p in params if p["name"] == "end_date")
+                self.assertIn("at most 5 years", end["description"])
