@@ -26,7 +26,10 @@ def openapi() -> dict:
 
 
 def _json_schema(node, components: dict):
-    """An OpenAPI 3.0 schema as plain JSON Schema: refs inlined, ``nullable`` as a null type."""
+    """An OpenAPI schema as plain JSON Schema: refs inlined, ``nullable`` as a null type.
+
+    Objects admit exactly their declared keys, so a key answered but not declared fails too.
+    """
     if isinstance(node, list):
         return [_json_schema(item, components) for item in node]
     if not isinstance(node, dict):
@@ -34,6 +37,8 @@ def _json_schema(node, components: dict):
     if "$ref" in node:
         return _json_schema(components[node["$ref"].rsplit("/", 1)[1]], components)
     result = {key: _json_schema(value, components) for key, value in node.items()}
+    if "properties" in result and "additionalProperties" not in result:
+        result["additionalProperties"] = False  # exactly the declared keys
     if result.pop("nullable", False):
         return {"anyOf": [result, {"type": "null"}]}
     return result
@@ -167,6 +172,18 @@ class ReportShapesTests(ApiTestCase):
 
 class ArrayEndpointsTests(ApiTestCase):
     """Endpoints that answer a bare array are declared as arrays, with no page parameters."""
+
+    def test_funnel_and_value_by_stage_answer_exactly_their_declared_rows(self):
+        demo_seed()
+        client = self.token_client(User.objects.get(email=DEMO_EMAIL))
+        pipeline = client.get("/api/v1/crm/pipelines/").json()["results"][0]["id"]
+        for name in ("funnel", "value-by-stage"):
+            with self.subTest(name=name):
+                response = client.get(f"/api/v1/crm/pipelines/{pipeline}/{name}/")
+                self.assertEqual(response.status_code, 200)
+                self.assertTrue(response.json())
+                path = f"/api/v1/crm/pipelines/{{id}}/{name}/"
+                jsonschema.validate(response.json(), response_schema(path))
 
     def test_funnel_value_by_stage_and_charts_are_arrays_without_page_or_filters(self):
         paths = [
