@@ -46,7 +46,7 @@ def user_create(
     """Create an active user after checking the email is free and the password is strong."""
     email = normalize_email(email)
     if User.objects.filter(email__iexact=email).exists():
-        raise DomainError(
+        raise Conflict(
             "A user with this email already exists.",
             code="duplicate",
             errors={"email": ["A user with this email already exists."]},

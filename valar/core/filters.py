@@ -13,7 +13,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 
 from valar.core.limits import MAX_DATE, MIN_DATE, date_range_message
-from valar.core.serializers import DATE_SCHEMA
+from valar.core.serializers import DATE_SCHEMA, TIME_SCHEMA, parse_wall_time
 
 #: The one date format the API accepts (`YYYY-MM-DD`), whatever the locale.
 ISO_DATE = ["%Y-%m-%d"]
@@ -73,6 +73,26 @@ class DateFilter(django_filters.DateFilter):
         extend_schema_field({**DATE_SCHEMA, **({"description": help_text} if help_text else {})})(
             self
         )
+
+
+class WallTimeField(forms.TimeField):
+    """A time query parameter of :data:`TIME_SCHEMA`'s pattern (an offset is ignored)."""
+
+    def to_python(self, value):
+        """Parse exactly the declared pattern."""
+        if value in self.empty_values:
+            return None
+        parsed = parse_wall_time(value)
+        if parsed is None:
+            raise forms.ValidationError("Give a time as HH:MM[:SS[.ffffff]].", code="invalid")
+        return parsed
+
+
+@extend_schema_field(TIME_SCHEMA)
+class TimeFilter(django_filters.TimeFilter):
+    """A wall-clock time query parameter (``09:30``, ``09:30:00Z``; the offset is ignored)."""
+
+    field_class = WallTimeField
 
 
 class DateRangeForm(forms.Form):
@@ -158,13 +178,24 @@ class AliasOrderingFilter(OrderingFilter):
         return translated
 
 
+#: A user given by id or as ``me`` (the caller).
+USER_REF_SCHEMA = {
+    "oneOf": [
+        {"type": "string", "format": "uuid"},
+        {"type": "string", "enum": ["me"]},
+    ],
+    "description": "A user id, or `me` for the caller.",
+}
+
+
 class UserRefFilter(django_filters.CharFilter):
     """A user foreign key given as a user id, or ``me`` for the caller; bad ids are 400s."""
 
     def __init__(self, *args, **kwargs):
-        """Describe the parameter."""
+        """Describe the parameter: a UUID or the word ``me``."""
         kwargs.setdefault("help_text", "A user id, or `me` for the caller.")
         super().__init__(*args, **kwargs)
+        extend_schema_field(USER_REF_SCHEMA)(self)
 
     def filter(self, qs, value):
         """Keep rows whose user is the one named."""

@@ -1,10 +1,15 @@
 """Serializer fields shared by every app."""
 
 import datetime
+import re
+import zoneinfo
 from decimal import Decimal
+from functools import lru_cache
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
+from django.utils.dateparse import parse_time
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -17,6 +22,27 @@ DATE_SCHEMA = {
     "format": "date",
     "pattern": r"^(19[0-9]{2}|2[01][0-9]{2}|2200)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$",
 }
+
+#: A wall-clock time (``HH:MM``, ``HH:MM:SS`` or with microseconds). Answers carry no offset;
+#: an offset on input (``Z``, ``+01:00``, as RFC 3339 clients add) is accepted and ignored.
+TIME_PATTERN = (
+    r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?"
+    r"(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])?$"
+)
+TIME_SCHEMA = {
+    "type": "string",
+    "pattern": TIME_PATTERN,
+    "example": "09:30:00",
+    "description": "A wall-clock time, HH:MM[:SS[.ffffff]], in the organization's time zone. "
+    "Answers carry no offset; an offset on input (Z, +01:00) is accepted and ignored.",
+}
+
+
+def parse_wall_time(value) -> datetime.time | None:
+    """A time matching :data:`TIME_PATTERN`, its offset dropped; ``None`` otherwise."""
+    if not isinstance(value, str) or not re.fullmatch(TIME_PATTERN, value):
+        return None
+    return parse_time(value)
 
 
 class TenantRelatedField(serializers.PrimaryKeyRelatedField):
@@ -55,8 +81,12 @@ class MoneyField(serializers.DecimalField):
     400s. Always answers a string with two decimals.
     """
 
-    def __init__(self, **kwargs):
-        """Fix the precision; default to non-negative amounts."""
+    def __init__(self, *, positive: bool = False, **kwargs):
+        """Fix the precision; default to non-negative amounts.
+
+        ``positive`` declares in the schema that zero is refused too (by the service).
+        """
+        self.positive = positive
         kwargs.setdefault("max_digits", 14)
         kwargs.setdefault("decimal_places", 2)
         kwargs.setdefault("min_value", Decimal("0"))
@@ -67,6 +97,83 @@ class MoneyField(serializers.DecimalField):
         if isinstance(data, float):
             raise serializers.ValidationError("Send money as a decimal string or exact number.")
         return super().to_internal_value(data)
+
+
+@lru_cache(maxsize=1)
+def time_zone_names() -> list[str]:
+    """The IANA time-zone names this machine knows, sorted."""
+    return sorted(zoneinfo.available_timezones())
+
+
+@lru_cache(maxsize=1)
+def time_zone_set() -> frozenset[str]:
+    """The same names, for membership tests."""
+    return frozenset(time_zone_names())
+
+
+class TimeZoneField(serializers.CharField):
+    """An IANA time-zone name (``Europe/Paris``); the schema lists them as an enum."""
+
+    default_error_messages = {"unknown": "Unknown time zone."}
+
+    def __init__(self, **kwargs):
+        """At most 64 characters, like the columns that keep them; declared as an enum."""
+        kwargs.setdefault("max_length", 64)
+        super().__init__(**kwargs)
+        extend_schema_field({"type": "string", "enum": time_zone_names()})(self)
+
+    def to_internal_value(self, data):
+        """Accept known names only."""
+        value = super().to_internal_value(data)
+        if value not in time_zone_set():
+            self.fail("unknown")
+        return value
+
+
+class MoneyFieldSchema(OpenApiSerializerFieldExtension):
+    """A money field's schema: an exact decimal string of what is accepted and answered.
+
+    Input: 1 to 12 digits, optionally a point and 1 or 2 decimals; a leading ``-`` only when
+    negative amounts are allowed; ``minimum`` (or ``exclusiveMinimum``) states the bound.
+    Output: always two decimals.
+    """
+
+    target_class = "valar.core.serializers.MoneyField"
+
+    def map_serializer_field(self, auto_schema, direction):
+        """The schema for requests or responses."""
+        field = self.target
+        minimum = field.min_value
+        signed = "" if field.positive or (minimum is not None and minimum >= 0) else "-?"
+        if direction == "response":
+            pattern = rf"^{signed}[0-9]{{1,12}}\.[0-9]{{2}}$"
+        elif field.positive:
+            pattern = r"^(0*[1-9][0-9]{0,11}(\.[0-9]{1,2})?|0{1,12}\.(0[1-9]|[1-9][0-9]?))$"
+        else:
+            pattern = rf"^{signed}[0-9]{{1,12}}(\.[0-9]{{1,2}})?$"
+        schema = {"type": "string", "format": "decimal", "pattern": pattern}
+        if direction == "request":
+            if field.positive:
+                schema["exclusiveMinimum"] = 0
+                schema["description"] = "Greater than zero."
+            elif minimum is not None:
+                schema["minimum"] = float(minimum) if minimum % 1 else int(minimum)
+                schema["description"] = f"At least {minimum}."
+        return schema
+
+
+@extend_schema_field(TIME_SCHEMA)
+class TimeField(serializers.TimeField):
+    """A wall-clock time (see :data:`TIME_SCHEMA`): exactly the declared pattern is accepted."""
+
+    def to_internal_value(self, value):
+        """Parse a time of the declared pattern, dropping any offset."""
+        if isinstance(value, datetime.time):
+            return value
+        parsed = parse_wall_time(value)
+        if parsed is None:
+            self.fail("invalid", format="HH:MM[:SS[.ffffff]]")
+        return parsed
 
 
 @extend_schema_field(DATE_SCHEMA)
@@ -88,8 +195,14 @@ class DateField(serializers.DateField):
 class PeriodSerializer(serializers.Serializer):
     """``start_date``/``end_date`` query parameters: this month by default, at most 5 years."""
 
-    start_date = DateField(required=False)
-    end_date = DateField(required=False)
+    start_date = DateField(
+        required=False, help_text="First day (inclusive); the first of this month by default."
+    )
+    end_date = DateField(
+        required=False,
+        help_text="Last day (inclusive), not before start_date and at most 5 years after it; "
+        "today by default.",
+    )
 
     def validate(self, attrs):
         """Fill in this month; refuse an end before the start or a range over 5 years."""

@@ -1,6 +1,7 @@
 """CRM endpoints under ``/api/v1/crm/``: leads, customers, pipelines, stages, deals, vendors."""
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -135,18 +136,51 @@ class PipelineStageInputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Stage
-        fields = ["name", "order", "probability", "is_won", "is_lost"]
+        fields = ["id", "name", "order", "probability", "is_won", "is_lost"]
+        read_only_fields = ["id"]
 
 
 class PipelineSerializer(serializers.ModelSerializer):
-    """A pipeline and its ordered stages (stages are given on create)."""
+    """A pipeline and its ordered stages (given on create; changed at ``crm/stages/``)."""
 
-    stages = PipelineStageInputSerializer(many=True, required=False)
+    stages = PipelineStageInputSerializer(many=True, read_only=True)
 
     class Meta:
         model = Pipeline
         fields = ["id", "name", "is_default", "stages", "created_at", "updated_at"]
         read_only_fields = ["id", "created_at", "updated_at"]
+
+
+class NonEmptyListSerializer(serializers.ListSerializer):
+    """A list of at least one item, declared ``minItems: 1`` (the service refuses an empty one
+    with the error on the field itself)."""
+
+
+class NonEmptyListSchema(OpenApiSerializerFieldExtension):
+    """The schema of a :class:`NonEmptyListSerializer`: the list's, with ``minItems: 1``."""
+
+    target_class = NonEmptyListSerializer
+
+    def map_serializer_field(self, auto_schema, direction):
+        """Add ``minItems`` to the generated array."""
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        return {**schema, "minItems": 1}
+
+
+class NewStageSerializer(PipelineStageInputSerializer):
+    """A stage given when creating a pipeline (a list of at least one)."""
+
+    class Meta(PipelineStageInputSerializer.Meta):
+        list_serializer_class = NonEmptyListSerializer
+
+
+class PipelineCreateSerializer(PipelineSerializer):
+    """A new pipeline: ``stages`` are required, at least one, with unique orders."""
+
+    stages = NewStageSerializer(
+        many=True,
+        help_text="At least one stage; orders unique; no stage both won and lost.",
+    )
 
 
 class DealSerializer(serializers.ModelSerializer):
@@ -373,6 +407,7 @@ class CustomerViewSet(CrmViewSet):
         services.customer_delete(customer=instance)
 
 
+@extend_schema_view(create=extend_schema(responses={201: PipelineSerializer}))
 class PipelineViewSet(CrmViewSet):
     """Pipelines with ordered stages; exactly one is the organization's default."""
 
@@ -382,6 +417,10 @@ class PipelineViewSet(CrmViewSet):
     ordering_fields = ["name", "created_at"]
     export_filename = "pipelines"
     action_permissions = {"funnel": "view", "value_by_stage": "view"}
+
+    def get_serializer_class(self):
+        """Stages are required on create and read-only afterwards."""
+        return PipelineCreateSerializer if self.action == "create" else PipelineSerializer
 
     def select(self):
         """The organization's pipelines with their stages."""
@@ -416,7 +455,7 @@ class PipelineViewSet(CrmViewSet):
             many=True,
         )
     )
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def funnel(self, request, pk=None):
         """Deals that ever reached each stage: count and value (base currency)."""
         rows = selectors.funnel(organization=self.tenant.organization, pipeline=self.get_object())
@@ -438,7 +477,13 @@ class PipelineViewSet(CrmViewSet):
             many=True,
         )
     )
-    @action(detail=True, methods=["get"], url_path="value-by-stage")
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="value-by-stage",
+        pagination_class=None,
+        filter_backends=[],
+    )
     def value_by_stage(self, request, pk=None):
         """Open deals per stage: count, value and value weighted by probability."""
         rows = selectors.pipeline_value_by_stage(

@@ -260,7 +260,10 @@ def funnel(*, organization: Organization, pipeline: Pipeline) -> list[dict]:
         )
         .values("id", "name", "order", "reached", "value")
     )
-    return [{**row, "deals": row.pop("reached")} for row in rows]
+    return [
+        {**{key: value for key, value in row.items() if key != "reached"}, "deals": row["reached"]}
+        for row in rows
+    ]
 
 
 def won_value_by(

@@ -157,8 +157,10 @@ def _check_stage_fields(*, pipeline: Pipeline, stage: Stage | None, data: dict[s
     if stage is not None:
         taken = taken.exclude(pk=stage.pk)
     if taken.exists():
-        raise DomainError(
-            "Another stage has this order.", errors={"order": ["Another stage has this order."]}
+        raise Conflict(
+            "Another stage has this order.",
+            code="duplicate",
+            errors={"order": ["Another stage has this order."]},
         )
 
 

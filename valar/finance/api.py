@@ -2,16 +2,19 @@
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import FileResponse
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import mixins, serializers, status
+from rest_framework import exceptions, mixins, serializers, status
 from rest_framework.decorators import action
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.viewsets import ModelViewSet
 
+from valar.core.metrics.documents import MoneyOutField, PercentOutField, SeriesSerializer
 from valar.core.metrics.engine import INTERVALS
-from valar.core.serializers import MoneyField, PeriodSerializer, TenantRelatedField
+from valar.core.serializers import MoneyField, PeriodSerializer, TenantRelatedField, TimeField
 from valar.core.viewsets import ExportMixin, RowListMixin, TenantViewSet
 from valar.crm.models import Customer, Vendor
 from valar.finance import selectors, services
@@ -47,12 +50,13 @@ class SubcategorySerializer(serializers.ModelSerializer):
 class EntrySerializer(serializers.ModelSerializer):
     """A ledger entry; ``base_amount`` is its exact value in the organization's currency."""
 
-    amount = MoneyField(min_value=None)
+    amount = MoneyField(min_value=None, positive=True)
     base_amount = MoneyField(read_only=True)
     currency = serializers.RegexField(r"^[A-Z]{3}$", required=False)
     exchange_rate = serializers.DecimalField(
         max_digits=18, decimal_places=8, required=False, allow_null=True
     )
+    time = TimeField(required=False, allow_null=True)
     category = TenantRelatedField(queryset=Category.objects.all())
     subcategory = TenantRelatedField(
         queryset=Subcategory.objects.all(), required=False, allow_null=True
@@ -135,6 +139,42 @@ class SummaryQuerySerializer(PeriodSerializer):
 
     interval = serializers.ChoiceField(choices=list(INTERVALS), default="month")
     group_by = serializers.ChoiceField(choices=list(DIMENSIONS), required=False)
+
+
+class TotalsSerializer(serializers.Serializer):
+    """Income, expense and profit of a period, and the margin (profit / income, in %)."""
+
+    income = MoneyOutField()
+    expense = MoneyOutField()
+    profit = MoneyOutField()
+    margin = PercentOutField(allow_null=True, help_text="Null without income.")
+
+
+class ChangeSerializer(serializers.Serializer):
+    """Percent change of each total from the previous period (null without a base)."""
+
+    income = PercentOutField(allow_null=True)
+    expense = PercentOutField(allow_null=True)
+    profit = PercentOutField(allow_null=True)
+    margin = PercentOutField(allow_null=True)
+
+
+class SummarySerializer(serializers.Serializer):
+    """``finance/summary/``: totals, the previous period's, the change, and the series."""
+
+    start_date = serializers.DateField()
+    end_date = serializers.DateField()
+    interval = serializers.ChoiceField(choices=list(INTERVALS))
+    currency = serializers.CharField(help_text="The organization's base currency.")
+    totals = TotalsSerializer()
+    previous_totals = TotalsSerializer(help_text="The period of equal length just before this one.")
+    change_percent = ChangeSerializer()
+    labels = serializers.ListField(child=serializers.CharField())
+    series = SeriesSerializer(
+        many=True,
+        help_text="income, expense and profit; with group_by, one series per group and kind "
+        "named `income: <group>` / `expense: <group>`.",
+    )
 
 
 class FinanceViewSet(RowListMixin, ExportMixin, TenantViewSet, ModelViewSet):
@@ -288,6 +328,20 @@ class ExpenseViewSet(TransactionViewSet):
     export_filename = "expenses"
 
 
+class FileNegotiation(DefaultContentNegotiation):
+    """A download answers the file's own type whatever ``Accept`` asks (``image/png``...).
+
+    Errors on the way are rendered by the first renderer (problem details), not refused 406.
+    """
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        """The negotiated renderer, or the first one instead of a 406."""
+        try:
+            return super().select_renderer(request, renderers, format_suffix)
+        except exceptions.NotAcceptable:
+            return renderers[0], renderers[0].media_type
+
+
 class AttachmentViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -319,12 +373,13 @@ class AttachmentViewSet(
 
     @extend_schema(
         responses={
-            (200, "application/octet-stream"): OpenApiResponse(
-                OpenApiTypes.BINARY, description="The file"
+            (200, content_type): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The file, as the type it was stored as"
             )
+            for content_type, _ in services.SIGNATURES
         }
     )
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], content_negotiation_class=FileNegotiation)
     def download(self, request, pk=None):
         """The file itself, for members who may see the entry."""
         attachment = self.get_object()
@@ -336,9 +391,18 @@ class AttachmentViewSet(
         )
 
 
+class ReportSchema(AutoSchema):
+    """The schema of a report served as a viewset's ``list``: one object, not a list of them."""
+
+    def _is_list_view(self, serializer=None) -> bool:
+        """A report is never a list."""
+        return False
+
+
 class SummaryViewSet(TenantViewSet):
     """``finance/summary/``: totals, series and the previous period, over the engine."""
 
+    schema = ReportSchema()
     module = "finance"
     model = LedgerEntry
     filter_backends: list = []
@@ -348,7 +412,7 @@ class SummaryViewSet(TenantViewSet):
         """Not used: the summary reads through the metrics engine."""
         return LedgerEntry.objects.none()
 
-    @extend_schema(parameters=[SummaryQuerySerializer], responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(parameters=[SummaryQuerySerializer], responses={200: SummarySerializer})
     def list(self, request, *args, **kwargs):
         """Income, expenses, profit and margin, their series, and the change."""
         query = SummaryQuerySerializer(data=request.query_params)

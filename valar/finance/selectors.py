@@ -10,7 +10,7 @@ from decimal import Decimal
 import django_filters
 from django.db.models import Count, QuerySet
 
-from valar.core.filters import DateRangeFilterSet, UserRefFilter
+from valar.core.filters import DateRangeFilterSet, TimeFilter, UserRefFilter
 from valar.core.metrics import run_for
 from valar.core.policy import Access, owner_filter, view_access
 from valar.core.tenancy import Tenant
@@ -23,8 +23,8 @@ class EntryFilter(DateRangeFilterSet):
 
     date_field = "date"
     kind = django_filters.ChoiceFilter(choices=Kind.choices)
-    start_time = django_filters.TimeFilter(field_name="time", lookup_expr="gte")
-    end_time = django_filters.TimeFilter(field_name="time", lookup_expr="lte")
+    start_time = TimeFilter(field_name="time", lookup_expr="gte")
+    end_time = TimeFilter(field_name="time", lookup_expr="lte")
     category = django_filters.UUIDFilter(field_name="category_id")
     subcategory = django_filters.UUIDFilter(field_name="subcategory_id")
     team = django_filters.UUIDFilter(field_name="team_id")

@@ -110,8 +110,9 @@ def category_save(*, tenant: Tenant, category: Category | None, data: dict[str, 
     if category is not None:
         taken = taken.exclude(pk=category.pk)
     if taken.exists():
-        raise DomainError(
+        raise Conflict(
             "A category of this type has this name.",
+            code="duplicate",
             errors={"name": ["A category of this type has this name."]},
         )
     if category is None:
@@ -137,8 +138,9 @@ def subcategory_save(
     if subcategory is not None:
         taken = taken.exclude(pk=subcategory.pk)
     if taken.exists():
-        raise DomainError(
+        raise Conflict(
             "The category has this subcategory.",
+            code="duplicate",
             errors={"name": ["The category has this subcategory."]},
         )
     if subcategory is None:

@@ -3,7 +3,12 @@
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -13,9 +18,21 @@ from valar.accounts.models import User
 from valar.core.exports import EXPORT_FORMATS, export_response
 from valar.core.limits import MAX_REPORT_CELLS
 from valar.core.metrics import get_source, run_for
-from valar.core.metrics.engine import source_version, validate
+from valar.core.metrics.documents import (
+    FiltersField,
+    MetricsDocumentSerializer,
+    MetricValueField,
+    MoneyOutField,
+    NamedSeriesSerializer,
+    date_field_names,
+    dimension_names,
+    measure_names,
+    source_names,
+)
+from valar.core.metrics.engine import INTERVALS, source_version, validate
 from valar.core.serializers import DateField, PeriodSerializer, TenantRelatedField
 from valar.core.viewsets import TenantViewSet
+from valar.finance.api import ChangeSerializer, TotalsSerializer
 from valar.insights import selectors, services
 from valar.insights.models import Chart, Dashboard, DashboardShare
 from valar.organizations.models import Team
@@ -45,23 +62,202 @@ class LeaderboardQuerySerializer(PeriodSerializer):
 
 
 class QuerySpecSerializer(serializers.Serializer):
-    """A metrics query: see the metrics documents in the API guide."""
+    """A metrics query: see the metrics documents in the API guide.
 
-    source = serializers.CharField()
-    measure = serializers.CharField(required=False)
-    start_date = DateField()
-    end_date = DateField()
-    interval = serializers.CharField(
-        required=False,
-        allow_null=True,
-        help_text=(
-            f"day, week, month, quarter or year. A report holds at most {MAX_REPORT_CELLS} "
-            "cells (buckets x series): more is a 400 `report_too_large`."
-        ),
+    The engine checks the combination (a source's own measures, dimensions and date fields);
+    the enums list what any source offers.
+    """
+
+    def get_fields(self):
+        """The fields, with enums read from the registry of sources."""
+        return {
+            "source": serializers.ChoiceField(choices=source_names()),
+            "measure": serializers.ChoiceField(
+                choices=measure_names(), required=False, help_text="sum by default."
+            ),
+            "start_date": DateField(),
+            "end_date": DateField(),
+            "interval": serializers.ChoiceField(
+                choices=list(INTERVALS),
+                required=False,
+                allow_null=True,
+                help_text=(
+                    "None for one bucket over the whole period. day covers at most 5 years. "
+                    f"A report holds at most {MAX_REPORT_CELLS} cells (buckets x series): more "
+                    "is a 400 `report_too_large`."
+                ),
+            ),
+            "group_by": serializers.ChoiceField(
+                choices=dimension_names(), required=False, allow_null=True
+            ),
+            "date_field": serializers.ChoiceField(
+                choices=date_field_names(),
+                required=False,
+                allow_null=True,
+                help_text="The source's business date by default.",
+            ),
+            "filters": FiltersField(required=False),
+        }
+
+
+class TopCategorySerializer(serializers.Serializer):
+    """A category among the period's largest."""
+
+    category = serializers.UUIDField()
+    name = serializers.CharField()
+    total = MoneyOutField()
+
+
+class FinanceOverviewSerializer(TotalsSerializer):
+    """The money part of the overview (members with the finance module only)."""
+
+    previous = TotalsSerializer(help_text="The period of equal length just before.")
+    change_percent = ChangeSerializer()
+    top_income_categories = TopCategorySerializer(many=True)
+    top_expense_categories = TopCategorySerializer(many=True)
+
+
+class TaskFiguresSerializer(serializers.Serializer):
+    """Open and overdue tasks now; completed and on time in the period."""
+
+    open = serializers.IntegerField()
+    overdue = serializers.IntegerField()
+    completed = serializers.IntegerField()
+    on_time = serializers.IntegerField()
+    on_time_rate = serializers.FloatField(allow_null=True, help_text="0..1; null without due.")
+
+
+class LeadFiguresSerializer(serializers.Serializer):
+    """Leads created in the period."""
+
+    total = serializers.IntegerField()
+    converted = serializers.IntegerField()
+    conversion_rate = serializers.FloatField(allow_null=True, help_text="0..1; null without.")
+    by_source = serializers.DictField(child=serializers.IntegerField())
+    by_status = serializers.DictField(child=serializers.IntegerField())
+
+
+class DealFiguresSerializer(serializers.Serializer):
+    """Deals closed in the period and the open pipeline now (money with finance only)."""
+
+    won = serializers.IntegerField()
+    lost = serializers.IntegerField()
+    open = serializers.IntegerField()
+    win_rate = serializers.FloatField(allow_null=True, help_text="0..1; null without.")
+    won_value = MoneyOutField(required=False)
+    pipeline_value = MoneyOutField(required=False)
+    weighted_value = MoneyOutField(required=False)
+
+
+class OverviewSerializer(serializers.Serializer):
+    """``insights/overview/``: each part present only for members of its module."""
+
+    start_date = serializers.DateField()
+    end_date = serializers.DateField()
+    currency = serializers.CharField(required=False)
+    finance = FinanceOverviewSerializer(required=False)
+    tasks = TaskFiguresSerializer(required=False)
+    leads = LeadFiguresSerializer(required=False)
+    deals = DealFiguresSerializer(required=False)
+
+
+class TrendsSerializer(serializers.Serializer):
+    """``insights/trends/``: monthly labels and one series per figure the caller may see."""
+
+    labels = serializers.ListField(child=serializers.CharField())
+    series = NamedSeriesSerializer(
+        many=True, help_text="revenue, expenses, profit (finance); new_leads, won_deals (crm)."
     )
-    group_by = serializers.CharField(required=False, allow_null=True)
-    date_field = serializers.CharField(required=False, allow_null=True)
-    filters = serializers.DictField(required=False)
+
+
+class BreakdownItemSerializer(serializers.Serializer):
+    """One group of a breakdown."""
+
+    key = serializers.CharField(allow_null=True)
+    name = serializers.CharField()
+    total = MetricValueField()
+
+
+class BreakdownSerializer(serializers.Serializer):
+    """``insights/breakdown/``: per source, its groups (empty without the module)."""
+
+    by = serializers.ChoiceField(choices=list(selectors.BREAKDOWNS))
+    groups = inline_serializer(
+        "BreakdownGroup",
+        {
+            "source": serializers.CharField(help_text="The source summed."),
+            "items": BreakdownItemSerializer(many=True),
+        },
+        many=True,
+    )
+
+
+class LabelledMoneySerializer(serializers.Serializer):
+    """Money values by label."""
+
+    labels = serializers.ListField(child=serializers.CharField())
+    data = serializers.ListField(child=MoneyOutField())
+
+
+class ProjectionSeriesSerializer(serializers.Serializer):
+    """One projected figure: its history, projection and fitted line."""
+
+    name = serializers.CharField()
+    history = LabelledMoneySerializer()
+    projection = LabelledMoneySerializer()
+    fit = inline_serializer(
+        "ProjectionFit",
+        {
+            "slope": serializers.FloatField(),
+            "intercept": serializers.FloatField(),
+            "r2": serializers.FloatField(allow_null=True),
+        },
+    )
+
+
+class ProjectionsSerializer(serializers.Serializer):
+    """``insights/projections/``."""
+
+    method = serializers.CharField()
+    description = serializers.CharField()
+    history_months = serializers.IntegerField()
+    periods = serializers.IntegerField()
+    series = ProjectionSeriesSerializer(many=True, help_text="Empty without finance.")
+
+
+class TeamRowSerializer(serializers.Serializer):
+    """A team's figures (money only for members with the finance module)."""
+
+    team = serializers.UUIDField()
+    name = serializers.CharField()
+    income = MoneyOutField(required=False)
+    expense = MoneyOutField(required=False)
+    profit = MoneyOutField(required=False)
+    tasks_completed = serializers.IntegerField()
+    on_time_rate = serializers.FloatField(allow_null=True)
+    deals_won = serializers.IntegerField()
+    deals_won_value = MoneyOutField(required=False)
+    leads_converted = serializers.IntegerField()
+
+
+class LeaderboardRowSerializer(TeamRowSerializer):
+    """A team's figures and its rank (equal figures share a rank)."""
+
+    rank = serializers.IntegerField()
+
+
+class LeaderboardSerializer(serializers.Serializer):
+    """``insights/teams/``: every visible team, ranked (not paginated)."""
+
+    count = serializers.IntegerField()
+    results = LeaderboardRowSerializer(many=True)
+
+
+class TeamDetailSerializer(TeamRowSerializer):
+    """``insights/teams/{id}/``: the team's figures and monthly series."""
+
+    labels = serializers.ListField(child=serializers.CharField())
+    series = NamedSeriesSerializer(many=True, help_text="profit (finance), tasks_completed.")
 
 
 def _period(request, serializer_class=PeriodSerializer) -> dict:
@@ -88,7 +284,7 @@ class InsightsViewSet(TenantViewSet):
         """The teams the caller may track (for the team detail)."""
         return selectors.visible_teams(tenant=self.tenant)
 
-    @extend_schema(parameters=[PeriodSerializer], responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(parameters=[PeriodSerializer], responses={200: OverviewSerializer})
     @action(detail=False, methods=["get"])
     def overview(self, request):
         """Revenue, expenses, profit, tasks, leads and deals for the period."""
@@ -99,7 +295,7 @@ class InsightsViewSet(TenantViewSet):
             )
         )
 
-    @extend_schema(parameters=[PeriodSerializer], responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(parameters=[PeriodSerializer], responses={200: TrendsSerializer})
     @action(detail=False, methods=["get"])
     def trends(self, request):
         """Monthly series of revenue, expenses, profit, new leads and won deals."""
@@ -108,7 +304,7 @@ class InsightsViewSet(TenantViewSet):
             selectors.trends(tenant=self.tenant, start=period["start_date"], end=period["end_date"])
         )
 
-    @extend_schema(parameters=[BreakdownQuerySerializer], responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(parameters=[BreakdownQuerySerializer], responses={200: BreakdownSerializer})
     @action(detail=False, methods=["get"])
     def breakdown(self, request):
         """Totals by category, team or lead source."""
@@ -122,14 +318,14 @@ class InsightsViewSet(TenantViewSet):
             )
         )
 
-    @extend_schema(parameters=[ProjectionQuerySerializer], responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(parameters=[ProjectionQuerySerializer], responses={200: ProjectionsSerializer})
     @action(detail=False, methods=["get"])
     def projections(self, request):
         """Revenue and expenses projected by a least-squares line over the history."""
         query = _period(request, ProjectionQuerySerializer)
         return Response(selectors.projections(tenant=self.tenant, **query))
 
-    @extend_schema(request=QuerySpecSerializer, responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(request=QuerySpecSerializer, responses={200: MetricsDocumentSerializer})
     @action(detail=False, methods=["post"])
     def query(self, request):
         """Run any metrics query the caller's modules allow; the engine's document."""
@@ -141,7 +337,7 @@ class InsightsViewSet(TenantViewSet):
             )
         return Response(run_for(tenant=self.tenant, spec=spec))
 
-    @extend_schema(parameters=[LeaderboardQuerySerializer], responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(parameters=[LeaderboardQuerySerializer], responses={200: LeaderboardSerializer})
     @action(detail=False, methods=["get"])
     def teams(self, request):
         """The caller's visible teams ranked by a figure (default profit, ties by name)."""
@@ -157,7 +353,7 @@ class InsightsViewSet(TenantViewSet):
     @extend_schema(
         operation_id="v1_insights_team_detail",
         parameters=[PeriodSerializer],
-        responses={200: OpenApiTypes.OBJECT},
+        responses={200: TeamDetailSerializer},
     )
     @action(detail=False, methods=["get"], url_path=r"teams/(?P<team_id>[0-9a-fA-F-]{36})")
     def team(self, request, team_id=None):
@@ -171,10 +367,21 @@ class InsightsViewSet(TenantViewSet):
         )
 
 
+@extend_schema_field(QuerySpecSerializer)
+class ChartQueryField(serializers.JSONField):
+    """A chart's metrics query (checked by the engine when the chart is saved)."""
+
+
+@extend_schema_field(MetricsDocumentSerializer)
+class ChartDocumentField(serializers.JSONField):
+    """A chart's stored document, as the engine computed it."""
+
+
 class ChartSerializer(serializers.ModelSerializer):
     """A chart and its stored document; ``stale`` when its source changed since."""
 
-    query = serializers.JSONField()
+    query = ChartQueryField()
+    document = ChartDocumentField(read_only=True)
     stale = serializers.SerializerMethodField()
 
     class Meta:
@@ -316,7 +523,7 @@ class DashboardViewSet(TenantViewSet, ModelViewSet):
         return chart
 
     @extend_schema(responses=ChartSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def charts(self, request, pk=None):
         """The dashboard's charts in order."""
         dashboard = self.get_object()

@@ -1,7 +1,5 @@
 """Organization endpoints: organizations, settings, members, invitations, teams, users."""
 
-import zoneinfo
-
 from django.contrib.auth import login, update_session_auth_hash
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
@@ -17,7 +15,7 @@ from valar.accounts.models import LoginLog, User
 from valar.core import tenancy
 from valar.core.permissions import AnonymousWithCsrf
 from valar.core.policy import MODULES, Access, Role, decide, permissions_of
-from valar.core.serializers import TenantRelatedField
+from valar.core.serializers import TenantRelatedField, TimeZoneField
 from valar.core.throttling import (
     AccountAdminThrottle,
     AnonThrottle,
@@ -59,17 +57,11 @@ class OrganizationSettingsSerializer(serializers.Serializer):
     """Organization-wide settings: currency, time zone, fiscal year, lead-scoring weights."""
 
     base_currency = serializers.RegexField(r"^[A-Z]{3}$", help_text="ISO 4217 code.")
-    timezone = serializers.CharField(max_length=64)
+    timezone = TimeZoneField()
     fiscal_year_start_month = serializers.IntegerField(min_value=1, max_value=12)
     lead_scoring_weights = serializers.DictField(
         child=serializers.IntegerField(min_value=0, max_value=100), required=False
     )
-
-    def validate_timezone(self, value: str) -> str:
-        """Accept IANA time-zone names only."""
-        if value not in zoneinfo.available_timezones():
-            raise serializers.ValidationError("Unknown time zone.")
-        return value
 
     @staticmethod
     def of(organization: Organization) -> dict:

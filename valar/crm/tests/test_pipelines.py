@@ -155,6 +155,8 @@ class PipelineWriteTests(PipelineCaseMixin, ApiTestCase):
 
     def test_a_pipeline_needs_stages_and_a_unique_name(self):
         self.assert_problem(self.create("Empty", []), 400, field="stages")
+        missing = self.admin.post(PIPELINES, {"name": "No stages"}, format="json")
+        self.assert_problem(missing, 400, field="stages")
         self.assert_problem(self.create("Sales"), 409, code="duplicate")
         self.assertEqual(Pipeline.objects.filter(organization=self.org).count(), 1)
 
@@ -212,6 +214,32 @@ class PipelineWriteTests(PipelineCaseMixin, ApiTestCase):
         self.assertFalse(Stage.objects.filter(pipeline_id=pipeline.pk).exists())
 
 
+class PipelineStageIdTests(PipelineCaseMixin, ApiTestCase):
+    """A pipeline's nested stages carry their ids, so a client can move a deal to one."""
+
+    def test_the_stages_read_from_a_pipeline_have_ids_a_deal_can_move_to(self):
+        deal = self.add_deal(self.default.stages.get(order=1))
+        body = self.admin.get(f"{PIPELINES}{self.default.pk}/").json()
+        ids = [stage["id"] for stage in body["stages"]]
+        self.assertEqual(ids, [str(s.pk) for s in self.default.stages.order_by("order")])
+        response = self.admin.post(
+            f"/api/v1/crm/deals/{deal.pk}/move-stage/", {"stage": ids[1]}, format="json"
+        )
+        self.assertEqual(response.status_code, 200, response.content)
+        self.assertEqual(response.json()["stage"], ids[1])
+
+    def test_a_created_pipeline_answers_its_stage_ids_and_ignores_ids_sent(self):
+        stages = [
+            {**stage, "id": "00000000-0000-0000-0000-000000000001"} for stage in stages_body(1, 2)
+        ]
+        body = self.create("With ids", stages=stages).json()
+        created = Pipeline.objects.get(pk=body["id"])
+        self.assertEqual(
+            [stage["id"] for stage in body["stages"]],
+            [str(s.pk) for s in created.stages.order_by("order")],
+        )
+
+
 class StageWriteTests(PipelineCaseMixin, ApiTestCase):
     """``crm/stages/``: unique order per pipeline, never won and lost, kept while in use."""
 
@@ -221,12 +249,13 @@ class StageWriteTests(PipelineCaseMixin, ApiTestCase):
         self.assertEqual(response.status_code, 201, response.content)
         self.assertEqual(self.default.stages.count(), 7)
 
-    def test_a_repeated_order_is_400(self):
+    def test_a_repeated_order_is_409_duplicate(self):
         data = {"pipeline": str(self.default.pk), "name": "Dup", "order": 3, "probability": 40}
-        self.assert_problem(self.admin.post(STAGES, data, format="json"), 400, field="order")
+        response = self.admin.post(STAGES, data, format="json")
+        self.assert_problem(response, 409, field="order", code="duplicate")
         stage = self.default.stages.get(order=1)
         response = self.admin.patch(f"{STAGES}{stage.pk}/", {"order": 2}, format="json")
-        self.assert_problem(response, 400, field="order")
+        self.assert_problem(response, 409, field="order", code="duplicate")
         stage.refresh_from_db()
         self.assertEqual(stage.order, 1)
         other_pipeline = self.create("Second").json()["id"]

@@ -138,6 +138,24 @@ class AttachmentTests(MediaRootMixin, TenantFixtureMixin, ApiTestCase):
                 self.assertIn("attachment", response["Content-Disposition"])
                 self.assertIn('filename="receipt.png"', response["Content-Disposition"])
 
+    def test_the_download_declares_every_type_it_can_answer_and_honours_accept(self):
+        from drf_spectacular.generators import SchemaGenerator
+
+        schema = SchemaGenerator().get_schema(request=None, public=True)
+        operation = schema["paths"]["/api/v1/finance/attachments/{id}/download/"]["get"]
+        content = operation["responses"]["200"]["content"]
+        self.assertEqual(set(content), {"application/pdf", "image/png", "image/jpeg", "image/webp"})
+        for media in content.values():
+            self.assertEqual(media["schema"], {"type": "string", "format": "binary"})
+        created = self.upload(PNG, "receipt.png").json()
+        for accept in ("image/png", "*/*", "image/png, application/problem+json"):
+            with self.subTest(accept=accept):
+                response = self.admin.get(
+                    f"{ATTACHMENTS}{created['id']}/download/", HTTP_ACCEPT=accept
+                )
+                self.assertEqual(response.status_code, 200)
+                self.assertEqual(response["Content-Type"], "image/png")
+
     def test_another_organization_gets_404_on_the_detail_the_download_and_the_delete(self):
         created = self.upload(PDF).json()
         for url in (f"{ATTACHMENTS}{created['id']}/", f"{ATTACHMENTS}{created['id']}/download/"):

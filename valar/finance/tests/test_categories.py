@@ -79,10 +79,12 @@ class CategoryUniquenessTests(TenantFixtureMixin, ApiTestCase):
     def post(self, client, name, kind):
         return client.post(CATEGORIES, {"name": name, "type": kind}, format="json")
 
-    def test_the_same_name_and_type_in_the_same_organization_is_a_400_on_name(self):
+    def test_the_same_name_and_type_in_the_same_organization_is_a_409_on_name(self):
         for name in ("Sales", "sales", "SALES"):
             with self.subTest(name=name):
-                self.assert_problem(self.post(self.admin, name, "income"), 400, field="name")
+                self.assert_problem(
+                    self.post(self.admin, name, "income"), 409, field="name", code="duplicate"
+                )
         self.assertEqual(Category.objects.filter(organization=self.org).count(), 1)
 
     def test_the_same_name_is_allowed_for_the_other_type(self):
@@ -94,21 +96,21 @@ class CategoryUniquenessTests(TenantFixtureMixin, ApiTestCase):
         response = self.post(self.other_client, "Sales", "income")
         self.assertEqual(response.status_code, 201, response.content)
 
-    def test_renaming_a_category_to_a_taken_name_is_a_400_but_keeping_its_own_name_is_not(self):
+    def test_renaming_a_category_to_a_taken_name_is_a_409_but_keeping_its_own_name_is_not(self):
         fees = category(self.org, name="Fees", kind=Kind.INCOME)
         taken = self.admin.patch(f"{CATEGORIES}{fees.pk}/", {"name": "Sales"}, format="json")
-        self.assert_problem(taken, 400, field="name")
+        self.assert_problem(taken, 409, field="name", code="duplicate")
         same = self.admin.patch(
             f"{CATEGORIES}{fees.pk}/", {"name": "Fees", "color": "#FFFFFF"}, format="json"
         )
         self.assertEqual(same.status_code, 200, same.content)
 
-    def test_changing_the_type_onto_a_taken_name_and_type_is_a_400(self):
+    def test_changing_the_type_onto_a_taken_name_and_type_is_a_409(self):
         category(self.org, name="Sales", kind=Kind.EXPENSE)
         response = self.admin.patch(
             f"{CATEGORIES}{self.sales.pk}/", {"type": "expense"}, format="json"
         )
-        self.assert_problem(response, 400, field="name")
+        self.assert_problem(response, 409, field="name", code="duplicate")
 
     def test_a_subcategory_name_is_unique_inside_its_category_only(self):
         fees = category(self.org, name="Fees")
@@ -116,7 +118,7 @@ class CategoryUniquenessTests(TenantFixtureMixin, ApiTestCase):
         taken = self.admin.post(
             SUBCATEGORIES, {"category": str(self.sales.pk), "name": "online"}, format="json"
         )
-        self.assert_problem(taken, 400, field="name")
+        self.assert_problem(taken, 409, field="name", code="duplicate")
         elsewhere = self.admin.post(
             SUBCATEGORIES, {"category": str(fees.pk), "name": "Online"}, format="json"
         )

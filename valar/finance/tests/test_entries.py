@@ -184,6 +184,38 @@ class EntryFilterTests(LedgerTestCase):
         self.expect({"end_time": "09:00"}, self.a)
         self.expect({"start_time": "08:30", "end_time": "17:00"}, self.a, self.b)
 
+    def test_time_filters_accept_an_rfc_3339_offset_and_refuse_other_shapes(self):
+        self.expect({"start_time": "09:00:00Z"}, self.b)
+        self.expect({"end_time": "09:00:00+01:00"}, self.a)
+        self.expect({"start_time": "08:30:00.000Z", "end_time": "17:00:00Z"}, self.a, self.b)
+        for bad in ("0900", "9:00", "24:00", "09:00\n", "noon"):
+            with self.subTest(bad=bad):
+                self.assert_problem(
+                    self.admin.get(TRANSACTIONS, {"start_time": bad}), 400, field="start_time"
+                )
+
+    def test_an_entry_time_is_answered_without_offset_and_accepted_with_one(self):
+        for given in ("09:30", "09:30:00", "09:30:00Z", "09:30:00+02:00"):
+            with self.subTest(given=given):
+                response = self.admin.post(INCOMES, self.body(time=given), format="json")
+                self.assertEqual(response.status_code, 201, response.content)
+                self.assertEqual(response.json()["time"], "09:30:00")
+        for bad in ("0930", "9:30", "25:00"):
+            with self.subTest(bad=bad):
+                response = self.admin.post(INCOMES, self.body(time=bad), format="json")
+                self.assert_problem(response, 400, field="time")
+
+    def test_the_schema_declares_times_as_patterned_strings_not_format_time(self):
+        from drf_spectacular.generators import SchemaGenerator
+
+        schema = SchemaGenerator().get_schema(request=None, public=True)
+        prop = schema["components"]["schemas"]["Entry"]["properties"]["time"]
+        self.assertNotIn("format", prop)
+        self.assertRegex("09:00:00Z", prop["pattern"])
+        params = schema["paths"]["/api/v1/finance/transactions/"]["get"]["parameters"]
+        start = next(p for p in params if p["name"] == "start_time")
+        self.assertRegex("09:00:00Z", start["schema"]["pattern"])
+
     def test_category_subcategory_and_team_filter_by_id(self):
         self.expect({"category": self.sales.pk}, self.a, self.c)
         self.expect({"category": self.rent.pk}, self.d)

@@ -80,6 +80,17 @@ class UserAdministrationTests(TenantFixtureMixin, ApiTestCase):
         )
         self.assert_problem(response, 409, field="email")
 
+    def test_creating_a_user_with_a_taken_email_is_a_409_duplicate(self):
+        for email in ("BASIC@org.test", "stranger@elsewhere.test"):
+            User.objects.get_or_create(email="stranger@elsewhere.test")
+            with self.subTest(email=email):
+                response = self.clients[Role.ADMIN].post(
+                    "/api/v1/users/",
+                    {"email": email, "password": NEW_PASSWORD, "role": "worker"},
+                    format="json",
+                )
+                self.assert_problem(response, 409, field="email", code="duplicate")
+
 
 class AccountTakeoverTests(TenantFixtureMixin, ApiTestCase):
     """An organization's admin never controls an account another party created."""
