@@ -255,11 +255,9 @@ REST_FRAMEWORK = {
         "valar.core.filters.AliasOrderingFilter",
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": [
-        "valar.core.parsers.DecimalJSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # JSON bodies only (forms cannot carry null or nested data); the views that upload a
+    # file name MultiPartParser themselves. Any other body is a 415 problem.
+    "DEFAULT_PARSER_CLASSES": ["valar.core.parsers.DecimalJSONParser"],
     "DEFAULT_THROTTLE_CLASSES": [
         "valar.core.throttling.AnonThrottle",
         "valar.core.throttling.UserThrottle",
