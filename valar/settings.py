@@ -271,7 +271,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "valar.core.errors.exception_handler",
     # Client IPs for rate limits: trust X-Forwarded-For only behind PROXY_COUNT proxies.
     "NUM_PROXIES": env_int("PROXY_COUNT", 0),
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "valar.core.schema.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     # `?format=` is the export format (csv|xlsx), not DRF's renderer override.
     "URL_FORMAT_OVERRIDE": None,
