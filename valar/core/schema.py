@@ -51,12 +51,13 @@ RATE_LIMIT_HEADERS = {
 #: The tenant header, as every operation that resolves the organization from it declares it.
 ORGANIZATION_HEADER = OpenApiParameter(
     tenancy.HEADER,
-    {"type": "string", "pattern": f"^{tenancy.REFERENCE_PATTERN}$"},
+    # Empty is allowed: the server reads an empty header as no header.
+    {"type": "string", "pattern": f"^({tenancy.REFERENCE_PATTERN})?$"},
     OpenApiParameter.HEADER,
     required=False,
     description=(
-        "The organization to act in: its id or slug. Without it, the caller's default "
-        "organization. A caller who is not a member of it gets 403."
+        "The organization to act in: its id or slug. Without it (or empty), the caller's "
+        "default organization. A caller who is not a member of it gets 403."
     ),
 )
 #: What the session scheme requires beyond the cookie.

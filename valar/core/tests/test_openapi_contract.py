@@ -79,6 +79,7 @@ class OpenApiContractTests(ApiTestCase):
                 if parameter["name"] == "X-Organization":
                     self.assertEqual(parameter["in"], "header")
                     self.assertFalse(parameter.get("required", False))
+                    self.assertRegex("", parameter["schema"]["pattern"])  # empty: the default
                     declared.add((path, method))
         tenant_paths = ("/api/v1/tasks/", "/api/v1/crm/", "/api/v1/finance/", "/api/v1/insights/")
         for path, method, _ in operations():

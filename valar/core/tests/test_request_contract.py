@@ -141,3 +141,15 @@ class MalformedIdTests(TenantFixtureMixin, ApiTestCase):
     def test_a_nested_malformed_id_that_fits_the_route_pattern_is_a_404(self):
         response = self.clients[Role.ADMIN].get(f"/api/v1/insights/teams/{'0' * 36}/")
         self.assert_problem(response, 404)
+
+
+class OrganizationHeaderTests(TenantFixtureMixin, ApiTestCase):
+    """``X-Organization`` as the schema declares it: optional, and empty means the default."""
+
+    module = "tasks"
+
+    def test_an_empty_header_is_the_default_organization_and_a_foreign_one_a_403(self):
+        client = self.clients[Role.ADMIN]
+        self.assertEqual(client.get("/api/v1/tasks/", HTTP_X_ORGANIZATION="").status_code, 200)
+        response = client.get("/api/v1/tasks/", HTTP_X_ORGANIZATION=str(self.other.pk))
+        self.assert_problem(response, 403)
