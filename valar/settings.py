@@ -262,11 +262,9 @@ REST_FRAMEWORK = {
         "valar.core.filters.AliasOrderingFilter",
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": [
-        "valar.core.parsers.DecimalJSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # JSON bodies only (forms cannot carry null or nested data); the views that upload a
+    # file name MultiPartParser themselves. Any other body is a 415 problem.
+    "DEFAULT_PARSER_CLASSES": ["valar.core.parsers.DecimalJSONParser"],
     "DEFAULT_THROTTLE_CLASSES": [
         "valar.core.throttling.AnonThrottle",
         "valar.core.throttling.UserThrottle",
@@ -281,7 +279,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "valar.core.errors.exception_handler",
     # Client IPs for rate limits: trust X-Forwarded-For only behind PROXY_COUNT proxies.
     "NUM_PROXIES": env_int("PROXY_COUNT", 0),
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "valar.core.schema.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     # `?format=` is the export format (csv|xlsx), not DRF's renderer override.
     "URL_FORMAT_OVERRIDE": None,

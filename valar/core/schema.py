@@ -1,4 +1,14 @@
-"""OpenAPI additions: the problem-details schema and the error responses of every operation."""
+"""OpenAPI additions: problem details and error responses of every operation, the tenant header.
+
+:class:`AutoSchema` declares ``X-Organization`` on every operation that picks its organization
+from it; :func:`add_problem_responses` documents the errors, the rate-limit headers and the CSRF
+rule of the session scheme.
+"""
+
+from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from drf_spectacular.utils import OpenApiParameter
+
+from valar.core import tenancy
 
 PROBLEM_SCHEMA = {
     "type": "object",
@@ -38,14 +48,63 @@ RATE_LIMIT_HEADERS = {
 }
 
 
+#: The tenant header, as every operation that resolves the organization from it declares it.
+ORGANIZATION_HEADER = OpenApiParameter(
+    tenancy.HEADER,
+    # Empty is allowed: the server reads an empty header as no header.
+    {"type": "string", "pattern": f"^({tenancy.REFERENCE_PATTERN})?$"},
+    OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        "The organization to act in: its id or slug. Without it (or empty), the caller's "
+        "default organization. A caller who is not a member of it gets 403."
+    ),
+)
+#: What the session scheme requires beyond the cookie.
+SESSION_DESCRIPTION = (
+    "The `sessionid` cookie set by `POST /api/v1/auth/login/`. Every unsafe request (POST, "
+    "PUT, PATCH, DELETE) with a session must also send the `X-CSRFToken` header with the value "
+    "of the `csrftoken` cookie (set by `GET /api/v1/auth/csrf/`), otherwise 403."
+)
+
+
+def uses_tenant_header(view) -> bool:
+    """Whether ``view`` picks its organization from ``X-Organization``.
+
+    Every tenant resource does, unless its organization is in the URL
+    (``organizations/{organization_pk}/...``); a plain view says so with
+    ``uses_tenant_header = True``.
+    """
+    from valar.core.viewsets import TenantViewSet
+
+    if isinstance(view, TenantViewSet):
+        return view.tenant_url_kwarg is None
+    return getattr(view, "uses_tenant_header", False)
+
+
+class AutoSchema(SpectacularAutoSchema):
+    """drf-spectacular's schema with ``X-Organization`` on every tenant operation."""
+
+    def get_override_parameters(self):
+        """The view's declared parameters, plus the tenant header where it applies."""
+        parameters = super().get_override_parameters()
+        if uses_tenant_header(self.view):
+            parameters = [*parameters, ORGANIZATION_HEADER]
+        return parameters
+
+
 def add_problem_responses(result, generator, request, public):
     """drf-spectacular post-processing hook: document the error responses of every operation.
 
     Every operation may answer 400/401/403/404/405/409/429 as ``application/problem+json``;
-    operations with a request body may also answer 413 and 415.
+    operations with a request body may also answer 413 and 415. The session scheme says that
+    unsafe methods need the ``X-CSRFToken`` header.
     """
     components = result.setdefault("components", {}).setdefault("schemas", {})
     components["Problem"] = PROBLEM_SCHEMA
+    session = result["components"].get("securitySchemes", {}).get("cookieAuth")
+    if session is not None:
+        session["description"] = SESSION_DESCRIPTION
     problem_ref = {"$ref": "#/components/schemas/Problem"}
     for path_item in result.get("paths", {}).values():
         for method, operation in path_item.items():

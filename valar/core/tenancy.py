@@ -27,7 +27,8 @@ USER_SCOPE = "user:{}"
 GLOBAL_SCOPE = "global"
 MEMBERSHIP_TTL = 300
 #: What an organization reference may look like: a UUID or a slug.
-_REFERENCE = re.compile(r"[-a-zA-Z0-9_]{1,80}")
+REFERENCE_PATTERN = r"[-a-zA-Z0-9_]{1,80}"
+_REFERENCE = re.compile(REFERENCE_PATTERN)
 
 
 @dataclass(frozen=True)

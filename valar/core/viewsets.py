@@ -5,7 +5,10 @@ authentication, pagination, django-filter + search + ordering, problem-details e
 throttling and the CSV/XLSX export of the filtered list.
 """
 
+import uuid
+
 from django.db.models import Model, QuerySet
+from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, viewsets
@@ -21,6 +24,20 @@ from valar.core.rows import row_plan
 EXPORT_MAX_ROWS = 100_000
 
 
+def is_id_kwarg(name: str) -> bool:
+    """Whether a URL kwarg names a record (``pk``, ``id``, ``<thing>_pk``, ``<thing>_id``)."""
+    return name in ("pk", "id") or name.endswith(("_pk", "_id"))
+
+
+def is_uuid(value) -> bool:
+    """Whether ``value`` is a UUID in any spelling Django's UUID field accepts."""
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
+
+
 class BaseViewSet(viewsets.GenericViewSet):
     """The root of every Valar viewset (settings supply auth, filters, pagination, errors).
 
@@ -29,6 +46,21 @@ class BaseViewSet(viewsets.GenericViewSet):
     """
 
     model: type[Model]
+
+    def initial(self, request, *args, **kwargs):
+        """Answer 405 (with ``Allow``) for a method the route lacks, 404 for a non-UUID id, first.
+
+        DRF would check permissions first, and a permission that has no action to look up
+        (``PolicyPermission``) would answer 403 for a method the route does not have.
+        """
+        method = request.method.lower()
+        if method not in self.http_method_names or not hasattr(self, method):
+            raise exceptions.MethodNotAllowed(request.method)
+        # Every record's id is a UUID: a path id that is not one names nothing (404), whatever
+        # route pattern or lookup the resource uses, never a 400 from the database field.
+        if any(is_id_kwarg(name) and not is_uuid(value) for name, value in kwargs.items()):
+            raise Http404
+        super().initial(request, *args, **kwargs)
 
     def select(self) -> QuerySet:
         """Return the rows this caller may reach; every resource implements it."""

@@ -175,8 +175,8 @@ class InvitationAcceptSerializer(serializers.Serializer):
     new_password = serializers.CharField(
         max_length=128, trim_whitespace=False, required=False, write_only=True
     )
-    first_name = serializers.CharField(max_length=150, required=False, default="")
-    last_name = serializers.CharField(max_length=150, required=False, default="")
+    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
 
 
 class MembershipOrganizationSerializer(serializers.ModelSerializer):
@@ -242,8 +242,8 @@ class AdminUserCreateSerializer(serializers.Serializer):
 
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(write_only=True, max_length=128, trim_whitespace=False)
-    first_name = serializers.CharField(max_length=150, required=False, default="")
-    last_name = serializers.CharField(max_length=150, required=False, default="")
+    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
     role = serializers.ChoiceField(choices=ROLE_CHOICES, default=Role.BASIC.value)
 
 
@@ -694,6 +694,8 @@ class UserViewSet(
 
 class MyPermissionsView(APIView):
     """What the caller may do in each module of the current organization."""
+
+    uses_tenant_header = True
 
     @extend_schema(
         responses=inline_serializer(
