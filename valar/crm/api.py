@@ -87,7 +87,7 @@ class ConvertSerializer(serializers.Serializer):
 
     create_deal = serializers.BooleanField(default=False)
     value = MoneyField(required=False, allow_null=True)
-    title = serializers.CharField(max_length=200, required=False, default="")
+    title = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
 class CustomerSerializer(serializers.ModelSerializer):
