@@ -4,7 +4,7 @@ password change and reset, tokens, sign-in log."""
 from django.conf import settings
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.middleware.csrf import get_token
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status
 from rest_framework.exceptions import AuthenticationFailed, Throttled
 from rest_framework.permissions import AllowAny
@@ -224,11 +224,6 @@ def _sign_in(request, data: dict) -> User:
         return signin.sign_in(identifier=data["email"], password=data["password"], client=client)
     except signin.SignInLocked as exc:
         raise Throttled(wait=exc.retry_after, detail=exc.message) from exc
-
-
-def _problem_responses(*codes: int) -> dict:
-    """Problem-details responses to list explicitly beside an endpoint's success."""
-    return {code: OpenApiResponse(description="Problem details") for code in codes}
 
 
 class CsrfView(APIView):

@@ -97,11 +97,6 @@ def team_member_list(*, team: Team) -> QuerySet[TeamMembership]:
     return TeamMembership.objects.filter(team=team).select_related("user").order_by("created_at")
 
 
-def teams_led_by(*, organization: Organization, user: User) -> QuerySet[Team]:
-    """The organization's teams that ``user`` leads."""
-    return Team.objects.filter(organization=organization, lead=user)
-
-
 def user_leads_member(*, organization: Organization, lead: User, member: User) -> bool:
     """Whether ``member`` is in a team of ``organization`` that ``lead`` leads."""
     return TeamMembership.objects.filter(
