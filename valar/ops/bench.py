@@ -114,6 +114,7 @@ class Explained:
     index_only: bool
     uses_index: bool
     seq_scan: bool
+    seq_tables: tuple[str, ...] = ()
     time_ms: float | None = None
     buffers: str = ""
 
@@ -122,7 +123,7 @@ class Explained:
         parts = [
             f"index-only scan {'yes' if self.index_only else 'no'}",
             f"index used {'yes' if self.uses_index else 'no'}",
-            f"seq scan {'yes' if self.seq_scan else 'no'}",
+            f"seq scan {'on ' + ', '.join(self.seq_tables) if self.seq_tables else 'yes' if self.seq_scan else 'no'}",
             f"joins {self.joins}",
         ]
         if self.time_ms is not None:
@@ -151,6 +152,7 @@ def explain(sql: str, params=()) -> Explained:
                 index_only="Index Only Scan" in plan,
                 uses_index=bool(re.search(r"Index (Only )?Scan|Bitmap Index Scan", plan)),
                 seq_scan="Seq Scan" in plan,
+                seq_tables=tuple(dict.fromkeys(re.findall(r"Seq Scan on (\w+)", plan))),
                 time_ms=float(executed.group(1)) if executed else None,
                 buffers=buffers.group(1).strip() if buffers else "",
             )
@@ -289,6 +291,27 @@ def count_cache_case(name: str, client, url: str) -> Case | None:
         note="an advantage the floor does not get: the count comes from a cache kept under "
         "the organization's data version",
     )
+
+
+def same_shape(floor: Case, valar: Case) -> str:
+    """Whether the floor answers what Valar answers: the same count, page length and keys."""
+    mine = json.loads(floor.call())
+    theirs = json.loads(valar.call().content)
+    differences = [
+        what
+        for what, a, b in (
+            ("count", mine["count"], theirs["count"]),
+            ("rows", len(mine["results"]), len(theirs["results"])),
+            ("keys", list(mine), list(theirs)),
+            (
+                "fields",
+                list(mine["results"][0]) if mine["results"] else [],
+                list(theirs["results"][0]) if theirs["results"] else [],
+            ),
+        )
+        if a != b
+    ]
+    return "yes" if not differences else "NO (" + ", ".join(differences) + " differ)"
 
 
 def get_case(name: str, client, url: str, **kwargs) -> Case:
@@ -491,6 +514,8 @@ def serve_and_load(
             connections=connections,
         )
         figures["warm"] = warm
+        # The machine's 1-minute load average at the end of the run: other jobs show here.
+        figures["loadavg"] = os.getloadavg()[0]
         return figures
     finally:
         os.killpg(server.pid, signal.SIGTERM)
@@ -543,9 +568,9 @@ def at_least(limit: float) -> Callable[[float], bool]:
 
 def print_targets(targets: list[Target], out=sys.stdout) -> None:
     """The targets table: goal, measured value, verdict computed from the measurement."""
-    out.write(f"\n{'target':<52}{'goal':>12}  {'measured':<28}verdict\n")
+    out.write(f"\n{'target':<64}{'goal':>10}  {'measured':<32}verdict\n")
     for target in targets:
-        out.write(f"{target.label:<52}{target.goal:>12}  {target.shown():<28}{target.verdict}\n")
+        out.write(f"{target.label:<64}{target.goal:>10}  {target.shown():<32}{target.verdict}\n")
 
 
 def drop_organizations(slugs) -> None:

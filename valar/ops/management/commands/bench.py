@@ -177,6 +177,10 @@ class Command(BaseCommand):
             out.write(f"  Valar page:  {bench.explain(page_sql).summary()}\n")
         if floor.floor_count is not None:
             out.write(f"  floor count: {bench.explain(*floor.floor_count).summary()}\n")
+        out.write(
+            "  floor answers the same count, page length and fields as Valar: "
+            f"{bench.same_shape(floor, valar)}\n"
+        )
         if cached is None:
             out.write("  count cache: not available in this build\n")
         else:
@@ -354,7 +358,9 @@ class Command(BaseCommand):
             "(session cookie); every worker answered 20 requests before the load began\n"
             "  wrk runs on the same CPUs as the server and the database, as do other jobs\n"
         )
-        out.write(f"{'server':<50}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}  warm-up\n")
+        out.write(
+            f"{'server':<58}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'loadavg':>9}  warm-up\n"
+        )
 
         def run(setup, extra_env=None) -> dict:
             label, workers, command, extra = setup
@@ -397,7 +403,7 @@ class Command(BaseCommand):
         ]
         label = f"{chosen[0]}, count cache on"
         if not bench.count_cache_available():
-            out.write(f"{label:<50}count cache: not available in this build\n")
+            out.write(f"{label:<58}count cache: not available in this build\n")
             cached = {"error": "count cache not in this build"}
         else:
             cached = run(chosen, {bench.COUNT_CACHE_SETTING: "true"})
@@ -416,14 +422,15 @@ class Command(BaseCommand):
     def write_load_row(self, label: str, figures: dict) -> None:
         """One row of the load table (or the reason it has no figures)."""
         if "error" in figures:
-            self.stdout.write(f"{label:<50}{figures['error']}\n")
+            self.stdout.write(f"{label:<58}{figures['error']}\n")
             return
         sockets = figures["socket_errors"]
         detail = ", ".join(f"{k} {v}" for k, v in sockets.items() if v)
         warm = "/".join(str(n) for n in sorted(figures["warm"].values()))
         self.stdout.write(
-            f"{label:<50}{figures['requests/s']:>8.0f}{figures['p50']:>9.1f}{figures['p99']:>9.1f}"
-            f"{figures['errors']:>8}  {len(figures['warm'])} workers ({warm} requests)"
+            f"{label:<58}{figures['requests/s']:>8.0f}{figures['p50']:>9.1f}{figures['p99']:>9.1f}"
+            f"{figures['errors']:>8}{figures['loadavg']:>9.2f}  "
+            f"{len(figures['warm'])} workers ({warm} requests)"
             f"{'; sockets: ' + detail if detail else ''}"
             f"{'; non-2xx ' + str(figures['non2xx']) if figures['non2xx'] else ''}\n"
         )
