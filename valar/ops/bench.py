@@ -120,10 +120,13 @@ class Explained:
 
     def summary(self) -> str:
         """``index-only scan yes, joins 0, seq scan no, 0.41 ms, shared hit=12``."""
+        seq = "yes" if self.seq_scan else "no"
+        if self.seq_tables:
+            seq = "on " + ", ".join(self.seq_tables)
         parts = [
             f"index-only scan {'yes' if self.index_only else 'no'}",
             f"index used {'yes' if self.uses_index else 'no'}",
-            f"seq scan {'on ' + ', '.join(self.seq_tables) if self.seq_tables else 'yes' if self.seq_scan else 'no'}",
+            f"seq scan {seq}",
             f"joins {self.joins}",
         ]
         if self.time_ms is not None:

@@ -359,7 +359,8 @@ class Command(BaseCommand):
             "  wrk runs on the same CPUs as the server and the database, as do other jobs\n"
         )
         out.write(
-            f"{'server':<58}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'loadavg':>9}  warm-up\n"
+            f"{'server':<58}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'loadavg':>9}"
+            "  warm-up\n"
         )
 
         def run(setup, extra_env=None) -> dict:
