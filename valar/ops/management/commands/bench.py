@@ -40,6 +40,9 @@ class Command(BaseCommand):
         parser.add_argument("--rows", type=int, default=100_000)
         parser.add_argument("--ledger-rows", type=int, default=1_000_000)
         parser.add_argument("--iterations", type=int, default=300)
+        parser.add_argument(
+            "--warmup", type=int, default=20, help="Untimed calls of every row before timing."
+        )
         parser.add_argument("--load-seconds", type=int, default=20)
         parser.add_argument("--no-load", action="store_true", help="Skip the wrk load runs.")
         parser.add_argument("--insights-tasks", type=int, default=200_000)
@@ -105,7 +108,7 @@ class Command(BaseCommand):
                 finance_bench.transaction_cases(organization, admin),
             ]
             everything = tasks + [case for _, rows in others for case in rows]
-            bench.measure(everything, iterations=options["iterations"])
+            bench.measure(everything, iterations=options["iterations"], warmup=options["warmup"])
         share = options["rows"] // len(organizations)
         out.write(
             f"\ntask list: {share} tasks in each of {len(organizations)} organizations, page of "
@@ -203,7 +206,7 @@ class Command(BaseCommand):
                 count = tasks_bench.grow_organizations(total, stdout=out)
                 with override_settings(ROOT_URLCONF="valar.ops.bench_urls"):
                     cases = tasks_bench.scale_cases(organization, admin)
-                    bench.measure(cases, iterations=iterations)
+                    bench.measure(cases, iterations=iterations, warmup=options["warmup"])
                 phases.append((count, cases))
         finally:
             tasks_bench.drop_scale_organizations()
@@ -245,7 +248,11 @@ class Command(BaseCommand):
         if options["only"] == "insights":
             return organization
         cases = finance_bench.cases(organization)
-        bench.measure(cases, iterations=max(options["iterations"] // 3, 20), warmup=5)
+        bench.measure(
+            cases,
+            iterations=max(options["iterations"] // 3, 20),
+            warmup=min(5, options["warmup"]),
+        )
         out.write(
             f"\nmetrics engine, {options['ledger_rows']} ledger entries over 3 years; "
             "one year of expenses by month x category\n"
@@ -267,7 +274,11 @@ class Command(BaseCommand):
             stdout=out,
         )
         cases, statements = insights_bench.cases(tenant)
-        bench.measure(cases, iterations=max(options["iterations"] // 10, 10), warmup=2)
+        bench.measure(
+            cases,
+            iterations=max(options["iterations"] // 10, 10),
+            warmup=min(2, options["warmup"]),
+        )
         out.write(
             f"\ninsights: leaderboard of 30 teams over {options['ledger_rows']} ledger entries, "
             f"{options['insights_tasks']} tasks, {options['insights_deals']} deals; one year\n"
