@@ -60,6 +60,7 @@ class BenchCommandTests(ApiTestCase):
         self.assertEqual(len(re.findall(r"Valar count: index-only scan (yes|no)", text)), 5)
         self.assertEqual(len(re.findall(r"Valar page: +index-only scan (yes|no)", text)), 5)
         self.assertIn("with 10 vs 14 organizations", text)
+        self.assertIn("phases 10, 14, 10 again", text)
         self.assertFalse(Organization.objects.filter(slug__startswith=SCALE_PREFIX).exists())
         if bench.count_cache_available():
             self.assertIn("count cache on", text)
