@@ -529,6 +529,34 @@ def serve_and_load(
             server.wait()
 
 
+def combine_rounds(runs: list[dict]) -> dict:
+    """One row's figures from several runs: medians of rate and latencies, errors summed.
+
+    A run that produced no figures (the server did not start, a warm-up request failed) is
+    named in ``failed``; a row whose runs all failed keeps the first reason as ``error``.
+    """
+    good = [run for run in runs if "error" not in run]
+    failed = [run["error"] for run in runs if "error" in run]
+    if not good:
+        return {"error": failed[0] if failed else "no run"}
+    sockets: dict[str, int] = {}
+    for run in good:
+        for kind, n in run["socket_errors"].items():
+            sockets[kind] = sockets.get(kind, 0) + n
+    return {
+        "requests/s": statistics.median(run["requests/s"] for run in good),
+        "p50": statistics.median(run["p50"] for run in good),
+        "p99": statistics.median(run["p99"] for run in good),
+        "rounds": [run["requests/s"] for run in good],
+        "non2xx": sum(run["non2xx"] for run in good),
+        "socket_errors": sockets,
+        "errors": sum(run["errors"] for run in good) + len(failed),
+        "loadavg": statistics.mean(run["loadavg"] for run in good),
+        "workers": min(len(run["warm"]) for run in good),
+        "failed": "; ".join(failed),
+    }
+
+
 # -- targets --------------------------------------------------------------------------------
 
 

@@ -105,3 +105,13 @@ class BenchPartsTests(SimpleTestCase):
         ]
         self.assertEqual(bench.count_and_page(statements, "tasks_task"), tuple(statements[1:]))
         self.assertEqual(bench.count_and_page(statements[:1], "tasks_task"), (None, None))
+
+    def test_rounds_combine_as_medians_with_every_error_and_failed_run_counted(self):
+        run = bench.parse_wrk(WRK_OUTPUT) | {"warm": {"1": 20, "2": 20}, "loadavg": 1.0}
+        faster = run | {"requests/s": 400.0, "p99": 80.0, "errors": 0, "socket_errors": {}}
+        combined = bench.combine_rounds([run, faster, {"error": "did not start"}])
+        self.assertEqual(combined["requests/s"], (334.41 + 400.0) / 2)
+        self.assertEqual(combined["rounds"], [334.41, 400.0])
+        self.assertEqual(combined["errors"], 12 + 0 + 1)
+        self.assertEqual(combined["failed"], "did not start")
+        self.assertEqual(bench.combine_rounds([{"error": "x"}]), {"error": "x"})

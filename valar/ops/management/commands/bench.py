@@ -43,7 +43,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--warmup", type=int, default=20, help="Untimed calls of every row before timing."
         )
-        parser.add_argument("--load-seconds", type=int, default=20)
+        parser.add_argument("--load-seconds", type=int, default=10, help="wrk's run per row.")
+        parser.add_argument(
+            "--load-rounds", type=int, default=3, help="Runs of every load row (median reported)."
+        )
         parser.add_argument("--no-load", action="store_true", help="Skip the wrk load runs.")
         parser.add_argument("--insights-tasks", type=int, default=200_000)
         parser.add_argument("--insights-deals", type=int, default=50_000)
@@ -377,13 +380,14 @@ class Command(BaseCommand):
         low, high = (int(n) for n in options["ports"].split("-"))
         seconds = options["load_seconds"]
         out.write(
-            f"\nload: wrk, {CONNECTIONS} connections, 2 threads, {seconds} s per row, GET {path} "
-            "(session cookie); every worker answered 20 requests before the load began\n"
+            f"\nload: wrk, {CONNECTIONS} connections, 2 threads, {seconds} s per run, "
+            f"{options['load_rounds']} rounds (medians shown), GET {path} (session cookie); in "
+            "every run each worker answered 20 requests before the load began\n"
             "  wrk runs on the same CPUs as the server and the database, as do other jobs\n"
         )
         out.write(
             f"{'server':<58}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'loadavg':>9}"
-            "  warm-up\n"
+            "  req/s per round\n"
         )
 
         def run(setup, extra_env=None) -> dict:
@@ -400,9 +404,16 @@ class Command(BaseCommand):
                 connections=CONNECTIONS,
             )
 
+        setups = self.servers(options)
+        rounds: dict[str, list[dict]] = {setup[0]: [] for setup in setups}
+        # Round-robin: each round runs every setup once, so a machine that slows down during
+        # the run weighs on every setup alike; each row reports the median of its rounds.
+        for _ in range(options["load_rounds"]):
+            for setup in setups:
+                rounds[setup[0]].append(run(setup))
         rows = []
-        for setup in self.servers(options):
-            figures = run(setup)
+        for setup in setups:
+            figures = bench.combine_rounds(rounds[setup[0]])
             rows.append((setup, figures))
             self.write_load_row(setup[0], figures)
         measured = [row for row in rows if "error" not in row[1]]
@@ -430,7 +441,12 @@ class Command(BaseCommand):
             out.write(f"{label:<58}count cache: not available in this build\n")
             cached = {"error": "count cache not in this build"}
         else:
-            cached = run(chosen, {bench.COUNT_CACHE_SETTING: "true"})
+            cached = bench.combine_rounds(
+                [
+                    run(chosen, {bench.COUNT_CACHE_SETTING: "true"})
+                    for _ in range(options["load_rounds"])
+                ]
+            )
             self.write_load_row(label, cached)
             out.write("  (count cache on: an advantage the floor does not get)\n")
         self.targets.append(
@@ -450,13 +466,14 @@ class Command(BaseCommand):
             return
         sockets = figures["socket_errors"]
         detail = ", ".join(f"{k} {v}" for k, v in sockets.items() if v)
-        warm = "/".join(str(n) for n in sorted(figures["warm"].values()))
+        each = "/".join(f"{rate:.0f}" for rate in figures["rounds"])
         self.stdout.write(
             f"{label:<58}{figures['requests/s']:>8.0f}{figures['p50']:>9.1f}{figures['p99']:>9.1f}"
-            f"{figures['errors']:>8}{figures['loadavg']:>9.2f}  "
-            f"{len(figures['warm'])} workers ({warm} requests)"
+            f"{figures['errors']:>8}{figures['loadavg']:>9.2f}  {each}; "
+            f"{figures['workers']} workers warm"
             f"{'; sockets: ' + detail if detail else ''}"
-            f"{'; non-2xx ' + str(figures['non2xx']) if figures['non2xx'] else ''}\n"
+            f"{'; non-2xx ' + str(figures['non2xx']) if figures['non2xx'] else ''}"
+            f"{'; failed rounds: ' + figures['failed'] if figures['failed'] else ''}\n"
         )
 
     # -- targets --------------------------------------------------------------------------
