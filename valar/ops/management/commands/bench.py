@@ -62,6 +62,11 @@ class Command(BaseCommand):
             help="gunicorn sync worker counts to measure (comma-separated).",
         )
         parser.add_argument(
+            "--gthread",
+            default="2x4,3x4,4x2",
+            help="gunicorn gthread setups to measure, as WORKERSxTHREADS (comma-separated).",
+        )
+        parser.add_argument(
             "--ports",
             default="8105-8110",
             help="The port range the load runs' servers may listen on.",
@@ -348,14 +353,23 @@ class Command(BaseCommand):
             (f"gunicorn sync --preload, {n} workers", n, gunicorn("--workers", str(n)), {})
             for n in (int(n) for n in options["workers"].split(",") if n.strip())
         ]
-        setups.append(
-            (
-                "gunicorn gthread --preload, 2 workers x 4 threads",
-                2,
-                gunicorn("--workers", "2", "--worker-class", "gthread", "--threads", "4"),
-                {},
+        for spec in (spec for spec in options["gthread"].split(",") if spec.strip()):
+            workers, threads = (int(n) for n in spec.split("x"))
+            setups.append(
+                (
+                    f"gunicorn gthread --preload, {workers} workers x {threads} threads",
+                    workers,
+                    gunicorn(
+                        "--workers",
+                        str(workers),
+                        "--worker-class",
+                        "gthread",
+                        "--threads",
+                        str(threads),
+                    ),  # fmt: skip
+                    {},
+                )
             )
-        )
         pool = {"DATABASE_POOL": "true", "DATABASE_POOL_MAX": "4"}
         setups += [(f"uvicorn (ASGI), {n} workers, pool on", n, uvicorn(n), pool) for n in (2, 3)]
         return setups
@@ -386,7 +400,7 @@ class Command(BaseCommand):
             "  wrk runs on the same CPUs as the server and the database, as do other jobs\n"
         )
         out.write(
-            f"{'server':<58}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'loadavg':>9}"
+            f"{'server':<68}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'loadavg':>9}"
             "  req/s per round\n"
         )
 
@@ -438,7 +452,7 @@ class Command(BaseCommand):
         ]
         label = f"{chosen[0]}, count cache on"
         if not bench.count_cache_available():
-            out.write(f"{label:<58}count cache: not available in this build\n")
+            out.write(f"{label}: count cache not available in this build\n")
             cached = {"error": "count cache not in this build"}
         else:
             cached = bench.combine_rounds(
@@ -462,13 +476,13 @@ class Command(BaseCommand):
     def write_load_row(self, label: str, figures: dict) -> None:
         """One row of the load table (or the reason it has no figures)."""
         if "error" in figures:
-            self.stdout.write(f"{label:<58}{figures['error']}\n")
+            self.stdout.write(f"{label:<68}  {figures['error']}\n")
             return
         sockets = figures["socket_errors"]
         detail = ", ".join(f"{k} {v}" for k, v in sockets.items() if v)
         each = "/".join(f"{rate:.0f}" for rate in figures["rounds"])
         self.stdout.write(
-            f"{label:<58}{figures['requests/s']:>8.0f}{figures['p50']:>9.1f}{figures['p99']:>9.1f}"
+            f"{label:<68}{figures['requests/s']:>8.0f}{figures['p50']:>9.1f}{figures['p99']:>9.1f}"
             f"{figures['errors']:>8}{figures['loadavg']:>9.2f}  {each}; "
             f"{figures['workers']} workers warm"
             f"{'; sockets: ' + detail if detail else ''}"
