@@ -78,7 +78,6 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         """Run the suites, print their tables, then the targets with their verdicts."""
         self.targets: list[Target] = []
-        self.figures: dict = {}
         only = options["only"]
         with override_settings(DEBUG=False):
             backend = settings.CACHES["default"]["BACKEND"]
