@@ -118,6 +118,11 @@ class Explained:
     time_ms: float | None = None
     buffers: str = ""
 
+    @property
+    def join_nodes(self) -> list[str]:
+        """The plan's join nodes (``Hash Join``, ``Nested Loop``, ``Merge Join``), in order."""
+        return PLAN_JOIN.findall(self.plan)
+
     def summary(self) -> str:
         """``index-only scan yes, joins 0, seq scan no, 0.41 ms, shared hit=12``."""
         seq = "yes" if self.seq_scan else "no"

@@ -212,6 +212,7 @@ class Command(BaseCommand):
         out = self.stdout
         iterations = max(options["iterations"] // 2, 10)
         phases = []
+        plans: list[str] = []
         try:
             for total in (10, options["organizations"], 10):
                 if total == 10:
@@ -221,6 +222,12 @@ class Command(BaseCommand):
                     cases = tasks_bench.scale_cases(organization, admin)
                     bench.measure(cases, iterations=iterations, warmup=options["warmup"])
                 phases.append((count, cases))
+                count_sql, _ = bench.count_and_page(cases[1].statements, LIST_TABLES["tasks"])
+                if count_sql is not None:
+                    plan = bench.explain(count_sql)
+                    timing = f"{plan.time_ms:.2f} ms in the database, " if plan.time_ms else ""
+                    joins = ", ".join(plan.join_nodes) or "none"
+                    plans.append(f"{count} organizations: {timing}join nodes: {joins}")
         finally:
             tasks_bench.drop_scale_organizations()
         (few, first), (many, large), (_, again) = phases
@@ -248,6 +255,8 @@ class Command(BaseCommand):
             f"{first[1].queries} -> {large[1].queries}; after a change in another organization "
             f"{first[2].queries} -> {large[2].queries}\n"
         )
+        for line in plans:
+            out.write(f"  Valar count with {line}\n")
         self.targets.append(
             Target(
                 f"task list p50, {many} / {few} organizations",
