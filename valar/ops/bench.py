@@ -101,7 +101,7 @@ def measure(cases: list[Case], *, iterations: int, warmup: int = 20) -> None:
 # -- plans ----------------------------------------------------------------------------------
 
 JOIN = re.compile(r"\bJOIN\b", re.IGNORECASE)
-PLAN_JOIN = re.compile(r"\b(Nested Loop|Hash Join|Merge Join)\b")
+PLAN_JOIN = re.compile(r"\b(Nested Loop(?: \w+ Join)?|Hash(?: \w+)? Join|Merge(?: \w+)? Join)\b")
 
 
 @dataclass
@@ -134,6 +134,9 @@ class Explained:
             f"seq scan {seq}",
             f"joins {self.joins}",
         ]
+        if self.time_ms is not None:
+            # PostgreSQL drops a LEFT JOIN nothing reads; the plan says which joins remain.
+            parts[-1] += f" in the SQL, {len(self.join_nodes)} in the plan"
         if self.time_ms is not None:
             parts.append(f"{self.time_ms:.2f} ms in the database")
         if self.buffers:
