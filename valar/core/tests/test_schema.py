@@ -95,6 +95,21 @@ class SchemaGenerationTests(ApiTestCase):
         fmt = next(parameter for parameter in parameters if parameter["name"] == "format")
         self.assertEqual(fmt["schema"]["enum"], ["csv", "xlsx"])
 
+    def test_every_path_id_is_a_uuid(self):
+        """Ids a URL pattern matches (``chart_id``, ``organization_pk``) are UUIDs, as ``id``."""
+        self.assertIsNone(self.generation_error)
+        loose = {
+            (path, parameter["name"])
+            for path, item in self.schema["paths"].items()
+            for method, operation in item.items()
+            if method in {"get", "post", "put", "patch", "delete"}
+            for parameter in operation.get("parameters", [])
+            if parameter["in"] == "path"
+            and parameter["name"] != "token"  # an invitation's token is not an id
+            and parameter["schema"] != {"type": "string", "format": "uuid"}
+        }
+        self.assertEqual(loose, set())
+
 
 class SchemaEndpointTests(ApiTestCase):
     """The schema, Swagger UI and Redoc are served."""

@@ -429,7 +429,7 @@ class WorkdayEndToEndTests(SimpleTestCase):
             body=self.model("ChartRequest")(title="Income", chart_type="bar", query=query),
         )
         self.assertIsInstance(chart, self.model("Chart"))
-        stored = self.call("dashboards_charts_retrieve", 200, dashboard.id, str(chart.id))
+        stored = self.call("dashboards_charts_retrieve", 200, dashboard.id, chart.id)
         document = stored.document
         self.assertIsInstance(document, self.model("MetricsDocument"))
         self.assertEqual(
@@ -454,7 +454,11 @@ class WorkdayEndToEndTests(SimpleTestCase):
             (document.labels, [s.data for s in document.series]),
         )
         read = self.call("dashboards_retrieve", 200, dashboard.id)
-        self.assertEqual(len(read.charts), 1)
+        self.assertEqual([item.id for item in read.charts], [chart.id])
+        self.assertIsInstance(read.charts[0], self.model("Chart"))
+        self.assertEqual(read.charts[0].document.to_dict(), document.to_dict())
+        missing = self.call("dashboards_charts_retrieve", 404, dashboard.id, uuid.uuid4())
+        self.assertProblem(missing, 404, "not_found")
 
     def step_export(self, task) -> None:
         """The tasks export as CSV: bytes that parse, with the workday's task in them."""
