@@ -110,6 +110,29 @@ class SchemaGenerationTests(ApiTestCase):
         }
         self.assertEqual(loose, set())
 
+    def test_integer_bounds_do_not_depend_on_the_database(self):
+        """No integer takes its range from the backend (SQLite's is 64-bit, PostgreSQL's not).
+
+        Django bounds an integer field by the database's range unless the model states one;
+        on SQLite that is +-2**63, so ``make run`` would serve another document than a
+        deployment on PostgreSQL, and accept values PostgreSQL refuses.
+        """
+        self.assertIsNone(self.generation_error)
+        found = []
+
+        def walk(node, where: str) -> None:
+            if isinstance(node, dict):
+                if node.get("maximum") == 2**63 - 1 or node.get("minimum") == -(2**63):
+                    found.append(where)
+                for key, value in node.items():
+                    walk(value, f"{where}/{key}")
+            elif isinstance(node, list):
+                for index, value in enumerate(node):
+                    walk(value, f"{where}/{index}")
+
+        walk(self.schema, "")
+        self.assertEqual(found, [])
+
 
 class SchemaEndpointTests(ApiTestCase):
     """The schema, Swagger UI and Redoc are served."""
