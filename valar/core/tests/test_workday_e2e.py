@@ -17,6 +17,8 @@ import importlib
 import io
 import uuid
 from decimal import Decimal
+from pathlib import Path
+from unittest import mock
 
 import httpx
 import requests
@@ -25,12 +27,13 @@ from django.test import SimpleTestCase
 
 from valar.core.testing.generated_client import generate_client, import_client
 from valar.core.testing.schema import openapi_schema
-from valar.core.testing.server import running_server
+from valar.core.testing.server import running_server, server_environment
 
 #: The ledger entries of the workday lie in a month of their own, far from the demo seed's
 #: (which are this month's), so the finance figures of that month are exactly the workday's.
 MONTH_START = datetime.date(2031, 3, 1)
 MONTH_END = datetime.date(2031, 3, 31)
+ONE_DAY = datetime.timedelta(days=1)
 
 
 class WorkdayEndToEndTests(SimpleTestCase):
@@ -40,27 +43,17 @@ class WorkdayEndToEndTests(SimpleTestCase):
     def setUpClass(cls) -> None:
         """Start the server, read its schema, generate (or reuse) the client and import it."""
         super().setUpClass()
-        cls._server = running_server()
-        cls.server = cls._server.__enter__()
-        try:
-            answer = requests.get(
-                cls.server.base_url + "/api/schema/",
-                headers={"Accept": "application/vnd.oai.openapi+json"},
-                timeout=60,
-            )
-            answer.raise_for_status()
-            cls.document = yaml.safe_load(answer.text)
-            cls.generation = generate_client(cls.document)
-            cls.package = import_client(cls.generation)
-        except BaseException:
-            cls._server.__exit__(None, None, None)
-            raise
-
-    @classmethod
-    def tearDownClass(cls) -> None:
-        """Stop the server."""
-        cls._server.__exit__(None, None, None)
-        super().tearDownClass()
+        # Stopped by the class cleanups, also when something below fails.
+        cls.server = cls.enterClassContext(running_server())
+        answer = requests.get(
+            cls.server.base_url + "/api/schema/",
+            headers={"Accept": "application/vnd.oai.openapi+json"},
+            timeout=60,
+        )
+        answer.raise_for_status()
+        cls.document = yaml.safe_load(answer.text)
+        cls.generation = generate_client(cls.document)
+        cls.package = import_client(cls.generation)
 
     # Helpers -----------------------------------------------------------------------------
 
@@ -145,16 +138,18 @@ class WorkdayEndToEndTests(SimpleTestCase):
         me = self.call("auth_me_retrieve", 200)
         self.assertIsInstance(me, self.model("User"))
         self.assertEqual(me.email, self.server.email)
+        # Today's figures, in a window wide enough for any time zone of the server's clock.
         today = datetime.date.today()
-        before = self.call("insights_overview_retrieve", 200, start_date=today, end_date=today)
+        around = {"start_date": today - ONE_DAY, "end_date": today + ONE_DAY}
+        before = self.call("insights_overview_retrieve", 200, **around)
 
         team = self.step_team()
         task = self.step_task(me.id, team.id)
         customer = self.step_lead_to_customer(me.id)
         deal = self.step_deal(customer.id)
-        self.step_ledger(team.id, customer.id)
-        self.step_overview(before, today, deal)
-        self.step_dashboard_chart()
+        currency = self.step_ledger(team.id, customer.id)
+        self.step_overview(before, around, deal, currency)
+        self.step_dashboard_chart(currency)
         self.step_export(task)
         self.step_errors()
 
@@ -315,8 +310,11 @@ class WorkdayEndToEndTests(SimpleTestCase):
         self.assertEqual((buyer.open_deals_value, buyer.won_deals_value), ("0.00", "24000.75"))
         return moved
 
-    def step_ledger(self, team: uuid.UUID, customer: uuid.UUID) -> None:
-        """Categories, income and expense entries, and the month's summary to the cent."""
+    def step_ledger(self, team: uuid.UUID, customer: uuid.UUID) -> str:
+        """Categories, income and expense entries, and the month's summary to the cent.
+
+        Returns the organization's currency, as the summary states it.
+        """
         CategoryRequest = self.model("CategoryRequest")
         consulting = self.call(
             "finance_categories_create",
@@ -368,12 +366,9 @@ class WorkdayEndToEndTests(SimpleTestCase):
         self.assertEqual(
             (totals.income, totals.expense, totals.profit), ("1200.30", "99.99", "1100.31")
         )
-        self.assertEqual(
-            Decimal(totals.margin),
-            (Decimal("1100.31") / Decimal("1200.30") * 100).quantize(Decimal(totals.margin)),
-        )
+        # 1100.31 / 1200.30 = 91.6696...%
+        self.assertEqual(totals.margin, "91.67")
         self.assertEqual(summary.labels, ["2031-03"])
-        self.currency = summary.currency
         self.assertEqual(
             sorted((s.name, s.key, s.data) for s in summary.series),
             [
@@ -382,8 +377,10 @@ class WorkdayEndToEndTests(SimpleTestCase):
             ],
         )
         self.assertEqual(summary.previous_totals.income, "0.00")
+        self.assertRegex(summary.currency, r"^[A-Z]{3}$")
+        return summary.currency
 
-    def step_overview(self, before, today: datetime.date, deal) -> None:
+    def step_overview(self, before, around: dict, deal, currency: str) -> None:
         """The overview of the workday's month; today's change in task, lead and deal figures."""
         month = self.call(
             "insights_overview_retrieve", 200, start_date=MONTH_START, end_date=MONTH_END
@@ -393,12 +390,12 @@ class WorkdayEndToEndTests(SimpleTestCase):
             (month.finance.income, month.finance.expense, month.finance.profit),
             ("1200.30", "99.99", "1100.31"),
         )
-        self.assertEqual(month.currency, self.currency)
+        self.assertEqual((month.currency, month.finance.margin), (currency, "91.67"))
         self.assertEqual(
             [(c.name, c.total) for c in month.finance.top_income_categories],
             [("E2E consulting", "1200.30")],
         )
-        after = self.call("insights_overview_retrieve", 200, start_date=today, end_date=today)
+        after = self.call("insights_overview_retrieve", 200, **around)
         self.assertEqual(after.tasks.completed, before.tasks.completed + 1)
         self.assertEqual(after.leads.total, before.leads.total + 1)
         self.assertEqual(after.leads.converted, before.leads.converted + 1)
@@ -407,7 +404,7 @@ class WorkdayEndToEndTests(SimpleTestCase):
             Decimal(after.deals.won_value) - Decimal(before.deals.won_value), Decimal(deal.value)
         )
 
-    def step_dashboard_chart(self) -> None:
+    def step_dashboard_chart(self, currency: str) -> None:
         """A dashboard with a chart of the month's income by category; its stored document."""
         dashboard = self.call(
             "dashboards_create", 201, body=self.model("DashboardRequest")(title="E2E month")
@@ -441,7 +438,7 @@ class WorkdayEndToEndTests(SimpleTestCase):
             [("E2E consulting", ["0.00", "0.00", "1200.30", "0.00", "0.00", "0.00"])],
         )
         self.assertEqual(document.totals.additional_properties, {"E2E consulting": "1200.30"})
-        self.assertEqual(document.currency, self.currency)
+        self.assertEqual(document.currency, currency)
         self.assertEqual(
             (document.query.source, document.query.interval, document.query.start_date),
             ("income", "week", MONTH_START),
@@ -516,3 +513,27 @@ class WorkdayEndToEndTests(SimpleTestCase):
             )
             self.assertProblem(refused, 403, "permission_denied")
             self.assertTrue(refused.detail.startswith("CSRF Failed"), refused.detail)
+
+
+class ServerEnvironmentTests(SimpleTestCase):
+    """The server the end-to-end tests start gets a user's environment, not the suite's."""
+
+    def test_the_suites_settings_and_test_switches_are_left_out(self):
+        """Database, cache, debug and test-only switches (the fast hasher) do not leak in."""
+        suite = {
+            "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/suite",
+            "REDIS_URL": "redis://127.0.0.1:6379/15",
+            "DEBUG": "true",
+            "DJANGO_SETTINGS_MODULE": "valar.settings",
+            "PYTEST_CURRENT_TEST": "test_workday_e2e.py::x",
+            "VALAR_TEST_FAST_HASHER": "true",
+            "THROTTLE_USER": "5/min",
+        }
+        with mock.patch.dict("os.environ", suite):
+            env = server_environment(Path("/tmp/live"), 8123, {"THROTTLE_ANON": "9/min"})
+        for key in ("REDIS_URL", "DEBUG", "DJANGO_SETTINGS_MODULE", "PYTEST_CURRENT_TEST"):
+            self.assertNotIn(key, env)
+        self.assertNotIn("VALAR_TEST_FAST_HASHER", env)
+        self.assertEqual(env["DATABASE_URL"], "sqlite:////tmp/live/valar.sqlite3")
+        self.assertEqual((env["PORT"], env["HOST"]), ("8123", "127.0.0.1"))
+        self.assertEqual((env["THROTTLE_USER"], env["THROTTLE_ANON"]), ("5/min", "9/min"))
