@@ -110,6 +110,21 @@ class SchemaGenerationTests(ApiTestCase):
         }
         self.assertEqual(loose, set())
 
+    def test_a_sub_resource_of_an_item_declares_no_filters_of_the_list(self):
+        """``deals/{id}/history/``, ``teams/{id}/members/`` page, but take no list filters."""
+        self.assertIsNone(self.generation_error)
+        stray = {
+            path: sorted(names)
+            for path, item in self.schema["paths"].items()
+            if "{id}/" in path and not path.endswith("{id}/") and "get" in item
+            for names in [
+                {p["name"] for p in item["get"].get("parameters", []) if p["in"] == "query"}
+                - {"page", "page_size", "format"}
+            ]
+            if names
+        }
+        self.assertEqual(stray, {})
+
     def test_integer_bounds_do_not_depend_on_the_database(self):
         """No integer takes its range from the backend (SQLite's is 64-bit, PostgreSQL's not).
 
