@@ -601,9 +601,9 @@ class DealViewSet(CrmViewSet):
         return Response(DealSerializer(self._fresh(deal)).data)
 
     @extend_schema(responses=StageChangeSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], filter_backends=[])
     def history(self, request, pk=None):
-        """The deal's stage changes, oldest first."""
+        """The deal's stage changes, oldest first (paginated; the list's filters do not apply)."""
         deal = self.get_object()
         page = self.paginate_queryset(selectors.deal_history(deal=deal))
         return self.get_paginated_response(StageChangeSerializer(page, many=True).data)

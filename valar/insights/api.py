@@ -450,6 +450,7 @@ class DashboardSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["id", "owner", "charts", "created_at", "updated_at"]
 
+    @extend_schema_field(ChartSerializer(many=True))
     def get_charts(self, dashboard: Dashboard) -> list[dict]:
         """The charts the viewer may see (modules, ``view: own``), with their stale flags."""
         allowed = self.context.get("allowed_sources")
