@@ -145,7 +145,8 @@ def _guarded(name: str, writes: bool):
         return result
 
     call.__name__ = name
-    call.__doc__ = f"Django's ``{name}`` behind the breaker" + (", a lost write undone." if writes else ".")
+    undone = ", a lost write undone" if writes else ""
+    call.__doc__ = f"Django's ``{name}`` behind the breaker{undone}."
     return call
 
 
