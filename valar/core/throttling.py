@@ -33,7 +33,7 @@ class ReportingThrottle(SimpleRateThrottle):
         if self.key is None:
             return True
         try:
-            count, left = window_hit(self.cache, self.key, self.duration, self.timer())
+            count, left = window_hit(self.cache, f"{self.key}:window", self.duration, self.timer())
         except Exception:  # noqa: BLE001  any cache failure
             logger.warning("Rate limiter unavailable; request allowed", exc_info=True)
             return True
