@@ -13,6 +13,8 @@ import time
 
 from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
+from valar.core.rediscache import UNREACHABLE
+
 logger = logging.getLogger("valar.throttling")
 
 
@@ -34,8 +36,12 @@ class ReportingThrottle(SimpleRateThrottle):
             return True
         try:
             count, left = window_hit(self.cache, f"{self.key}:window", self.duration, self.timer())
-        except Exception:  # noqa: BLE001  any cache failure
-            logger.warning("Rate limiter unavailable; request allowed", exc_info=True)
+        except Exception as error:  # noqa: BLE001  any cache failure
+            logger.warning(
+                "Rate limiter unavailable (%s); request allowed",
+                error,
+                exc_info=not isinstance(error, UNREACHABLE),
+            )
             return True
         self.seconds_left = left
         self.report(request, max(self.num_requests - count, 0), left)
