@@ -85,10 +85,11 @@ class SharedClient(RedisCacheClient):
             if not self.open_until:
                 logger.warning("Cache unreachable (%s); using the database", error)
             self.open_until = time.monotonic() + self.breaker_seconds
-        for key in keys:
-            self.lost[key] = None
-        while len(self.lost) > LOST_WRITES_LIMIT:
-            self.lost.pop(next(iter(self.lost)))
+        with self._lock:
+            for key in keys:
+                self.lost[key] = None
+            while len(self.lost) > LOST_WRITES_LIMIT:
+                self.lost.pop(next(iter(self.lost)))
 
     def answered(self) -> None:
         """Close the breaker after a call that Redis answered."""
@@ -98,10 +99,12 @@ class SharedClient(RedisCacheClient):
 
     def undo_lost_writes(self) -> None:
         """Delete what the writes lost while Redis was unreachable would have changed."""
-        keys = list(self.lost)
+        with self._lock:
+            keys = list(self.lost)
         self.get_client(write=True).delete(*keys)
-        for key in keys:
-            self.lost.pop(key, None)
+        with self._lock:
+            for key in keys:
+                self.lost.pop(key, None)
 
 
 _CLIENTS: dict[tuple, SharedClient] = {}
