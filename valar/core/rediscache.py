@@ -216,6 +216,7 @@ class ValarRedisCache(RedisCache):
         full = self.make_and_validate_key(key)
 
         def build(pipeline) -> None:
+            """Queue the counter's creation, increment and remaining lifetime."""
             pipeline.set(full, 0, ex=duration, nx=True)
             pipeline.incr(full)
             pipeline.pttl(full)
@@ -231,6 +232,7 @@ class ValarRedisCache(RedisCache):
         full = [self.make_and_validate_key(key) for key in keys]
 
         def build(pipeline) -> None:
+            """Queue each counter's creation (if absent) and increment."""
             for key in full:
                 pipeline.set(key, fresh, ex=timeout, nx=True)
                 pipeline.incr(key)

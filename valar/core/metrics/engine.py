@@ -425,6 +425,7 @@ def cached_figures(*, organization, name: str, params: dict, sources: tuple[str,
     digest = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()
 
     def make_key() -> str:
+        """The key under the organization's current versions of ``sources``."""
         current = versions.versions(organization.pk, sources)
         return f"figures:{organization.pk}:{name}:{digest[:32]}:" + ":".join(
             str(current[source]) for source in sorted(current)

@@ -44,10 +44,12 @@ def redis_round_trips() -> Iterator[list[str]]:
     pipeline = redis.client.Pipeline.execute
 
     def execute_command(self, *args, **options):
+        """Record one command sent on its own, then send it."""
         trips.append(str(args[0]))
         return command(self, *args, **options)
 
     def execute(self, raise_on_error=True):
+        """Record one pipeline (its commands' names), then send it."""
         names = ",".join(str(args[0]) for args, _ in self.command_stack)
         trips.append(f"PIPELINE({names})")
         return pipeline(self, raise_on_error)

@@ -55,6 +55,7 @@ class DeadRedisTests(SimpleTestCase):
         clients = [self.cache._cache.get_client(write=True)]
 
         def build() -> None:
+            """Take the client as another thread's backend instance does."""
             clients.append(self.make_cache()._cache.get_client())
 
         thread = threading.Thread(target=build)
