@@ -125,7 +125,7 @@ MIDDLEWARE = [
     "valar.core.middleware.SessionLifetimeMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "valar.accounts.middleware.CachedAuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -174,11 +174,20 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
+    # Redis is a cache, not a dependency (valar.core.rediscache): one client per process,
+    # short timeouts, and after a failure Redis is skipped for REDIS_BREAKER_SECONDS while
+    # the database answers.
+    REDIS_TIMEOUT = float(os.environ.get("REDIS_TIMEOUT") or 0.5)
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "valar.core.rediscache.ValarRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "valar",
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_TIMEOUT / 2,
+                "socket_timeout": REDIS_TIMEOUT,
+                "breaker_seconds": float(os.environ.get("REDIS_BREAKER_SECONDS") or 1.0),
+            },
         }
     }
 else:
@@ -206,7 +215,8 @@ if env_bool("VALAR_TEST_FAST_HASHER", False):
 
 # Sessions: cookie HttpOnly + SameSite=Lax; they end after SESSION_IDLE_TIMEOUT of inactivity
 # and at SESSION_ABSOLUTE_LIFETIME whatever the activity (valar.core.middleware).
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# cached_db sessions that fall back to the database when the cache is down (valar.core.sessions).
+SESSION_ENGINE = "valar.core.sessions"
 SESSION_IDLE_TIMEOUT = timedelta(seconds=env_int("SESSION_IDLE_TIMEOUT", 8 * 3600))
 SESSION_ABSOLUTE_LIFETIME = timedelta(seconds=env_int("SESSION_ABSOLUTE_LIFETIME", 14 * 86400))
 SESSION_COOKIE_AGE = int(SESSION_ABSOLUTE_LIFETIME.total_seconds())
@@ -306,6 +316,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "ComponentStatusEnum": ["ok", "error"],
+        "HealthStatusEnum": ["ok", "degraded", "error"],
         "LedgerKindEnum": "valar.finance.models.Kind",
         "ShareRoleEnum": "valar.insights.models.DashboardShare.Role",
         "MemberRoleEnum": ["admin", "manager", "worker", "basic", "client"],

@@ -401,7 +401,7 @@ class ChartSerializer(serializers.ModelSerializer):
     def get_stale(self, chart: Chart) -> bool:
         """Whether the chart's source changed after it was computed."""
         current = self.context.get("versions", {}).get(chart.query.get("source"))
-        return current is not None and current != chart.source_version
+        return bool(current) and current != chart.source_version
 
 
 class ShareSerializer(serializers.Serializer):
