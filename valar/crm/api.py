@@ -365,8 +365,11 @@ class LeadViewSet(CrmViewSet):
         )
         organization = self.tenant.organization
         lead = selectors.lead_list(organization=organization).get(pk=pk)
-        customer = selectors.customer_list(organization=organization).get(pk=customer.pk)
-        deal = selectors.deal_list(organization=organization).get(pk=deal.pk) if deal else None
+        customer = selectors.customer_display(
+            selectors.customer_list(organization=organization), organization=organization
+        ).get(pk=customer.pk)
+        deals = selectors.deal_display(selectors.deal_list(organization=organization))
+        deal = deals.get(pk=deal.pk) if deal else None
         return Response(
             {
                 "lead": LeadSerializer(lead).data,
@@ -389,8 +392,12 @@ class CustomerViewSet(CrmViewSet):
     export_filename = "customers"
 
     def select(self):
-        """The organization's customers with their deal values."""
+        """The organization's customers."""
         return selectors.customer_list(organization=self.tenant.organization)
+
+    def present(self, queryset):
+        """Their open and won deal values."""
+        return selectors.customer_display(queryset, organization=self.tenant.organization)
 
     def perform_create(self, serializer):
         """Create, then read it back with its figures."""
@@ -423,8 +430,12 @@ class PipelineViewSet(CrmViewSet):
         return PipelineCreateSerializer if self.action == "create" else PipelineSerializer
 
     def select(self):
-        """The organization's pipelines with their stages."""
+        """The organization's pipelines."""
         return selectors.pipeline_list(organization=self.tenant.organization)
+
+    def present(self, queryset):
+        """Their stages."""
+        return selectors.pipeline_display(queryset)
 
     def perform_create(self, serializer):
         """Create with stages through the service."""
@@ -549,8 +560,12 @@ class DealViewSet(CrmViewSet):
     }
 
     def select(self):
-        """The organization's deals with the names they show."""
+        """The organization's deals."""
         return selectors.deal_list(organization=self.tenant.organization)
+
+    def present(self, queryset):
+        """The customer, stage and pipeline names they show."""
+        return selectors.deal_display(queryset)
 
     def _fresh(self, deal: Deal) -> Deal:
         """The deal as the list shows it."""

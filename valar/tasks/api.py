@@ -66,6 +66,10 @@ class TaskViewSet(RowListMixin, ExportMixin, TenantViewSet, ModelViewSet):
         """The organization's tasks."""
         return selectors.task_list(organization=self.tenant.organization)
 
+    def present(self, queryset):
+        """The assignee's display name and the team's name."""
+        return selectors.task_display(queryset)
+
     def _fresh(self, task: Task) -> Task:
         """The task as the list shows it (with its annotations), after a write."""
         return self.get_queryset().get(pk=task.pk)
