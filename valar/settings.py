@@ -261,7 +261,7 @@ REST_FRAMEWORK = {
         "rest_framework.filters.SearchFilter",
         "valar.core.filters.AliasOrderingFilter",
     ],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["valar.core.renderers.OrjsonRenderer"],
     # JSON bodies only (forms cannot carry null or nested data); the views that upload a
     # file name MultiPartParser themselves. Any other body is a 415 problem.
     "DEFAULT_PARSER_CLASSES": ["valar.core.parsers.DecimalJSONParser"],
