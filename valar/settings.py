@@ -171,6 +171,9 @@ if env_bool("DATABASE_POOL", False) and DATABASES["default"]["ENGINE"].endswith(
         "max_size": env_int("DATABASE_POOL_MAX", 10),
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Lists that declare count_sources keep their count in the cache under the organization's
+# versions of those sources (valar.core.counts); off unless asked for.
+LIST_COUNT_CACHE = env_bool("LIST_COUNT_CACHE", False)
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:

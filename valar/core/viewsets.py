@@ -16,7 +16,7 @@ from rest_framework.decorators import action
 from rest_framework.metadata import SimpleMetadata
 from rest_framework.permissions import BasePermission, IsAuthenticated
 
-from valar.core import tenancy
+from valar.core import counts, tenancy
 from valar.core.exports import EXPORT_FORMATS, export_response
 from valar.core.policy import Access, decide, owns, permissions_of, visible_rows
 from valar.core.rows import row_plan
@@ -48,6 +48,12 @@ class BaseViewSet(viewsets.GenericViewSet):
     """
 
     model: type[Model]
+    #: The version sources (``core.versions``) whose writes change this list's rows; with
+    #: ``count_cached_params`` they let ``LIST_COUNT_CACHE`` keep its count (``core.counts``).
+    count_sources: tuple[str, ...] = ()
+    #: The query parameters under which the count may be cached: filters on the sources' own
+    #: columns (not dates relative to today, not users or teams a deletion clears silently).
+    count_cached_params: tuple[str, ...] = ()
 
     def initial(self, request, *args, **kwargs):
         """Answer 405 (with ``Allow``) for a method the route lacks, 404 for a non-UUID id, first.
@@ -126,7 +132,9 @@ class BaseViewSet(viewsets.GenericViewSet):
         """Count ``queryset`` as filtered and read the page from :meth:`shown` (for ``list``)."""
         if not self.counts_before_presenting():
             return super().paginate_queryset(queryset)
-        return self.paginator.paginate_rows(queryset, self.shown(queryset), self.request)
+        return self.paginator.paginate_rows(
+            queryset, self.shown(queryset), self.request, count=counts.count(queryset, self)
+        )
 
 
 def ordered(queryset: QuerySet) -> QuerySet:
@@ -147,7 +155,9 @@ class RowListMixin:
         if plan is None:
             return super().list(request, *args, **kwargs)
         rows = shown.values(*plan.paths)
-        page = self.paginator.paginate_rows(queryset, rows, request)
+        page = self.paginator.paginate_rows(
+            queryset, rows, request, count=counts.count(queryset, self)
+        )
         return self.get_paginated_response([plan.render(row) for row in page])
 
 

@@ -303,6 +303,8 @@ class LeadViewSet(CrmViewSet):
     ordering_fields = ["score", "created_at", "estimated_value"]
     ordering = ["-created_at"]
     export_filename = "leads"
+    count_sources = ("crm",)
+    count_cached_params = ("status", "source", "min_score", "start_date", "end_date", "search")
     action_permissions = {"qualify": "change", "disqualify": "change", "convert": "change"}
 
     def select(self):
@@ -390,6 +392,8 @@ class CustomerViewSet(CrmViewSet):
     ordering_fields = ["name", "created_at", "open_deals_value", "won_deals_value"]
     ordering = ["name"]
     export_filename = "customers"
+    count_sources = ("crm",)
+    count_cached_params = ("status", "start_date", "end_date", "search")
 
     def select(self):
         """The organization's customers."""
@@ -552,6 +556,18 @@ class DealViewSet(CrmViewSet):
     ordering_aliases = {"stage": "stage_order"}
     ordering = ["-created_at"]
     export_filename = "deals"
+    count_sources = ("crm",)
+    count_cached_params = (
+        "status",
+        "stage",
+        "pipeline",
+        "customer",
+        "min_value",
+        "max_value",
+        "start_date",
+        "end_date",
+        "search",
+    )
     action_permissions = {
         "move_stage": "change",
         "win": "change",

@@ -283,6 +283,19 @@ class TransactionViewSet(FinanceViewSet):
     ordering_fields = ["date", "amount", "created_at"]
     ordering = ["-date", "-created_at"]
     export_filename = "transactions"
+    count_sources = ("finance",)
+    count_cached_params = (
+        "kind",
+        "start_date",
+        "end_date",
+        "start_time",
+        "end_time",
+        "category",
+        "subcategory",
+        "min_amount",
+        "max_amount",
+        "search",
+    )
     fixed_kind: str | None = None
 
     def select(self):

@@ -60,6 +60,16 @@ class TaskViewSet(RowListMixin, ExportMixin, TenantViewSet, ModelViewSet):
     ordering_aliases = {"priority": "priority_rank"}
     ordering = ["-created_at"]
     export_filename = "tasks"
+    count_sources = ("tasks",)
+    count_cached_params = (
+        "status",
+        "priority",
+        "start_date",
+        "end_date",
+        "completed_after",
+        "completed_before",
+        "search",
+    )
     action_permissions = {"complete": "change", "reopen": "change"}
 
     def select(self):
