@@ -71,6 +71,25 @@ class ListCountJoinTests(ApiTestCase):
                     checked += 1
         self.assertGreaterEqual(checked, len(list_paths()))
 
+    def test_ordering_by_a_presented_figure_orders_the_page_and_not_the_count(self):
+        """``ordering`` may name what ``present()`` adds; the count still joins nothing."""
+        client = self.token_client(self.admin)
+        for url, field in (
+            ("/api/v1/teams/?ordering=-member_count", "member_count"),
+            ("/api/v1/crm/deals/?ordering=stage", "stage_name"),
+            ("/api/v1/crm/customers/?ordering=-open_deals_value", "open_deals_value"),
+            ("/api/v1/finance/categories/?ordering=name", "entry_count"),
+        ):
+            with self.subTest(url=url):
+                sql = self.count_of(client, url)
+                self.assertEqual(needless_joins(sql), [], sql)
+                rows = client.get(url).json()["results"]
+                self.assertTrue(rows)
+                self.assertIn(field, rows[0])
+        teams = client.get("/api/v1/teams/?ordering=-member_count").json()["results"]
+        counts = [team["member_count"] for team in teams]
+        self.assertEqual(counts, sorted(counts, reverse=True))
+
     def test_a_filter_that_reads_a_joined_table_keeps_its_join(self):
         """The check itself: a join the ``WHERE`` reads is needed, a display join is not."""
         filtered = (
