@@ -163,14 +163,29 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"transaction_mode": "IMMEDIATE", "timeout": 20}
     )
-if env_bool("DATABASE_POOL", False) and DATABASES["default"]["ENGINE"].endswith("postgresql"):
-    # psycopg's connection pool (for ASGI servers, whose threads would each keep a connection).
+POSTGRESQL = DATABASES["default"]["ENGINE"].endswith("postgresql")
+if POSTGRESQL and env_bool("DATABASE_POOL", True):
+    # psycopg's connection pool: a process holds at most DATABASE_POOL_MAX connections, however
+    # many threads an ASGI server runs sync views in (each would otherwise keep its own).
+    # Connections go back to the pool after each request, so CONN_MAX_AGE must be 0.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": env_int("DATABASE_POOL_MIN", 2),
         "max_size": env_int("DATABASE_POOL_MAX", 10),
+        # A request waits this long for a free connection before failing (psycopg: 30 s).
+        "timeout": env_int("DATABASE_POOL_TIMEOUT", 30),
     }
+if POSTGRESQL and env_bool("DATABASE_PREPARED_STATEMENTS", True):
+    # Server-side parameter binding, and statements a connection runs 5 times prepared: the
+    # list's count and page skip planning. Turn it off behind PgBouncer in transaction mode
+    # (a prepared statement lives on a server connection the next transaction may not get).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"server_side_binding": True, "prepare_threshold": 5}
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Lists that declare count_sources keep their count in the cache under the organization's
+# versions of those sources (valar.core.counts); off unless asked for.
+LIST_COUNT_CACHE = env_bool("LIST_COUNT_CACHE", False)
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
@@ -267,11 +282,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "valar.core.pagination.StandardPagination",
     "PAGE_SIZE": 25,
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "valar.core.filters.FilterBackend",
         "rest_framework.filters.SearchFilter",
         "valar.core.filters.AliasOrderingFilter",
     ],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["valar.core.renderers.OrjsonRenderer"],
     # JSON bodies only (forms cannot carry null or nested data); the views that upload a
     # file name MultiPartParser themselves. Any other body is a 415 problem.
     "DEFAULT_PARSER_CLASSES": ["valar.core.parsers.DecimalJSONParser"],

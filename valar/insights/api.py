@@ -490,8 +490,12 @@ class DashboardViewSet(TenantViewSet, ModelViewSet):
     }
 
     def select(self):
-        """Dashboards the caller may see, with their charts."""
-        return selectors.dashboard_list(tenant=self.tenant).prefetch_related("charts")
+        """Dashboards the caller may see."""
+        return selectors.dashboard_list(tenant=self.tenant)
+
+    def present(self, queryset):
+        """Their charts, in one more query."""
+        return queryset.prefetch_related("charts")
 
     def get_serializer_context(self):
         """Versions for stale flags and the sources the viewer may see, read once."""

@@ -550,6 +550,10 @@ class TeamViewSet(
         """The organization's teams."""
         return selectors.team_list(organization=self.tenant.organization)
 
+    def present(self, queryset):
+        """Their lead and member count."""
+        return selectors.team_display(queryset)
+
     def perform_create(self, serializer):
         """Create through the service (unique name)."""
         serializer.instance = services.team_create(
