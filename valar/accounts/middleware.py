@@ -9,9 +9,14 @@ read the entries recently has them in its own copy and fetches only the versions
 
 Everything else is Django's: the session's backend must be a configured one, and the session
 hash is checked against the user's password (and security stamp) as ``auth.get_user`` does.
+The entry never carries the password hash: it holds the user with ``password`` deferred and
+the session hash computed from it when the row was read (the value every session of that user
+already stores), so a copy of the cache reveals no password hash. Code that needs the password
+(a password change) loads it from the database; ``save()`` of such a user leaves it untouched.
 When the cache cannot be reached the user is read from the database.
 """
 
+import copy
 import logging
 
 from django.conf import settings
@@ -32,7 +37,7 @@ USER_TTL = 300
 
 def user_entry(user_pk) -> tuple[str, tuple[str, str]]:
     """The cache key of a user's entry and the version that validates it."""
-    return f"account:{user_pk}", (tenancy.USER_SCOPE.format(user_pk), "account")
+    return f"user-entry:{user_pk}", (tenancy.USER_SCOPE.format(user_pk), "account")
 
 
 class CachedAuthenticationMiddleware(AuthenticationMiddleware):
@@ -62,10 +67,12 @@ def _session_user(request):
     if backend_path not in settings.AUTHENTICATION_BACKENDS:
         return None
     backend = auth.load_backend(backend_path)
-    user = _load(request, backend, user_id)
+    user, known_hash = _load(request, backend, user_id)
     if user is None:
         return None
     session_hash = session.get(auth.HASH_SESSION_KEY)
+    if session_hash and known_hash and constant_time_compare(session_hash, known_hash):
+        return user
     if session_hash and constant_time_compare(session_hash, user.get_session_auth_hash()):
         return user
     if session_hash and any(
@@ -79,10 +86,12 @@ def _session_user(request):
     return None
 
 
-def _load(request, backend, user_id):
-    """The active user ``user_id`` from the cache entry, else the database (then cached).
+def _load(request, backend, user_id) -> tuple[object, str | None]:
+    """The active user ``user_id`` and its session hash, from the cache entry or the database.
 
+    A user read from the database is cached (without its password hash, see :func:`entry_of`).
     The same round trip reads the membership entry tenancy will want, kept on the request.
+    The hash is ``None`` when the database answered and nothing was cached.
     """
     wanted = dict([user_entry(user_id)])
     membership = tenancy.membership_entry(user_id, tenancy.header_reference(request))
@@ -92,16 +101,30 @@ def _load(request, backend, user_id):
         found = entries.fetch(wanted)
     except Exception:  # noqa: BLE001  the cache is down: the database still answers
         logger.warning("Cache unavailable; user read from the database")
-        return backend.get_user(user_id)
+        return backend.get_user(user_id), None
     request.valar_entries = found
     key = user_entry(user_id)[0]
-    version, user = found[key]
-    if user is entries.MISSING:
+    version, entry = found[key]
+    if entry is entries.MISSING:
         user = backend.get_user(user_id)
-        if user is not None:
-            entries.store(key, version, user, USER_TTL)
-        return user
-    return user if backend.user_can_authenticate(user) else None
+        if user is None:
+            return None, None
+        entry = entry_of(user)
+        entries.store(key, version, entry, USER_TTL)
+        return user, entry[1]
+    user, known_hash = entry
+    return (user, known_hash) if backend.user_can_authenticate(user) else (None, None)
+
+
+def entry_of(user) -> tuple[object, str]:
+    """The cache entry of a user: a copy with ``password`` deferred, and its session hash.
+
+    Django treats a field missing from the instance's ``__dict__`` as deferred: reading it
+    loads it from the database, and ``save()`` writes only the loaded fields.
+    """
+    stripped = copy.copy(user)
+    stripped.__dict__.pop("password", None)
+    return stripped, user.get_session_auth_hash()
 
 
 @receiver(post_save, sender=settings.AUTH_USER_MODEL)
