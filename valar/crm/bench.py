@@ -172,7 +172,7 @@ def cases(organization: Organization, admin: User) -> list[tuple[str, list[Case]
     customers = Customer.objects.filter(organization=organization, status="active")
     # The page the list needs carries the open and won deal values: the same correlated
     # subqueries, per page row only (the selector's, which is what a hand-written one would be).
-    customer_page = selectors.customer_list(organization=organization).filter(status="active")
+    customer_page = selectors.customer_display(customers, organization=organization)
     lists.append(
         list_rows(
             "customers",
