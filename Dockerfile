@@ -30,8 +30,9 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=6s --start-period=20s --retries=3 \
     CMD ["python", "deploy/healthcheck.py"]
 
-# gunicorn, gthread workers with --preload: 2 workers x 4 threads was the fastest gunicorn setup
-# `make bench` measured on 2 cores (README, "Serving in production"). WEB_CONCURRENCY is
+# gunicorn, gthread workers with --preload: gthread led the gunicorn setups `make bench` measured
+# on 2 cores in every run, 2x4 and 4x2 within noise of each other (README, "Serving in
+# production"). WEB_CONCURRENCY is
 # gunicorn's worker count (about one per core); GUNICORN_CMD_ARGS adds or overrides options
 # (e.g. "--threads 2"). No access log, as measured: the proxy in front logs requests.
 ENV WEB_CONCURRENCY=2
