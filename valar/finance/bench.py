@@ -1,6 +1,9 @@
-"""The finance rows of ``make bench``: the engine's month x category query against raw SQL.
+"""The finance rows of ``make bench``: the transaction list, and the metrics engine.
 
-Seeds a ledger of ``rows`` entries over three years (20 categories, 30 teams) in one
+The transaction list: ``rows`` entries in the task benchmark's two organizations, timed
+beside its own raw-SQL floor (same page of 25, same count, JSON written by hand).
+
+The engine: a ledger of ``rows`` entries over three years (20 categories, 30 teams) in one
 organization, plus 10% noise in a second, then times: the same GROUP BY as raw SQL (the
 floor), the engine with the cache bypassed (cold), and the engine answering from the cache
 (warm).
@@ -11,17 +14,25 @@ import random
 from decimal import Decimal
 
 from django.db import connection
+from django.test import Client
 
+from valar.accounts.models import User
 from valar.core.metrics import engine
 from valar.core.metrics.registry import get_source
 from valar.finance.models import Category, LedgerEntry
-from valar.ops.bench import Case, drop_organizations
+from valar.ops.bench import Case, columns_floor, drop_organizations, list_rows, settle
 from valar.organizations.models import Organization, Team
 
 ORGANIZATIONS = ("bench-ledger", "bench-ledger-noise")
 CATEGORIES = 20
 TEAMS = 30
 YEARS = 3
+TRANSACTIONS_QUERY = "kind=expense&page_size=25"
+TRANSACTION_FIELDS = (
+    "id", "kind", "title", "description", "amount", "currency", "exchange_rate", "base_amount",
+    "date", "time", "category", "category_name", "subcategory", "subcategory_name", "team",
+    "team_name", "customer", "vendor", "reference", "created_by", "created_at", "updated_at",
+)  # fmt: skip
 
 
 def _seed_organization(organization: Organization, rows: int, randomizer: random.Random) -> None:
@@ -76,8 +87,7 @@ def seed(rows: int, *, stdout) -> Organization:
     noise = Organization.objects.create(name="Bench noise", slug=ORGANIZATIONS[1])
     _seed_organization(measured, rows, randomizer)
     _seed_organization(noise, rows // 10, randomizer)
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
+    settle()
     return measured
 
 
@@ -114,3 +124,45 @@ def cases(organization: Organization) -> list[Case]:
             lambda: engine.run(organization=organization, spec=spec),
         ),
     ]
+
+
+def seed_transactions(organizations: list[Organization], rows: int, *, stdout) -> None:
+    """Create (once) ``rows`` ledger entries split between the list benchmark's organizations."""
+    share = rows // len(organizations)
+    if LedgerEntry.objects.filter(organization=organizations[0]).count() >= share:
+        stdout.write(f"finance: reusing {rows}+ seeded transactions\n")
+        return
+    stdout.write(f"finance: seeding {rows} transactions...\n")
+    randomizer = random.Random(3)
+    for organization in organizations:
+        LedgerEntry.objects.filter(organization=organization)._raw_delete(LedgerEntry.objects.db)
+        Category.objects.filter(organization=organization).delete()
+        Team.objects.filter(organization=organization, name__startswith="Ledger team").delete()
+        _seed_organization(organization, share, randomizer)
+    settle()
+
+
+def transaction_cases(organization: Organization, admin: User) -> tuple[str, list[Case]]:
+    """The transaction list (expenses, newest first) beside its floor."""
+    client = Client()
+    client.force_login(admin)
+    related = {"category", "subcategory", "team", "customer", "vendor", "created_by"}
+    names = {"category_name": "category__name", "subcategory_name": "subcategory__name"}
+    names["team_name"] = "team__name"
+    columns = [
+        (key, names.get(key) or (f"{key}_id" if key in related else key))
+        for key in TRANSACTION_FIELDS
+    ]
+    url = f"/api/v1/finance/transactions/?{TRANSACTIONS_QUERY}"
+    return list_rows(
+        "transactions",
+        client,
+        url,
+        columns_floor(
+            "(t) SQL floor: transactions page + count, JSON by hand",
+            filtered=LedgerEntry.objects.filter(organization=organization, kind="expense"),
+            ordering=("-date", "-created_at"),
+            columns=columns,
+            next_url=f"http://testserver{url.replace('?', '?page=2&')}",
+        ),
+    )

@@ -21,7 +21,7 @@ from valar.core.tenancy import Tenant
 from valar.crm.models import Customer, Deal, Pipeline
 from valar.insights import selectors, services
 from valar.insights.models import Dashboard
-from valar.ops.bench import Case
+from valar.ops.bench import Case, settle
 from valar.organizations.models import Membership, Organization, Team
 from valar.tasks.models import Task
 
@@ -97,8 +97,7 @@ def seed(organization: Organization, *, tasks: int, deals: int, stdout) -> Tenan
                 Deal.objects.bulk_create(batch)
                 batch = []
         Deal.objects.bulk_create(batch)
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
+        settle()
     if not Dashboard.objects.filter(organization=organization, title="Bench").exists():
         dashboard = Dashboard.objects.create(
             organization=organization, title="Bench", created_by=admin

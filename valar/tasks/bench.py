@@ -6,10 +6,9 @@ floor are benchmark-only views mounted by ``valar.ops.bench_urls``, never by the
 """
 
 import datetime
-import json
 import random
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.test import Client
 from django.urls import path
 from rest_framework import serializers, viewsets
@@ -20,7 +19,7 @@ from rest_framework.views import APIView
 from valar.accounts.models import User
 from valar.core import tenancy
 from valar.core.policy import MODULES, Role
-from valar.ops.bench import Case, drop_organizations
+from valar.ops.bench import Case, count_cache_case, drop_organizations, floor_case, get_case, settle
 from valar.organizations.models import Membership, Organization, Team
 from valar.tasks.models import Task
 
@@ -104,9 +103,7 @@ def seed(rows: int, *, stdout) -> tuple[Organization, User]:
             if org_index == 0:
                 admin = users[0]
                 first = organization
-    with connection.cursor() as cursor:
-        # A settled table, as autovacuum leaves it: statistics and the visibility map.
-        cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
+    settle()
     return first, admin
 
 
@@ -176,53 +173,154 @@ bench_urlpatterns = [
 ]
 
 
-def floor_statements(organization: Organization) -> list[tuple[str, list]]:
-    """The SQL the task list needs (page and count), compiled from Valar's own queryset."""
-    page = (
-        Task.objects.filter(organization=organization, status="todo")
-        .select_related("assignee", "team")
-        .order_by("due_date")[:25]
+def _task_row(row: tuple) -> dict:
+    """One task as the list shows it, from a floor row, written by hand."""
+    (pk, title, description, status, priority, due_date, assignee, first, last, email, team,
+     team_name, completed_at, created_by, created_at, updated_at) = row  # fmt: skip
+    name = f"{first or ''} {last or ''}".strip() or email
+    return {
+        "id": pk,
+        "title": title,
+        "description": description,
+        "status": status,
+        "priority": priority,
+        "due_date": due_date,
+        "assignee": assignee,
+        "assignee_name": name,
+        "team": team,
+        "team_name": team_name,
+        "completed_at": completed_at,
+        "created_by": created_by,
+        "created_at": created_at,
+        "updated_at": updated_at,
+    }
+
+
+def floor(organization: Organization) -> Case:
+    """(a) The SQL the task list needs (a page of 25 and a count), run raw, JSON by hand."""
+    filtered = Task.objects.filter(organization=organization, status="todo")
+    page = filtered.order_by("due_date").values_list(
+        "id", "title", "description", "status", "priority", "due_date", "assignee_id",
+        "assignee__first_name", "assignee__last_name", "assignee__email", "team_id",
+        "team__name", "completed_at", "created_by_id", "created_at", "updated_at",
+    )[:25]  # fmt: skip
+    return floor_case(
+        "(a) SQL floor: page + count, JSON by hand",
+        page=page,
+        count=filtered,
+        render=_task_row,
+        next_url=f"http://testserver/api/v1/tasks/?page=2&{PAGE_QUERY}",
     )
-    count = Task.objects.filter(organization=organization, status="todo").values("pk").order_by()
-    page_sql, page_params = page.query.sql_with_params()
-    count_sql, count_params = count.query.sql_with_params()
-    return [
-        (page_sql, list(page_params)),
-        (f"SELECT COUNT(*) FROM ({count_sql}) counted", list(count_params)),
-    ]
 
 
-def cases(organization: Organization, admin: User) -> tuple[list[Case], tuple[str, list]]:
-    """The rows to time, and the count statement whose plan the report shows."""
-    statements = floor_statements(organization)
-
-    def sql_floor():
-        with connection.cursor() as cursor:
-            cursor.execute(*statements[0])
-            columns = [column[0] for column in cursor.description]
-            rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
-            cursor.execute(*statements[1])
-            total = cursor.fetchone()[0]
-        return json.dumps({"count": total, "results": rows}, default=str)
-
+def cases(organization: Organization, admin: User) -> list[Case]:
+    """The rows to time: floors, peers, Valar, and Valar with the count cache when built."""
     client = Client()
     client.force_login(admin)
+    valar_url = f"/api/v1/tasks/?{PAGE_QUERY}"
+    rows = [
+        floor(organization),
+        get_case("(a') framework floor: session+user+org", client, "/bench/tasks/floor/"),
+        get_case("(b) naive DRF peer", client, "/bench/tasks/naive/?status=todo&ordering=due_date"),
+        get_case(
+            "(b2) tuned DRF peer (select_related)",
+            client,
+            "/bench/tasks/tuned/?status=todo&ordering=due_date",
+        ),
+        get_case("(c) Valar GET /api/v1/tasks/", client, valar_url),
+    ]
+    cached = count_cache_case("(c+) Valar, count cache on", client, valar_url)
+    if cached is not None:
+        rows.append(cached)
+    return rows
 
-    def get(url):
-        def call():
-            response = client.get(url)
-            assert response.status_code == 200, (url, response.status_code, response.content[:200])
-            return response
 
-        return call
+#: Slug prefix of the small organizations the scale row adds (and removes after it).
+SCALE_PREFIX = "bench-scale-"
+SCALE_TASKS = 5
+
+
+def grow_organizations(total: int, *, stdout) -> int:
+    """Add small organizations (a member, ``SCALE_TASKS`` tasks each) until there are ``total``.
+
+    They are created cheaply with ``bulk_create`` (no signals); returns the organizations now
+    in the database.
+    """
+    existing = Organization.objects.count()
+    missing = total - existing
+    if missing <= 0:
+        return existing
+    stdout.write(f"scale: adding {missing} organizations...\n")
+    start = Organization.objects.filter(slug__startswith=SCALE_PREFIX).count()
+    step = 2000
+    for offset in range(0, missing, step):
+        numbers = range(start + offset, start + min(offset + step, missing))
+        with transaction.atomic():
+            organizations = Organization.objects.bulk_create(
+                [Organization(name=f"Scale {n}", slug=f"{SCALE_PREFIX}{n}") for n in numbers]
+            )
+            users = User.objects.bulk_create(
+                [User(email=f"{SCALE_PREFIX}{n}@bench.test", first_name="Scale") for n in numbers]
+            )
+            Membership.objects.bulk_create(
+                [
+                    Membership(
+                        organization=organization,
+                        user=user,
+                        role=Role.ADMIN,
+                        modules=list(MODULES),
+                        is_default=True,
+                    )
+                    for organization, user in zip(organizations, users, strict=True)
+                ]
+            )
+            Task.objects.bulk_create(
+                [
+                    Task(
+                        organization=organization,
+                        title=f"Scale task {i}",
+                        status="todo",
+                        priority="medium",
+                        priority_rank=Task.PRIORITY_RANK["medium"],
+                        assignee=user,
+                        created_by=user,
+                    )
+                    for organization, user in zip(organizations, users, strict=True)
+                    for i in range(SCALE_TASKS)
+                ]
+            )
+    settle()
+    return Organization.objects.count()
+
+
+def drop_scale_organizations() -> None:
+    """Remove the organizations :func:`grow_organizations` added, with their rows."""
+    scale = Organization.objects.filter(slug__startswith=SCALE_PREFIX)
+    Task.objects.filter(organization__in=scale)._raw_delete(Task.objects.db)
+    Membership.objects.filter(organization__in=scale)._raw_delete(Membership.objects.db)
+    drop_organizations(list(scale.values_list("slug", flat=True)))
+    User.objects.filter(email__startswith=SCALE_PREFIX, email__endswith="@bench.test").delete()
+
+
+def scale_cases(organization: Organization, admin: User) -> list[Case]:
+    """The task list, its floor, and the list after a change in another organization."""
+    client = Client()
+    client.force_login(admin)
+    url = f"/api/v1/tasks/?{PAGE_QUERY}"
+    other = Organization.objects.exclude(pk=organization.pk).filter(slug__in=ORGANIZATIONS).get()
+    renames = iter(range(10**9))
+
+    def change_elsewhere():
+        other.name = f"{ORGANIZATIONS[1]} {next(renames) % 2}"
+        other.save(update_fields=["name"])
 
     return [
-        Case("(a) SQL floor: page + count, JSON", sql_floor),
-        Case("(a') framework floor: session+user+org", get("/bench/tasks/floor/")),
-        Case("(b) naive DRF peer", get("/bench/tasks/naive/?status=todo&ordering=due_date")),
-        Case(
-            "(b2) tuned DRF peer (select_related)",
-            get("/bench/tasks/tuned/?status=todo&ordering=due_date"),
+        floor(organization),
+        get_case("(c) Valar GET /api/v1/tasks/", client, url),
+        get_case(
+            "(c') the same after a change in another organization",
+            client,
+            url,
+            before=change_elsewhere,
         ),
-        Case("(c) Valar GET /api/v1/tasks/", get(f"/api/v1/tasks/?{PAGE_QUERY}")),
-    ], statements[1]
+    ]

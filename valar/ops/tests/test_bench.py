@@ -1,0 +1,117 @@
+"""Tests of ``make bench``'s harness: a tiny end-to-end run, and the parts that read figures.
+
+The run is small (a few hundred rows, two iterations, no load) so the harness cannot break
+silently; the figures it prints mean nothing at that size.
+"""
+
+import io
+import re
+
+from django.core.management import call_command
+from django.test import SimpleTestCase
+
+from valar.core.testing import ApiTestCase
+from valar.ops import bench
+from valar.organizations.models import Organization
+from valar.tasks.bench import SCALE_PREFIX
+
+WRK_OUTPUT = """Running 5s test @ http://127.0.0.1:8105/api/v1/tasks/
+  2 threads and 16 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency    48.11ms   20.07ms 256.03ms   81.52%
+    Req/Sec   168.02     31.17   250.00     70.00%
+  Latency Distribution
+     50%   44.93ms
+     75%   55.60ms
+     90%   69.90ms
+     99%    1.12s
+  1675 requests in 5.01s, 23.51MB read
+  Socket errors: connect 0, read 3, write 0, timeout 2
+  Non-2xx or 3xx responses: 7
+Requests/sec:    334.41
+Transfer/sec:      4.69MB
+"""
+
+
+class BenchCommandTests(ApiTestCase):
+    """``manage.py bench`` runs every suite end to end on a tiny data set."""
+
+    def test_a_tiny_run_prints_every_table_and_computes_the_verdicts(self):
+        out = io.StringIO()
+        call_command(
+            "bench",
+            rows=200,
+            ledger_rows=300,
+            insights_tasks=100,
+            insights_deals=50,
+            iterations=2,
+            warmup=1,
+            organizations=14,
+            no_load=True,
+            stdout=out,
+        )
+        text = out.getvalue()
+        for title in ("task list:", "leads:", "customers:", "deals:", "transactions:"):
+            self.assertIn(f"\n{title}", text)
+        # Each list's floor answers what Valar answers, and Valar's own count is explained.
+        self.assertEqual(
+            text.count("floor answers the same count, page length and fields as Valar: yes"), 5
+        )
+        self.assertEqual(len(re.findall(r"Valar count: index-only scan (yes|no)", text)), 5)
+        self.assertEqual(len(re.findall(r"Valar page: +index-only scan (yes|no)", text)), 5)
+        self.assertIn("with 10 vs 14 organizations", text)
+        self.assertIn("phases 10, 14, 10 again", text)
+        self.assertFalse(Organization.objects.filter(slug__startswith=SCALE_PREFIX).exists())
+        if bench.count_cache_available():
+            self.assertIn("count cache on", text)
+        else:
+            self.assertEqual(text.count("count cache: not available in this build"), 5)
+        targets = text[text.index("\ntarget") :]
+        verdicts = re.findall(r"(pass|FAIL|n/a)$", targets, re.MULTILINE)
+        self.assertEqual(len(verdicts), 10)
+        self.assertIn("--no-load", targets)
+
+
+class BenchPartsTests(SimpleTestCase):
+    """The parsing and the verdicts the bench's report rests on."""
+
+    def test_wrk_output_gives_rate_percentiles_and_every_error(self):
+        figures = bench.parse_wrk(WRK_OUTPUT)
+        self.assertEqual(figures["requests/s"], 334.41)
+        self.assertAlmostEqual(figures["p50"], 44.93)
+        self.assertAlmostEqual(figures["p99"], 1120.0)
+        self.assertEqual(figures["non2xx"], 7)
+        self.assertEqual(
+            figures["socket_errors"], {"connect": 0, "read": 3, "write": 0, "timeout": 2}
+        )
+        self.assertEqual(figures["errors"], 12)
+
+    def test_wrk_output_without_errors_counts_zero_and_a_failed_run_says_so(self):
+        clean = re.sub(r"  (Socket errors|Non-2xx)[^\n]*\n", "", WRK_OUTPUT)
+        self.assertEqual(bench.parse_wrk(clean)["errors"], 0)
+        self.assertIn("error", bench.parse_wrk("unable to connect to 127.0.0.1:8105"))
+
+    def test_verdicts_come_from_the_measured_value(self):
+        self.assertEqual(bench.Target("t", "<= 2", 2.0, bench.at_most(2)).verdict, "pass")
+        self.assertEqual(bench.Target("t", "<= 2", 2.01, bench.at_most(2)).verdict, "FAIL")
+        self.assertEqual(bench.Target("t", ">= 300", 299, bench.at_least(300)).verdict, "FAIL")
+        self.assertEqual(bench.Target("t", ">= 300", None, bench.at_least(300)).verdict, "n/a")
+
+    def test_the_count_and_the_page_are_picked_from_a_request_s_statements(self):
+        statements = [
+            'SELECT "accounts_user"."id" FROM "accounts_user" WHERE "accounts_user"."id" = 1',
+            'SELECT COUNT(*) AS "__count" FROM "tasks_task" WHERE "tasks_task"."status" = 1',
+            'SELECT "tasks_task"."id" FROM "tasks_task" ORDER BY 1 LIMIT 25',
+        ]
+        self.assertEqual(bench.count_and_page(statements, "tasks_task"), tuple(statements[1:]))
+        self.assertEqual(bench.count_and_page(statements[:1], "tasks_task"), (None, None))
+
+    def test_rounds_combine_as_medians_with_every_error_and_failed_run_counted(self):
+        run = bench.parse_wrk(WRK_OUTPUT) | {"warm": {"1": 20, "2": 20}, "loadavg": 1.0}
+        faster = run | {"requests/s": 400.0, "p99": 80.0, "errors": 0, "socket_errors": {}}
+        combined = bench.combine_rounds([run, faster, {"error": "did not start"}])
+        self.assertEqual(combined["requests/s"], (334.41 + 400.0) / 2)
+        self.assertEqual(combined["rounds"], [334.41, 400.0])
+        self.assertEqual(combined["errors"], 12 + 0 + 1)
+        self.assertEqual(combined["failed"], "did not start")
+        self.assertEqual(bench.combine_rounds([{"error": "x"}]), {"error": "x"})
