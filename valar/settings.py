@@ -257,7 +257,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "valar.core.pagination.StandardPagination",
     "PAGE_SIZE": 25,
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "valar.core.filters.StrictFilterBackend",
         "rest_framework.filters.SearchFilter",
         "valar.core.filters.AliasOrderingFilter",
     ],

@@ -8,6 +8,7 @@ from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
@@ -149,6 +150,31 @@ class DateRangeFilterSet(django_filters.FilterSet):
             next_day = value + datetime.timedelta(days=1)
             return queryset.filter(**{f"{self.date_field}__lt": self._day_start(next_day)})
         return queryset.filter(**{f"{self.date_field}__lte": value})
+
+
+class StrictFilterBackend(DjangoFilterBackend):
+    """django-filter's backend, except that an empty filter value is a 400, not ignored.
+
+    ``?team=`` or ``?successful=`` is not a UUID or a boolean, as the schema declares them;
+    django-filter would drop the filter and answer every row. Only a plain text filter
+    (``CharFilter`` itself, a free string in the schema) may be given empty, and is then unused.
+    """
+
+    def get_filterset(self, request, queryset, view):
+        """Refuse empty values of typed filters before filtering."""
+        filterset = super().get_filterset(request, queryset, view)
+        if filterset is None:
+            return None
+        empty = sorted(
+            name
+            for name, filter_ in filterset.filters.items()
+            if type(filter_) is not django_filters.CharFilter
+            and name in request.query_params
+            and any(value == "" for value in request.query_params.getlist(name))
+        )
+        if empty:
+            raise ValidationError({name: ["Must not be empty."] for name in empty})
+        return filterset
 
 
 class AliasOrderingFilter(OrderingFilter):

@@ -7,6 +7,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 from django.core.validators import MaxValueValidator, MinValueValidator
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.dateparse import parse_time
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
@@ -43,6 +44,143 @@ def parse_wall_time(value) -> datetime.time | None:
     if not isinstance(value, str) or not re.fullmatch(TIME_PATTERN, value):
         return None
     return parse_time(value)
+
+
+def reads_text(field: serializers.Field) -> bool:
+    """Whether ``field`` reads a query string or a form, where every value is text by nature.
+
+    Query parameters and the fields of a multipart upload arrive as strings, so ``"5"`` is how
+    an integer is spelled there; in a JSON body the JSON type is part of the contract.
+    """
+    return isinstance(getattr(field.root, "initial_data", None), QueryDict)
+
+
+class StrictTypeMixin:
+    """A JSON body value must have the JSON type the schema declares; no coercion.
+
+    DRF turns ``5`` into ``"5"`` for a string field, ``"5"`` into ``5`` for an integer and
+    ``1``/``"true"`` into ``True`` for a boolean. The schema promises one type per field, so
+    in a JSON body anything else is a 400 on the field (query strings and forms are text and
+    keep DRF's parsing, see :func:`reads_text`).
+    """
+
+    #: The Python types the JSON parser yields for the declared JSON type.
+    json_types: tuple[type, ...] = ()
+    #: The JSON type's name, for the error message.
+    json_type_name = ""
+
+    def to_internal_value(self, data):
+        """Refuse a value of another JSON type, then parse as DRF does."""
+        wrong_type = not isinstance(data, self.json_types) or (
+            isinstance(data, bool) and bool not in self.json_types
+        )
+        if wrong_type and not reads_text(self):
+            raise serializers.ValidationError(
+                f"Must be {self.json_type_name}, not {json_type_of(data)}.", code="invalid_type"
+            )
+        return super().to_internal_value(data)
+
+
+def json_type_of(value) -> str:
+    """The JSON name of a parsed value's type (for error messages)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float | Decimal):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+class StrictCharField(StrictTypeMixin, serializers.CharField):
+    """A string field that takes JSON strings only."""
+
+    json_types = (str,)
+    json_type_name = "a string"
+
+
+class StrictEmailField(StrictTypeMixin, serializers.EmailField):
+    """An e-mail field that takes JSON strings only."""
+
+    json_types = (str,)
+    json_type_name = "a string"
+
+
+class StrictRegexField(StrictTypeMixin, serializers.RegexField):
+    """A pattern-checked string field that takes JSON strings only."""
+
+    json_types = (str,)
+    json_type_name = "a string"
+
+
+class StrictSlugField(StrictTypeMixin, serializers.SlugField):
+    """A slug field that takes JSON strings only."""
+
+    json_types = (str,)
+    json_type_name = "a string"
+
+
+class StrictURLField(StrictTypeMixin, serializers.URLField):
+    """A URL field that takes JSON strings only."""
+
+    json_types = (str,)
+    json_type_name = "a string"
+
+
+class StrictUUIDField(StrictTypeMixin, serializers.UUIDField):
+    """A UUID field that takes JSON strings only (DRF would read an integer as a UUID)."""
+
+    json_types = (str,)
+    json_type_name = "a string"
+
+
+class StrictIntegerField(StrictTypeMixin, serializers.IntegerField):
+    """An integer field that takes JSON numbers only (not ``"5"`` or ``true``).
+
+    ``5.0`` is the integer 5 in JSON Schema and is accepted; ``5.5`` is refused by DRF.
+    """
+
+    json_types = (int, float, Decimal)
+    json_type_name = "an integer"
+
+
+class StrictFloatField(StrictTypeMixin, serializers.FloatField):
+    """A number field that takes JSON numbers only (not strings or booleans)."""
+
+    json_types = (int, float, Decimal)
+    json_type_name = "a number"
+
+
+class StrictBooleanField(StrictTypeMixin, serializers.BooleanField):
+    """A boolean field that takes JSON ``true``/``false`` only (not ``1`` or ``"true"``)."""
+
+    json_types = (bool,)
+    json_type_name = "a boolean"
+
+
+#: The strict field for each model field class, for every ModelSerializer (``valar.core.apps``).
+STRICT_MODEL_FIELDS = {
+    "CharField": StrictCharField,
+    "TextField": StrictCharField,
+    "EmailField": StrictEmailField,
+    "SlugField": StrictSlugField,
+    "URLField": StrictURLField,
+    "UUIDField": StrictUUIDField,
+    "IntegerField": StrictIntegerField,
+    "SmallIntegerField": StrictIntegerField,
+    "BigIntegerField": StrictIntegerField,
+    "PositiveIntegerField": StrictIntegerField,
+    "PositiveSmallIntegerField": StrictIntegerField,
+    "PositiveBigIntegerField": StrictIntegerField,
+    "FloatField": StrictFloatField,
+    "BooleanField": StrictBooleanField,
+}
 
 
 class TenantRelatedField(serializers.PrimaryKeyRelatedField):
@@ -111,7 +249,7 @@ def time_zone_set() -> frozenset[str]:
     return frozenset(time_zone_names())
 
 
-class TimeZoneField(serializers.CharField):
+class TimeZoneField(StrictCharField):
     """An IANA time-zone name (``Europe/Paris``); the schema lists them as an enum."""
 
     default_error_messages = {"unknown": "Unknown time zone."}

@@ -1,0 +1,119 @@
+"""Tests of strict input: a JSON value of another JSON type, or an empty typed filter, is a 400.
+
+DRF coerces by default (``5`` to ``"5"``, ``"5"`` to ``5``, ``1``/``"true"`` to ``True``) and
+django-filter ignores an empty filter value; the schema promises one type per field and
+parameter, so the kernel refuses anything else.
+"""
+
+from django.http import QueryDict
+from rest_framework import serializers
+
+from valar.core.serializers import (
+    StrictBooleanField,
+    StrictCharField,
+    StrictIntegerField,
+    StrictUUIDField,
+)
+from valar.core.testing import ApiTestCase
+from valar.organizations.models import Organization
+
+
+class Example(serializers.Serializer):
+    """A plain serializer with one field of each strict kind."""
+
+    name = StrictCharField(required=False)
+    count = StrictIntegerField(required=False)
+    active = StrictBooleanField(required=False)
+    ref = StrictUUIDField(required=False)
+
+
+class StrictFieldTests(ApiTestCase):
+    """The strict fields refuse other JSON types in a body and parse text in a query."""
+
+    def errors(self, data) -> dict:
+        serializer = Example(data=data)
+        serializer.is_valid()
+        return serializer.errors
+
+    def test_a_json_value_of_another_type_is_refused_with_the_types_named(self):
+        cases = {
+            "name": (5, "Must be a string, not a number."),
+            "count": ("5", "Must be an integer, not a string."),
+            "active": (1, "Must be a boolean, not a number."),
+            "ref": (12345, "Must be a string, not a number."),
+        }
+        for field, (value, message) in cases.items():
+            with self.subTest(field=field):
+                self.assertEqual(self.errors({field: value}), {field: [message]})
+        self.assertEqual(
+            self.errors({"active": "true", "count": True}),
+            {
+                "active": ["Must be a boolean, not a string."],
+                "count": ["Must be an integer, not a boolean."],
+            },
+        )
+
+    def test_values_of_the_declared_type_are_accepted(self):
+        serializer = Example(data={"name": "a", "count": 5, "active": False})
+        self.assertTrue(serializer.is_valid(), serializer.errors)
+        self.assertEqual(serializer.validated_data, {"name": "a", "count": 5, "active": False})
+
+    def test_an_integral_number_is_an_integer_as_in_json_schema(self):
+        from decimal import Decimal
+
+        serializer = Example(data={"count": Decimal("6.0")})
+        self.assertTrue(serializer.is_valid(), serializer.errors)
+        self.assertEqual(serializer.validated_data["count"], 6)
+
+    def test_query_strings_and_forms_are_text_and_still_parsed(self):
+        serializer = Example(data=QueryDict("count=5&active=true&name=x"))
+        self.assertTrue(serializer.is_valid(), serializer.errors)
+        self.assertEqual(serializer.validated_data, {"name": "x", "count": 5, "active": True})
+
+    def test_model_serializers_get_the_strict_fields(self):
+        from valar.organizations.api import OrganizationSerializer
+
+        fields = OrganizationSerializer().fields
+        self.assertIsInstance(fields["name"], StrictCharField)
+
+
+class StrictBodyOverHttpTests(ApiTestCase):
+    """Through the API: numbers where strings are declared are 400s and change nothing."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.user = self.make_user(first_name="Ada", last_name="Byron")
+        self.api = self.token_client(self.user)
+
+    def test_a_number_for_a_name_on_the_profile_is_a_400(self):
+        response = self.api.patch("/api/v1/auth/me/", {"last_name": 0}, format="json")
+        self.assert_problem(response, 400, field="last_name", code="invalid")
+        self.user.refresh_from_db()
+        self.assertEqual(self.user.last_name, "Byron")
+
+    def test_a_number_for_an_organization_name_is_a_400(self):
+        before = Organization.objects.count()
+        response = self.api.post("/api/v1/organizations/", {"name": 0}, format="json")
+        self.assert_problem(response, 400, field="name", code="invalid")
+        self.assertEqual(Organization.objects.count(), before)
+
+
+class EmptyFilterValueTests(ApiTestCase):
+    """An empty value of a typed filter is a 400 naming it, not a filter silently dropped."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.user = self.make_user()
+        self.api = self.token_client(self.user)
+
+    def test_an_empty_boolean_or_date_filter_is_a_400(self):
+        for query in ("successful=", "start_date=", "end_date="):
+            with self.subTest(query=query):
+                response = self.api.get(f"/api/v1/auth/login-logs/?{query}")
+                name = query.rstrip("=")
+                body = self.assert_problem(response, 400, field=name, code="invalid")
+                self.assertEqual(body["errors"][name], ["Must not be empty."])
+
+    def test_a_given_filter_value_still_filters(self):
+        response = self.api.get("/api/v1/auth/login-logs/?successful=true")
+        self.assertEqual(response.status_code, 200, response.content)
