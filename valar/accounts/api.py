@@ -158,15 +158,16 @@ class PreferencesSerializer(serializers.Serializer):
 
 
 class PreferencesSchema(OpenApiSerializerExtension):
-    """Declare in the schema that a preferences body has no other keys (they are refused)."""
+    """The schema of a preferences body: no other keys (refused), none required (defaults)."""
 
     target_class = PreferencesSerializer
 
     def map_serializer(self, auto_schema, direction):
-        """The serializer's schema, closed to additional properties on input."""
+        """The serializer's schema; on input closed to other keys and with none required."""
         schema = auto_schema._map_basic_serializer(self.target, direction)
         if direction == "request":
             schema["additionalProperties"] = False
+            schema.pop("required", None)
         return schema
 
 
@@ -481,7 +482,7 @@ class PreferencesView(APIView):
 
     def _save(self, request, *, partial: bool):
         """Validate and store; PUT replaces, and keys it leaves out take their defaults."""
-        if request.stream is None:
+        if not partial and request.stream is None:
             raise ParseError("Send the preferences as a JSON object.")
         data = request.data
         if not partial and isinstance(data, dict):

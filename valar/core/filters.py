@@ -50,6 +50,12 @@ class StrictBooleanFilter(django_filters.BooleanFilter):
     field_class = StrictBooleanField
 
 
+class IntegerFilter(django_filters.NumberFilter):
+    """A whole-number query parameter (``?min_score=0.5`` is a 400, as the schema says)."""
+
+    field_class = forms.IntegerField
+
+
 class BoundedDateField(forms.DateField):
     """A ``YYYY-MM-DD`` query parameter from ``MIN_DATE`` to ``MAX_DATE``."""
 

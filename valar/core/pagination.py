@@ -24,7 +24,8 @@ def page_size_param(request, name: str, maximum: int) -> int | None:
 class StandardPagination(PageNumberPagination):
     """Page-number pagination: ``page`` and ``page_size`` (default 25, at most 100).
 
-    ``page`` is a page number from 1 (or ``last``); one that is not a page is a 404.
+    ``page`` is a page number from 1 (or ``last``); one that is not a page (also an empty
+    ``page=``) is a 404.
     ``page_size`` is a whole number from 1 (above 100 read as 100); anything else is a 400.
     """
 
@@ -36,6 +37,12 @@ class StandardPagination(PageNumberPagination):
         """The requested page size, or the default; a malformed one is a 400."""
         size = page_size_param(request, self.page_size_query_param, self.max_page_size)
         return self.page_size if size is None else size
+
+    def get_page_number(self, request, paginator):
+        """The requested page; an empty ``page=`` is not a page (a 404), not the first one."""
+        if request.query_params.get(self.page_query_param) == "":
+            return ""
+        return super().get_page_number(request, paginator)
 
     def get_schema_operation_parameters(self, view) -> list[dict]:
         """Declare the lower bound both parameters are checked against, and the cap."""

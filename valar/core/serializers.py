@@ -199,6 +199,12 @@ class TenantRelatedField(serializers.PrimaryKeyRelatedField):
         self.module = module
         super().__init__(**kwargs)
 
+    def run_validation(self, data=serializers.empty):
+        """Refuse ``""`` in a JSON body (DRF reads it as null); it is not an id."""
+        if data == "" and not reads_text(self):
+            self.fail("incorrect_type", data_type="str")
+        return super().run_validation(data)
+
     def get_queryset(self):
         """The declared queryset narrowed to the request's organization (none without one)."""
         queryset = super().get_queryset()
@@ -229,6 +235,12 @@ class MoneyField(serializers.DecimalField):
         kwargs.setdefault("decimal_places", 2)
         kwargs.setdefault("min_value", Decimal("0"))
         super().__init__(**kwargs)
+
+    def validate_empty_values(self, data):
+        """Refuse a blank string in a JSON body (DRF reads it as null); it is not an amount."""
+        if isinstance(data, str) and not data.strip() and not reads_text(self):
+            self.fail("invalid")
+        return super().validate_empty_values(data)
 
     def to_internal_value(self, data):
         """Refuse floats that slipped past the exact parser (form data is text already)."""
@@ -330,7 +342,29 @@ class DateField(serializers.DateField):
         self.validators.append(MaxValueValidator(MAX_DATE, message=message))
 
 
-class PeriodSerializer(serializers.Serializer):
+class QuerySerializer(serializers.Serializer):
+    """Query parameters read with a serializer: a parameter given empty is a 400.
+
+    DRF reads ``?start_date=`` as if the parameter were absent; the schema declares a date (or
+    an enum, a number), which an empty value is not.
+    """
+
+    def to_internal_value(self, data):
+        """Refuse declared parameters given with an empty value, then validate."""
+        if isinstance(data, QueryDict):
+            empty = sorted(
+                name
+                for name, field in self.fields.items()
+                if not field.read_only
+                and "" in data.getlist(name)
+                and not getattr(field, "allow_blank", False)
+            )
+            if empty:
+                raise serializers.ValidationError({name: ["Must not be empty."] for name in empty})
+        return super().to_internal_value(data)
+
+
+class PeriodSerializer(QuerySerializer):
     """``start_date``/``end_date`` query parameters: this month by default, at most 5 years."""
 
     start_date = DateField(

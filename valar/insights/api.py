@@ -33,6 +33,7 @@ from valar.core.metrics.engine import INTERVALS, source_version, validate
 from valar.core.serializers import (
     DateField,
     PeriodSerializer,
+    QuerySerializer,
     StrictCharField,
     StrictFloatField,
     StrictIntegerField,
@@ -56,7 +57,7 @@ class BreakdownQuerySerializer(PeriodSerializer):
     by = serializers.ChoiceField(choices=list(selectors.BREAKDOWNS))
 
 
-class ProjectionQuerySerializer(serializers.Serializer):
+class ProjectionQuerySerializer(QuerySerializer):
     """Query of ``insights/projections/``."""
 
     history_months = StrictIntegerField(min_value=2, max_value=60, default=12)
@@ -81,7 +82,10 @@ class QuerySpecSerializer(serializers.Serializer):
         return {
             "source": serializers.ChoiceField(choices=source_names()),
             "measure": serializers.ChoiceField(
-                choices=measure_names(), required=False, help_text="sum by default."
+                choices=measure_names(),
+                required=False,
+                allow_null=True,
+                help_text="sum by default (also when null).",
             ),
             "start_date": DateField(),
             "end_date": DateField(),

@@ -171,3 +171,10 @@ class PreferencesTests(ApiTestCase):
         for name in ("PreferencesRequest", "PatchedPreferencesRequest"):
             with self.subTest(component=name):
                 self.assertIs(components[name]["additionalProperties"], False)
+
+    def test_the_request_schema_requires_no_key_since_missing_ones_take_their_defaults(self):
+        components = openapi_schema()["components"]["schemas"]
+        self.assertNotIn("required", components["PreferencesRequest"])
+        response = self.client.put(PREFERENCES_URL, {"language": "fr"}, format="json")
+        self.assertEqual(response.status_code, 200, response.content)
+        self.assertEqual(response.json(), {**DEFAULTS, "language": "fr"})

@@ -107,6 +107,11 @@ class PaginationTests(ApiTestCase):
         response = self.api.get(f"{LIST_URL}?page=abc")
         self.assert_problem(response, 404, code="not_found")
 
+    def test_an_empty_page_is_not_the_first_page_but_a_404_problem(self):
+        self.add_logs(3)
+        response = self.api.get(f"{LIST_URL}?page=")
+        self.assert_problem(response, 404, code="not_found")
+
     def test_page_last_answers_the_last_page(self):
         self.add_logs(30)
         self.assertEqual(len(self.page("?page=last")["results"]), 5)

@@ -114,6 +114,30 @@ class EmptyFilterValueTests(ApiTestCase):
                 body = self.assert_problem(response, 400, field=name, code="invalid")
                 self.assertEqual(body["errors"][name], ["Must not be empty."])
 
+    def test_a_boolean_filter_takes_true_or_false_only(self):
+        for url in (
+            "/api/v1/auth/login-logs/?successful=null",
+            "/api/v1/auth/login-logs/?successful=1",
+        ):
+            with self.subTest(url=url):
+                self.assert_problem(self.api.get(url), 400, field="successful", code="invalid")
+
+    def test_a_model_boolean_filters_defaults_to_the_strict_filter(self):
+        from valar.core.filters import StrictBooleanFilter
+        from valar.organizations.selectors import UserFilter
+
+        self.assertIsInstance(UserFilter.base_filters["is_active"], StrictBooleanFilter)
+
+    def test_an_empty_parameter_of_a_query_serializer_is_a_400(self):
+        from django.test import RequestFactory
+
+        from valar.core.serializers import PeriodSerializer
+
+        request = RequestFactory().get("/?start_date=&end_date=2026-01-31")
+        serializer = PeriodSerializer(data=request.GET)
+        self.assertFalse(serializer.is_valid())
+        self.assertEqual(serializer.errors, {"start_date": ["Must not be empty."]})
+
     def test_a_given_filter_value_still_filters(self):
         response = self.api.get("/api/v1/auth/login-logs/?successful=true")
         self.assertEqual(response.status_code, 200, response.content)
