@@ -123,13 +123,14 @@ KNOWN_RULES = [
         messages=("Select a valid choice. That choice is not one of the available choices.",),
     ),
     KnownRule(
-        reason="a period's end must not come before its start and a period covers at most 5 "
-        "years; JSON Schema cannot compare two parameters",
+        reason="a period's end (date or time) must not come before its start and a period "
+        "covers at most 5 years; JSON Schema cannot compare two parameters",
         operations=None,
         messages=(
             "end_date must not be before start_date.",
             "Must not be before start_date.",
             "A period covers at most 5 years.",
+            "end_time must not be before start_time.",
         ),
     ),
     KnownRule(

@@ -314,6 +314,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "valar.core.schema.add_problem_responses",
+        "valar.core.schema.add_format_patterns",
     ],
 }
 

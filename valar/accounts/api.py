@@ -471,6 +471,9 @@ class MeView(APIView):
 class PreferencesView(APIView):
     """The signed-in user's preferences (language, time zone, date format, opt-outs)."""
 
+    #: A PUT names no key it must carry, but it must carry a body (see ``_save``).
+    body_required_methods = ("PUT",)
+
     def _current(self, request) -> dict:
         """The stored preferences over the defaults."""
         return {**DEFAULT_PREFERENCES, **(request.user.preferences or {})}

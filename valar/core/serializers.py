@@ -280,6 +280,31 @@ class TimeZoneField(StrictCharField):
         return value
 
 
+class StrictCharFieldSchema(OpenApiSerializerFieldExtension):
+    """A required text's schema says it needs a non-space character (DRF trims whitespace).
+
+    ``"   "`` trims to ``""``, which a field that may not be blank refuses; ``minLength: 1``
+    alone would call it valid, so the request schema adds the pattern ``\\S``.
+    """
+
+    target_class = "valar.core.serializers.StrictCharField"
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        """The usual schema, with the pattern on input when blanks are refused."""
+        field = self.target
+        schema = auto_schema._map_serializer_field(field, direction, bypass_extensions=True)
+        if (
+            direction == "request"
+            and field.trim_whitespace
+            and not field.allow_blank
+            and "pattern" not in schema
+            and "enum" not in schema
+        ):
+            schema["pattern"] = r"\S"
+        return schema
+
+
 class MoneyFieldSchema(OpenApiSerializerFieldExtension):
     """A money field's schema: an exact decimal string of what is accepted and answered.
 

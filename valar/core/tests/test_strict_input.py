@@ -5,6 +5,9 @@ django-filter ignores an empty filter value; the schema promises one type per fi
 parameter, so the kernel refuses anything else.
 """
 
+import re
+import uuid
+
 from django.http import QueryDict
 from rest_framework import serializers
 
@@ -15,6 +18,7 @@ from valar.core.serializers import (
     StrictUUIDField,
 )
 from valar.core.testing import ApiTestCase
+from valar.core.testing.schema import openapi_schema
 from valar.organizations.models import Organization
 
 
@@ -141,3 +145,33 @@ class EmptyFilterValueTests(ApiTestCase):
     def test_a_given_filter_value_still_filters(self):
         response = self.api.get("/api/v1/auth/login-logs/?successful=true")
         self.assertEqual(response.status_code, 200, response.content)
+
+
+class StrictSchemaTests(ApiTestCase):
+    """The schema states what the server parses, so a validator or generator agrees with it."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.components = openapi_schema()["components"]["schemas"]
+
+    def test_a_uuid_or_date_time_has_a_pattern_that_refuses_the_blank_string(self):
+        uuid_schema = self.components["LeadRequest"]["properties"]["assigned_to"]
+        self.assertEqual(uuid_schema["format"], "uuid")
+        self.assertIsNone(re.search(uuid_schema["pattern"], ""))
+        self.assertIsNotNone(re.search(uuid_schema["pattern"], str(uuid.uuid4())))
+        moment = self.components["ApiTokenRequest"]["properties"]["expires_at"]
+        self.assertEqual(moment["format"], "date-time")
+        self.assertIsNone(re.search(moment["pattern"], ""))
+        for value in ("2026-11-27T15:39:22.653747Z", "2026-11-27T15:39:22+01:00"):
+            with self.subTest(value=value):
+                self.assertIsNotNone(re.search(moment["pattern"], value))
+
+    def test_a_text_that_may_not_be_blank_needs_a_non_space_character(self):
+        first_name = self.components["LeadRequest"]["properties"]["first_name"]
+        self.assertEqual(first_name["pattern"], r"\S")
+        self.assertIsNone(re.search(first_name["pattern"], "   "))
+        self.assertNotIn("pattern", self.components["LeadRequest"]["properties"]["phone"])
+
+    def test_a_preferences_put_requires_a_body(self):
+        paths = openapi_schema()["paths"]["/api/v1/auth/me/preferences/"]
+        self.assertIs(paths["put"]["requestBody"]["required"], True)
