@@ -140,7 +140,7 @@ def add_problem_responses(result, generator, request, public):
 #: What the server parses for each string format (OpenAPI 3.1 treats ``format`` as a mere
 #: annotation, so a validator or generator would take ``""`` for a UUID or a date-time).
 FORMAT_PATTERNS = {
-    "uuid": r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$",
+    "uuid": r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
     "date-time": (
         r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?"
         r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)?$"
