@@ -134,19 +134,30 @@ KNOWN_RULES = [
         ),
     ),
     KnownRule(
+        reason="a lead's status moves to qualified, disqualified or converted only through "
+        "its actions (qualify/, disqualify/, convert/), which depends on the current status",
+        operations=_ops(
+            "POST /api/v1/crm/leads/",
+            "PUT /api/v1/crm/leads/{id}/",
+            "PATCH /api/v1/crm/leads/{id}/",
+        ),
+        messages=("Use qualify/, disqualify/ or convert/ for this status.",),
+    ),
+    KnownRule(
         reason="a token's expiry must lie in the future, which depends on the clock",
         operations=_ops("POST /api/v1/auth/tokens/"),
         messages=("The expiry must be in the future.",),
     ),
     KnownRule(
-        reason="stage orders must be unique within a pipeline; uniqueItems compares whole "
-        "stages, not one of their properties",
+        reason="stage orders must be unique within a pipeline (uniqueItems compares whole "
+        "stages, not one of their properties) and a stage is not both won and lost (two "
+        "properties compared)",
         operations=_ops(
             "POST /api/v1/crm/pipelines/",
             "PUT /api/v1/crm/pipelines/{id}/",
             "PATCH /api/v1/crm/pipelines/{id}/",
         ),
-        messages=("Repeated order.",),
+        messages=("Repeated order.", "A stage cannot be both won and lost."),
     ),
     KnownRule(
         reason="which measures, groupings, date fields and filters a source allows depends on "

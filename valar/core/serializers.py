@@ -6,7 +6,7 @@ import zoneinfo
 from decimal import Decimal
 from functools import lru_cache
 
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.dateparse import parse_time
@@ -284,7 +284,8 @@ class StrictCharFieldSchema(OpenApiSerializerFieldExtension):
     """A required text's schema says it needs a non-space character (DRF trims whitespace).
 
     ``"   "`` trims to ``""``, which a field that may not be blank refuses; ``minLength: 1``
-    alone would call it valid, so the request schema adds the pattern ``\\S``.
+    alone would call it valid, so the request schema adds the pattern ``\\S`` (unless a
+    regex validator gives the field its own pattern).
     """
 
     target_class = "valar.core.serializers.StrictCharField"
@@ -298,8 +299,7 @@ class StrictCharFieldSchema(OpenApiSerializerFieldExtension):
             direction == "request"
             and field.trim_whitespace
             and not field.allow_blank
-            and "pattern" not in schema
-            and "enum" not in schema
+            and not any(isinstance(v, RegexValidator) for v in field.validators)
         ):
             schema["pattern"] = r"\S"
         return schema

@@ -171,6 +171,8 @@ class StrictSchemaTests(ApiTestCase):
         self.assertEqual(first_name["pattern"], r"\S")
         self.assertIsNone(re.search(first_name["pattern"], "   "))
         self.assertNotIn("pattern", self.components["LeadRequest"]["properties"]["phone"])
+        color = self.components["CategoryRequest"]["properties"]["color"]
+        self.assertEqual(color["pattern"], "^#[0-9A-Fa-f]{6}$")
 
     def test_a_preferences_put_requires_a_body(self):
         paths = openapi_schema()["paths"]["/api/v1/auth/me/preferences/"]
