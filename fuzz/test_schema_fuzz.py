@@ -14,6 +14,7 @@ import os
 
 import pytest
 import schemathesis
+from django.db import transaction
 from hypothesis import HealthCheck, settings
 
 from fuzz.checks import CHECKS, configure
@@ -62,6 +63,14 @@ def test_linked_operations_conform(admin_user):
 
     class Workflow(schema.as_state_machine()):
         """The schema's state machine, signed in as the admin, with the shared checks."""
+
+        def setup(self):
+            """Start each scenario from the seeded state (replays must see the same data)."""
+            self.savepoint = transaction.savepoint()
+
+        def teardown(self):
+            """Undo what the scenario wrote."""
+            transaction.savepoint_rollback(self.savepoint)
 
         def get_call_kwargs(self, case):
             """Sign every call in with a fresh token."""

@@ -1,6 +1,7 @@
 """Filter pieces shared by every resource's FilterSet."""
 
 import datetime
+import re
 import uuid
 
 import django_filters
@@ -54,6 +55,39 @@ class IntegerFilter(django_filters.NumberFilter):
     """A whole-number query parameter (``?min_score=0.5`` is a 400, as the schema says)."""
 
     field_class = forms.IntegerField
+
+
+#: An amount in a query: what a money field takes (1-12 digits, up to 2 decimals), signed.
+MONEY_FILTER_SCHEMA = {
+    "type": "string",
+    "format": "decimal",
+    "pattern": r"^-?[0-9]{1,12}(\.[0-9]{1,2})?$",
+}
+
+
+class MoneyFormField(forms.DecimalField):
+    """An amount query parameter of exactly :data:`MONEY_FILTER_SCHEMA`'s pattern."""
+
+    def to_python(self, value):
+        """Refuse exponents, more decimals or digits than money has, then parse exactly."""
+        if value not in self.empty_values and not re.fullmatch(
+            MONEY_FILTER_SCHEMA["pattern"], str(value)
+        ):
+            raise forms.ValidationError(
+                "Give an amount: up to 12 digits and 2 decimals.", code="invalid"
+            )
+        return super().to_python(value)
+
+
+class MoneyFilter(django_filters.NumberFilter):
+    """An amount bound (``?min_value=100.50``): the money pattern, never a float or 1e50."""
+
+    field_class = MoneyFormField
+
+    def __init__(self, *args, **kwargs):
+        """Declare the parameter with the money pattern."""
+        super().__init__(*args, **kwargs)
+        extend_schema_field(MONEY_FILTER_SCHEMA)(self)
 
 
 class BoundedDateField(forms.DateField):

@@ -177,3 +177,30 @@ class StrictSchemaTests(ApiTestCase):
     def test_a_preferences_put_requires_a_body(self):
         paths = openapi_schema()["paths"]["/api/v1/auth/me/preferences/"]
         self.assertIs(paths["put"]["requestBody"]["required"], True)
+
+
+class MoneyFilterTests(ApiTestCase):
+    """Amount bounds in a query take the money pattern: no exponent, no 1e192, no float."""
+
+    def test_the_form_field_parses_amounts_and_refuses_the_rest(self):
+        from decimal import Decimal
+
+        from django import forms
+
+        from valar.core.filters import MoneyFormField
+
+        field = MoneyFormField(required=False)
+        self.assertEqual(field.clean("100.50"), Decimal("100.50"))
+        self.assertEqual(field.clean("-3"), Decimal("-3"))
+        for value in ("1e5", "2.1041740894376927e+192", "0.001", "1234567890123", "abc"):
+            with self.subTest(value=value), self.assertRaises(forms.ValidationError):
+                field.clean(value)
+
+    def test_the_schema_declares_the_pattern_for_every_amount_filter(self):
+        paths = openapi_schema()["paths"]
+        cases = {"/api/v1/crm/deals/": "min_value", "/api/v1/finance/transactions/": "max_amount"}
+        for path, name in cases.items():
+            with self.subTest(path=path, name=name):
+                parameters = paths[path]["get"]["parameters"]
+                schema = next(p for p in parameters if p["name"] == name)["schema"]
+                self.assertEqual(schema["pattern"], r"^-?[0-9]{1,12}(\.[0-9]{1,2})?$")
