@@ -113,13 +113,10 @@ KNOWN_RULES = [
         messages=('Invalid pk "',),
     ),
     KnownRule(
-        reason="a generated id in a filter names no row of the organization; the schema "
-        "cannot list the ids that exist",
-        operations=_ops(
-            "GET /api/v1/teams/",
-            "GET /api/v1/teams/export/",
-            "GET /api/v1/teams/{id}/members/",
-        ),
+        reason="a generated id in a filter (`lead`, `team`) names no row of the organization; "
+        "the schema cannot list the ids that exist. django-filter's wording is the same for an "
+        "enum filter, but schema-valid input cannot miss an enum, so only ids answer it",
+        operations=None,
         messages=("Select a valid choice. That choice is not one of the available choices.",),
     ),
     KnownRule(
@@ -142,6 +139,11 @@ KNOWN_RULES = [
             "PATCH /api/v1/crm/leads/{id}/",
         ),
         messages=("Use qualify/, disqualify/ or convert/ for this status.",),
+    ),
+    KnownRule(
+        reason="an uploaded file must not be empty; `format: binary` has no minimum size",
+        operations=_ops("POST /api/v1/finance/attachments/"),
+        messages=("The submitted file is empty.",),
     ),
     KnownRule(
         reason="a token's expiry must lie in the future, which depends on the clock",
