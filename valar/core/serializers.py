@@ -305,6 +305,28 @@ class StrictCharFieldSchema(OpenApiSerializerFieldExtension):
         return schema
 
 
+class DecimalFieldSchema(OpenApiSerializerFieldExtension):
+    """A plain decimal's schema (an exchange rate): a number as DRF reads it, at least a digit.
+
+    drf-spectacular's pattern admits ``""``, ``"-"`` and ``"."``, which DRF refuses; this one
+    states what DRF parses: an optional sign, the whole digits, the decimals.
+    """
+
+    target_class = "rest_framework.fields.DecimalField"
+
+    def map_serializer_field(self, auto_schema, direction):
+        """A decimal string of the field's digits."""
+        field = self.target
+        whole = field.max_whole_digits
+        places = field.decimal_places
+        number = (
+            rf"([0-9]{{1,{whole}}}(\.[0-9]{{0,{places}}})?|\.[0-9]{{1,{places}}})"
+            if whole
+            else rf"(0?\.[0-9]{{1,{places}}}|0)"
+        )
+        return {"type": "string", "format": "decimal", "pattern": rf"^[-+]?{number}$"}
+
+
 class MoneyFieldSchema(OpenApiSerializerFieldExtension):
     """A money field's schema: an exact decimal string of what is accepted and answered.
 

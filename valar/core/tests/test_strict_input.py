@@ -174,6 +174,15 @@ class StrictSchemaTests(ApiTestCase):
         color = self.components["CategoryRequest"]["properties"]["color"]
         self.assertEqual(color["pattern"], "^#[0-9A-Fa-f]{6}$")
 
+    def test_a_plain_decimal_needs_a_digit_as_drf_does(self):
+        rate = self.components["EntryRequest"]["properties"]["exchange_rate"]
+        for value in ("", "-", "."):
+            with self.subTest(value=value):
+                self.assertIsNone(re.search(rate["pattern"], value))
+        for value in ("1", "1.5", "0.00000001", ".5"):
+            with self.subTest(value=value):
+                self.assertIsNotNone(re.search(rate["pattern"], value))
+
     def test_a_preferences_put_requires_a_body(self):
         paths = openapi_schema()["paths"]["/api/v1/auth/me/preferences/"]
         self.assertIs(paths["put"]["requestBody"]["required"], True)
