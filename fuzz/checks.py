@@ -141,9 +141,10 @@ KNOWN_RULES = [
         messages=("Use qualify/, disqualify/ or convert/ for this status.",),
     ),
     KnownRule(
-        reason="an uploaded file must not be empty; `format: binary` has no minimum size",
+        reason="an uploaded file must not be empty (Django reads an empty part without a "
+        "content length as no file at all); `format: binary` has no minimum size",
         operations=_ops("POST /api/v1/finance/attachments/"),
-        messages=("The submitted file is empty.",),
+        messages=("The submitted file is empty.", "No file was submitted."),
     ),
     KnownRule(
         reason="a token's expiry must lie in the future, which depends on the clock",
