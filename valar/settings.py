@@ -125,7 +125,7 @@ MIDDLEWARE = [
     "valar.core.middleware.SessionLifetimeMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "valar.accounts.middleware.CachedAuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -163,22 +163,46 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"transaction_mode": "IMMEDIATE", "timeout": 20}
     )
-if env_bool("DATABASE_POOL", False) and DATABASES["default"]["ENGINE"].endswith("postgresql"):
-    # psycopg's connection pool (for ASGI servers, whose threads would each keep a connection).
+POSTGRESQL = DATABASES["default"]["ENGINE"].endswith("postgresql")
+if POSTGRESQL and env_bool("DATABASE_POOL", True):
+    # psycopg's connection pool: a process holds at most DATABASE_POOL_MAX connections, however
+    # many threads an ASGI server runs sync views in (each would otherwise keep its own).
+    # Connections go back to the pool after each request, so CONN_MAX_AGE must be 0.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": env_int("DATABASE_POOL_MIN", 2),
         "max_size": env_int("DATABASE_POOL_MAX", 10),
+        # A request waits this long for a free connection before failing (psycopg: 30 s).
+        "timeout": env_int("DATABASE_POOL_TIMEOUT", 30),
     }
+if POSTGRESQL and env_bool("DATABASE_PREPARED_STATEMENTS", True):
+    # Server-side parameter binding, and statements a connection runs 5 times prepared: the
+    # list's count and page skip planning. Turn it off behind PgBouncer in transaction mode
+    # (a prepared statement lives on a server connection the next transaction may not get).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"server_side_binding": True, "prepare_threshold": 5}
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Lists that declare count_sources keep their count in the cache under the organization's
+# versions of those sources (valar.core.counts); off unless asked for.
+LIST_COUNT_CACHE = env_bool("LIST_COUNT_CACHE", False)
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
+    # Redis is a cache, not a dependency (valar.core.rediscache): one client per process,
+    # short timeouts, and after a failure Redis is skipped for REDIS_BREAKER_SECONDS while
+    # the database answers.
+    REDIS_TIMEOUT = float(os.environ.get("REDIS_TIMEOUT") or 0.5)
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "valar.core.rediscache.ValarRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "valar",
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_TIMEOUT / 2,
+                "socket_timeout": REDIS_TIMEOUT,
+                "breaker_seconds": float(os.environ.get("REDIS_BREAKER_SECONDS") or 1.0),
+            },
         }
     }
 else:
@@ -206,7 +230,8 @@ if env_bool("VALAR_TEST_FAST_HASHER", False):
 
 # Sessions: cookie HttpOnly + SameSite=Lax; they end after SESSION_IDLE_TIMEOUT of inactivity
 # and at SESSION_ABSOLUTE_LIFETIME whatever the activity (valar.core.middleware).
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# cached_db sessions that fall back to the database when the cache is down (valar.core.sessions).
+SESSION_ENGINE = "valar.core.sessions"
 SESSION_IDLE_TIMEOUT = timedelta(seconds=env_int("SESSION_IDLE_TIMEOUT", 8 * 3600))
 SESSION_ABSOLUTE_LIFETIME = timedelta(seconds=env_int("SESSION_ABSOLUTE_LIFETIME", 14 * 86400))
 SESSION_COOKIE_AGE = int(SESSION_ABSOLUTE_LIFETIME.total_seconds())
@@ -257,11 +282,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "valar.core.pagination.StandardPagination",
     "PAGE_SIZE": 25,
     "DEFAULT_FILTER_BACKENDS": [
-        "valar.core.filters.StrictFilterBackend",
+        "valar.core.filters.FilterBackend",
         "rest_framework.filters.SearchFilter",
         "valar.core.filters.AliasOrderingFilter",
     ],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["valar.core.renderers.OrjsonRenderer"],
     # JSON bodies only (forms cannot carry null or nested data); the views that upload a
     # file name MultiPartParser themselves. Any other body is a 415 problem.
     "DEFAULT_PARSER_CLASSES": ["valar.core.parsers.DecimalJSONParser"],
@@ -306,6 +331,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "ComponentStatusEnum": ["ok", "error"],
+        "HealthStatusEnum": ["ok", "degraded", "error"],
         "LedgerKindEnum": "valar.finance.models.Kind",
         "ShareRoleEnum": "valar.insights.models.DashboardShare.Role",
         "MemberRoleEnum": ["admin", "manager", "worker", "basic", "client"],
@@ -314,6 +340,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "valar.core.schema.add_problem_responses",
+        "valar.core.schema.uuid_path_ids",
         "valar.core.schema.add_format_patterns",
     ],
 }

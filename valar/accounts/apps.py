@@ -8,3 +8,7 @@ class AccountsConfig(AppConfig):
 
     name = "valar.accounts"
     label = "accounts"
+
+    def ready(self) -> None:
+        """Connect the receiver that invalidates a changed user's cache entry."""
+        from valar.accounts import middleware  # noqa: F401

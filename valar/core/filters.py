@@ -1,6 +1,7 @@
 """Filter pieces shared by every resource's FilterSet."""
 
 import datetime
+import functools
 import re
 import uuid
 
@@ -9,6 +10,7 @@ from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
+from django_filters.filters import QuerySetRequestMixin
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
@@ -192,31 +194,6 @@ class DateRangeFilterSet(django_filters.FilterSet):
         return queryset.filter(**{f"{self.date_field}__lte": value})
 
 
-class StrictFilterBackend(DjangoFilterBackend):
-    """django-filter's backend, except that an empty filter value is a 400, not ignored.
-
-    ``?team=`` or ``?successful=`` is not a UUID or a boolean, as the schema declares them;
-    django-filter would drop the filter and answer every row. Only a plain text filter
-    (``CharFilter`` itself, a free string in the schema) may be given empty, and is then unused.
-    """
-
-    def get_filterset(self, request, queryset, view):
-        """Refuse empty values of typed filters before filtering."""
-        filterset = super().get_filterset(request, queryset, view)
-        if filterset is None:
-            return None
-        empty = sorted(
-            name
-            for name, filter_ in filterset.filters.items()
-            if type(filter_) is not django_filters.CharFilter
-            and name in request.query_params
-            and any(value == "" for value in request.query_params.getlist(name))
-        )
-        if empty:
-            raise ValidationError({name: ["Must not be empty."] for name in empty})
-        return filterset
-
-
 class AliasOrderingFilter(OrderingFilter):
     """DRF's ``ordering=`` with public names mapped to columns (``ordering_aliases``).
 
@@ -275,3 +252,87 @@ class UserRefFilter(django_filters.CharFilter):
             except ValueError as exc:
                 raise ValidationError({self.field_name: ["Give a user id or `me`."]}) from exc
         return qs.filter(**{f"{self.field_name}_id": user_id})
+
+
+def _depends_on_request(filterset_class) -> bool:
+    """Whether a filter of the class builds its form field from the request (callable queryset)."""
+    return any(
+        isinstance(filter_, QuerySetRequestMixin) and callable(filter_.queryset)
+        for filter_ in filterset_class.base_filters.values()
+    )
+
+
+@functools.cache
+def form_once(filterset_class: type[django_filters.FilterSet]) -> type[django_filters.FilterSet]:
+    """``filterset_class`` building its form class on first use only, then reusing it.
+
+    django-filter builds a new form class (fields, metaclass) for every FilterSet instance, so
+    for every request; the fields depend on the class only, unless a filter's queryset is a
+    function of the request, in which case the class is returned unchanged. Form instances
+    still copy the fields, so no request sees another's values.
+    """
+    if _depends_on_request(filterset_class):
+        return filterset_class
+
+    def get_form_class(self):
+        cls = type(self)
+        form_class = cls.__dict__.get("_built_form_class")
+        if form_class is None:
+            form_class = super(once, self).get_form_class()
+            cls._built_form_class = form_class
+        return form_class
+
+    once = type(
+        filterset_class.__name__,
+        (filterset_class,),
+        {
+            "__module__": filterset_class.__module__,
+            "__qualname__": filterset_class.__qualname__,
+            "__doc__": filterset_class.__doc__,
+            "get_form_class": get_form_class,
+        },
+    )
+    return once
+
+
+class FilterBackend(DjangoFilterBackend):
+    """django-filter's backend with each FilterSet (and its form class) built once per process.
+
+    An empty filter value is a 400, not ignored: ``?team=`` or ``?successful=`` is not a UUID
+    or a boolean, as the schema declares them, and django-filter would drop the filter and
+    answer every row. Only a plain text filter (``CharFilter`` itself, a free string in the
+    schema) may be given empty, and is then unused.
+
+    Views name ``filterset_class`` or ``filterset_fields`` as with django-filter; the class made
+    from ``filterset_fields`` is kept per view class instead of being declared per request.
+    """
+
+    _auto: dict[tuple[type, type], type] = {}
+
+    def get_filterset_class(self, view, queryset=None):
+        """The view's FilterSet class, built once, whose form class is built once."""
+        if getattr(view, "filterset_class", None) is None and queryset is not None:
+            key = (type(view), queryset.model)
+            filterset_class = self._auto.get(key)
+            if filterset_class is None:
+                filterset_class = super().get_filterset_class(view, queryset)
+                self._auto[key] = filterset_class
+        else:
+            filterset_class = super().get_filterset_class(view, queryset)
+        return None if filterset_class is None else form_once(filterset_class)
+
+    def get_filterset(self, request, queryset, view):
+        """Refuse empty values of typed filters before filtering."""
+        filterset = super().get_filterset(request, queryset, view)
+        if filterset is None:
+            return None
+        empty = sorted(
+            name
+            for name, filter_ in filterset.filters.items()
+            if type(filter_) is not django_filters.CharFilter
+            and name in request.query_params
+            and any(value == "" for value in request.query_params.getlist(name))
+        )
+        if empty:
+            raise ValidationError({name: ["Must not be empty."] for name in empty})
+        return filterset

@@ -56,14 +56,19 @@ class StandardPagination(PageNumberPagination):
                 )
         return parameters
 
-    def paginate_rows(self, queryset: QuerySet, rows: QuerySet, request) -> list:
+    def paginate_rows(
+        self, queryset: QuerySet, rows: QuerySet, request, *, count: int | None = None
+    ) -> list:
         """Paginate like :meth:`paginate_queryset`, counting ``queryset`` but reading ``rows``.
 
-        ``rows`` is the same selection as ``.values()`` with joined columns; the count is
-        taken on the un-joined ``queryset`` so the database can answer it from an index.
+        ``rows`` is the same selection presented (display joins, annotations, ``.values()``);
+        the count is taken on the filtered ``queryset`` so the database can answer it from an
+        index, unless ``count`` is given (the count cache knows it).
         """
         self.request = request
         paginator = self.django_paginator_class(queryset, self.get_page_size(request))
+        if count is not None:
+            paginator.count = count
         page_number = self.get_page_number(request, paginator)
         try:
             self.page = paginator.page(page_number)

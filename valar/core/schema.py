@@ -2,7 +2,8 @@
 
 :class:`AutoSchema` declares ``X-Organization`` on every operation that picks its organization
 from it; :func:`add_problem_responses` documents the errors, the rate-limit headers and the CSRF
-rule of the session scheme.
+rule of the session scheme; :func:`uuid_path_ids` declares the ids a URL pattern matches as
+UUIDs.
 """
 
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
@@ -102,6 +103,29 @@ class AutoSchema(SpectacularAutoSchema):
         if uses_tenant_header(self.view):
             parameters = [*parameters, ORGANIZATION_HEADER]
         return parameters
+
+
+#: How the URL patterns of nested routes and actions match an id (``charts/{chart_id}/``).
+URL_ID_PATTERN = "^[0-9a-fA-F-]{36}$"
+
+
+def uuid_path_ids(result, generator, request, public):
+    """drf-spectacular post-processing hook: path ids matched by a URL pattern are UUIDs.
+
+    drf-spectacular reads such a parameter (``chart_id``, ``organization_pk``, ``team_id``,
+    ``user_id``) from its regex, as a string with a pattern; the server looks every one of
+    them up as a UUID primary key (anything else is a 404), so the schema says ``format: uuid``
+    like the router's own ``{id}``, and generated clients take a UUID.
+    """
+    for path_item in result.get("paths", {}).values():
+        for method, operation in path_item.items():
+            if method not in {"get", "post", "put", "patch", "delete"}:
+                continue
+            for parameter in operation.get("parameters", []):
+                schema = parameter.get("schema", {})
+                if parameter["in"] == "path" and schema.get("pattern") == URL_ID_PATTERN:
+                    parameter["schema"] = {"type": "string", "format": "uuid"}
+    return result
 
 
 def add_problem_responses(result, generator, request, public):

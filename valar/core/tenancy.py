@@ -11,10 +11,9 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.core.cache import cache
 from rest_framework import exceptions
 
-from valar.core import versions
+from valar.core import entries
 
 if TYPE_CHECKING:
     from valar.organizations.models import Membership, Organization
@@ -22,9 +21,10 @@ if TYPE_CHECKING:
 logger = logging.getLogger("valar.tenancy")
 
 HEADER = "X-Organization"
-#: Version scopes: one user's memberships, and every organization (renames, settings).
+#: The version scope of one user: ``memberships`` moves on with every change of one of the
+#: user's memberships or of an organization they belong to (so one organization's change
+#: invalidates only its members' entries); ``account`` with every change of the user.
 USER_SCOPE = "user:{}"
-GLOBAL_SCOPE = "global"
 MEMBERSHIP_TTL = 300
 #: What an organization reference may look like: a UUID or a slug.
 REFERENCE_PATTERN = r"[-a-zA-Z0-9_]{1,80}"
@@ -62,12 +62,12 @@ def resolve(request, reference: str | None = None) -> Tenant:
     if not (user and user.is_authenticated):
         raise exceptions.NotAuthenticated()
     if reference is not None:
-        membership = _cached_membership(user, str(reference))
+        membership = _cached_membership(http, user, str(reference))
         if membership is None:
             raise exceptions.NotFound()
     else:
         wanted = request.headers.get(HEADER, "").strip()
-        membership = _cached_membership(user, wanted or None)
+        membership = _cached_membership(http, user, wanted or None)
         if membership is None:
             if wanted:
                 raise exceptions.PermissionDenied("You are not a member of this organization.")
@@ -79,29 +79,47 @@ def resolve(request, reference: str | None = None) -> Tenant:
     return tenant
 
 
-def _cached_membership(user, reference: str | None):
+def membership_entry(user_pk, reference: str | None) -> tuple[str, tuple[str, str]] | None:
+    """The cache key of a user's membership for ``reference`` and the version validating it.
+
+    ``None`` when ``reference`` is neither an id nor a slug (nobody is a member of it).
+    """
+    if reference is not None and not _REFERENCE.fullmatch(reference):
+        return None
+    return f"tenant:{user_pk}:{reference or ''}", (USER_SCOPE.format(user_pk), "memberships")
+
+
+def header_reference(request) -> str | None:
+    """The organization the ``X-Organization`` header names, or ``None`` for the default."""
+    return request.headers.get(HEADER, "").strip() or None
+
+
+def _cached_membership(http, user, reference: str | None):
     """The user's membership for ``reference``, from the cache when it is current.
 
-    The key carries the user's memberships version and the organizations version, which every
-    change of a membership or an organization bumps, so a role change applies at once.
+    The entry is valid while the user's memberships version is the one it was stored under
+    (every change of one of the user's memberships or organizations bumps it), so a role
+    change applies at once. Signing in by session reads it with the user
+    (``request.valar_entries``); otherwise it is one round trip with its version.
     """
     from valar.organizations.selectors import membership_for
 
-    if reference is not None and not _REFERENCE.fullmatch(reference):
-        return None  # neither an id nor a slug: nobody is a member of it
-    try:
-        current = versions.versions_of(
-            {USER_SCOPE.format(user.pk): "memberships", GLOBAL_SCOPE: "organizations"}
-        )
-        key = "tenant:{}:{}:{}".format(user.pk, reference or "", ":".join(map(str, current)))
-        membership = cache.get(key)
-    except Exception:  # noqa: BLE001  the cache is down: the database still answers
-        logger.warning("Cache unavailable; membership read from the database", exc_info=True)
-        return membership_for(user=user, organization_ref=reference)
-    if membership is None:
+    entry = membership_entry(user.pk, reference)
+    if entry is None:
+        return None
+    key, pair = entry
+    found = getattr(http, "valar_entries", {}).get(key)
+    if found is None:
+        try:
+            found = entries.fetch({key: pair})[key]
+        except Exception:  # noqa: BLE001  the cache is down: the database still answers
+            logger.warning("Cache unavailable; membership read from the database")
+            return membership_for(user=user, organization_ref=reference)
+    version, membership = found
+    if membership is entries.MISSING:
         membership = membership_for(user=user, organization_ref=reference)
         if membership is not None:
-            cache.set(key, membership, MEMBERSHIP_TTL)
+            entries.store(key, version, membership, MEMBERSHIP_TTL)
     return membership
 
 

@@ -13,35 +13,50 @@ import time
 
 from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
+from valar.core.rediscache import UNREACHABLE
+
 logger = logging.getLogger("valar.throttling")
 
 
 class ReportingThrottle(SimpleRateThrottle):
-    """A cache-backed sliding-window throttle that reports its state for the headers."""
+    """A cache-backed fixed-window throttle that reports its state for the headers.
+
+    A caller's window opens with its first request and lasts the rate's duration; each request
+    adds one to the window's counter in one atomic cache operation (one Redis round trip: see
+    :func:`window_hit`), so concurrent requests each get a distinct count and exactly the limit
+    passes. Requests numbered above the limit are refused until the window ends.
+    """
 
     def allow_request(self, request, view) -> bool:
-        """Decide as DRF does, then record limit, remaining and reset on the request.
-
-        When the cache cannot be reached the request is let through (and logged): an outage
-        of the rate limiter must not take the whole API down.
-        """
-        try:
-            allowed = super().allow_request(request, view)
-        except Exception:  # noqa: BLE001  any cache failure
-            logger.warning("Rate limiter unavailable; request allowed", exc_info=True)
+        """Count the request in its window; let it through (logged) when the cache is down."""
+        if self.rate is None:
             return True
-        if self.key is not None and self.rate is not None:
-            remaining = max(self.num_requests - len(self.history), 0)
-            oldest = self.history[-1] if self.history else self.now
-            self.report(request, remaining, oldest + self.duration - self.now)
-        return allowed
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
+        try:
+            count, left = window_hit(self.cache, f"{self.key}:window", self.duration, self.timer())
+        except Exception as error:  # noqa: BLE001  any cache failure
+            logger.warning(
+                "Rate limiter unavailable (%s); request allowed",
+                error,
+                exc_info=not isinstance(error, UNREACHABLE),
+            )
+            return True
+        self.seconds_left = left
+        self.report(request, max(self.num_requests - count, 0), left)
+        return count <= self.num_requests
+
+    def wait(self) -> float:
+        """Seconds until the current window ends (the ``Retry-After`` of a 429)."""
+        return max(math.ceil(self.seconds_left), 1)
 
     def report(self, request, remaining: int, reset: float) -> None:
         """Keep this limit's numbers on the request when it is the tightest so far."""
         state = {
             "limit": self.num_requests,
             "remaining": remaining,
-            "reset": math.ceil(max(reset, 0)),
+            "reset": max(math.ceil(reset), 1),
         }
         http_request = getattr(request, "_request", request)
         current = getattr(http_request, "valar_ratelimit", None)
@@ -51,6 +66,30 @@ class ReportingThrottle(SimpleRateThrottle):
     def timer(self) -> float:
         """Return the current time (kept overridable for tests)."""
         return time.time()
+
+
+def window_hit(cache, key: str, duration: int, now: float) -> tuple[int, float]:
+    """Count one request in ``key``'s window: ``(count so far, seconds until it ends)``.
+
+    On Redis (:class:`valar.core.rediscache.ValarRedisCache`) this is one pipelined round
+    trip. Other caches get the same answer from an atomic ``add`` (which only the window's
+    first request wins) and ``incr``, with the window's start kept beside the count.
+    """
+    hit = getattr(cache, "hit_window", None)
+    if callable(hit):
+        return hit(key, duration)
+    count_key, start_key = f"{key}:n", f"{key}:start"
+    if cache.add(count_key, 1, timeout=duration):
+        cache.set(start_key, now, timeout=duration)
+        return 1, duration
+    try:
+        count = cache.incr(count_key)
+    except ValueError:  # the window ended between add and incr
+        cache.set(count_key, 1, timeout=duration)
+        cache.set(start_key, now, timeout=duration)
+        return 1, duration
+    start = cache.get(start_key) or now
+    return count, start + duration - now
 
 
 class AnonThrottle(ReportingThrottle):
@@ -77,47 +116,6 @@ class UserThrottle(ReportingThrottle):
         return self.cache_format % {"scope": self.scope, "ident": request.user.pk}
 
 
-class FixedWindowThrottle(ReportingThrottle):
-    """A throttle whose count is one atomic cache operation per request.
-
-    The window opens with a caller's first request (``add``, which only one request can win)
-    and lasts the rate's duration; every other request is an ``incr``. Concurrent requests can
-    never all read the same count and all pass: each gets a distinct number, and those numbered
-    above the limit are refused until the window ends.
-    """
-
-    def allow_request(self, request, view) -> bool:
-        """Count the request in its window; let it through (logged) when the cache is down."""
-        if self.rate is None:
-            return True
-        self.key = self.get_cache_key(request, view)
-        if self.key is None:
-            return True
-        now = self.timer()
-        count_key, start_key = f"{self.key}:n", f"{self.key}:start"
-        try:
-            if self.cache.add(count_key, 1, timeout=self.duration):
-                count, start = 1, now
-                self.cache.set(start_key, now, timeout=self.duration)
-            else:
-                try:
-                    count = self.cache.incr(count_key)
-                except ValueError:  # the window ended between add and incr
-                    self.cache.add(count_key, 1, timeout=self.duration)
-                    count = 1
-                start = self.cache.get(start_key) or now
-        except Exception:  # noqa: BLE001  any cache failure
-            logger.warning("Rate limiter unavailable; request allowed", exc_info=True)
-            return True
-        self.window_ends = start + self.duration
-        self.report(request, max(self.num_requests - count, 0), self.window_ends - now)
-        return count <= self.num_requests
-
-    def wait(self) -> float:
-        """Seconds until the current window ends (the ``Retry-After`` of a 429)."""
-        return max(self.window_ends - self.timer(), 1)
-
-
 class AccountAdminThrottle(ReportingThrottle):
     """The limit on an admin's account writes (create, re-email), keyed by user.
 
@@ -134,7 +132,7 @@ class AccountAdminThrottle(ReportingThrottle):
         return self.cache_format % {"scope": self.scope, "ident": request.user.pk}
 
 
-class LoginThrottle(FixedWindowThrottle):
+class LoginThrottle(ReportingThrottle):
     """The strictest limit, for sign-in and registration attempts, keyed by client IP."""
 
     scope = "login"

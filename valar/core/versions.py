@@ -4,8 +4,15 @@ Each write to a source (``tasks``, ``income``, ...) bumps that organization's ve
 source, so a cached answer keyed on the versions it read is never stale and nothing has to be
 deleted by pattern. Models name their sources in ``metric_sources``; the receivers below bump
 them on every save and delete, after the transaction commits. Bulk updates call :func:`bump`.
+
+A scope is usually an organization's id; per-user scopes (``user:<id>``) carry a user's
+memberships and account. When the cache cannot be reached, reading a version raises (callers
+then read the database and cache nothing: no result is ever stored under a made-up version),
+and a bump is logged and skipped: the cache backend deletes the version once Redis answers
+again (:mod:`valar.core.rediscache`), so every entry cached under it is invalid from then on.
 """
 
+import logging
 import time
 from collections.abc import Iterable
 
@@ -13,6 +20,8 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
+
+logger = logging.getLogger("valar.cache")
 
 #: Versions live for a month; a lost version restarts at a fresh value, never an old one.
 VERSION_TTL = 30 * 86400
@@ -36,18 +45,36 @@ def version(organization_id, source: str) -> int:
 
 
 def versions(organization_id, sources: Iterable[str]) -> dict[str, int]:
-    """The current versions of several sources, for building one cache key."""
-    return {source: version(organization_id, source) for source in sorted(set(sources))}
+    """The current versions of several sources, for building one cache key (one round trip)."""
+    ordered = sorted(set(sources))
+    current = versions_of_pairs([(organization_id, source) for source in ordered])
+    return dict(zip(ordered, current, strict=True))
 
 
 def versions_of(scopes: dict[str, str]) -> list[int]:
     """The versions of several ``{scope: source}`` pairs in one cache round trip."""
-    keys = [_key(scope, source) for scope, source in scopes.items()]
-    found = cache.get_many(keys)
-    return [
+    return versions_of_pairs(list(scopes.items()))
+
+
+def versions_of_pairs(pairs: list[tuple[object, str]]) -> list[int]:
+    """The versions of ``(scope, source)`` pairs in one round trip (creating missing ones)."""
+    return read(pairs)[0]
+
+
+def read(pairs: list[tuple[object, str]], extra: Iterable[str] = ()) -> tuple[list[int], dict]:
+    """The versions of ``pairs`` and the cache entries ``extra``, in one round trip.
+
+    Returns the versions in order and the entries found (``{key: value}``). A version that
+    does not exist yet is created (a round trip more, once).
+    """
+    keys = [_key(scope, source) for scope, source in pairs]
+    extra = list(extra)
+    found = cache.get_many(keys + extra)
+    current = [
         found[key] if key in found else version(scope, source)
-        for key, (scope, source) in zip(keys, scopes.items(), strict=True)
+        for key, (scope, source) in zip(keys, pairs, strict=True)
     ]
+    return current, {key: found[key] for key in extra if key in found}
 
 
 def bump(organization_id, *sources: str) -> None:
@@ -56,18 +83,37 @@ def bump(organization_id, *sources: str) -> None:
     The second bump closes the window in which another request could cache what it read
     before this transaction's writes became visible.
     """
+    bump_scopes([(organization_id, source) for source in sources])
+
+
+def bump_scopes(pairs: list[tuple[object, str]]) -> None:
+    """Bump several ``(scope, source)`` versions (one round trip on Redis), now and on commit."""
+    if not pairs:
+        return
 
     def do_bump() -> None:
-        for source in sources:
-            key = _key(organization_id, source)
-            try:
-                cache.incr(key)
-            except ValueError:
-                version(organization_id, source)
-                cache.incr(key)
+        keys = [_key(scope, source) for scope, source in pairs]
+        try:
+            _advance(keys)
+        except Exception:  # noqa: BLE001  the cache is down: the backend undoes it later
+            logger.warning("Cache unavailable; versions not bumped: %s", ", ".join(keys))
 
     do_bump()
     transaction.on_commit(do_bump)
+
+
+def _advance(keys: list[str]) -> None:
+    """Move each version in ``keys`` on by one (a missing one starts at a fresh value)."""
+    advance = getattr(cache, "advance", None)
+    if callable(advance):
+        advance(keys, time.time_ns(), VERSION_TTL)
+        return
+    for key in keys:
+        try:
+            cache.incr(key)
+        except ValueError:
+            cache.add(key, time.time_ns(), VERSION_TTL)
+            cache.incr(key)
 
 
 @receiver(post_save)

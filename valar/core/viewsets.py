@@ -11,12 +11,12 @@ from django.db.models import Model, QuerySet
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import exceptions, viewsets
+from rest_framework import exceptions, filters, viewsets
 from rest_framework.decorators import action
 from rest_framework.metadata import SimpleMetadata
 from rest_framework.permissions import BasePermission, IsAuthenticated
 
-from valar.core import tenancy
+from valar.core import counts, tenancy
 from valar.core.exports import EXPORT_FORMATS, export_response
 from valar.core.policy import Access, decide, owns, permissions_of, visible_rows
 from valar.core.rows import row_plan
@@ -42,10 +42,18 @@ class BaseViewSet(viewsets.GenericViewSet):
     """The root of every Valar viewset (settings supply auth, filters, pagination, errors).
 
     A resource declares ``model`` and implements :meth:`select`, which returns the queryset
-    the caller may see, built by the app's selector.
+    the caller may see, built by the app's selector. What a page only shows (names of related
+    rows, figures of other tables, prefetches) is added by :meth:`present`, which a list applies
+    after counting: the count reads the filtered rows and never a display join.
     """
 
     model: type[Model]
+    #: The version sources (``core.versions``) whose writes change this list's rows; with
+    #: ``count_cached_params`` they let ``LIST_COUNT_CACHE`` keep its count (``core.counts``).
+    count_sources: tuple[str, ...] = ()
+    #: The query parameters under which the count may be cached: filters on the sources' own
+    #: columns (not dates relative to today, not users or teams a deletion clears silently).
+    count_cached_params: tuple[str, ...] = ()
 
     def initial(self, request, *args, **kwargs):
         """Answer 405 (with ``Allow``) for a method the route lacks, 404 for a non-UUID id, first.
@@ -63,27 +71,93 @@ class BaseViewSet(viewsets.GenericViewSet):
         super().initial(request, *args, **kwargs)
 
     def select(self) -> QuerySet:
-        """Return the rows this caller may reach; every resource implements it."""
+        """Return the rows this caller may reach; every resource implements it.
+
+        Only what decides which rows belong here goes in; columns the answer merely shows go
+        in :meth:`present`.
+        """
         raise NotImplementedError(f"{type(self).__name__} must implement select()")
 
+    def present(self, queryset: QuerySet) -> QuerySet:
+        """Add what the answer shows but no filter reads (annotations, joins, prefetches).
+
+        The default adds nothing; a resource whose serializer shows related names or figures
+        returns its selector's display step here.
+        """
+        return queryset
+
+    def reachable(self) -> QuerySet:
+        """The rows the caller may reach, before :meth:`present` (the resource's selection)."""
+        return self.select()
+
+    def counts_before_presenting(self) -> bool:
+        """Whether this request is a paginated ``list``: counted first, presented after."""
+        return self.action == "list" and self.paginator is not None
+
     def get_queryset(self) -> QuerySet:
-        """The selector's rows (an empty queryset while the schema is being generated)."""
+        """The selector's rows, presented (an empty queryset while the schema is generated).
+
+        For a paginated ``list`` the rows stay unpresented here: the pagination counts them
+        with the filters applied, then reads the page from :meth:`shown`.
+        """
         if getattr(self, "swagger_fake_view", False):
             return self.model.objects.none()
-        return self.select()
+        rows = self.reachable()
+        if not self.counts_before_presenting():
+            rows = self.present(rows)
+        return ordered(rows)
+
+    def _ordering_backend(self, backend) -> bool:
+        """Whether ``backend`` orders rather than filters (it may order by what is presented)."""
+        return issubclass(backend, filters.OrderingFilter)
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        """Apply the filter backends; for a counted list, the ordering waits for :meth:`shown`."""
+        if not self.counts_before_presenting():
+            return super().filter_queryset(queryset)
+        for backend in self.filter_backends:
+            if not self._ordering_backend(backend):
+                queryset = backend().filter_queryset(self.request, queryset, self)
+        return queryset
+
+    def shown(self, counted: QuerySet) -> QuerySet:
+        """The page's rows: the filtered (counted) rows presented, then ordered."""
+        queryset = ordered(self.present(counted))
+        for backend in self.filter_backends:
+            if self._ordering_backend(backend):
+                queryset = backend().filter_queryset(self.request, queryset, self)
+        return queryset
+
+    def paginate_queryset(self, queryset):
+        """Count ``queryset`` as filtered and read the page from :meth:`shown` (for ``list``)."""
+        if not self.counts_before_presenting():
+            return super().paginate_queryset(queryset)
+        return self.paginator.paginate_rows(
+            queryset, self.shown(queryset), self.request, count=counts.count(queryset, self)
+        )
+
+
+def ordered(queryset: QuerySet) -> QuerySet:
+    """``queryset`` with a stable order for pages (aggregated querysets drop Meta.ordering)."""
+    return queryset if queryset.ordered else queryset.order_by("pk")
 
 
 class RowListMixin:
     """``list`` rendered from plain rows when the serializer allows it (see ``core.rows``)."""
 
     def list(self, request, *args, **kwargs):
-        """One page of rows, counted on the un-joined queryset, rendered per field."""
+        """One page of rows, counted on the filtered rows, rendered per field."""
         queryset = self.filter_queryset(self.get_queryset())
-        plan = row_plan(self.get_serializer_class(), queryset)
-        if plan is None or self.paginator is None:
+        if self.paginator is None:
             return super().list(request, *args, **kwargs)
-        rows = queryset.values(*plan.paths)
-        page = self.paginator.paginate_rows(queryset, rows, request)
+        shown = self.shown(queryset)
+        plan = row_plan(self.get_serializer_class(), shown)
+        if plan is None:
+            return super().list(request, *args, **kwargs)
+        rows = shown.values(*plan.paths)
+        page = self.paginator.paginate_rows(
+            queryset, rows, request, count=counts.count(queryset, self)
+        )
         return self.get_paginated_response([plan.render(row) for row in page])
 
 
@@ -230,7 +304,15 @@ class TenantViewSet(BaseViewSet):
     action_permissions: dict[str, str] = {}
     permission_classes = [IsAuthenticated, PolicyPermission]
     metadata_class = PolicyMetadata
-    _sealed = ("get_queryset", "get_permissions", "check_permissions", "initial")
+    _sealed = (
+        "get_queryset",
+        "reachable",
+        "filter_queryset",
+        "paginate_queryset",
+        "get_permissions",
+        "check_permissions",
+        "initial",
+    )
 
     def __init_subclass__(cls, **kwargs):
         """Refuse a subclass that overrides the tenant pipeline."""
@@ -247,18 +329,14 @@ class TenantViewSet(BaseViewSet):
         reference = self.kwargs.get(self.tenant_url_kwarg) if self.tenant_url_kwarg else None
         return tenancy.resolve(self.request, reference=reference)
 
-    def get_queryset(self) -> QuerySet:
+    def reachable(self) -> QuerySet:
         """The resource's rows, always filtered by the organization and the caller's reach."""
-        if getattr(self, "swagger_fake_view", False):
-            return self.model.objects.none()
         tenant = self.tenant
-        queryset = visible_rows(
+        return visible_rows(
             self.select().filter(**{self.tenant_field: tenant.organization}),
             membership=tenant.membership,
             module=self.module,
         )
-        # Pages need a stable order; aggregated querysets drop Meta.ordering.
-        return queryset if queryset.ordered else queryset.order_by("pk")
 
     def get_serializer_context(self) -> dict:
         """Give serializers the tenant, for scoping the foreign keys they accept."""

@@ -311,6 +311,8 @@ class LeadViewSet(CrmViewSet):
     ordering_fields = ["score", "created_at", "estimated_value"]
     ordering = ["-created_at"]
     export_filename = "leads"
+    count_sources = ("crm",)
+    count_cached_params = ("status", "source", "min_score", "start_date", "end_date", "search")
     action_permissions = {"qualify": "change", "disqualify": "change", "convert": "change"}
 
     def select(self):
@@ -373,8 +375,11 @@ class LeadViewSet(CrmViewSet):
         )
         organization = self.tenant.organization
         lead = selectors.lead_list(organization=organization).get(pk=pk)
-        customer = selectors.customer_list(organization=organization).get(pk=customer.pk)
-        deal = selectors.deal_list(organization=organization).get(pk=deal.pk) if deal else None
+        customer = selectors.customer_display(
+            selectors.customer_list(organization=organization), organization=organization
+        ).get(pk=customer.pk)
+        deals = selectors.deal_display(selectors.deal_list(organization=organization))
+        deal = deals.get(pk=deal.pk) if deal else None
         return Response(
             {
                 "lead": LeadSerializer(lead).data,
@@ -395,10 +400,16 @@ class CustomerViewSet(CrmViewSet):
     ordering_fields = ["name", "created_at", "open_deals_value", "won_deals_value"]
     ordering = ["name"]
     export_filename = "customers"
+    count_sources = ("crm",)
+    count_cached_params = ("status", "start_date", "end_date", "search")
 
     def select(self):
-        """The organization's customers with their deal values."""
+        """The organization's customers."""
         return selectors.customer_list(organization=self.tenant.organization)
+
+    def present(self, queryset):
+        """Their open and won deal values."""
+        return selectors.customer_display(queryset, organization=self.tenant.organization)
 
     def perform_create(self, serializer):
         """Create, then read it back with its figures."""
@@ -431,8 +442,12 @@ class PipelineViewSet(CrmViewSet):
         return PipelineCreateSerializer if self.action == "create" else PipelineSerializer
 
     def select(self):
-        """The organization's pipelines with their stages."""
+        """The organization's pipelines."""
         return selectors.pipeline_list(organization=self.tenant.organization)
+
+    def present(self, queryset):
+        """Their stages."""
+        return selectors.pipeline_display(queryset)
 
     def perform_create(self, serializer):
         """Create with stages through the service."""
@@ -549,6 +564,18 @@ class DealViewSet(CrmViewSet):
     ordering_aliases = {"stage": "stage_order"}
     ordering = ["-created_at"]
     export_filename = "deals"
+    count_sources = ("crm",)
+    count_cached_params = (
+        "status",
+        "stage",
+        "pipeline",
+        "customer",
+        "min_value",
+        "max_value",
+        "start_date",
+        "end_date",
+        "search",
+    )
     action_permissions = {
         "move_stage": "change",
         "win": "change",
@@ -557,8 +584,12 @@ class DealViewSet(CrmViewSet):
     }
 
     def select(self):
-        """The organization's deals with the names they show."""
+        """The organization's deals."""
         return selectors.deal_list(organization=self.tenant.organization)
+
+    def present(self, queryset):
+        """The customer, stage and pipeline names they show."""
+        return selectors.deal_display(queryset)
 
     def _fresh(self, deal: Deal) -> Deal:
         """The deal as the list shows it."""
@@ -609,9 +640,9 @@ class DealViewSet(CrmViewSet):
         return Response(DealSerializer(self._fresh(deal)).data)
 
     @extend_schema(responses=StageChangeSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], filter_backends=[])
     def history(self, request, pk=None):
-        """The deal's stage changes, oldest first."""
+        """The deal's stage changes, oldest first (paginated; the list's filters do not apply)."""
         deal = self.get_object()
         page = self.paginate_queryset(selectors.deal_history(deal=deal))
         return self.get_paginated_response(StageChangeSerializer(page, many=True).data)

@@ -167,7 +167,9 @@ class Stage(CrmModel):
 
     pipeline = models.ForeignKey(Pipeline, on_delete=models.CASCADE, related_name="stages")
     name = models.CharField(max_length=100)
-    order = models.PositiveSmallIntegerField()
+    # The bound is stated, not left to the database (SQLite would admit 64-bit values): the
+    # schema, and what is accepted, are the same on every backend.
+    order = models.PositiveSmallIntegerField(validators=[MaxValueValidator(32767)])
     probability = models.PositiveSmallIntegerField(validators=[MaxValueValidator(100)])
     is_won = models.BooleanField(default=False)
     is_lost = models.BooleanField(default=False)

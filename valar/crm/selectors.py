@@ -86,9 +86,16 @@ def lead_list(*, organization: Organization) -> QuerySet[Lead]:
 
 
 def customer_list(*, organization: Organization) -> QuerySet[Customer]:
-    """The organization's customers with open and won deal values in the base currency.
+    """The organization's customers by name (:func:`customer_display` adds their figures)."""
+    return Customer.objects.filter(organization=organization).order_by("name")
 
-    Correlated subqueries run for the rows of the page only; the count stays a plain count.
+
+def customer_display(
+    customers: QuerySet[Customer], *, organization: Organization
+) -> QuerySet[Customer]:
+    """``customers`` with their open and won deal values in the base currency.
+
+    Correlated subqueries, added after the list is counted: they run for the page's rows only.
     """
 
     def deals_value(status: str):
@@ -100,19 +107,20 @@ def customer_list(*, organization: Organization) -> QuerySet[Customer]:
             ZERO,
         )
 
-    return (
-        Customer.objects.filter(organization=organization)
-        .order_by("name")
-        .annotate(
-            open_deals_value=deals_value(Deal.Status.OPEN),
-            won_deals_value=deals_value(Deal.Status.WON),
-        )
+    return customers.annotate(
+        open_deals_value=deals_value(Deal.Status.OPEN),
+        won_deals_value=deals_value(Deal.Status.WON),
     )
 
 
 def pipeline_list(*, organization: Organization) -> QuerySet[Pipeline]:
-    """The organization's pipelines with their stages."""
-    return Pipeline.objects.filter(organization=organization).prefetch_related("stages")
+    """The organization's pipelines (:func:`pipeline_display` brings their stages)."""
+    return Pipeline.objects.filter(organization=organization)
+
+
+def pipeline_display(pipelines: QuerySet[Pipeline]) -> QuerySet[Pipeline]:
+    """``pipelines`` with their stages, in one more query for the page."""
+    return pipelines.prefetch_related("stages")
 
 
 def stage_list(*, organization: Organization) -> QuerySet[Stage]:
@@ -121,8 +129,13 @@ def stage_list(*, organization: Organization) -> QuerySet[Stage]:
 
 
 def deal_list(*, organization: Organization) -> QuerySet[Deal]:
-    """The organization's deals with their customer, pipeline and stage names."""
-    return Deal.objects.filter(organization=organization).annotate(
+    """The organization's deals (:func:`deal_display` adds the names they show)."""
+    return Deal.objects.filter(organization=organization)
+
+
+def deal_display(deals: QuerySet[Deal]) -> QuerySet[Deal]:
+    """``deals`` with their customer, pipeline and stage names (and the stage's order)."""
+    return deals.annotate(
         customer_name=F("customer__name"),
         stage_name=F("stage__name"),
         stage_order=F("stage__order"),

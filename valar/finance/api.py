@@ -203,6 +203,10 @@ class CategoryViewSet(FinanceViewSet):
         """The organization's categories."""
         return selectors.category_list(tenant=self.tenant)
 
+    def present(self, queryset):
+        """How many entries the caller may see use each."""
+        return selectors.category_display(queryset, tenant=self.tenant)
+
     def perform_create(self, serializer):
         """Create through the service, then read it back with its entry count."""
         category = services.category_save(
@@ -285,11 +289,28 @@ class TransactionViewSet(FinanceViewSet):
     ordering_fields = ["date", "amount", "created_at"]
     ordering = ["-date", "-created_at"]
     export_filename = "transactions"
+    count_sources = ("finance",)
+    count_cached_params = (
+        "kind",
+        "start_date",
+        "end_date",
+        "start_time",
+        "end_time",
+        "category",
+        "subcategory",
+        "min_amount",
+        "max_amount",
+        "search",
+    )
     fixed_kind: str | None = None
 
     def select(self):
         """The organization's entries (of this URL's kind)."""
         return selectors.entry_list(organization=self.tenant.organization, kind=self.fixed_kind)
+
+    def present(self, queryset):
+        """Their category, subcategory and team."""
+        return selectors.entry_display(queryset)
 
     def _fresh(self, entry: LedgerEntry) -> LedgerEntry:
         """The entry as lists show it."""

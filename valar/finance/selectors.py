@@ -70,14 +70,17 @@ class AttachmentFilter(django_filters.FilterSet):
 
 
 def category_list(*, tenant: Tenant) -> QuerySet[Category]:
-    """The organization's categories with how many entries the caller may see use each."""
+    """The organization's categories (:func:`category_display` adds their entry counts)."""
+    return Category.objects.filter(organization=tenant.organization)
+
+
+def category_display(categories: QuerySet[Category], *, tenant: Tenant) -> QuerySet[Category]:
+    """``categories`` with how many entries the caller may see use each."""
     membership = tenant.membership
     counted = None
     if view_access(membership=membership, module="finance") == Access.OWN:
         counted = owner_filter(LedgerEntry, membership.user_id, prefix="entries__")
-    return Category.objects.filter(organization=tenant.organization).annotate(
-        entry_count=Count("entries", filter=counted)
-    )
+    return categories.annotate(entry_count=Count("entries", filter=counted))
 
 
 def subcategory_list(*, organization: Organization) -> QuerySet[Subcategory]:
@@ -86,11 +89,14 @@ def subcategory_list(*, organization: Organization) -> QuerySet[Subcategory]:
 
 
 def entry_list(*, organization: Organization, kind: str | None = None) -> QuerySet[LedgerEntry]:
-    """The organization's ledger entries (of one kind when given) with their names."""
-    entries = LedgerEntry.objects.filter(organization=organization).select_related(
-        "category", "subcategory", "team"
-    )
+    """The organization's ledger entries (of one kind when given)."""
+    entries = LedgerEntry.objects.filter(organization=organization)
     return entries.filter(kind=kind) if kind else entries
+
+
+def entry_display(entries: QuerySet[LedgerEntry]) -> QuerySet[LedgerEntry]:
+    """``entries`` with their category, subcategory and team (for their names)."""
+    return entries.select_related("category", "subcategory", "team")
 
 
 def attachment_list(*, organization: Organization) -> QuerySet[Attachment]:

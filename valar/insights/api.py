@@ -413,7 +413,7 @@ class ChartSerializer(serializers.ModelSerializer):
     def get_stale(self, chart: Chart) -> bool:
         """Whether the chart's source changed after it was computed."""
         current = self.context.get("versions", {}).get(chart.query.get("source"))
-        return current is not None and current != chart.source_version
+        return bool(current) and current != chart.source_version
 
 
 class ShareSerializer(serializers.Serializer):
@@ -462,6 +462,7 @@ class DashboardSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["id", "owner", "charts", "created_at", "updated_at"]
 
+    @extend_schema_field(ChartSerializer(many=True))
     def get_charts(self, dashboard: Dashboard) -> list[dict]:
         """The charts the viewer may see (modules, ``view: own``), with their stale flags."""
         allowed = self.context.get("allowed_sources")
@@ -501,8 +502,12 @@ class DashboardViewSet(TenantViewSet, ModelViewSet):
     }
 
     def select(self):
-        """Dashboards the caller may see, with their charts."""
-        return selectors.dashboard_list(tenant=self.tenant).prefetch_related("charts")
+        """Dashboards the caller may see."""
+        return selectors.dashboard_list(tenant=self.tenant)
+
+    def present(self, queryset):
+        """Their charts, in one more query."""
+        return queryset.prefetch_related("charts")
 
     def get_serializer_context(self):
         """Versions for stale flags and the sources the viewer may see, read once."""

@@ -1,6 +1,7 @@
 """Dashboards: charts whose computed documents are stored, and who they are shared with."""
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 
@@ -80,7 +81,8 @@ class Chart(TenantModel):
     chart_type = models.CharField(max_length=5, choices=ChartType.choices)
     query = models.JSONField()
     document = models.JSONField()
-    position = models.PositiveIntegerField(default=0)
+    # Bounded here, not by the database, so the schema is the same on SQLite and PostgreSQL.
+    position = models.PositiveIntegerField(default=0, validators=[MaxValueValidator(2147483647)])
     computed_at = models.DateTimeField()
     source_version = models.CharField(max_length=40, help_text="The source version computed at.")
 

@@ -15,7 +15,7 @@ from valar.ops import selectors
 HealthSerializer = inline_serializer(
     "Health",
     {
-        "status": serializers.ChoiceField(choices=["ok", "error"]),
+        "status": serializers.ChoiceField(choices=["ok", "degraded", "error"]),
         "database": serializers.ChoiceField(choices=["ok", "error"]),
         "cache": serializers.ChoiceField(choices=["ok", "error"]),
     },
@@ -67,7 +67,11 @@ class ApiRootView(APIView):
 
 
 class HealthView(APIView):
-    """Whether the database and the cache answer: 200 when both do, 503 otherwise."""
+    """Whether the database and the cache answer.
+
+    200 ``ok`` when both do, 200 ``degraded`` when only the cache does not (the API still
+    answers, from the database), 503 ``error`` when the database does not.
+    """
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
@@ -76,4 +80,4 @@ class HealthView(APIView):
     def get(self, request):
         """Check each component now."""
         report = selectors.health()
-        return Response(report, status=200 if report["status"] == "ok" else 503)
+        return Response(report, status=503 if report["status"] == "error" else 200)

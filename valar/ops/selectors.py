@@ -30,7 +30,14 @@ def cache_status() -> str:
 
 
 def health() -> dict[str, str]:
-    """The status of each component and the overall status."""
+    """The status of each component and the overall status.
+
+    ``ok`` when both answer; ``degraded`` when only the cache does not (every request is
+    still served, from the database); ``error`` when the database does not.
+    """
     checks = {"database": database_status(), "cache": cache_status()}
-    overall = "ok" if all(value == "ok" for value in checks.values()) else "error"
+    if checks["database"] != "ok":
+        overall = "error"
+    else:
+        overall = "ok" if checks["cache"] == "ok" else "degraded"
     return {"status": overall, **checks}

@@ -558,6 +558,10 @@ class TeamViewSet(
         """The organization's teams."""
         return selectors.team_list(organization=self.tenant.organization)
 
+    def present(self, queryset):
+        """Their lead and member count."""
+        return selectors.team_display(queryset)
+
     def perform_create(self, serializer):
         """Create through the service (unique name)."""
         serializer.instance = services.team_create(
@@ -576,9 +580,9 @@ class TeamViewSet(
         services.team_delete(tenant=self.tenant, team=instance)
 
     @extend_schema(responses=TeamMemberSerializer(many=True))
-    @action(detail=True, methods=["get"], url_path="members")
+    @action(detail=True, methods=["get"], url_path="members", filter_backends=[])
     def members(self, request, pk=None):
-        """The team's members."""
+        """The team's members (paginated; the teams list's filters do not apply)."""
         team = self.get_object()
         page = self.paginate_queryset(selectors.team_member_list(team=team))
         return self.get_paginated_response(TeamMemberSerializer(page, many=True).data)

@@ -6,7 +6,7 @@ from django.dispatch import receiver
 
 from valar.accounts.signals import password_reset, user_registered
 from valar.core import versions
-from valar.core.tenancy import GLOBAL_SCOPE, USER_SCOPE
+from valar.core.tenancy import USER_SCOPE
 from valar.organizations.models import Membership, Organization
 from valar.organizations.services import accounts_reclaimed, organization_create
 
@@ -34,5 +34,13 @@ def forget_cached_memberships(sender, instance, **kwargs) -> None:
 @receiver(post_save, sender=Organization)
 @receiver(post_delete, sender=Organization)
 def forget_cached_organizations(sender, instance, **kwargs) -> None:
-    """A changed organization is re-read by every request from now on."""
-    versions.bump(GLOBAL_SCOPE, "organizations")
+    """A changed organization is re-read by its members' next requests, and only theirs.
+
+    Each member's memberships version moves on (one round trip on Redis, whatever the number
+    of members); other organizations' cached memberships stay valid. A deleted organization's
+    memberships are deleted with it, each bumping its user.
+    """
+    members = Membership.objects.filter(organization_id=instance.pk).values_list(
+        "user_id", flat=True
+    )
+    versions.bump_scopes([(USER_SCOPE.format(user_id), "memberships") for user_id in members])

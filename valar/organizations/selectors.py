@@ -83,13 +83,13 @@ def admin_count(*, organization: Organization) -> int:
 
 
 def team_list(*, organization: Organization, actor: User | None = None) -> QuerySet[Team]:
-    """The organization's teams with their lead and member count."""
-    return (
-        Team.objects.filter(organization=organization)
-        .select_related("lead")
-        .annotate(member_count=Count("memberships", distinct=True))
-        .order_by("name")
-    )
+    """The organization's teams by name (:func:`team_display` adds lead and member count)."""
+    return Team.objects.filter(organization=organization).order_by("name")
+
+
+def team_display(teams: QuerySet[Team]) -> QuerySet[Team]:
+    """``teams`` with their lead and member count."""
+    return teams.select_related("lead").annotate(member_count=Count("memberships", distinct=True))
 
 
 def team_member_list(*, team: Team) -> QuerySet[TeamMembership]:

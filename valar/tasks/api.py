@@ -60,11 +60,25 @@ class TaskViewSet(RowListMixin, ExportMixin, TenantViewSet, ModelViewSet):
     ordering_aliases = {"priority": "priority_rank"}
     ordering = ["-created_at"]
     export_filename = "tasks"
+    count_sources = ("tasks",)
+    count_cached_params = (
+        "status",
+        "priority",
+        "start_date",
+        "end_date",
+        "completed_after",
+        "completed_before",
+        "search",
+    )
     action_permissions = {"complete": "change", "reopen": "change"}
 
     def select(self):
         """The organization's tasks."""
         return selectors.task_list(organization=self.tenant.organization)
+
+    def present(self, queryset):
+        """The assignee's display name and the team's name."""
+        return selectors.task_display(queryset)
 
     def _fresh(self, task: Task) -> Task:
         """The task as the list shows it (with its annotations), after a write."""

@@ -52,15 +52,16 @@ class TaskFilter(DateRangeFilterSet):
 
 
 def task_list(*, organization: Organization) -> QuerySet[Task]:
-    """The organization's tasks with their assignee's display name and their team."""
+    """The organization's tasks (what the list counts; :func:`task_display` adds the names)."""
+    return Task.objects.filter(organization=organization)
+
+
+def task_display(tasks: QuerySet[Task]) -> QuerySet[Task]:
+    """``tasks`` with their assignee's display name and their team, for the page shown."""
     full_name = Trim(Concat("assignee__first_name", Value(" "), "assignee__last_name"))
-    return (
-        Task.objects.filter(organization=organization)
-        .select_related("team")
-        .annotate(
-            assignee_name=Coalesce(
-                NullIf(full_name, Value("")), "assignee__email", output_field=CharField()
-            )
+    return tasks.select_related("team").annotate(
+        assignee_name=Coalesce(
+            NullIf(full_name, Value("")), "assignee__email", output_field=CharField()
         )
     )
 

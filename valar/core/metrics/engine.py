@@ -3,6 +3,7 @@
 import datetime
 import hashlib
 import json
+import logging
 import uuid
 import zoneinfo
 from decimal import Decimal
@@ -19,6 +20,8 @@ from valar.core.errors import DomainError
 from valar.core.limits import MAX_DATE, MAX_REPORT_CELLS, MIN_DATE
 from valar.core.metrics.registry import Source, get_source, sources
 from valar.core.policy import Access, owner_filter, view_access
+
+logger = logging.getLogger("valar.cache")
 
 INTERVALS = {
     "day": TruncDay,
@@ -236,15 +239,38 @@ def run(
     if owner is not None:
         spec["owner"] = str(owner)
     source = get_source(spec["source"])
-    key = _cache_key(organization, spec, source)
+    key = None
     if use_cache:
-        cached = cache.get(key)
+        key, cached = _read_cached(lambda: _cache_key(organization, spec, source))
         if cached is not None:
             return cached
     document = _compute(organization, spec, source)
-    if use_cache:
-        cache.set(key, document, CACHE_TTL)
+    _store_cached(key, document)
     return document
+
+
+def _read_cached(make_key) -> tuple[str | None, Any]:
+    """``(key, cached value or None)``; ``(None, None)`` when the cache cannot be reached.
+
+    Without a key nothing is stored: a result is never cached under a version that could not
+    be read.
+    """
+    try:
+        key = make_key()
+        return key, cache.get(key)
+    except Exception:  # noqa: BLE001  the cache is down: compute from the database
+        logger.warning("Cache unavailable; figures computed from the database")
+        return None, None
+
+
+def _store_cached(key: str | None, value: Any) -> None:
+    """Cache ``value`` under ``key`` when there is one (a cache error is only logged)."""
+    if key is None:
+        return
+    try:
+        cache.set(key, value, CACHE_TTL)
+    except Exception:  # noqa: BLE001
+        logger.warning("Cache unavailable; figures not cached")
 
 
 def owner_scope(tenant, module: str) -> str | None:
@@ -397,18 +423,30 @@ def _total(measure: str, raw: list[Any], rows: list[dict[str, Any] | None]) -> A
 def cached_figures(*, organization, name: str, params: dict, sources: tuple[str, ...], compute):
     """``compute()`` cached under the organization's versions of ``sources`` (never stale)."""
     digest = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()
-    current = versions.versions(organization.pk, sources)
-    key = f"figures:{organization.pk}:{name}:{digest[:32]}:" + ":".join(
-        str(current[source]) for source in sorted(current)
-    )
-    value = cache.get(key)
+
+    def make_key() -> str:
+        """The key under the organization's current versions of ``sources``."""
+        current = versions.versions(organization.pk, sources)
+        return f"figures:{organization.pk}:{name}:{digest[:32]}:" + ":".join(
+            str(current[source]) for source in sorted(current)
+        )
+
+    key, value = _read_cached(make_key)
     if value is None:
         value = compute()
-        cache.set(key, value, CACHE_TTL)
+        _store_cached(key, value)
     return value
 
 
 def source_version(organization, source_name: str) -> str:
-    """The current version of a registered source, as stored on computed charts."""
+    """The current version of a registered source, as stored on computed charts.
+
+    ``""`` when the cache cannot be reached: a chart computed then reads as stale once the
+    version is known again, and no chart reads as stale while it is not.
+    """
     source = get_source(source_name)
-    return str(versions.version(organization.pk, source.version or source.name))
+    try:
+        return str(versions.version(organization.pk, source.version or source.name))
+    except Exception:  # noqa: BLE001  the cache is down
+        logger.warning("Cache unavailable; source version unknown")
+        return ""

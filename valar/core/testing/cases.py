@@ -7,6 +7,7 @@ from rest_framework.test import APIClient, APITestCase
 
 from valar.accounts.models import User
 from valar.accounts.services import token_create
+from valar.core import entries
 
 DEFAULT_PASSWORD = "a-Long-and-unusual-passphrase-42"
 
@@ -14,7 +15,8 @@ DEFAULT_PASSWORD = "a-Long-and-unusual-passphrase-42"
 class ApiTestCase(APITestCase):
     """An ``APITestCase`` whose client enforces CSRF like a browser, with helpers.
 
-    The cache (throttles, sessions) is cleared before every test so tests never share limits.
+    The cache (throttles, sessions) and this process's copy of cache entries are cleared
+    before every test so tests never share limits or entries.
     """
 
     client_class = APIClient
@@ -23,6 +25,7 @@ class ApiTestCase(APITestCase):
         """Start each test with an empty cache and a CSRF-enforcing client."""
         super().setUp()
         cache.clear()
+        entries.clear_local()
         self.client = APIClient(enforce_csrf_checks=True)
 
     @staticmethod

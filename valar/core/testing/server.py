@@ -70,27 +70,41 @@ def _stop(process: subprocess.Popen) -> None:
         process.wait(timeout=15)
 
 
+def server_environment(
+    directory: Path, port: int, extra_env: dict[str, str] | None = None
+) -> dict[str, str]:
+    """The environment ``make run`` gets: this one without what the test run set for itself.
+
+    The database, cache and debug settings of the suite (``DATABASE_URL``, ``REDIS_URL``,
+    ``DEBUG``, ``DJANGO_*``) and its test-only switches (``PYTEST_*``, ``VALAR_TEST_*``, such
+    as the fast password hasher) are left out, so the server runs as ``make run`` does for a
+    user; the database is a SQLite file and the media a folder in ``directory``.
+    """
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DATABASE_URL", "REDIS_URL", "DEBUG", "LOCAL_HTTP", "MAKEFLAGS"}
+        and not key.startswith(("PYTEST_", "DJANGO_", "VALAR_TEST_"))
+    }
+    env.update(
+        {
+            "DATABASE_URL": f"sqlite:///{directory / 'valar.sqlite3'}",
+            "MEDIA_ROOT": str(directory / "media"),
+            "PORT": str(port),
+            "HOST": "127.0.0.1",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    env.update(extra_env or {})
+    return env
+
+
 @contextmanager
 def running_server(extra_env: dict[str, str] | None = None) -> Iterator[LiveServer]:
     """Run ``make run`` on a free port with a throwaway database; yield it once it answers."""
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="valar-live-") as directory:
-        env = {
-            key: value
-            for key, value in os.environ.items()
-            if key not in {"DATABASE_URL", "REDIS_URL", "DEBUG", "LOCAL_HTTP", "MAKEFLAGS"}
-            and not key.startswith(("PYTEST_", "DJANGO_"))
-        }
-        env.update(
-            {
-                "DATABASE_URL": f"sqlite:///{Path(directory) / 'valar.sqlite3'}",
-                "MEDIA_ROOT": str(Path(directory) / "media"),
-                "PORT": str(port),
-                "HOST": "127.0.0.1",
-                "PYTHONUNBUFFERED": "1",
-            }
-        )
-        env.update(extra_env or {})
+        env = server_environment(Path(directory), port, extra_env)
         process = subprocess.Popen(
             ["make", "--no-print-directory", "run"],
             cwd=settings.BASE_DIR,

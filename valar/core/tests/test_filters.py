@@ -2,10 +2,18 @@
 
 import datetime
 
-from django.test import override_settings
+import django_filters
+from django.http import QueryDict
+from django.test import SimpleTestCase, override_settings
+from rest_framework.test import APIRequestFactory
 
 from valar.accounts.models import LoginLog
+from valar.core.filters import FilterBackend, form_once
 from valar.core.testing import ApiTestCase
+from valar.organizations.api import TeamViewSet
+from valar.organizations.models import Team
+from valar.tasks.models import Task
+from valar.tasks.selectors import TaskFilter
 
 LIST_URL = "/api/v1/auth/login-logs/"
 UTC = datetime.UTC
@@ -88,3 +96,50 @@ class DateRangeFilterTests(ApiTestCase):
     def test_an_invalid_end_date_is_a_400_problem(self):
         response = self.api.get(f"{LIST_URL}?end_date=2025-03-1x")
         self.assert_problem(response, 400, field="end_date", code="invalid")
+
+
+def teams_of(request):
+    """A queryset that depends on the request (for the test below)."""
+    return Team.objects.none()
+
+
+class RequestTeamFilter(django_filters.FilterSet):
+    """A FilterSet whose choices are computed per request."""
+
+    team = django_filters.ModelChoiceFilter(field_name="team", queryset=teams_of)
+
+    class Meta:
+        model = Task
+        fields: list[str] = []
+
+
+class FormOncePerProcessTests(SimpleTestCase):
+    """FilterSet classes and their form classes are built once per process, not per request."""
+
+    def test_the_form_class_is_built_once_for_every_instance(self):
+        filterset_class = form_once(TaskFilter)
+        self.assertIs(form_once(TaskFilter), filterset_class)
+        first = filterset_class(QueryDict("status=todo"), queryset=Task.objects.none())
+        second = filterset_class(QueryDict("status=done"), queryset=Task.objects.none())
+        self.assertIs(first.get_form_class(), second.get_form_class())
+        self.assertTrue(first.is_valid() and second.is_valid())
+        self.assertEqual(first.form.cleaned_data["status"], ["todo"])
+        self.assertEqual(second.form.cleaned_data["status"], ["done"])
+        self.assertIsNot(first.form.fields["status"], second.form.fields["status"])
+
+    def test_the_range_check_of_the_date_filters_survives(self):
+        data = QueryDict("start_date=2025-03-12&end_date=2025-03-10")
+        filterset = form_once(TaskFilter)(data, queryset=Task.objects.none())
+        self.assertFalse(filterset.is_valid())
+        self.assertIn("end_date", filterset.errors)
+
+    def test_a_filterset_with_per_request_choices_is_left_as_it_is(self):
+        self.assertIs(form_once(RequestTeamFilter), RequestTeamFilter)
+
+    def test_the_class_made_from_filterset_fields_is_kept_per_view(self):
+        view = TeamViewSet()
+        view.request = APIRequestFactory().get("/api/v1/teams/")
+        first = FilterBackend().get_filterset_class(view, Team.objects.none())
+        second = FilterBackend().get_filterset_class(view, Team.objects.none())
+        self.assertIs(first, second)
+        self.assertEqual(list(first.base_filters), ["lead"])

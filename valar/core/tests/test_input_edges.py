@@ -50,10 +50,10 @@ class RowPlanTests(ApiTestCase):
         from valar.organizations.services import organization_create
         from valar.tasks.api import TaskSerializer
         from valar.tasks.models import Task
-        from valar.tasks.selectors import task_list
+        from valar.tasks.selectors import task_display, task_list
 
         organization = organization_create(name="Rows", actor=self.make_user())
-        plan = row_plan(TaskSerializer, task_list(organization=organization))
+        plan = row_plan(TaskSerializer, task_display(task_list(organization=organization)))
         self.assertIsNotNone(plan)
         self.assertIn("assignee_name", plan.paths)
         self.assertIn("team__name", plan.paths)

@@ -95,6 +95,59 @@ class SchemaGenerationTests(ApiTestCase):
         fmt = next(parameter for parameter in parameters if parameter["name"] == "format")
         self.assertEqual(fmt["schema"]["enum"], ["csv", "xlsx"])
 
+    def test_every_path_id_is_a_uuid(self):
+        """Ids a URL pattern matches (``chart_id``, ``organization_pk``) are UUIDs, as ``id``."""
+        self.assertIsNone(self.generation_error)
+        loose = {
+            (path, parameter["name"])
+            for path, item in self.schema["paths"].items()
+            for method, operation in item.items()
+            if method in {"get", "post", "put", "patch", "delete"}
+            for parameter in operation.get("parameters", [])
+            if parameter["in"] == "path"
+            and parameter["name"] != "token"  # an invitation's token is not an id
+            and parameter["schema"] != {"type": "string", "format": "uuid"}
+        }
+        self.assertEqual(loose, set())
+
+    def test_a_sub_resource_of_an_item_declares_no_filters_of_the_list(self):
+        """``deals/{id}/history/``, ``teams/{id}/members/`` page, but take no list filters."""
+        self.assertIsNone(self.generation_error)
+        stray = {
+            path: sorted(names)
+            for path, item in self.schema["paths"].items()
+            if "{id}/" in path and not path.endswith("{id}/") and "get" in item
+            for names in [
+                {p["name"] for p in item["get"].get("parameters", []) if p["in"] == "query"}
+                - {"page", "page_size", "format"}
+            ]
+            if names
+        }
+        self.assertEqual(stray, {})
+
+    def test_integer_bounds_do_not_depend_on_the_database(self):
+        """No integer takes its range from the backend (SQLite's is 64-bit, PostgreSQL's not).
+
+        Django bounds an integer field by the database's range unless the model states one;
+        on SQLite that is +-2**63, so ``make run`` would serve another document than a
+        deployment on PostgreSQL, and accept values PostgreSQL refuses.
+        """
+        self.assertIsNone(self.generation_error)
+        found = []
+
+        def walk(node, where: str) -> None:
+            if isinstance(node, dict):
+                if node.get("maximum") == 2**63 - 1 or node.get("minimum") == -(2**63):
+                    found.append(where)
+                for key, value in node.items():
+                    walk(value, f"{where}/{key}")
+            elif isinstance(node, list):
+                for index, value in enumerate(node):
+                    walk(value, f"{where}/{index}")
+
+        walk(self.schema, "")
+        self.assertEqual(found, [])
+
 
 class SchemaEndpointTests(ApiTestCase):
     """The schema, Swagger UI and Redoc are served."""

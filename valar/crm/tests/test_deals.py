@@ -188,6 +188,12 @@ class DealLifecycleTests(DealCaseMixin, ApiTestCase):
         )
         self.assertIsNotNone(last["changed_at"])
 
+    def test_a_list_filter_sent_to_the_history_does_not_hide_the_deal(self):
+        """``?status=lost`` on an open deal's history is ignored, not a 404."""
+        response = self.manager.get(f"{DEALS}{self.url}history/", {"status": "lost"})
+        self.assertEqual(response.status_code, 200, response.content)
+        self.assertEqual(response.json()["count"], 1)
+
     def test_the_history_of_a_deal_of_another_organization_is_404(self):
         response = self.other_client.get(f"{DEALS}{self.url}history/")
         self.assert_problem(response, 404)

@@ -99,6 +99,8 @@ class ReportShapesTests(ApiTestCase):
         self.assertEqual(
             chart["document"]["allOf"], [{"$ref": "#/components/schemas/MetricsDocument"}]
         )
+        dashboard = openapi()["components"]["schemas"]["Dashboard"]["properties"]
+        self.assertEqual(dashboard["charts"]["items"], {"$ref": "#/components/schemas/Chart"})
 
     def test_finance_summary_matches_its_schema_with_and_without_group_by(self):
         body = self.check("/api/v1/finance/summary/", "/api/v1/finance/summary/", self.period)
@@ -169,6 +171,8 @@ class ReportShapesTests(ApiTestCase):
             "/api/v1/dashboards/{id}/charts/", f"/api/v1/dashboards/{dashboard['id']}/charts/"
         )
         self.assertIsInstance(charts, list)
+        detail = self.check("/api/v1/dashboards/{id}/", f"/api/v1/dashboards/{dashboard['id']}/")
+        self.assertEqual([item["document"] for item in detail["charts"]], [chart["document"]])
 
 
 class ArrayEndpointsTests(ApiTestCase):

@@ -125,6 +125,16 @@ class TenancyTests(TenantFixtureMixin, ApiTestCase):
         self.assertEqual(client.delete(f"{url}{user.pk}/").status_code, 204)
         self.assertFalse(TeamMembership.objects.filter(team=team).exists())
 
+    def test_a_teams_filter_sent_to_its_members_does_not_hide_the_team(self):
+        """``teams/{id}/members/?search=`` is not the teams list's search: ignored, not a 404."""
+        team = Team.objects.create(organization=self.org, name="T")
+        TeamMembership.objects.create(team=team, user=self.users[Role.WORKER])
+        response = self.clients[Role.ADMIN].get(
+            f"/api/v1/teams/{team.pk}/members/", {"search": "no such team", "lead": str(team.pk)}
+        )
+        self.assertEqual(response.status_code, 200, response.content)
+        self.assertEqual(response.json()["count"], 1)
+
     def test_my_permissions_come_from_the_policy_table(self):
         body = self.clients[Role.WORKER].get("/api/v1/auth/me/permissions/").json()
         self.assertEqual(body["role"], "worker")
