@@ -47,10 +47,10 @@ check: install ## Django system checks and the missing-migrations check.
 test: lint check ## Lint, checks, then the whole suite.
 	.venv/bin/pytest -q
 
-fuzz: install ## schemathesis over the whole OpenAPI schema, in process.
+fuzz: install ## schemathesis with every check over the whole schema: in process, then against make run.
 	THROTTLE_ANON=100000/min THROTTLE_USER=100000/min THROTTLE_LOGIN=100000/min \
 		THROTTLE_ACCOUNT_ADMIN=100000/min \
-		.venv/bin/pytest -q fuzz/test_schema_fuzz.py
+		.venv/bin/pytest -q fuzz/test_schema_fuzz.py fuzz/test_live_fuzz.py
 
 BENCH_ARGS ?=
 bench: install ## Benchmarks against the raw SQL floor (on DATABASE_URL; PostgreSQL for real figures).

@@ -1,42 +1,33 @@
 """schemathesis over every operation of the OpenAPI schema, in process, as a signed-in admin.
 
 Every generated request must get an answer that is not a server error, whose status code is
-documented, and whose body and headers match the schema. ``FUZZ_EXAMPLES`` bounds the
-examples per operation (default 40) so the run stays within minutes on two cores.
+documented, whose body and headers match the schema, that accepts what the schema calls valid
+and refuses what it calls invalid (the checks, and the rules they cannot know, are in
+``fuzz/checks.py``). A stateful run then follows the links schemathesis derives between
+operations (create, then read, change and delete what was created), where the
+``use_after_free`` and ``ensure_resource_availability`` checks have something to compare.
+``FUZZ_EXAMPLES`` bounds the examples per operation (default 40) and ``FUZZ_STATEFUL_EXAMPLES``
+the stateful scenarios (default 30, each at most ``FUZZ_STATEFUL_STEPS`` calls, default 10).
 """
 
 import os
 
 import pytest
 import schemathesis
+from django.db import transaction
 from hypothesis import HealthCheck, settings
-from schemathesis.checks import (
-    content_type_conformance,
-    not_a_server_error,
-    response_headers_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
 
+from fuzz.checks import CHECKS, configure
 from valar.accounts.models import User
 from valar.accounts.services import token_create
 from valar.ops.services import DEMO_EMAIL, demo_seed
 from valar.wsgi import application
 
 MAX_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "40"))
+STATEFUL_EXAMPLES = int(os.environ.get("FUZZ_STATEFUL_EXAMPLES", "30"))
+STATEFUL_STEPS = int(os.environ.get("FUZZ_STATEFUL_STEPS", "10"))
 
-#: The standard checks. schemathesis' positive-data check is left out on purpose: a request
-#: that fits the schema may still break a business rule (a wrong password, a duplicate email)
-#: and must then be a 400/409.
-CHECKS = [
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_schema_conformance,
-    response_headers_conformance,
-]
-
-schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
+schema = configure(schemathesis.openapi.from_wsgi("/api/schema/", application))
 
 
 @pytest.fixture
@@ -44,6 +35,12 @@ def admin_user(db):
     """The admin of the seeded demo organization, whom the fuzzer signs in as."""
     demo_seed()
     return User.objects.get(email=DEMO_EMAIL)
+
+
+def auth_headers(user: User) -> dict[str, str]:
+    """A fresh token's header: logout and password change may revoke the previous one."""
+    _, key = token_create(user=user, name="fuzz")
+    return {"Authorization": f"Token {key}"}
 
 
 @schema.parametrize()
@@ -55,6 +52,45 @@ def admin_user(db):
 )
 def test_every_operation_conforms(case, admin_user):
     """Each operation answers generated input without 5xx and as its schema says."""
-    # A fresh token per request: logout and password change may revoke the previous one.
-    _, key = token_create(user=admin_user, name="fuzz")
-    case.call_and_validate(headers={"Authorization": f"Token {key}"}, checks=CHECKS)
+    case.call_and_validate(
+        headers=auth_headers(admin_user),
+        checks=CHECKS,
+    )
+
+
+def test_linked_operations_conform(admin_user):
+    """Scenarios along the derived links: what was created is there until it is deleted."""
+
+    class Workflow(schema.as_state_machine()):
+        """The schema's state machine, signed in as the admin, with the shared checks."""
+
+        def setup(self):
+            """Start each scenario from the seeded state (replays must see the same data)."""
+            self.savepoint = transaction.savepoint()
+
+        def teardown(self):
+            """Undo what the scenario wrote."""
+            transaction.savepoint_rollback(self.savepoint)
+
+        def get_call_kwargs(self, case):
+            """Sign every call in with a fresh token."""
+            return {"headers": auth_headers(admin_user)}
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            """Apply the shared checks, with the scenario's history for the stateful ones."""
+            case.validate_response(
+                response,
+                checks=CHECKS,
+                transport_kwargs=kwargs or None,
+                recorder=self.recorder,
+            )
+
+    Workflow.run(
+        settings=settings(
+            max_examples=STATEFUL_EXAMPLES,
+            stateful_step_count=STATEFUL_STEPS,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            derandomize=True,
+        )
+    )

@@ -341,6 +341,7 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "valar.core.schema.add_problem_responses",
         "valar.core.schema.uuid_path_ids",
+        "valar.core.schema.add_format_patterns",
     ],
 }
 

@@ -4,9 +4,10 @@ password change and reset, tokens, sign-in log."""
 from django.conf import settings
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.middleware.csrf import get_token
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status
-from rest_framework.exceptions import AuthenticationFailed, Throttled
+from rest_framework.exceptions import AuthenticationFailed, ParseError, Throttled
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -16,7 +17,12 @@ from valar.accounts.models import ApiToken, LoginLog, User, username_validator
 from valar.accounts.selectors import LoginLogFilter
 from valar.accounts.signals import password_changed, token_signed_out
 from valar.core.permissions import AnonymousWithCsrf
-from valar.core.serializers import TimeZoneField
+from valar.core.serializers import (
+    StrictBooleanField,
+    StrictCharField,
+    StrictEmailField,
+    TimeZoneField,
+)
 from valar.core.throttling import AnonThrottle, LoginThrottle, UserThrottle, client_ip
 from valar.core.viewsets import BaseViewSet, ExportMixin
 
@@ -25,6 +31,7 @@ REGISTERED = "Check your e-mail to finish registering, then sign in."
 RESET_REQUESTED = (
     "If an account uses this address, an e-mail with a link to reset its password is on its way."
 )
+
 DATE_FORMATS = ["YYYY-MM-DD", "DD/MM/YYYY", "MM/DD/YYYY", "DD.MM.YYYY"]
 NOTIFICATION_KINDS = ["tasks", "crm", "finance", "insights", "screening", "support", "security"]
 DEFAULT_PREFERENCES = {
@@ -38,7 +45,7 @@ DEFAULT_PREFERENCES = {
 class UserSerializer(serializers.ModelSerializer):
     """A user as the API shows them; names and username are writable (by the user themself)."""
 
-    username = serializers.CharField(
+    username = StrictCharField(
         max_length=150,
         required=False,
         allow_null=True,
@@ -50,7 +57,7 @@ class UserSerializer(serializers.ModelSerializer):
         ),
     )
 
-    email_verified = serializers.BooleanField(
+    email_verified = StrictBooleanField(
         read_only=True, help_text="Whether the owner of the email has proved it is theirs."
     )
 
@@ -72,11 +79,11 @@ class UserSerializer(serializers.ModelSerializer):
 class RegisterSerializer(serializers.Serializer):
     """Input of ``auth/register/``."""
 
-    email = serializers.EmailField(max_length=254)
-    password = serializers.CharField(write_only=True, max_length=128, trim_whitespace=False)
-    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
-    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
-    organization_name = serializers.CharField(
+    email = StrictEmailField(max_length=254)
+    password = StrictCharField(write_only=True, max_length=128, trim_whitespace=False)
+    first_name = StrictCharField(max_length=150, required=False, allow_blank=True)
+    last_name = StrictCharField(max_length=150, required=False, allow_blank=True)
+    organization_name = StrictCharField(
         max_length=200,
         required=False,
         allow_blank=False,
@@ -87,43 +94,43 @@ class RegisterSerializer(serializers.Serializer):
 class DetailSerializer(serializers.Serializer):
     """An answer that is only a sentence for the caller."""
 
-    detail = serializers.CharField()
+    detail = StrictCharField()
 
 
 class EmailTokenSerializer(serializers.Serializer):
     """The ``uid`` and ``token`` of a link sent by e-mail."""
 
-    uid = serializers.CharField(max_length=64)
-    token = serializers.CharField(max_length=64)
+    uid = StrictCharField(max_length=64)
+    token = StrictCharField(max_length=64)
 
 
 class PasswordResetEmailSerializer(serializers.Serializer):
     """Input of ``auth/password/reset/``."""
 
-    email = serializers.EmailField(max_length=254)
+    email = StrictEmailField(max_length=254)
 
 
 class PasswordResetConfirmSerializer(EmailTokenSerializer):
     """Input of ``auth/password/reset/confirm/``."""
 
-    new_password = serializers.CharField(max_length=128, trim_whitespace=False)
+    new_password = StrictCharField(max_length=128, trim_whitespace=False)
 
 
 class LoginSerializer(serializers.Serializer):
     """Input of ``auth/login/`` and ``auth/jwt/``: credentials and the client's platform."""
 
-    email = serializers.CharField(
+    email = StrictCharField(
         max_length=254, help_text="The account's email or its username (both ignoring case)."
     )
-    password = serializers.CharField(write_only=True, max_length=128, trim_whitespace=False)
-    platform = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
+    password = StrictCharField(write_only=True, max_length=128, trim_whitespace=False)
+    platform = StrictCharField(max_length=50, required=False, allow_blank=True, default="")
 
 
 class PasswordChangeSerializer(serializers.Serializer):
     """Input of ``auth/password/change/``."""
 
-    current_password = serializers.CharField(max_length=128, trim_whitespace=False)
-    new_password = serializers.CharField(max_length=128, trim_whitespace=False)
+    current_password = StrictCharField(max_length=128, trim_whitespace=False)
+    new_password = StrictCharField(max_length=128, trim_whitespace=False)
 
 
 class PreferencesSerializer(serializers.Serializer):
@@ -150,6 +157,20 @@ class PreferencesSerializer(serializers.Serializer):
         return sorted(set(value))
 
 
+class PreferencesSchema(OpenApiSerializerExtension):
+    """The schema of a preferences body: no other keys (refused), none required (defaults)."""
+
+    target_class = PreferencesSerializer
+
+    def map_serializer(self, auto_schema, direction):
+        """The serializer's schema; on input closed to other keys and with none required."""
+        schema = auto_schema._map_basic_serializer(self.target, direction)
+        if direction == "request":
+            schema["additionalProperties"] = False
+            schema.pop("required", None)
+        return schema
+
+
 class ApiTokenSerializer(serializers.ModelSerializer):
     """An API token as listed: never its key."""
 
@@ -162,7 +183,7 @@ class ApiTokenSerializer(serializers.ModelSerializer):
 class ApiTokenCreatedSerializer(ApiTokenSerializer):
     """A token just created: the one response that carries its key."""
 
-    key = serializers.CharField(read_only=True, help_text="Shown once; store it now.")
+    key = StrictCharField(read_only=True, help_text="Shown once; store it now.")
 
     class Meta(ApiTokenSerializer.Meta):
         fields = [*ApiTokenSerializer.Meta.fields, "key"]
@@ -189,20 +210,20 @@ class LoginLogSerializer(serializers.ModelSerializer):
 class JwtPairSerializer(serializers.Serializer):
     """A JWT pair: a short-lived access token and the single-use refresh token."""
 
-    access = serializers.CharField(read_only=True, help_text="Send as `Authorization: Bearer`.")
-    refresh = serializers.CharField(read_only=True, help_text="Single use: refreshing rotates it.")
+    access = StrictCharField(read_only=True, help_text="Send as `Authorization: Bearer`.")
+    refresh = StrictCharField(read_only=True, help_text="Single use: refreshing rotates it.")
 
 
 class JwtRefreshSerializer(serializers.Serializer):
     """Input of ``auth/jwt/refresh/`` and ``auth/jwt/logout/``."""
 
-    refresh = serializers.CharField(max_length=4096)
+    refresh = StrictCharField(max_length=4096)
 
 
 class JwtVerifySerializer(serializers.Serializer):
     """Input of ``auth/jwt/verify/``: an access or refresh token."""
 
-    token = serializers.CharField(max_length=4096)
+    token = StrictCharField(max_length=4096)
 
 
 class JwtVerifiedSerializer(serializers.Serializer):
@@ -234,7 +255,7 @@ class CsrfView(APIView):
 
     @extend_schema(
         auth=[],
-        responses=inline_serializer("CsrfToken", {"csrf_token": serializers.CharField()}),
+        responses=inline_serializer("CsrfToken", {"csrf_token": StrictCharField()}),
     )
     def get(self, request):
         """Return the CSRF token (also set as the ``csrftoken`` cookie)."""
@@ -450,6 +471,9 @@ class MeView(APIView):
 class PreferencesView(APIView):
     """The signed-in user's preferences (language, time zone, date format, opt-outs)."""
 
+    #: A PUT names no key it must carry, but it must carry a body (see ``_save``).
+    body_required_methods = ("PUT",)
+
     def _current(self, request) -> dict:
         """The stored preferences over the defaults."""
         return {**DEFAULT_PREFERENCES, **(request.user.preferences or {})}
@@ -461,6 +485,8 @@ class PreferencesView(APIView):
 
     def _save(self, request, *, partial: bool):
         """Validate and store; PUT replaces, and keys it leaves out take their defaults."""
+        if not partial and request.stream is None:
+            raise ParseError("Send the preferences as a JSON object.")
         data = request.data
         if not partial and isinstance(data, dict):
             data = {**DEFAULT_PREFERENCES, **data}

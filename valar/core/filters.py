@@ -2,6 +2,7 @@
 
 import datetime
 import functools
+import re
 import uuid
 
 import django_filters
@@ -50,6 +51,45 @@ class StrictBooleanFilter(django_filters.BooleanFilter):
     """A boolean query parameter that refuses values other than ``true``/``false``."""
 
     field_class = StrictBooleanField
+
+
+class IntegerFilter(django_filters.NumberFilter):
+    """A whole-number query parameter (``?min_score=0.5`` is a 400, as the schema says)."""
+
+    field_class = forms.IntegerField
+
+
+#: An amount in a query: what a money field takes (1-12 digits, up to 2 decimals), signed.
+MONEY_FILTER_SCHEMA = {
+    "type": "string",
+    "format": "decimal",
+    "pattern": r"^-?[0-9]{1,12}(\.[0-9]{1,2})?$",
+}
+
+
+class MoneyFormField(forms.DecimalField):
+    """An amount query parameter of exactly :data:`MONEY_FILTER_SCHEMA`'s pattern."""
+
+    def to_python(self, value):
+        """Refuse exponents, more decimals or digits than money has, then parse exactly."""
+        if value not in self.empty_values and not re.fullmatch(
+            MONEY_FILTER_SCHEMA["pattern"], str(value)
+        ):
+            raise forms.ValidationError(
+                "Give an amount: up to 12 digits and 2 decimals.", code="invalid"
+            )
+        return super().to_python(value)
+
+
+class MoneyFilter(django_filters.NumberFilter):
+    """An amount bound (``?min_value=100.50``): the money pattern, never a float or 1e50."""
+
+    field_class = MoneyFormField
+
+    def __init__(self, *args, **kwargs):
+        """Declare the parameter with the money pattern."""
+        super().__init__(*args, **kwargs)
+        extend_schema_field(MONEY_FILTER_SCHEMA)(self)
 
 
 class BoundedDateField(forms.DateField):
@@ -258,6 +298,11 @@ def form_once(filterset_class: type[django_filters.FilterSet]) -> type[django_fi
 class FilterBackend(DjangoFilterBackend):
     """django-filter's backend with each FilterSet (and its form class) built once per process.
 
+    An empty filter value is a 400, not ignored: ``?team=`` or ``?successful=`` is not a UUID
+    or a boolean, as the schema declares them, and django-filter would drop the filter and
+    answer every row. Only a plain text filter (``CharFilter`` itself, a free string in the
+    schema) may be given empty, and is then unused.
+
     Views name ``filterset_class`` or ``filterset_fields`` as with django-filter; the class made
     from ``filterset_fields`` is kept per view class instead of being declared per request.
     """
@@ -275,3 +320,19 @@ class FilterBackend(DjangoFilterBackend):
         else:
             filterset_class = super().get_filterset_class(view, queryset)
         return None if filterset_class is None else form_once(filterset_class)
+
+    def get_filterset(self, request, queryset, view):
+        """Refuse empty values of typed filters before filtering."""
+        filterset = super().get_filterset(request, queryset, view)
+        if filterset is None:
+            return None
+        empty = sorted(
+            name
+            for name, filter_ in filterset.filters.items()
+            if type(filter_) is not django_filters.CharFilter
+            and name in request.query_params
+            and any(value == "" for value in request.query_params.getlist(name))
+        )
+        if empty:
+            raise ValidationError({name: ["Must not be empty."] for name in empty})
+        return filterset

@@ -2,16 +2,59 @@
 
 from django.core.paginator import InvalidPage
 from django.db.models import QuerySet
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
 
 
+def page_size_param(request, name: str, maximum: int) -> int | None:
+    """The ``page_size`` query parameter: a whole number from 1, read as at most ``maximum``.
+
+    ``page_size=true``, ``page_size=`` or ``page_size=0`` are 400s on the parameter (the
+    schema declares an integer from 1), not silently the default; a size above the maximum
+    is read as the maximum, as the schema's description says.
+    """
+    raw = request.query_params.get(name)
+    if raw is None:
+        return None
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
+        raise ValidationError({name: [f"Give a whole number from 1 (at most {maximum} are used)."]})
+    return min(int(raw), maximum)
+
+
 class StandardPagination(PageNumberPagination):
-    """Page-number pagination: ``page`` and ``page_size`` (default 25, at most 100)."""
+    """Page-number pagination: ``page`` and ``page_size`` (default 25, at most 100).
+
+    ``page`` is a page number from 1 (or ``last``); one that is not a page (also an empty
+    ``page=``) is a 404.
+    ``page_size`` is a whole number from 1 (above 100 read as 100); anything else is a 400.
+    """
 
     page_size = 25
     page_size_query_param = "page_size"
     max_page_size = 100
+
+    def get_page_size(self, request) -> int:
+        """The requested page size, or the default; a malformed one is a 400."""
+        size = page_size_param(request, self.page_size_query_param, self.max_page_size)
+        return self.page_size if size is None else size
+
+    def get_page_number(self, request, paginator):
+        """The requested page; an empty ``page=`` is not a page (a 404), not the first one."""
+        if request.query_params.get(self.page_query_param) == "":
+            return ""
+        return super().get_page_number(request, paginator)
+
+    def get_schema_operation_parameters(self, view) -> list[dict]:
+        """Declare the lower bound both parameters are checked against, and the cap."""
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"]["minimum"] = 1
+            if parameter["name"] == self.page_size_query_param:
+                parameter["description"] = (
+                    f"Number of results to return per page (default {self.page_size}; "
+                    f"a larger number than {self.max_page_size} is read as {self.max_page_size})."
+                )
+        return parameters
 
     def paginate_rows(
         self, queryset: QuerySet, rows: QuerySet, request, *, count: int | None = None

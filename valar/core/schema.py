@@ -84,7 +84,18 @@ def uses_tenant_header(view) -> bool:
 
 
 class AutoSchema(SpectacularAutoSchema):
-    """drf-spectacular's schema with ``X-Organization`` on every tenant operation."""
+    """drf-spectacular's schema with ``X-Organization`` on every tenant operation.
+
+    A view lists in ``body_required_methods`` the methods whose body it requires although no
+    key in it is (a preferences PUT: missing keys take their defaults, a missing body is a 400).
+    """
+
+    def _get_request_body(self, direction="request"):
+        """The request body, marked required where the view requires one."""
+        body = super()._get_request_body(direction)
+        if body and self.method in getattr(self.view, "body_required_methods", ()):
+            body["required"] = True
+        return body
 
     def get_override_parameters(self):
         """The view's declared parameters, plus the tenant header where it applies."""
@@ -147,4 +158,38 @@ def add_problem_responses(result, generator, request, public):
             for code, response in responses.items():
                 if code.startswith("2"):
                     response.setdefault("headers", {}).update(RATE_LIMIT_HEADERS)
+    return result
+
+
+#: What the server parses for each string format (OpenAPI 3.1 treats ``format`` as a mere
+#: annotation, so a validator or generator would take ``""`` for a UUID or a date-time).
+FORMAT_PATTERNS = {
+    "uuid": r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+    "date-time": (
+        r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?"
+        r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)?$"
+    ),
+}
+
+
+def _add_format_patterns(node) -> None:
+    """Give every string schema of a format in :data:`FORMAT_PATTERNS` its pattern."""
+    if isinstance(node, dict):
+        pattern = FORMAT_PATTERNS.get(node.get("format"))
+        if pattern is not None and "pattern" not in node:
+            node["pattern"] = pattern
+        for value in node.values():
+            _add_format_patterns(value)
+    elif isinstance(node, list):
+        for item in node:
+            _add_format_patterns(item)
+
+
+def add_format_patterns(result, generator, request, public):
+    """drf-spectacular post-processing hook: state UUIDs and date-times as patterns too.
+
+    Under OpenAPI 3.1 ``format`` only annotates, so ``""`` would be a valid ``format: uuid``
+    string; the server refuses it (a blank id is not ``null``), and the pattern says so.
+    """
+    _add_format_patterns(result)
     return result

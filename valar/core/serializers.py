@@ -6,7 +6,8 @@ import zoneinfo
 from decimal import Decimal
 from functools import lru_cache
 
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.dateparse import parse_time
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
@@ -45,6 +46,143 @@ def parse_wall_time(value) -> datetime.time | None:
     return parse_time(value)
 
 
+def reads_text(field: serializers.Field) -> bool:
+    """Whether ``field`` reads a query string or a form, where every value is text by nature.
+
+    Query parameters and the fields of a multipart upload arrive as strings, so ``"5"`` is how
+    an integer is spelled there; in a JSON body the JSON type is part of the contract.
+    """
+    return isinstance(getattr(field.root, "initial_data", None), QueryDict)
+
+
+class StrictTypeMixin:
+    """A JSON body value must have the JSON type the schema declares; no coercion.
+
+    DRF turns ``5`` into ``"5"`` for a string field, ``"5"`` into ``5`` for an integer and
+    ``1``/``"true"`` into ``True`` for a boolean. The schema promises one type per field, so
+    in a JSON body anything else is a 400 on the field (query strings and forms are text and
+    keep DRF's parsing, see :func:`reads_text`).
+    """
+
+    #: The Python types the JSON parser yields for the declared JSON type.
+    json_types: tuple[type, ...] = ()
+    #: The JSON type's name, for the error message.
+    json_type_name = ""
+
+    def to_internal_value(self, data):
+        """Refuse a value of another JSON type, then parse as DRF does."""
+        wrong_type = not isinstance(data, self.json_types) or (
+            isinstance(data, bool) and bool not in self.json_types
+        )
+        if wrong_type and not reads_text(self):
+            raise serializers.ValidationError(
+                f"Must be {self.json_type_name}, not {json_type_of(data)}.", code="invalid_type"
+            )
+        return super().to_internal_value(data)
+
+
+def json_type_of(value) -> str:
+    """The JSON name of a parsed value's type (for error messages)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float | Decimal):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+class StrictCharField(StrictTypeMixin, serializers.CharField):
+    """A string field that takes JSON strings only."""
+
+    json_types = (str,)
+    json_type_name = "a string"
+
+
+class StrictEmailField(StrictTypeMixin, serializers.EmailField):
+    """An e-mail field that takes JSON strings only."""
+
+    json_types = (str,)
+    json_type_name = "a string"
+
+
+class StrictRegexField(StrictTypeMixin, serializers.RegexField):
+    """A pattern-checked string field that takes JSON strings only."""
+
+    json_types = (str,)
+    json_type_name = "a string"
+
+
+class StrictSlugField(StrictTypeMixin, serializers.SlugField):
+    """A slug field that takes JSON strings only."""
+
+    json_types = (str,)
+    json_type_name = "a string"
+
+
+class StrictURLField(StrictTypeMixin, serializers.URLField):
+    """A URL field that takes JSON strings only."""
+
+    json_types = (str,)
+    json_type_name = "a string"
+
+
+class StrictUUIDField(StrictTypeMixin, serializers.UUIDField):
+    """A UUID field that takes JSON strings only (DRF would read an integer as a UUID)."""
+
+    json_types = (str,)
+    json_type_name = "a string"
+
+
+class StrictIntegerField(StrictTypeMixin, serializers.IntegerField):
+    """An integer field that takes JSON numbers only (not ``"5"`` or ``true``).
+
+    ``5.0`` is the integer 5 in JSON Schema and is accepted; ``5.5`` is refused by DRF.
+    """
+
+    json_types = (int, float, Decimal)
+    json_type_name = "an integer"
+
+
+class StrictFloatField(StrictTypeMixin, serializers.FloatField):
+    """A number field that takes JSON numbers only (not strings or booleans)."""
+
+    json_types = (int, float, Decimal)
+    json_type_name = "a number"
+
+
+class StrictBooleanField(StrictTypeMixin, serializers.BooleanField):
+    """A boolean field that takes JSON ``true``/``false`` only (not ``1`` or ``"true"``)."""
+
+    json_types = (bool,)
+    json_type_name = "a boolean"
+
+
+#: The strict field for each model field class, for every ModelSerializer (``valar.core.apps``).
+STRICT_MODEL_FIELDS = {
+    "CharField": StrictCharField,
+    "TextField": StrictCharField,
+    "EmailField": StrictEmailField,
+    "SlugField": StrictSlugField,
+    "URLField": StrictURLField,
+    "UUIDField": StrictUUIDField,
+    "IntegerField": StrictIntegerField,
+    "SmallIntegerField": StrictIntegerField,
+    "BigIntegerField": StrictIntegerField,
+    "PositiveIntegerField": StrictIntegerField,
+    "PositiveSmallIntegerField": StrictIntegerField,
+    "PositiveBigIntegerField": StrictIntegerField,
+    "FloatField": StrictFloatField,
+    "BooleanField": StrictBooleanField,
+}
+
+
 class TenantRelatedField(serializers.PrimaryKeyRelatedField):
     """A foreign key in a request body that must belong to the request's organization.
 
@@ -60,6 +198,12 @@ class TenantRelatedField(serializers.PrimaryKeyRelatedField):
         self.tenant_lookup = tenant_lookup
         self.module = module
         super().__init__(**kwargs)
+
+    def run_validation(self, data=serializers.empty):
+        """Refuse ``""`` in a JSON body (DRF reads it as null); it is not an id."""
+        if data == "" and not reads_text(self):
+            self.fail("incorrect_type", data_type="str")
+        return super().run_validation(data)
 
     def get_queryset(self):
         """The declared queryset narrowed to the request's organization (none without one)."""
@@ -92,6 +236,12 @@ class MoneyField(serializers.DecimalField):
         kwargs.setdefault("min_value", Decimal("0"))
         super().__init__(**kwargs)
 
+    def validate_empty_values(self, data):
+        """Refuse a blank string in a JSON body (DRF reads it as null); it is not an amount."""
+        if isinstance(data, str) and not data.strip() and not reads_text(self):
+            self.fail("invalid")
+        return super().validate_empty_values(data)
+
     def to_internal_value(self, data):
         """Refuse floats that slipped past the exact parser (form data is text already)."""
         if isinstance(data, float):
@@ -111,7 +261,7 @@ def time_zone_set() -> frozenset[str]:
     return frozenset(time_zone_names())
 
 
-class TimeZoneField(serializers.CharField):
+class TimeZoneField(StrictCharField):
     """An IANA time-zone name (``Europe/Paris``); the schema lists them as an enum."""
 
     default_error_messages = {"unknown": "Unknown time zone."}
@@ -128,6 +278,53 @@ class TimeZoneField(serializers.CharField):
         if value not in time_zone_set():
             self.fail("unknown")
         return value
+
+
+class StrictCharFieldSchema(OpenApiSerializerFieldExtension):
+    """A required text's schema says it needs a non-space character (DRF trims whitespace).
+
+    ``"   "`` trims to ``""``, which a field that may not be blank refuses; ``minLength: 1``
+    alone would call it valid, so the request schema adds the pattern ``\\S`` (unless a
+    regex validator gives the field its own pattern).
+    """
+
+    target_class = "valar.core.serializers.StrictCharField"
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        """The usual schema, with the pattern on input when blanks are refused."""
+        field = self.target
+        schema = {"type": "string"}  # drf-spectacular adds the meta and the length bounds
+        if (
+            direction == "request"
+            and field.trim_whitespace
+            and not field.allow_blank
+            and not any(isinstance(v, RegexValidator) for v in field.validators)
+        ):
+            schema["pattern"] = r"\S"
+        return schema
+
+
+class DecimalFieldSchema(OpenApiSerializerFieldExtension):
+    """A plain decimal's schema (an exchange rate): a number as DRF reads it, at least a digit.
+
+    drf-spectacular's pattern admits ``""``, ``"-"`` and ``"."``, which DRF refuses; this one
+    states what DRF parses: an optional sign, the whole digits, the decimals.
+    """
+
+    target_class = "rest_framework.fields.DecimalField"
+
+    def map_serializer_field(self, auto_schema, direction):
+        """A decimal string of the field's digits."""
+        field = self.target
+        whole = field.max_whole_digits
+        places = field.decimal_places
+        number = (
+            rf"([0-9]{{1,{whole}}}(\.[0-9]{{0,{places}}})?|\.[0-9]{{1,{places}}})"
+            if whole
+            else rf"(0?\.[0-9]{{1,{places}}}|0)"
+        )
+        return {"type": "string", "format": "decimal", "pattern": rf"^[-+]?{number}$"}
 
 
 class MoneyFieldSchema(OpenApiSerializerFieldExtension):
@@ -192,7 +389,29 @@ class DateField(serializers.DateField):
         self.validators.append(MaxValueValidator(MAX_DATE, message=message))
 
 
-class PeriodSerializer(serializers.Serializer):
+class QuerySerializer(serializers.Serializer):
+    """Query parameters read with a serializer: a parameter given empty is a 400.
+
+    DRF reads ``?start_date=`` as if the parameter were absent; the schema declares a date (or
+    an enum, a number), which an empty value is not.
+    """
+
+    def to_internal_value(self, data):
+        """Refuse declared parameters given with an empty value, then validate."""
+        if isinstance(data, QueryDict):
+            empty = sorted(
+                name
+                for name, field in self.fields.items()
+                if not field.read_only
+                and "" in data.getlist(name)
+                and not getattr(field, "allow_blank", False)
+            )
+            if empty:
+                raise serializers.ValidationError({name: ["Must not be empty."] for name in empty})
+        return super().to_internal_value(data)
+
+
+class PeriodSerializer(QuerySerializer):
     """``start_date``/``end_date`` query parameters: this month by default, at most 5 years."""
 
     start_date = DateField(

@@ -8,7 +8,15 @@ from rest_framework.response import Response
 from rest_framework.viewsets import ModelViewSet
 
 from valar.accounts.models import User
-from valar.core.serializers import MoneyField, TenantRelatedField
+from valar.core.serializers import (
+    MoneyField,
+    StrictBooleanField,
+    StrictCharField,
+    StrictIntegerField,
+    StrictRegexField,
+    StrictUUIDField,
+    TenantRelatedField,
+)
 from valar.core.viewsets import ExportMixin, RowListMixin, TenantViewSet
 from valar.crm import selectors, services
 from valar.crm.models import Customer, Deal, DealStageChange, Lead, Pipeline, Stage, Vendor
@@ -79,15 +87,15 @@ class LeadSerializer(serializers.ModelSerializer):
 class DisqualifySerializer(serializers.Serializer):
     """Input of ``leads/{id}/disqualify/``."""
 
-    reason = serializers.CharField(max_length=500)
+    reason = StrictCharField(max_length=500)
 
 
 class ConvertSerializer(serializers.Serializer):
     """Input of ``leads/{id}/convert/``."""
 
-    create_deal = serializers.BooleanField(default=False)
+    create_deal = StrictBooleanField(default=False)
     value = MoneyField(required=False, allow_null=True)
-    title = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    title = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
 
 
 class CustomerSerializer(serializers.ModelSerializer):
@@ -190,13 +198,13 @@ class DealSerializer(serializers.ModelSerializer):
     pipeline = TenantRelatedField(queryset=Pipeline.objects.all(), required=False)
     stage = TenantRelatedField(queryset=Stage.objects.all(), required=False)
     value = MoneyField(required=False)
-    currency = serializers.RegexField(r"^[A-Z]{3}$", required=False)
-    probability = serializers.IntegerField(min_value=0, max_value=100, required=False)
+    currency = StrictRegexField(r"^[A-Z]{3}$", required=False)
+    probability = StrictIntegerField(min_value=0, max_value=100, required=False)
     assigned_to = _member_field()
     team = _team_field()
-    customer_name = serializers.CharField(read_only=True)
-    stage_name = serializers.CharField(read_only=True)
-    pipeline_name = serializers.CharField(read_only=True)
+    customer_name = StrictCharField(read_only=True)
+    stage_name = StrictCharField(read_only=True)
+    pipeline_name = StrictCharField(read_only=True)
 
     class Meta:
         model = Deal
@@ -242,15 +250,15 @@ class MoveStageSerializer(serializers.Serializer):
 class LoseSerializer(serializers.Serializer):
     """Input of ``deals/{id}/lose/``."""
 
-    reason = serializers.CharField(max_length=500)
+    reason = StrictCharField(max_length=500)
 
 
 class StageChangeSerializer(serializers.ModelSerializer):
     """One stage change of a deal."""
 
-    from_stage_name = serializers.CharField(source="from_stage.name", allow_null=True)
-    to_stage_name = serializers.CharField(source="to_stage.name", allow_null=True)
-    changed_by = serializers.UUIDField(source="created_by_id", allow_null=True)
+    from_stage_name = StrictCharField(source="from_stage.name", allow_null=True)
+    to_stage_name = StrictCharField(source="to_stage.name", allow_null=True)
+    changed_by = StrictUUIDField(source="created_by_id", allow_null=True)
     changed_at = serializers.DateTimeField(source="created_at")
 
     class Meta:
@@ -461,10 +469,10 @@ class PipelineViewSet(CrmViewSet):
         responses=inline_serializer(
             "FunnelStage",
             {
-                "id": serializers.UUIDField(),
-                "name": serializers.CharField(),
-                "order": serializers.IntegerField(),
-                "deals": serializers.IntegerField(),
+                "id": StrictUUIDField(),
+                "name": StrictCharField(),
+                "order": StrictIntegerField(),
+                "deals": StrictIntegerField(),
                 "value": MoneyField(),
             },
             many=True,
@@ -482,10 +490,10 @@ class PipelineViewSet(CrmViewSet):
         responses=inline_serializer(
             "StageValue",
             {
-                "id": serializers.UUIDField(),
-                "name": serializers.CharField(),
-                "order": serializers.IntegerField(),
-                "deal_count": serializers.IntegerField(),
+                "id": StrictUUIDField(),
+                "name": StrictCharField(),
+                "order": StrictIntegerField(),
+                "deal_count": StrictIntegerField(),
                 "value": MoneyField(),
                 "weighted": MoneyField(),
             },

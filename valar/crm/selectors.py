@@ -7,7 +7,7 @@ import django_filters
 from django.db.models import Count, DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
-from valar.core.filters import DateRangeFilterSet, UserRefFilter
+from valar.core.filters import DateRangeFilterSet, IntegerFilter, MoneyFilter, UserRefFilter
 from valar.crm.models import Customer, Deal, DealStageChange, Lead, Pipeline, Stage, Vendor
 from valar.organizations.models import Organization
 
@@ -26,7 +26,7 @@ class LeadFilter(AssignedToFilterMixin, DateRangeFilterSet):
     status = django_filters.MultipleChoiceFilter(choices=Lead.Status.choices, distinct=False)
     source = django_filters.MultipleChoiceFilter(choices=Lead.Source.choices, distinct=False)
     team = django_filters.UUIDFilter(field_name="team_id")
-    min_score = django_filters.NumberFilter(field_name="score", lookup_expr="gte")
+    min_score = IntegerFilter(field_name="score", lookup_expr="gte")
 
     class Meta:
         model = Lead
@@ -52,8 +52,8 @@ class DealFilter(AssignedToFilterMixin, DateRangeFilterSet):
     pipeline = django_filters.UUIDFilter(field_name="pipeline_id")
     customer = django_filters.UUIDFilter(field_name="customer_id")
     team = django_filters.UUIDFilter(field_name="team_id")
-    min_value = django_filters.NumberFilter(field_name="value", lookup_expr="gte")
-    max_value = django_filters.NumberFilter(field_name="value", lookup_expr="lte")
+    min_value = MoneyFilter(field_name="value", lookup_expr="gte")
+    max_value = MoneyFilter(field_name="value", lookup_expr="lte")
 
     class Meta:
         model = Deal

@@ -14,7 +14,15 @@ from rest_framework.viewsets import ModelViewSet
 
 from valar.core.metrics.documents import MoneyOutField, PercentOutField, SeriesSerializer
 from valar.core.metrics.engine import INTERVALS
-from valar.core.serializers import MoneyField, PeriodSerializer, TenantRelatedField, TimeField
+from valar.core.serializers import (
+    MoneyField,
+    PeriodSerializer,
+    StrictCharField,
+    StrictIntegerField,
+    StrictRegexField,
+    TenantRelatedField,
+    TimeField,
+)
 from valar.core.viewsets import ExportMixin, RowListMixin, TenantViewSet
 from valar.crm.models import Customer, Vendor
 from valar.finance import selectors, services
@@ -26,7 +34,7 @@ from valar.organizations.models import Team
 class CategorySerializer(serializers.ModelSerializer):
     """An income or expense category."""
 
-    entry_count = serializers.IntegerField(read_only=True)
+    entry_count = StrictIntegerField(read_only=True)
 
     class Meta:
         model = Category
@@ -52,7 +60,7 @@ class EntrySerializer(serializers.ModelSerializer):
 
     amount = MoneyField(min_value=None, positive=True)
     base_amount = MoneyField(read_only=True)
-    currency = serializers.RegexField(r"^[A-Z]{3}$", required=False)
+    currency = StrictRegexField(r"^[A-Z]{3}$", required=False)
     exchange_rate = serializers.DecimalField(
         max_digits=18, decimal_places=8, required=False, allow_null=True
     )
@@ -64,11 +72,9 @@ class EntrySerializer(serializers.ModelSerializer):
     team = TenantRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
     customer = TenantRelatedField(queryset=Customer.objects.all(), required=False, allow_null=True)
     vendor = TenantRelatedField(queryset=Vendor.objects.all(), required=False, allow_null=True)
-    category_name = serializers.CharField(source="category.name", read_only=True)
-    subcategory_name = serializers.CharField(
-        source="subcategory.name", read_only=True, allow_null=True
-    )
-    team_name = serializers.CharField(source="team.name", read_only=True, allow_null=True)
+    category_name = StrictCharField(source="category.name", read_only=True)
+    subcategory_name = StrictCharField(source="subcategory.name", read_only=True, allow_null=True)
+    team_name = StrictCharField(source="team.name", read_only=True, allow_null=True)
 
     class Meta:
         model = LedgerEntry
@@ -165,11 +171,11 @@ class SummarySerializer(serializers.Serializer):
     start_date = serializers.DateField()
     end_date = serializers.DateField()
     interval = serializers.ChoiceField(choices=list(INTERVALS))
-    currency = serializers.CharField(help_text="The organization's base currency.")
+    currency = StrictCharField(help_text="The organization's base currency.")
     totals = TotalsSerializer()
     previous_totals = TotalsSerializer(help_text="The period of equal length just before this one.")
     change_percent = ChangeSerializer()
-    labels = serializers.ListField(child=serializers.CharField())
+    labels = serializers.ListField(child=StrictCharField())
     series = SeriesSerializer(
         many=True,
         help_text="income, expense and profit; with group_by, one series per group and kind "

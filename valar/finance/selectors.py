@@ -10,7 +10,7 @@ from decimal import Decimal
 import django_filters
 from django.db.models import Count, QuerySet
 
-from valar.core.filters import DateRangeFilterSet, TimeFilter, UserRefFilter
+from valar.core.filters import DateRangeFilterSet, MoneyFilter, TimeFilter, UserRefFilter
 from valar.core.metrics import run_for
 from valar.core.policy import Access, owner_filter, view_access
 from valar.core.tenancy import Tenant
@@ -30,8 +30,8 @@ class EntryFilter(DateRangeFilterSet):
     team = django_filters.UUIDFilter(field_name="team_id")
     customer = django_filters.UUIDFilter(field_name="customer_id")
     vendor = django_filters.UUIDFilter(field_name="vendor_id")
-    min_amount = django_filters.NumberFilter(field_name="amount", lookup_expr="gte")
-    max_amount = django_filters.NumberFilter(field_name="amount", lookup_expr="lte")
+    min_amount = MoneyFilter(field_name="amount", lookup_expr="gte")
+    max_amount = MoneyFilter(field_name="amount", lookup_expr="lte")
     created_by = UserRefFilter(field_name="created_by")
 
     class Meta:

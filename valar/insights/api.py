@@ -30,7 +30,16 @@ from valar.core.metrics.documents import (
     source_names,
 )
 from valar.core.metrics.engine import INTERVALS, source_version, validate
-from valar.core.serializers import DateField, PeriodSerializer, TenantRelatedField
+from valar.core.serializers import (
+    DateField,
+    PeriodSerializer,
+    QuerySerializer,
+    StrictCharField,
+    StrictFloatField,
+    StrictIntegerField,
+    StrictUUIDField,
+    TenantRelatedField,
+)
 from valar.core.viewsets import TenantViewSet
 from valar.finance.api import ChangeSerializer, TotalsSerializer
 from valar.insights import selectors, services
@@ -48,11 +57,11 @@ class BreakdownQuerySerializer(PeriodSerializer):
     by = serializers.ChoiceField(choices=list(selectors.BREAKDOWNS))
 
 
-class ProjectionQuerySerializer(serializers.Serializer):
+class ProjectionQuerySerializer(QuerySerializer):
     """Query of ``insights/projections/``."""
 
-    history_months = serializers.IntegerField(min_value=2, max_value=60, default=12)
-    periods = serializers.IntegerField(min_value=1, max_value=24, default=3)
+    history_months = StrictIntegerField(min_value=2, max_value=60, default=12)
+    periods = StrictIntegerField(min_value=1, max_value=24, default=3)
 
 
 class LeaderboardQuerySerializer(PeriodSerializer):
@@ -73,7 +82,10 @@ class QuerySpecSerializer(serializers.Serializer):
         return {
             "source": serializers.ChoiceField(choices=source_names()),
             "measure": serializers.ChoiceField(
-                choices=measure_names(), required=False, help_text="sum by default."
+                choices=measure_names(),
+                required=False,
+                allow_null=True,
+                help_text="sum by default (also when null).",
             ),
             "start_date": DateField(),
             "end_date": DateField(),
@@ -103,8 +115,8 @@ class QuerySpecSerializer(serializers.Serializer):
 class TopCategorySerializer(serializers.Serializer):
     """A category among the period's largest."""
 
-    category = serializers.UUIDField()
-    name = serializers.CharField()
+    category = StrictUUIDField()
+    name = StrictCharField()
     total = MoneyOutField()
 
 
@@ -120,30 +132,30 @@ class FinanceOverviewSerializer(TotalsSerializer):
 class TaskFiguresSerializer(serializers.Serializer):
     """Open and overdue tasks now; completed and on time in the period."""
 
-    open = serializers.IntegerField()
-    overdue = serializers.IntegerField()
-    completed = serializers.IntegerField()
-    on_time = serializers.IntegerField()
-    on_time_rate = serializers.FloatField(allow_null=True, help_text="0..1; null without due.")
+    open = StrictIntegerField()
+    overdue = StrictIntegerField()
+    completed = StrictIntegerField()
+    on_time = StrictIntegerField()
+    on_time_rate = StrictFloatField(allow_null=True, help_text="0..1; null without due.")
 
 
 class LeadFiguresSerializer(serializers.Serializer):
     """Leads created in the period."""
 
-    total = serializers.IntegerField()
-    converted = serializers.IntegerField()
-    conversion_rate = serializers.FloatField(allow_null=True, help_text="0..1; null without.")
-    by_source = serializers.DictField(child=serializers.IntegerField())
-    by_status = serializers.DictField(child=serializers.IntegerField())
+    total = StrictIntegerField()
+    converted = StrictIntegerField()
+    conversion_rate = StrictFloatField(allow_null=True, help_text="0..1; null without.")
+    by_source = serializers.DictField(child=StrictIntegerField())
+    by_status = serializers.DictField(child=StrictIntegerField())
 
 
 class DealFiguresSerializer(serializers.Serializer):
     """Deals closed in the period and the open pipeline now (money with finance only)."""
 
-    won = serializers.IntegerField()
-    lost = serializers.IntegerField()
-    open = serializers.IntegerField()
-    win_rate = serializers.FloatField(allow_null=True, help_text="0..1; null without.")
+    won = StrictIntegerField()
+    lost = StrictIntegerField()
+    open = StrictIntegerField()
+    win_rate = StrictFloatField(allow_null=True, help_text="0..1; null without.")
     won_value = MoneyOutField(required=False)
     pipeline_value = MoneyOutField(required=False)
     weighted_value = MoneyOutField(required=False)
@@ -154,7 +166,7 @@ class OverviewSerializer(serializers.Serializer):
 
     start_date = serializers.DateField()
     end_date = serializers.DateField()
-    currency = serializers.CharField(required=False)
+    currency = StrictCharField(required=False)
     finance = FinanceOverviewSerializer(required=False)
     tasks = TaskFiguresSerializer(required=False)
     leads = LeadFiguresSerializer(required=False)
@@ -164,7 +176,7 @@ class OverviewSerializer(serializers.Serializer):
 class TrendsSerializer(serializers.Serializer):
     """``insights/trends/``: monthly labels and one series per figure the caller may see."""
 
-    labels = serializers.ListField(child=serializers.CharField())
+    labels = serializers.ListField(child=StrictCharField())
     series = NamedSeriesSerializer(
         many=True, help_text="revenue, expenses, profit (finance); new_leads, won_deals (crm)."
     )
@@ -173,8 +185,8 @@ class TrendsSerializer(serializers.Serializer):
 class BreakdownItemSerializer(serializers.Serializer):
     """One group of a breakdown."""
 
-    key = serializers.CharField(allow_null=True)
-    name = serializers.CharField()
+    key = StrictCharField(allow_null=True)
+    name = StrictCharField()
     total = MetricValueField()
 
 
@@ -185,7 +197,7 @@ class BreakdownSerializer(serializers.Serializer):
     groups = inline_serializer(
         "BreakdownGroup",
         {
-            "source": serializers.CharField(help_text="The source summed."),
+            "source": StrictCharField(help_text="The source summed."),
             "items": BreakdownItemSerializer(many=True),
         },
         many=True,
@@ -195,22 +207,22 @@ class BreakdownSerializer(serializers.Serializer):
 class LabelledMoneySerializer(serializers.Serializer):
     """Money values by label."""
 
-    labels = serializers.ListField(child=serializers.CharField())
+    labels = serializers.ListField(child=StrictCharField())
     data = serializers.ListField(child=MoneyOutField())
 
 
 class ProjectionSeriesSerializer(serializers.Serializer):
     """One projected figure: its history, projection and fitted line."""
 
-    name = serializers.CharField()
+    name = StrictCharField()
     history = LabelledMoneySerializer()
     projection = LabelledMoneySerializer()
     fit = inline_serializer(
         "ProjectionFit",
         {
-            "slope": serializers.FloatField(),
-            "intercept": serializers.FloatField(),
-            "r2": serializers.FloatField(allow_null=True),
+            "slope": StrictFloatField(),
+            "intercept": StrictFloatField(),
+            "r2": StrictFloatField(allow_null=True),
         },
     )
 
@@ -218,45 +230,45 @@ class ProjectionSeriesSerializer(serializers.Serializer):
 class ProjectionsSerializer(serializers.Serializer):
     """``insights/projections/``."""
 
-    method = serializers.CharField()
-    description = serializers.CharField()
-    history_months = serializers.IntegerField()
-    periods = serializers.IntegerField()
+    method = StrictCharField()
+    description = StrictCharField()
+    history_months = StrictIntegerField()
+    periods = StrictIntegerField()
     series = ProjectionSeriesSerializer(many=True, help_text="Empty without finance.")
 
 
 class TeamRowSerializer(serializers.Serializer):
     """A team's figures (money only for members with the finance module)."""
 
-    team = serializers.UUIDField()
-    name = serializers.CharField()
+    team = StrictUUIDField()
+    name = StrictCharField()
     income = MoneyOutField(required=False)
     expense = MoneyOutField(required=False)
     profit = MoneyOutField(required=False)
-    tasks_completed = serializers.IntegerField()
-    on_time_rate = serializers.FloatField(allow_null=True)
-    deals_won = serializers.IntegerField()
+    tasks_completed = StrictIntegerField()
+    on_time_rate = StrictFloatField(allow_null=True)
+    deals_won = StrictIntegerField()
     deals_won_value = MoneyOutField(required=False)
-    leads_converted = serializers.IntegerField()
+    leads_converted = StrictIntegerField()
 
 
 class LeaderboardRowSerializer(TeamRowSerializer):
     """A team's figures and its rank (equal figures share a rank)."""
 
-    rank = serializers.IntegerField()
+    rank = StrictIntegerField()
 
 
 class LeaderboardSerializer(serializers.Serializer):
     """``insights/teams/``: every visible team, ranked (not paginated)."""
 
-    count = serializers.IntegerField()
+    count = StrictIntegerField()
     results = LeaderboardRowSerializer(many=True)
 
 
 class TeamDetailSerializer(TeamRowSerializer):
     """``insights/teams/{id}/``: the team's figures and monthly series."""
 
-    labels = serializers.ListField(child=serializers.CharField())
+    labels = serializers.ListField(child=StrictCharField())
     series = NamedSeriesSerializer(many=True, help_text="profit (finance), tasks_completed.")
 
 
@@ -434,7 +446,7 @@ class DashboardSerializer(serializers.ModelSerializer):
     """A dashboard with its charts (read) in order."""
 
     charts = serializers.SerializerMethodField()
-    owner = serializers.UUIDField(source="created_by_id", read_only=True)
+    owner = StrictUUIDField(source="created_by_id", read_only=True)
 
     class Meta:
         model = Dashboard

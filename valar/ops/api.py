@@ -9,6 +9,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from valar.core.serializers import StrictCharField
 from valar.ops import selectors
 
 HealthSerializer = inline_serializer(
@@ -19,6 +20,7 @@ HealthSerializer = inline_serializer(
         "cache": serializers.ChoiceField(choices=["ok", "error"]),
     },
 )
+
 API_PREFIX = "api/v1/"
 _GROUP = re.compile(r"\(\?P<(\w+)>[^)]*\)")
 
@@ -56,11 +58,7 @@ class ApiRootView(APIView):
         auth=[],
         responses=inline_serializer(
             "ApiRoot",
-            {
-                "apps": serializers.DictField(
-                    child=serializers.ListField(child=serializers.CharField())
-                )
-            },
+            {"apps": serializers.DictField(child=serializers.ListField(child=StrictCharField()))},
         ),
     )
     def get(self, request):

@@ -15,7 +15,15 @@ from valar.accounts.models import LoginLog, User
 from valar.core import tenancy
 from valar.core.permissions import AnonymousWithCsrf
 from valar.core.policy import MODULES, Access, Role, decide, permissions_of
-from valar.core.serializers import TenantRelatedField, TimeZoneField
+from valar.core.serializers import (
+    StrictCharField,
+    StrictEmailField,
+    StrictIntegerField,
+    StrictRegexField,
+    StrictUUIDField,
+    TenantRelatedField,
+    TimeZoneField,
+)
 from valar.core.throttling import (
     AccountAdminThrottle,
     AnonThrottle,
@@ -49,18 +57,18 @@ class OrganizationSerializer(serializers.ModelSerializer):
 class OrganizationCreateSerializer(serializers.Serializer):
     """Input to create an organization (the caller becomes its admin)."""
 
-    name = serializers.CharField(max_length=200)
-    base_currency = serializers.RegexField(r"^[A-Z]{3}$", required=False, default="USD")
+    name = StrictCharField(max_length=200)
+    base_currency = StrictRegexField(r"^[A-Z]{3}$", required=False, default="USD")
 
 
 class OrganizationSettingsSerializer(serializers.Serializer):
     """Organization-wide settings: currency, time zone, fiscal year, lead-scoring weights."""
 
-    base_currency = serializers.RegexField(r"^[A-Z]{3}$", help_text="ISO 4217 code.")
+    base_currency = StrictRegexField(r"^[A-Z]{3}$", help_text="ISO 4217 code.")
     timezone = TimeZoneField()
-    fiscal_year_start_month = serializers.IntegerField(min_value=1, max_value=12)
+    fiscal_year_start_month = StrictIntegerField(min_value=1, max_value=12)
     lead_scoring_weights = serializers.DictField(
-        child=serializers.IntegerField(min_value=0, max_value=100), required=False
+        child=StrictIntegerField(min_value=0, max_value=100), required=False
     )
 
     @staticmethod
@@ -148,11 +156,11 @@ class InvitationSerializer(serializers.ModelSerializer):
 class InvitationPublicSerializer(serializers.Serializer):
     """What the holder of an invitation token sees before answering it."""
 
-    organization = serializers.CharField(source="organization.name")
-    email = serializers.EmailField()
+    organization = StrictCharField(source="organization.name")
+    email = StrictEmailField()
     role = serializers.ChoiceField(choices=ROLE_CHOICES)
-    modules = serializers.ListField(child=serializers.CharField())
-    team = serializers.CharField(source="team.name", allow_null=True, default=None)
+    modules = serializers.ListField(child=StrictCharField())
+    team = StrictCharField(source="team.name", allow_null=True, default=None)
     invited_by = serializers.SerializerMethodField()
     status = serializers.ChoiceField(choices=Invitation.Status.choices)
     expires_at = serializers.DateTimeField()
@@ -169,14 +177,14 @@ class InvitationAcceptSerializer(serializers.Serializer):
     ``password`` (and names) create the invited account.
     """
 
-    password = serializers.CharField(
+    password = StrictCharField(
         max_length=128, trim_whitespace=False, required=False, write_only=True
     )
-    new_password = serializers.CharField(
+    new_password = StrictCharField(
         max_length=128, trim_whitespace=False, required=False, write_only=True
     )
-    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
-    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+    first_name = StrictCharField(max_length=150, required=False, allow_blank=True, default="")
+    last_name = StrictCharField(max_length=150, required=False, allow_blank=True, default="")
 
 
 class MembershipOrganizationSerializer(serializers.ModelSerializer):
@@ -199,7 +207,7 @@ class TeamSerializer(serializers.ModelSerializer):
         required=False,
         allow_null=True,
     )
-    member_count = serializers.IntegerField(read_only=True)
+    member_count = StrictIntegerField(read_only=True)
 
     class Meta:
         model = Team
@@ -213,14 +221,14 @@ class TeamMemberSerializer(serializers.Serializer):
     user = TenantRelatedField(
         queryset=User.objects.all(), tenant_lookup="memberships__organization"
     )
-    email = serializers.EmailField(source="user.email", read_only=True)
+    email = StrictEmailField(source="user.email", read_only=True)
     created_at = serializers.DateTimeField(read_only=True)
 
 
 class AdminUserSerializer(serializers.ModelSerializer):
     """A user as the organization's admins see them."""
 
-    role = serializers.CharField(read_only=True)
+    role = StrictCharField(read_only=True)
 
     class Meta:
         model = User
@@ -240,17 +248,17 @@ class AdminUserSerializer(serializers.ModelSerializer):
 class AdminUserCreateSerializer(serializers.Serializer):
     """Input to create a user in the organization."""
 
-    email = serializers.EmailField(max_length=254)
-    password = serializers.CharField(write_only=True, max_length=128, trim_whitespace=False)
-    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
-    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+    email = StrictEmailField(max_length=254)
+    password = StrictCharField(write_only=True, max_length=128, trim_whitespace=False)
+    first_name = StrictCharField(max_length=150, required=False, allow_blank=True, default="")
+    last_name = StrictCharField(max_length=150, required=False, allow_blank=True, default="")
     role = serializers.ChoiceField(choices=ROLE_CHOICES, default=Role.BASIC.value)
 
 
 class PasswordResetSerializer(serializers.Serializer):
     """Input of ``users/{id}/reset-password/``."""
 
-    password = serializers.CharField(max_length=128, trim_whitespace=False)
+    password = StrictCharField(max_length=128, trim_whitespace=False)
 
 
 class OrganizationViewSet(
@@ -705,9 +713,9 @@ class MyPermissionsView(APIView):
         responses=inline_serializer(
             "MyPermissions",
             {
-                "organization": serializers.UUIDField(),
+                "organization": StrictUUIDField(),
                 "role": serializers.ChoiceField(choices=ROLE_CHOICES),
-                "modules": serializers.ListField(child=serializers.CharField()),
+                "modules": serializers.ListField(child=StrictCharField()),
                 "permissions": serializers.DictField(
                     child=serializers.DictField(
                         child=serializers.ChoiceField(choices=["all", "own", "none"])

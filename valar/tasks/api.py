@@ -7,7 +7,7 @@ from rest_framework.response import Response
 from rest_framework.viewsets import ModelViewSet
 
 from valar.accounts.models import User
-from valar.core.serializers import TenantRelatedField
+from valar.core.serializers import StrictCharField, TenantRelatedField
 from valar.core.viewsets import ExportMixin, RowListMixin, TenantViewSet
 from valar.organizations.models import Team
 from valar.tasks import selectors, services
@@ -24,8 +24,8 @@ class TaskSerializer(serializers.ModelSerializer):
         allow_null=True,
     )
     team = TenantRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
-    assignee_name = serializers.CharField(read_only=True, allow_null=True)
-    team_name = serializers.CharField(source="team.name", read_only=True, allow_null=True)
+    assignee_name = StrictCharField(read_only=True, allow_null=True)
+    team_name = StrictCharField(source="team.name", read_only=True, allow_null=True)
 
     class Meta:
         model = Task

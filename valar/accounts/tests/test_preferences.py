@@ -3,6 +3,7 @@
 from rest_framework.test import APIClient
 
 from valar.core.testing import ApiTestCase
+from valar.core.testing.schema import openapi_schema
 
 PREFERENCES_URL = "/api/v1/auth/me/preferences/"
 DEFAULTS = {
@@ -157,3 +158,23 @@ class PreferencesTests(ApiTestCase):
     def test_an_anonymous_caller_is_401(self):
         response = APIClient().put(PREFERENCES_URL, DEFAULTS)
         self.assert_problem(response, 401, code="not_authenticated")
+
+    def test_a_put_without_a_body_is_a_400_and_nothing_is_saved(self):
+        self.client.patch(PREFERENCES_URL, {"timezone": "Asia/Tokyo"})
+        before = self.stored()
+        response = self.client.put(PREFERENCES_URL)
+        self.assert_problem(response, 400)
+        self.assertEqual(self.stored(), before)
+
+    def test_the_schema_closes_the_preferences_body_to_other_keys(self):
+        components = openapi_schema()["components"]["schemas"]
+        for name in ("PreferencesRequest", "PatchedPreferencesRequest"):
+            with self.subTest(component=name):
+                self.assertIs(components[name]["additionalProperties"], False)
+
+    def test_the_request_schema_requires_no_key_since_missing_ones_take_their_defaults(self):
+        components = openapi_schema()["components"]["schemas"]
+        self.assertNotIn("required", components["PreferencesRequest"])
+        response = self.client.put(PREFERENCES_URL, {"language": "fr"}, format="json")
+        self.assertEqual(response.status_code, 200, response.content)
+        self.assertEqual(response.json(), {**DEFAULTS, "language": "fr"})

@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from valar.core.metrics.engine import INTERVALS
 from valar.core.metrics.registry import sources
+from valar.core.serializers import StrictCharField, StrictUUIDField
 
 #: Money as the API answers it: an exact decimal string with two decimals (may be negative).
 MONEY_OUT_PATTERN = r"^-?[0-9]+\.[0-9]{2}$"
@@ -102,7 +103,7 @@ class MetricQueryEchoSerializer(serializers.Serializer):
     def get_fields(self):
         """The fields, with the sources' enums read from the registry."""
         return {
-            "source": serializers.CharField(help_text="The source queried."),
+            "source": StrictCharField(help_text="The source queried."),
             "measure": serializers.ChoiceField(choices=measure_names()),
             "start_date": serializers.DateField(),
             "end_date": serializers.DateField(),
@@ -110,7 +111,7 @@ class MetricQueryEchoSerializer(serializers.Serializer):
             "group_by": serializers.ChoiceField(choices=dimension_names(), allow_null=True),
             "filters": NormalisedFiltersField(),
             "date_field": serializers.ChoiceField(choices=date_field_names()),
-            "owner": serializers.UUIDField(
+            "owner": StrictUUIDField(
                 required=False,
                 help_text="Present when the figures count only this member's own rows.",
             ),
@@ -120,8 +121,8 @@ class MetricQueryEchoSerializer(serializers.Serializer):
 class SeriesSerializer(serializers.Serializer):
     """One series of a document: its name, the key of its group, one value per label."""
 
-    name = serializers.CharField()
-    key = serializers.CharField(
+    name = StrictCharField()
+    key = StrictCharField(
         allow_null=True, help_text="The group's id or value; null when not grouped."
     )
     data = serializers.ListField(child=MetricValueField())
@@ -130,19 +131,19 @@ class SeriesSerializer(serializers.Serializer):
 class NamedSeriesSerializer(serializers.Serializer):
     """A series of a report: its name and one value per label."""
 
-    name = serializers.CharField()
+    name = StrictCharField()
     data = serializers.ListField(child=MetricValueField())
 
 
 class MetricsDocumentSerializer(serializers.Serializer):
     """The engine's document: labels, series, totals per series, and how it was computed."""
 
-    labels = serializers.ListField(child=serializers.CharField())
+    labels = serializers.ListField(child=StrictCharField())
     series = SeriesSerializer(many=True)
     totals = serializers.DictField(
         child=MetricValueField(), help_text="Each series' total, by series name."
     )
-    currency = serializers.CharField(
+    currency = StrictCharField(
         allow_null=True, help_text="The base currency of money values; null for counts."
     )
     query = MetricQueryEchoSerializer()

@@ -83,11 +83,20 @@ class PaginationTests(ApiTestCase):
         self.assertEqual(body["count"], 120)
         self.assertEqual(len(body["results"]), 100)
 
-    def test_an_unusable_page_size_falls_back_to_the_default(self):
+    def test_a_page_size_that_is_not_a_whole_number_from_1_is_a_400_problem(self):
         self.add_logs(30)
-        for value in ("0", "-3", "abc"):
+        for value in ("0", "-3", "abc", "true", "", "2.5"):
             with self.subTest(page_size=value):
-                self.assertEqual(len(self.page(f"?page_size={value}")["results"]), 25)
+                response = self.api.get(f"{LIST_URL}?page_size={value}")
+                self.assert_problem(response, 400, code="invalid")
+                self.assertIn("page_size", response.json()["errors"])
+
+    def test_the_schema_declares_page_and_page_size_from_1(self):
+        pagination = StandardPagination()
+        parameters = {p["name"]: p for p in pagination.get_schema_operation_parameters(None)}
+        self.assertEqual(parameters["page"]["schema"], {"type": "integer", "minimum": 1})
+        self.assertEqual(parameters["page_size"]["schema"], {"type": "integer", "minimum": 1})
+        self.assertIn("read as 100", parameters["page_size"]["description"])
 
     def test_a_page_past_the_end_is_a_404_problem(self):
         self.add_logs(3)
@@ -96,6 +105,11 @@ class PaginationTests(ApiTestCase):
 
     def test_a_page_that_is_not_a_number_is_a_404_problem(self):
         response = self.api.get(f"{LIST_URL}?page=abc")
+        self.assert_problem(response, 404, code="not_found")
+
+    def test_an_empty_page_is_not_the_first_page_but_a_404_problem(self):
+        self.add_logs(3)
+        response = self.api.get(f"{LIST_URL}?page=")
         self.assert_problem(response, 404, code="not_found")
 
     def test_page_last_answers_the_last_page(self):

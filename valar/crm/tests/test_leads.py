@@ -317,6 +317,12 @@ class LeadFilterTests(LeadCaseMixin, ApiTestCase):
         self.assertEqual(set(self.names(f"team={self.ops.pk}")), {"Alice", "Dan"})
         self.assertEqual(self.names(f"team={self.sales.pk}"), ["Bob"])
 
+    def test_min_score_is_a_whole_number(self):
+        for value in ("0.5", "abc", ""):
+            with self.subTest(min_score=value):
+                response = self.clients[Role.MANAGER].get(f"{LEADS}?min_score={value}")
+                self.assert_problem(response, 400, field="min_score", code="invalid")
+
     def test_min_score_is_inclusive(self):
         self.assertEqual(set(self.names("min_score=50")), {"Bob", "Cara"})
         self.assertEqual(self.names("min_score=51"), ["Cara"])
@@ -390,6 +396,13 @@ class LeadInputTests(LeadCaseMixin, ApiTestCase):
             with self.subTest(value=constant):
                 body = f'{{"first_name": "A", "last_name": "B", "estimated_value": {constant}}}'
                 self.assert_problem(self.post_raw(body), 400)
+        self.assertEqual(Lead.objects.count(), 0)
+
+    def test_a_blank_string_is_neither_an_amount_nor_an_id(self):
+        for field in ("estimated_value", "team", "assigned_to"):
+            with self.subTest(field=field):
+                body = f'{{"first_name": "A", "last_name": "B", "{field}": ""}}'
+                self.assert_problem(self.post_raw(body), 400, field=field, code="invalid")
         self.assertEqual(Lead.objects.count(), 0)
 
     def test_estimated_value_keeps_exact_amounts_with_two_decimals(self):

@@ -12,6 +12,7 @@ import jsonschema
 from drf_spectacular.generators import SchemaGenerator
 
 from valar.accounts.models import User
+from valar.core.schema import FORMAT_PATTERNS
 from valar.core.testing import ApiTestCase
 from valar.ops.services import DEMO_EMAIL, demo_seed
 
@@ -242,7 +243,10 @@ class InputShapesTests(ApiTestCase):
                 schema = next(p for p in params if p["name"] == name)["schema"]
                 self.assertEqual(
                     schema["oneOf"],
-                    [{"type": "string", "format": "uuid"}, {"type": "string", "enum": ["me"]}],
+                    [
+                        {"type": "string", "format": "uuid", "pattern": FORMAT_PATTERNS["uuid"]},
+                        {"type": "string", "enum": ["me"]},
+                    ],
                 )
 
     def test_time_zones_are_an_enum_of_iana_names(self):

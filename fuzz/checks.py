@@ -1,0 +1,230 @@
+"""The checks of the fuzz runs and what they cannot know, defined once for every fuzz test.
+
+:data:`CHECKS` is what the in-process run, the stateful run and the run against ``make run``
+apply to every answer: schemathesis' standard checks plus ``negative_data_rejection``,
+``positive_data_acceptance``, ``use_after_free`` and ``ensure_resource_availability``.
+
+Nothing is excluded per operation. ``positive_data_acceptance`` is narrowed to what a schema
+can promise: a request that fits the schema may still break a rule no JSON Schema states (a
+password that must be the right one, an id that must exist, an end after its start). The
+server answers those with a 400 problem naming the rule; :data:`KNOWN_RULES` lists each such
+rule with its reason, the operations it applies to and how its answer is recognised (the
+problem's ``code`` or its field messages). A 400 to valid data is excused only when every
+message in it is one of these rules on one of its operations; anything else still fails.
+schemathesis itself takes 401, 403, 404, 409 and 429 as answers to valid data (a missing
+record, a duplicate), so those rules need no entry.
+
+:func:`configure` tells the generator what the tool cannot know either: the server refuses
+text with NUL characters (Django's fields do, as PostgreSQL cannot store them), which no
+schema keyword short of a pattern on every string says.
+"""
+
+from dataclasses import dataclass
+
+from schemathesis.checks import (
+    content_type_conformance,
+    ensure_resource_availability,
+    negative_data_rejection,
+    not_a_server_error,
+    positive_data_acceptance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+    use_after_free,
+)
+from schemathesis.openapi.checks import RejectedPositiveData
+
+
+@dataclass(frozen=True)
+class KnownRule:
+    """A 400 to schema-valid input that states a rule the schema cannot express.
+
+    ``operations`` are ``(METHOD, path)`` pairs (``None``: any operation, for a rule the
+    kernel applies everywhere and recognised by its exact wording); the answer is recognised
+    by its problem ``code`` or by field messages starting with one of ``messages``.
+    """
+
+    reason: str
+    operations: frozenset[tuple[str, str]] | None
+    code: str | None = None
+    messages: tuple[str, ...] = ()
+
+    def applies_to(self, method: str, path: str) -> bool:
+        """Whether the rule holds on this operation."""
+        return self.operations is None or (method.upper(), path) in self.operations
+
+    def explains(self, message: str) -> bool:
+        """Whether a field message is this rule's."""
+        return any(message.startswith(prefix) for prefix in self.messages)
+
+
+def _ops(*pairs: str) -> frozenset[tuple[str, str]]:
+    """``"POST /path/"`` strings as ``(METHOD, path)`` pairs."""
+    return frozenset(tuple(pair.split(" ", 1)) for pair in pairs)
+
+
+#: Every rule a valid-looking request may break, with why the schema cannot say it.
+KNOWN_RULES = [
+    KnownRule(
+        reason="generated credentials or one-time tokens are not the account's; the schema "
+        "can describe their shape, not which ones are right",
+        operations=_ops(
+            "POST /api/v1/auth/login/",
+            "POST /api/v1/auth/jwt/",
+            "POST /api/v1/auth/email/verify/",
+            "POST /api/v1/auth/password/reset/confirm/",
+        ),
+        code="invalid_credentials",
+    ),
+    KnownRule(
+        reason="a generated e-mail or password-reset token is not one the server issued",
+        operations=_ops(
+            "POST /api/v1/auth/email/verify/",
+            "POST /api/v1/auth/password/reset/confirm/",
+        ),
+        code="invalid_token",
+    ),
+    KnownRule(
+        reason="the current password must be the caller's, which no schema can know",
+        operations=_ops("POST /api/v1/auth/password/change/"),
+        messages=("The current password is wrong.",),
+    ),
+    KnownRule(
+        reason="the password validators (not too common, not like the e-mail or name, not all "
+        "digits) compare with a word list and the other fields; no pattern can state them",
+        operations=_ops(
+            "POST /api/v1/auth/register/",
+            "POST /api/v1/users/",
+            "POST /api/v1/users/{id}/reset-password/",
+            "POST /api/v1/auth/password/change/",
+            "POST /api/v1/auth/password/reset/confirm/",
+        ),
+        messages=(
+            "The password is too similar to the",
+            "This password is too common.",
+            "This password is entirely numeric.",
+            "This password is too short.",
+        ),
+    ),
+    KnownRule(
+        reason="a generated id in the body names no row of the organization (a 400 on the "
+        "field, as documented); the schema cannot list the ids that exist",
+        operations=None,
+        messages=('Invalid pk "',),
+    ),
+    KnownRule(
+        reason="a generated id in a filter (`lead`, `team`) names no row of the organization; "
+        "the schema cannot list the ids that exist. django-filter's wording is the same for an "
+        "enum filter, but schema-valid input cannot miss an enum, so only ids answer it",
+        operations=None,
+        messages=("Select a valid choice. That choice is not one of the available choices.",),
+    ),
+    KnownRule(
+        reason="a period's end (date or time) must not come before its start and a period "
+        "covers at most 5 years; JSON Schema cannot compare two parameters",
+        operations=None,
+        messages=(
+            "end_date must not be before start_date.",
+            "Must not be before start_date.",
+            "A period covers at most 5 years.",
+            "end_time must not be before start_time.",
+        ),
+    ),
+    KnownRule(
+        reason="a lead's status moves to qualified, disqualified or converted only through "
+        "its actions (qualify/, disqualify/, convert/), which depends on the current status",
+        operations=_ops(
+            "POST /api/v1/crm/leads/",
+            "PUT /api/v1/crm/leads/{id}/",
+            "PATCH /api/v1/crm/leads/{id}/",
+        ),
+        messages=("Use qualify/, disqualify/ or convert/ for this status.",),
+    ),
+    KnownRule(
+        reason="an uploaded file must not be empty (Django reads an empty part without a "
+        "content length as no file at all); `format: binary` has no minimum size",
+        operations=_ops("POST /api/v1/finance/attachments/"),
+        messages=("The submitted file is empty.", "No file was submitted."),
+    ),
+    KnownRule(
+        reason="a token's expiry must lie in the future, which depends on the clock",
+        operations=_ops("POST /api/v1/auth/tokens/"),
+        messages=("The expiry must be in the future.",),
+    ),
+    KnownRule(
+        reason="stage orders must be unique within a pipeline (uniqueItems compares whole "
+        "stages, not one of their properties) and a stage is not both won and lost (two "
+        "properties compared)",
+        operations=_ops(
+            "POST /api/v1/crm/pipelines/",
+            "PUT /api/v1/crm/pipelines/{id}/",
+            "PATCH /api/v1/crm/pipelines/{id}/",
+        ),
+        messages=("Repeated order.", "A stage cannot be both won and lost."),
+    ),
+    KnownRule(
+        reason="which measures, groupings, date fields and filters a source allows depends on "
+        "the source (documented per source); the schema lists each of them independently",
+        operations=_ops("POST /api/v1/insights/query/"),
+        code="invalid_query",
+    ),
+]
+
+
+def _messages(errors) -> list[str]:
+    """Every message of a problem's ``errors`` (nested field errors flattened)."""
+    if isinstance(errors, str):
+        return [errors]
+    if isinstance(errors, list):
+        return [message for item in errors for message in _messages(item)]
+    if isinstance(errors, dict):
+        return [message for value in errors.values() for message in _messages(value)]
+    return []
+
+
+def breaks_known_rule(method: str, path: str, status: int, problem) -> bool:
+    """Whether a 400 problem says only that known rules of this operation were broken."""
+    if status != 400 or not isinstance(problem, dict):
+        return False
+    rules = [rule for rule in KNOWN_RULES if rule.applies_to(method, path)]
+    if any(rule.code is not None and rule.code == problem.get("code") for rule in rules):
+        return True
+    messages = _messages(problem.get("errors"))
+    return bool(messages) and all(
+        any(rule.explains(message) for rule in rules) for message in messages
+    )
+
+
+def positive_data_acceptance_except_known_rules(ctx, response, case):
+    """schemathesis' ``positive_data_acceptance``, except for the 400s of :data:`KNOWN_RULES`."""
+    try:
+        return positive_data_acceptance(ctx, response, case)
+    except RejectedPositiveData:
+        try:
+            problem = response.json()
+        except ValueError:
+            problem = None
+        method, path = case.operation.method, case.operation.path
+        if breaks_known_rule(method, path, response.status_code, problem):
+            return None
+        raise
+
+
+#: Every check the fuzz runs apply to every answer.
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    response_headers_conformance,
+    negative_data_rejection,
+    positive_data_acceptance_except_known_rules,
+    use_after_free,
+    ensure_resource_availability,
+]
+
+
+def configure(schema):
+    """Generate no NUL characters: the server refuses them in any text (see the module doc)."""
+    schema.config.generation.update(allow_x00=False)
+    return schema
