@@ -1,5 +1,6 @@
 """Filter pieces shared by every resource's FilterSet."""
 
+import copy
 import datetime
 import functools
 import re
@@ -262,14 +263,54 @@ def _depends_on_request(filterset_class) -> bool:
     )
 
 
+class FilterTemplates(dict):
+    """A FilterSet's filters with their per-class state resolved once (model, label, form field).
+
+    django-filter deep-copies every filter for every FilterSet instance, so for every request;
+    a copy of one of these is shallow: it shares the resolved label and form field (neither is
+    changed by filtering) and gets its own ``method`` binding, ``model`` and ``parent``.
+    """
+
+    def __init__(self, filters: dict, model):
+        """Copy ``filters`` once and resolve what each builds lazily for ``model``."""
+        super().__init__(copy.deepcopy(filters))
+        for filter_ in self.values():
+            filter_.model = model
+            filter_.label  # noqa: B018 (resolves and keeps the label)
+            filter_.field  # noqa: B018 (builds and keeps the form field)
+
+    def __deepcopy__(self, memo):
+        """The per-instance copies: shallow, each bound to itself (``method``)."""
+        copies = {}
+        for name, template in self.items():
+            filter_ = copy.copy(template)
+            if template.method is not None:
+                filter_.method = template.method  # a FilterMethod of the copy, not the template
+            copies[name] = filter_
+        return copies
+
+
+class SharedFields(dict):
+    """A filter form's fields, shared by its instances: copying them is a shallow copy.
+
+    A form deep-copies its fields per instance so that one instance may change its own; a
+    filter form never does, and cleaning a value leaves a field as it was.
+    """
+
+    def __deepcopy__(self, memo):
+        """A new mapping of the same fields."""
+        return dict(self)
+
+
 @functools.cache
 def form_once(filterset_class: type[django_filters.FilterSet]) -> type[django_filters.FilterSet]:
-    """``filterset_class`` building its form class on first use only, then reusing it.
+    """``filterset_class`` building its form class and its filters' state once per process.
 
-    django-filter builds a new form class (fields, metaclass) for every FilterSet instance, so
-    for every request; the fields depend on the class only, unless a filter's queryset is a
-    function of the request, in which case the class is returned unchanged. Form instances
-    still copy the fields, so no request sees another's values.
+    django-filter builds a new form class (fields, metaclass) and deep-copies every filter
+    for every FilterSet instance, so for every request; the fields depend on the class only,
+    unless a filter's queryset is a function of the request, in which case the class is
+    returned unchanged. Each instance still has its own filters and form (:class:`FilterTemplates`,
+    :class:`SharedFields`), so no request sees another's values.
     """
     if _depends_on_request(filterset_class):
         return filterset_class
@@ -279,6 +320,7 @@ def form_once(filterset_class: type[django_filters.FilterSet]) -> type[django_fi
         form_class = cls.__dict__.get("_built_form_class")
         if form_class is None:
             form_class = super(once, self).get_form_class()
+            form_class.base_fields = SharedFields(form_class.base_fields)
             cls._built_form_class = form_class
         return form_class
 
@@ -292,6 +334,9 @@ def form_once(filterset_class: type[django_filters.FilterSet]) -> type[django_fi
             "get_form_class": get_form_class,
         },
     )
+    model = filterset_class._meta.model
+    if model is not None:
+        once.base_filters = FilterTemplates(once.base_filters, model)
     return once
 
 

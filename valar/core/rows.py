@@ -9,6 +9,7 @@ plain rows, converted by the same functions DRF would call. Any field the plan c
 back to the serializer. A generic test checks that list rows equal detail bodies.
 """
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -28,11 +29,48 @@ class RowPlan:
 
     def render(self, row: dict[str, Any]) -> dict[str, Any]:
         """One output row, exactly as the serializer would give it."""
-        out = {}
-        for name, path, convert in self.fields:
-            value = row[path]
-            out[name] = value if value is None or convert is None else convert(value)
-        return out
+        return _render(row, self.fields)
+
+    def render_page(self, rows) -> list[dict[str, Any]]:
+        """The page's output rows, each exactly as the serializer would give it.
+
+        DRF's ``DateTimeField`` looks the current time zone up for every value it writes
+        (a context-local read); for a page it is looked up once and the field's own
+        ``to_representation`` runs with that zone, the value DRF would have looked up.
+        """
+        fields = self.fields
+        if any(_zoned(convert) for _, _, convert in fields):
+            fields = tuple(
+                (name, path, _pin_zone(convert) if _zoned(convert) else convert)
+                for name, path, convert in fields
+            )
+        return [_render(row, fields) for row in rows]
+
+
+def _render(row: dict[str, Any], fields) -> dict[str, Any]:
+    """One output row from ``row`` with the converters of ``fields``."""
+    out = {}
+    for name, path, convert in fields:
+        value = row[path]
+        out[name] = value if value is None or convert is None else convert(value)
+    return out
+
+
+def _zoned(convert) -> bool:
+    """Whether ``convert`` is a ``DateTimeField``'s that reads the current time zone."""
+    field = getattr(convert, "__self__", None)
+    return (
+        isinstance(field, serializers.DateTimeField)
+        and getattr(convert, "__func__", None) is serializers.DateTimeField.to_representation
+        and not hasattr(field, "timezone")
+    )
+
+
+def _pin_zone(convert) -> Callable[[Any], Any]:
+    """``convert`` on a copy of its field holding the zone DRF would look up now."""
+    field = copy.copy(convert.__self__)
+    field.timezone = field.default_timezone()
+    return field.to_representation
 
 
 _PLANS: dict[type, RowPlan | None] = {}

@@ -158,7 +158,7 @@ class RowListMixin:
         page = self.paginator.paginate_rows(
             queryset, rows, request, count=counts.count(queryset, self)
         )
-        return self.get_paginated_response([plan.render(row) for row in page])
+        return self.get_paginated_response(plan.render_page(page))
 
 
 class ExportMixin:

@@ -5,13 +5,22 @@ from decimal import Decimal
 
 import django_filters
 from django.db.models import Count, DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
 from valar.core.filters import DateRangeFilterSet, IntegerFilter, MoneyFilter, UserRefFilter
 from valar.crm.models import Customer, Deal, DealStageChange, Lead, Pipeline, Stage, Vendor
 from valar.organizations.models import Organization
 
-ZERO = Value(Decimal("0.00"), output_field=DecimalField(max_digits=14, decimal_places=2))
+MONEY_OUTPUT = DecimalField(max_digits=14, decimal_places=2)
+ZERO = Value(Decimal("0.00"), output_field=MONEY_OUTPUT)
+#: A customer's deals of one status in one currency, summed (0 without any), correlated to the
+#: customer row of the list's statement (``crm_customer`` is its unaliased base table).
+DEALS_VALUE_SQL = (
+    f'SELECT COALESCE(SUM(d."value"), 0) FROM "{Deal._meta.db_table}" d '
+    f'WHERE d."customer_id" = "{Customer._meta.db_table}"."id" AND d."status" = %s '
+    'AND d."currency" = %s'
+)
 
 
 class AssignedToFilterMixin(django_filters.FilterSet):
@@ -96,20 +105,13 @@ def customer_display(
     """``customers`` with their open and won deal values in the base currency.
 
     Correlated subqueries, added after the list is counted: they run for the page's rows only.
+    They are written as SQL once (the same statement the ORM's ``Subquery`` + ``Sum`` made):
+    building and compiling two ORM subqueries cost more per request than the database's work.
     """
-
-    def deals_value(status: str):
-        deals = Deal.objects.filter(
-            customer=OuterRef("pk"), status=status, currency=organization.base_currency
-        )
-        return Coalesce(
-            Subquery(deals.values("customer").annotate(total=Sum("value")).values("total")[:1]),
-            ZERO,
-        )
-
+    currency = organization.base_currency
     return customers.annotate(
-        open_deals_value=deals_value(Deal.Status.OPEN),
-        won_deals_value=deals_value(Deal.Status.WON),
+        open_deals_value=RawSQL(DEALS_VALUE_SQL, (Deal.Status.OPEN, currency), MONEY_OUTPUT),
+        won_deals_value=RawSQL(DEALS_VALUE_SQL, (Deal.Status.WON, currency), MONEY_OUTPUT),
     )
 
 

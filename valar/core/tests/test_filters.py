@@ -125,7 +125,26 @@ class FormOncePerProcessTests(SimpleTestCase):
         self.assertTrue(first.is_valid() and second.is_valid())
         self.assertEqual(first.form.cleaned_data["status"], ["todo"])
         self.assertEqual(second.form.cleaned_data["status"], ["done"])
-        self.assertIsNot(first.form.fields["status"], second.form.fields["status"])
+        # The fields are shared (cleaning leaves them as they were); the values are not.
+        self.assertIs(first.form.fields["status"], second.form.fields["status"])
+        self.assertIsNot(first.form.cleaned_data, second.form.cleaned_data)
+
+    def test_filters_are_copied_per_instance_from_templates(self):
+        """Each instance has its own filters, bound to it, sharing the resolved form fields."""
+        filterset_class = form_once(TaskFilter)
+        first = filterset_class(QueryDict("overdue=true"), queryset=Task.objects.all())
+        second = filterset_class(QueryDict("overdue=false"), queryset=Task.objects.all())
+        self.assertIsNot(first.filters["overdue"], second.filters["overdue"])
+        self.assertIs(first.filters["overdue"].parent, first)
+        self.assertIs(second.filters["overdue"].parent, second)
+        # A ``method=`` filter calls its own instance's method, not the template's.
+        self.assertIs(first.filters["overdue"].filter.f, first.filters["overdue"])
+        self.assertIs(first.filters["status"].field, second.filters["status"].field)
+        self.assertIn("NOT", str(second.qs.query))
+        self.assertNotEqual(str(first.qs.query), str(second.qs.query))
+        fields = dict(vars(first.form.fields["overdue"]))
+        self.assertTrue(first.is_valid() and second.is_valid())
+        self.assertEqual(vars(first.form.fields["overdue"]), fields)
 
     def test_the_range_check_of_the_date_filters_survives(self):
         data = QueryDict("start_date=2025-03-12&end_date=2025-03-10")

@@ -61,6 +61,29 @@ class RowPlanTests(ApiTestCase):
         # Without the annotation, assignee_name is no column: DRF renders instead.
         self.assertIsNone(row_plan(TaskSerializer, Task.objects.all()))
 
+    def test_a_page_renders_datetimes_in_the_zone_current_at_render_time(self):
+        """``render_page`` equals ``render`` per row, in whatever zone is current then."""
+        import datetime
+
+        from django.utils import timezone
+
+        from valar.core.rows import row_plan
+        from valar.organizations.services import organization_create
+        from valar.tasks.api import TaskSerializer
+        from valar.tasks.selectors import task_display, task_list
+
+        organization = organization_create(name="Rows", actor=self.make_user())
+        plan = row_plan(TaskSerializer, task_display(task_list(organization=organization)))
+        row = dict.fromkeys(plan.paths)
+        row["created_at"] = datetime.datetime(2025, 3, 1, 23, 30, tzinfo=datetime.UTC)
+        utc = plan.render_page([row])
+        self.assertEqual(utc, [plan.render(row)])
+        with timezone.override("Asia/Tokyo"):
+            tokyo = plan.render_page([row])
+            self.assertEqual(tokyo, [plan.render(row)])
+        self.assertTrue(utc[0]["created_at"].startswith("2025-03-01T23:30"))
+        self.assertTrue(tokyo[0]["created_at"].startswith("2025-03-02T08:30"))
+
     def test_a_nested_serializer_falls_back_to_drf(self):
         from valar.core.rows import row_plan
         from valar.organizations.api import MembershipSerializer
