@@ -29,12 +29,12 @@ install: .venv/.installed ## Create .venv and install the locked dependencies.
 run: install ## Migrate, create demo data once, and serve the API (DEBUG off) on HOST:PORT.
 	$(RUN_ENV) $(PY) manage.py migrate --noinput
 	$(RUN_ENV) $(PY) manage.py seed_demo
-	$(RUN_ENV) $(PY) -m uvicorn valar.asgi:application --host $(HOST) --port $(PORT)
+	$(RUN_ENV) $(PY) -m uvicorn valar.asgi:application --host $(HOST) --port $(PORT) --no-proxy-headers
 
 dev: install ## Like run, with DEBUG on and reloading when the code changes.
 	$(DEV_ENV) $(PY) manage.py migrate --noinput
 	$(DEV_ENV) $(PY) manage.py seed_demo
-	$(DEV_ENV) $(PY) -m uvicorn valar.asgi:application --host $(HOST) --port $(PORT) --reload
+	$(DEV_ENV) $(PY) -m uvicorn valar.asgi:application --host $(HOST) --port $(PORT) --no-proxy-headers --reload
 
 lint: install ## ruff lint and format check.
 	.venv/bin/ruff check .

@@ -101,3 +101,21 @@ class TenantModel(Audited, AuthoredModel):
 
     class Meta:
         abstract = True
+
+
+class LostCacheWrite(models.Model):
+    """A cache key a write could not reach while Redis was unreachable, kept until undone.
+
+    A process that could not write a key to Redis (a version bump, a session's deletion)
+    records the key here, in the database that stays up; whichever process next reaches Redis
+    after an outage, or starts, deletes the recorded keys there (see ``core.rediscache``). So a
+    cache entry the lost write should have invalidated is not served by the other processes,
+    even when the process that lost the write has ended meanwhile.
+    """
+
+    key = models.CharField(max_length=250, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        """Show the key."""
+        return self.key

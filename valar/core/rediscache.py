@@ -9,9 +9,13 @@ Redis is a cache here, never a dependency:
 - every call is short: the settings give the connection and socket timeouts (a fraction of
   a second), and after a failure the breaker skips Redis for ``breaker_seconds`` (every call
   fails at once with :class:`CacheUnavailable`) instead of waiting on a dead server each time;
-- a write that could not reach Redis (a ``set``, a version bump, a ``delete``) is remembered
-  and its keys are deleted as soon as Redis answers again, so an entry that the write should
-  have replaced or invalidated is never served after Redis comes back;
+- a write that could not reach Redis (a ``set``, a version bump, a ``delete``) is remembered,
+  in the process and in the database (:class:`valar.core.models.LostCacheWrite`), and its keys
+  are deleted as soon as Redis answers again: by the process that lost it (on its next call,
+  or by a retry timer when it serves nothing), and by every process whose breaker closes or
+  that starts (these also read the database's record). So an entry that the write should have
+  replaced or invalidated is not served by any process after Redis comes back, even when the
+  process that lost the write ended during the outage;
 - callers treat every error as a miss (the database answers) and never cache what they read
   while a version could not be read.
 
@@ -55,6 +59,10 @@ class SharedClient(RedisCacheClient):
         self.breaker_seconds = breaker_seconds
         self.open_until = 0.0
         self.lost: dict[str, None] = {}
+        #: Whether the database's record of lost writes is to be read before the next call
+        #: (when the process starts, and after every outage it saw).
+        self.pending_check = True
+        self._retry_timer: threading.Timer | None = None
 
     def get_client(self, key=None, *, write=False):
         """The process's client for the server that serves ``key`` (built once)."""
@@ -85,26 +93,115 @@ class SharedClient(RedisCacheClient):
             if not self.open_until:
                 logger.warning("Cache unreachable (%s); using the database", error)
             self.open_until = time.monotonic() + self.breaker_seconds
+        keys = list(keys)
+        if not keys:
+            return
         with self._lock:
             for key in keys:
                 self.lost[key] = None
             while len(self.lost) > LOST_WRITES_LIMIT:
                 self.lost.pop(next(iter(self.lost)))
+        record_lost_writes(keys)
+        self.schedule_retry()
 
     def answered(self) -> None:
-        """Close the breaker after a call that Redis answered."""
+        """Close the breaker after a call that Redis answered (then read the record again)."""
         if self.open_until:
             logger.warning("Cache reachable again")
             self.open_until = 0.0
+            self.pending_check = True
+
+    def needs_undo(self) -> bool:
+        """Whether lost writes may wait to be undone before the next call."""
+        return bool(self.lost) or self.pending_check
 
     def undo_lost_writes(self) -> None:
-        """Delete what the writes lost while Redis was unreachable would have changed."""
+        """Delete what the writes lost while Redis was unreachable would have changed.
+
+        These are this process's lost writes and, when :attr:`pending_check` is set, every
+        process's as the database records them. Raises when Redis cannot be reached.
+        """
         with self._lock:
             keys = list(self.lost)
-        self.get_client(write=True).delete(*keys)
+            check = self.pending_check
+        recorded = read_lost_writes() if check else {}
+        every = set(keys) | set((recorded or {}).values())
+        if every:
+            self.get_client(write=True).delete(*every)
         with self._lock:
             for key in keys:
                 self.lost.pop(key, None)
+            if recorded is not None:
+                self.pending_check = False
+        if recorded:
+            forget_lost_writes(list(recorded))
+
+    def schedule_retry(self) -> None:
+        """Retry this process's lost writes soon, even if the process serves nothing."""
+        with self._lock:
+            if self._retry_timer is not None:
+                return
+            timer = threading.Timer(max(self.breaker_seconds, 0.2), self._retry)
+            timer.daemon = True
+            self._retry_timer = timer
+        timer.start()
+
+    def _retry(self) -> None:
+        """Delete this process's lost writes in Redis; try again later while it is down."""
+        with self._lock:
+            self._retry_timer = None
+            keys = list(self.lost)
+        if not keys:
+            return
+        try:
+            self.get_client(write=True).delete(*keys)
+        except UNREACHABLE:
+            self.schedule_retry()
+            return
+        with self._lock:
+            for key in keys:
+                self.lost.pop(key, None)
+            # The database's record of these keys is cleared by the next request's call.
+            self.pending_check = True
+
+    def cancel_retry(self) -> None:
+        """Stop a scheduled retry (the client is being discarded)."""
+        with self._lock:
+            timer, self._retry_timer = self._retry_timer, None
+        if timer is not None:
+            timer.cancel()
+
+
+def record_lost_writes(keys: list[str]) -> None:
+    """Record keys whose write was lost in the database, for every process to undo."""
+    from valar.core.models import LostCacheWrite
+
+    try:
+        LostCacheWrite.objects.bulk_create(
+            [LostCacheWrite(key=key[:250]) for key in keys], ignore_conflicts=True
+        )
+    except Exception:  # noqa: BLE001  no database here (or it is down too): memory only
+        logger.warning("Lost cache writes not recorded in the database", exc_info=True)
+
+
+def read_lost_writes() -> dict[int, str] | None:
+    """The database's record of lost writes (``None`` when it cannot be read)."""
+    from valar.core.models import LostCacheWrite
+
+    try:
+        return dict(LostCacheWrite.objects.values_list("id", "key"))
+    except Exception:  # noqa: BLE001  no database access here: read it on a later call
+        return None
+
+
+def forget_lost_writes(ids: list[int]) -> None:
+    """Delete undone lost writes from the database's record."""
+    from valar.core.models import LostCacheWrite
+
+    try:
+        LostCacheWrite.objects.filter(id__in=ids).delete()
+    except Exception:  # noqa: BLE001  kept: deleting the keys again later is harmless
+        logger.warning("Undone cache writes not cleared from the database", exc_info=True)
 
 
 _CLIENTS: dict[tuple, SharedClient] = {}
@@ -125,6 +222,7 @@ def reset_clients() -> None:
     """Forget every shared client (tests that point the cache at another server)."""
     with _CLIENTS_LOCK:
         for client in _CLIENTS.values():
+            client.cancel_retry()
             for pool in client._pools.values():
                 pool.disconnect()
         _CLIENTS.clear()
@@ -138,7 +236,7 @@ def _guarded(name: str, writes: bool):
         client = self._cache
         try:
             client.check()
-            if client.lost:
+            if client.needs_undo():
                 client.undo_lost_writes()
             result = method(self, *args, **kwargs)
         except UNREACHABLE as error:
@@ -196,7 +294,7 @@ class ValarRedisCache(RedisCache):
         client = self._cache
         try:
             client.check()
-            if client.lost:
+            if client.needs_undo():
                 client.undo_lost_writes()
             pipeline = client.get_client(write=True).pipeline(transaction=True)
             build(pipeline)

@@ -515,6 +515,20 @@ class WorkdayEndToEndTests(SimpleTestCase):
             self.assertProblem(refused, 403, "permission_denied")
             self.assertTrue(refused.detail.startswith("CSRF Failed"), refused.detail)
 
+    def test_a_forged_forwarded_address_does_not_change_the_callers_rate_limit(self):
+        """``make run`` ignores ``X-Forwarded-For``: a local caller cannot pick its address."""
+        remaining = []
+        for forged in ("10.0.0.1", "10.0.0.2", "10.0.0.3"):
+            answer = requests.get(
+                self.server.base_url + "/api/v1/auth/csrf/",
+                headers={"X-Forwarded-For": forged},
+                timeout=30,
+            )
+            self.assertEqual(answer.status_code, 200, answer.text)
+            remaining.append(int(answer.headers["X-RateLimit-Remaining"]))
+        self.assertEqual(remaining, sorted(remaining, reverse=True))
+        self.assertEqual(remaining[0] - remaining[-1], 2, remaining)
+
 
 class ServerEnvironmentTests(SimpleTestCase):
     """The server the end-to-end tests start gets a user's environment, not the suite's."""
