@@ -363,10 +363,15 @@ def print_table(cases: list[Case], *, floor: str, out=sys.stdout) -> None:
 
 
 def free_port(start: int | None = None, end: int | None = None) -> int:
-    """A TCP port nobody listens on, in ``[start, end]`` when given."""
+    """A TCP port nobody listens on, in ``[start, end]`` when given.
+
+    ``SO_REUSEADDR`` as the servers set it: a port whose last run's connections linger in
+    ``TIME_WAIT`` is free for them.
+    """
     candidates = range(start, end + 1) if start and end else [0]
     for candidate in candidates:
         with socket.socket() as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 sock.bind(("127.0.0.1", candidate))
             except OSError:
