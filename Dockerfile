@@ -30,11 +30,10 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=6s --start-period=20s --retries=3 \
     CMD ["python", "deploy/healthcheck.py"]
 
-# gunicorn, gthread workers with --preload: gthread led the gunicorn setups `make bench` measured
-# on 2 cores in every run, 2x4 and 4x2 within noise of each other (README, "Serving in
-# production"). WEB_CONCURRENCY is
+# gunicorn, sync workers with --preload, 2 on 2 cores: the setup `make bench` measured fastest
+# on a quiet machine (README, "Serving in production"). Sync workers need a buffering proxy in
+# front (nginx or the platform's load balancer), as gunicorn's docs say. WEB_CONCURRENCY is
 # gunicorn's worker count (about one per core); GUNICORN_CMD_ARGS adds or overrides options
-# (e.g. "--threads 2"). No access log, as measured: the proxy in front logs requests.
+# (e.g. "--worker-class gthread --threads 4"). No access log: the proxy in front logs requests.
 ENV WEB_CONCURRENCY=2
-CMD ["gunicorn", "valar.wsgi:application", "--preload", "--bind", "0.0.0.0:8000", \
-     "--worker-class", "gthread", "--threads", "4"]
+CMD ["gunicorn", "valar.wsgi:application", "--preload", "--bind", "0.0.0.0:8000"]
