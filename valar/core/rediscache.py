@@ -13,7 +13,8 @@ Redis is a cache here, never a dependency:
   in the process and in the database (:class:`valar.core.models.LostCacheWrite`), and its keys
   are deleted as soon as Redis answers again: by the process that lost it (on its next call,
   or by a retry timer when it serves nothing), and by every process whose breaker closes or
-  that starts (these also read the database's record). So an entry that the write should have
+  that starts (these also read the database's record; a process that started during the
+  outage retries on a timer too). So an entry that the write should have
   replaced or invalidated is not served by any process after Redis comes back, even when the
   process that lost the write ended during the outage;
 - callers treat every error as a miss (the database answers) and never cache what they read
@@ -30,6 +31,7 @@ from collections.abc import Iterable
 
 import redis
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+from django.db import connections
 from django.utils.functional import cached_property
 
 logger = logging.getLogger("valar.cache")
@@ -94,15 +96,18 @@ class SharedClient(RedisCacheClient):
                 logger.warning("Cache unreachable (%s); using the database", error)
             self.open_until = time.monotonic() + self.breaker_seconds
         keys = list(keys)
-        if not keys:
-            return
-        with self._lock:
-            for key in keys:
-                self.lost[key] = None
-            while len(self.lost) > LOST_WRITES_LIMIT:
-                self.lost.pop(next(iter(self.lost)))
-        record_lost_writes(keys)
-        self.schedule_retry()
+        if keys:
+            with self._lock:
+                for key in keys:
+                    self.lost[key] = None
+                while len(self.lost) > LOST_WRITES_LIMIT:
+                    self.lost.pop(next(iter(self.lost)))
+            record_lost_writes(keys)
+        if keys or self.pending_check:
+            # Also when this process lost nothing itself but has not read the database's
+            # record yet (it started during the outage): the retry applies the record as soon
+            # as Redis answers, whether or not a request comes.
+            self.schedule_retry()
 
     def answered(self) -> None:
         """Close the breaker after a call that Redis answered (then read the record again)."""
@@ -147,22 +152,23 @@ class SharedClient(RedisCacheClient):
         timer.start()
 
     def _retry(self) -> None:
-        """Delete this process's lost writes in Redis; try again later while it is down."""
+        """Undo the lost writes (this process's and the database's record) once Redis answers.
+
+        Runs on a timer thread, so it retries while Redis is down even if no request comes;
+        the thread's database connection is closed afterwards.
+        """
         with self._lock:
             self._retry_timer = None
-            keys = list(self.lost)
-        if not keys:
+        if not self.needs_undo():
             return
         try:
-            self.get_client(write=True).delete(*keys)
+            self.undo_lost_writes()
         except UNREACHABLE:
             self.schedule_retry()
-            return
-        with self._lock:
-            for key in keys:
-                self.lost.pop(key, None)
-            # The database's record of these keys is cleared by the next request's call.
-            self.pending_check = True
+        except Exception:  # noqa: BLE001  never let the timer thread die noisily
+            logger.warning("Undoing lost cache writes failed", exc_info=True)
+        finally:
+            connections.close_all()
 
     def cancel_retry(self) -> None:
         """Stop a scheduled retry (the client is being discarded)."""
