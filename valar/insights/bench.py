@@ -132,8 +132,13 @@ def cases(tenant: Tenant) -> tuple[list[Case], int]:
     def leaderboard():
         return selectors._team_rows(tenant, teams, start, today)
 
+    # Captured as (i2) runs: the cache cleared (a warm metrics cache would answer some parts
+    # and leave their statements out of the raw row), after one untimed run (so a first call's
+    # one-off reads are not counted as the leaderboard's).
+    compute = _uncached(leaderboard)
+    compute()
     with CaptureQueriesContext(connection) as captured:
-        selectors._team_rows(tenant, teams, start, today)
+        compute()
     statements = [query["sql"] for query in captured.captured_queries]
 
     def raw():
