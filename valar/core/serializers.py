@@ -98,46 +98,35 @@ def json_type_of(value) -> str:
     return type(value).__name__
 
 
-class StrictCharField(StrictTypeMixin, serializers.CharField):
+class StrictStringMixin(StrictTypeMixin):
+    """:class:`StrictTypeMixin` for the string fields: JSON strings only."""
+
+    json_types = (str,)
+    json_type_name = "a string"
+
+
+class StrictCharField(StrictStringMixin, serializers.CharField):
     """A string field that takes JSON strings only."""
 
-    json_types = (str,)
-    json_type_name = "a string"
 
-
-class StrictEmailField(StrictTypeMixin, serializers.EmailField):
+class StrictEmailField(StrictStringMixin, serializers.EmailField):
     """An e-mail field that takes JSON strings only."""
 
-    json_types = (str,)
-    json_type_name = "a string"
 
-
-class StrictRegexField(StrictTypeMixin, serializers.RegexField):
+class StrictRegexField(StrictStringMixin, serializers.RegexField):
     """A pattern-checked string field that takes JSON strings only."""
 
-    json_types = (str,)
-    json_type_name = "a string"
 
-
-class StrictSlugField(StrictTypeMixin, serializers.SlugField):
+class StrictSlugField(StrictStringMixin, serializers.SlugField):
     """A slug field that takes JSON strings only."""
 
-    json_types = (str,)
-    json_type_name = "a string"
 
-
-class StrictURLField(StrictTypeMixin, serializers.URLField):
+class StrictURLField(StrictStringMixin, serializers.URLField):
     """A URL field that takes JSON strings only."""
 
-    json_types = (str,)
-    json_type_name = "a string"
 
-
-class StrictUUIDField(StrictTypeMixin, serializers.UUIDField):
+class StrictUUIDField(StrictStringMixin, serializers.UUIDField):
     """A UUID field that takes JSON strings only (DRF would read an integer as a UUID)."""
-
-    json_types = (str,)
-    json_type_name = "a string"
 
 
 class StrictIntegerField(StrictTypeMixin, serializers.IntegerField):

@@ -51,11 +51,6 @@ def versions(organization_id, sources: Iterable[str]) -> dict[str, int]:
     return dict(zip(ordered, current, strict=True))
 
 
-def versions_of(scopes: dict[str, str]) -> list[int]:
-    """The versions of several ``{scope: source}`` pairs in one cache round trip."""
-    return versions_of_pairs(list(scopes.items()))
-
-
 def versions_of_pairs(pairs: list[tuple[object, str]]) -> list[int]:
     """The versions of ``(scope, source)`` pairs in one round trip (creating missing ones)."""
     return read(pairs)[0]

@@ -16,6 +16,8 @@ from unittest import mock
 
 from django.conf import settings
 
+from valar.core.testing.server import free_port
+
 REDIS_BACKEND = "valar.core.rediscache.ValarRedisCache"
 
 
@@ -59,13 +61,6 @@ def redis_round_trips() -> Iterator[list[str]]:
         mock.patch.object(redis.client.Pipeline, "execute", execute),
     ):
         yield trips
-
-
-def free_port() -> int:
-    """A TCP port nothing listens on now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class RedisServer:

@@ -10,7 +10,6 @@ fail and the server's connections may never exceed the pool. ``SOAK_PORT`` picks
 """
 
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -26,6 +25,7 @@ from django.test import TransactionTestCase
 
 from valar.accounts.models import User
 from valar.accounts.services import token_create
+from valar.core.testing.server import free_port
 from valar.organizations.services import organization_create
 from valar.tasks.models import Task
 
@@ -37,13 +37,6 @@ SKIP_REASON = (
 POOL_MAX = 10
 APPLICATION_NAME = "valar-soak"
 ROOT = Path(__file__).resolve().parents[3]
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def database_url() -> str:

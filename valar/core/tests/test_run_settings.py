@@ -20,6 +20,8 @@ from pathlib import Path
 from django.conf import settings
 from django.test import SimpleTestCase
 
+from valar.core.testing.server import free_port
+
 ROOT = Path(settings.BASE_DIR)
 #: Printed by the probe: the settings that decide what a browser and an attacker see.
 PROBE = """
@@ -112,13 +114,6 @@ class RunSettingsTests(SimpleTestCase):
         self.assertIs(loaded["CSRF_COOKIE_SECURE"], True)
         self.assertIs(loaded["SECURE_SSL_REDIRECT"], True)
         self.assertGreater(loaded["SECURE_HSTS_SECONDS"], 0)
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class RealServerTests(SimpleTestCase):
