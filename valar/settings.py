@@ -186,6 +186,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Lists that declare count_sources keep their count in the cache under the organization's
 # versions of those sources (valar.core.counts); off unless asked for.
 LIST_COUNT_CACHE = env_bool("LIST_COUNT_CACHE", False)
+# Lists keep their compiled count and page statements per process, per shape of request
+# (valar.core.statements): how many; 0 turns it off.
+LIST_STATEMENT_CACHE = env_int("LIST_STATEMENT_CACHE", 512)
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:

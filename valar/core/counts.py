@@ -14,6 +14,7 @@ today, a user or team whose deletion clears the column without signals) counts i
 import hashlib
 import json
 import logging
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.cache import cache
@@ -56,20 +57,23 @@ def cache_key(view) -> str | None:
     return "list-count:" + hashlib.sha256(part.encode()).hexdigest()
 
 
-def count(queryset: QuerySet, view) -> int:
+def count(queryset: QuerySet | None, view, counter: Callable[[], int] | None = None) -> int:
     """The number of rows of ``queryset`` (the filtered list), from the cache when allowed.
 
-    When the cache cannot be reached the database counts and nothing is stored: a count kept
-    under a version read during an outage could outlive the write that changes it.
+    ``counter`` counts in SQL instead of ``queryset.count()`` (a kept statement,
+    ``core.statements``). When the cache cannot be reached the database counts and nothing is
+    stored: a count kept under a version read during an outage could outlive the write that
+    changes it.
     """
+    counter = counter or queryset.count
     try:
         key = cache_key(view)
         found = None if key is None else cache.get(key)
     except Exception:  # noqa: BLE001  the cache is down: the database still answers
         logger.warning("Cache unavailable; list counted in SQL")
-        return queryset.count()
+        return counter()
     if found is None:
-        found = queryset.count()
+        found = counter()
         if key is not None:
             try:
                 cache.set(key, found, COUNT_TTL)

@@ -1,5 +1,7 @@
 """The one pagination style of the API: ``count/next/previous/results``."""
 
+from collections.abc import Callable
+
 from django.core.paginator import InvalidPage
 from django.db.models import QuerySet
 from rest_framework.exceptions import NotFound, ValidationError
@@ -57,16 +59,24 @@ class StandardPagination(PageNumberPagination):
         return parameters
 
     def paginate_rows(
-        self, queryset: QuerySet, rows: QuerySet, request, *, count: int | None = None
+        self,
+        queryset: QuerySet | None,
+        rows: QuerySet | Callable[[int, int], list],
+        request,
+        *,
+        count: int | None = None,
     ) -> list:
         """Paginate like :meth:`paginate_queryset`, counting ``queryset`` but reading ``rows``.
 
-        ``rows`` is the same selection presented (display joins, annotations, ``.values()``);
-        the count is taken on the filtered ``queryset`` so the database can answer it from an
-        index, unless ``count`` is given (the count cache knows it).
+        ``rows`` is the same selection presented (display joins, annotations, ``.values()``),
+        or a function of the page's bounds that reads them (a kept statement); the count is
+        taken on the filtered ``queryset`` so the database can answer it from an index, unless
+        ``count`` is given (the count cache or a kept statement knows it).
         """
         self.request = request
-        paginator = self.django_paginator_class(queryset, self.get_page_size(request))
+        paginator = self.django_paginator_class(
+            () if queryset is None else queryset, self.get_page_size(request)
+        )
         if count is not None:
             paginator.count = count
         page_number = self.get_page_number(request, paginator)
@@ -77,4 +87,6 @@ class StandardPagination(PageNumberPagination):
                 self.invalid_page_message.format(page_number=page_number, message=str(exc))
             ) from exc
         bottom = (self.page.number - 1) * paginator.per_page
+        if callable(rows):
+            return rows(bottom, bottom + paginator.per_page)
         return list(rows[bottom : bottom + paginator.per_page])

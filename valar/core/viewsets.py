@@ -16,7 +16,7 @@ from rest_framework.decorators import action
 from rest_framework.metadata import SimpleMetadata
 from rest_framework.permissions import BasePermission, IsAuthenticated
 
-from valar.core import counts, tenancy
+from valar.core import counts, statements, tenancy
 from valar.core.exports import EXPORT_FORMATS, export_response
 from valar.core.policy import Access, decide, owns, permissions_of, visible_rows
 from valar.core.rows import row_plan
@@ -143,21 +143,36 @@ def ordered(queryset: QuerySet) -> QuerySet:
 
 
 class RowListMixin:
-    """``list`` rendered from plain rows when the serializer allows it (see ``core.rows``)."""
+    """``list`` rendered from plain rows when the serializer allows it (see ``core.rows``).
+
+    The list's statements are kept per process after the first request of their shape
+    (``core.statements``); the next requests of that shape execute them without building
+    the querysets again.
+    """
 
     def list(self, request, *args, **kwargs):
         """One page of rows, counted on the filtered rows, rendered per field."""
-        queryset = self.filter_queryset(self.get_queryset())
         if self.paginator is None:
             return super().list(request, *args, **kwargs)
-        shown = self.shown(queryset)
-        plan = row_plan(self.get_serializer_class(), shown)
-        if plan is None:
-            return super().list(request, *args, **kwargs)
-        rows = shown.values(*plan.paths)
-        page = self.paginator.paginate_rows(
-            queryset, rows, request, count=counts.count(queryset, self)
-        )
+        key = statements.key(self)
+        entry = None if key is None else statements.kept.get(key)
+        if entry is None:
+            queryset = self.filter_queryset(self.get_queryset())
+            shown = self.shown(queryset)
+            plan = row_plan(self.get_serializer_class(), shown)
+            if plan is None:
+                return super().list(request, *args, **kwargs)
+            rows = shown.values(*plan.paths)
+            compiled = None if key is None else statements.compile_list(queryset, rows)
+            if compiled is None:
+                count = counts.count(queryset, self)
+                page = self.paginator.paginate_rows(queryset, rows, request, count=count)
+                return self.get_paginated_response(plan.render_page(page))
+            statements.keep(key, compiled, plan)
+        else:
+            compiled, plan = entry
+        count = counts.count(None, self, counter=compiled.count)
+        page = self.paginator.paginate_rows(None, compiled.page, request, count=count)
         return self.get_paginated_response(plan.render_page(page))
 
 

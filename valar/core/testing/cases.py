@@ -7,7 +7,7 @@ from rest_framework.test import APIClient, APITestCase
 
 from valar.accounts.models import User
 from valar.accounts.services import token_create
-from valar.core import entries
+from valar.core import entries, statements
 
 DEFAULT_PASSWORD = "a-Long-and-unusual-passphrase-42"
 
@@ -22,10 +22,11 @@ class ApiTestCase(APITestCase):
     client_class = APIClient
 
     def setUp(self) -> None:
-        """Start each test with an empty cache and a CSRF-enforcing client."""
+        """Start each test with empty caches (and kept statements) and a CSRF-enforcing client."""
         super().setUp()
         cache.clear()
         entries.clear_local()
+        statements.kept.clear()
         self.client = APIClient(enforce_csrf_checks=True)
 
     @staticmethod
