@@ -9,15 +9,18 @@ the first such request builds and compiles them as usual and keeps the SQL, its 
 the column names and the database converters; the next ones execute the kept statements.
 
 Only requests whose statements are a pure function of the key are kept. The key holds the
-view class, its URL kwargs, the organization, the user, their role and modules, the active
+view class, its URL kwargs, the organization (its id and the time of its last change: a
+selector may compile one of its settings into the SQL, as the customer list does with the
+base currency its deal values are summed in), the user, their role and modules, the active
 time zone and every query parameter but ``page`` and ``page_size``. A list admits a request
 only when every filter parameter is one of its ``count_cached_params`` (filters on its own
 columns, none relative to today), minus those validated against database rows (model choice
 filters). Permissions, throttles and the page number are checked on every request as
 before; only a request that succeeded once is kept, so a kept one has passed its filters'
-validation with the same values. Nothing in a key refers to data, so no write can make an
-entry wrong; entries leave by least recent use (``LIST_STATEMENT_CACHE`` entries per
-process, 0 turns the cache off).
+validation with the same values. Nothing else in a key refers to data, so no write but one to
+the organization row (which moves its ``updated_at``, so the key) can make an entry wrong;
+entries leave by least recent use (``LIST_STATEMENT_CACHE`` entries per process, 0 turns the
+cache off).
 """
 
 import threading
@@ -155,6 +158,7 @@ def key(view) -> tuple | None:
         type(view),
         tuple(sorted(view.kwargs.items())),
         tenant.organization.pk,
+        tenant.organization.updated_at,
         view.request.user.pk,
         getattr(membership, "role", None),
         tuple(getattr(membership, "modules", None) or ()),
