@@ -9,17 +9,18 @@ the first such request builds and compiles them as usual and keeps the SQL, its 
 the column names and the database converters; the next ones execute the kept statements.
 
 Only requests whose statements are a pure function of the key are kept. The key holds the
-view class, its URL kwargs, the organization (its id and the time of its last change: a
-selector may compile one of its settings into the SQL, as the customer list does with the
-base currency its deal values are summed in), the user, their role and modules, the active
-time zone and every query parameter but ``page`` and ``page_size``. A list admits a request
+view class, its URL kwargs, every column of the organization row and of the caller's
+membership row as the request loaded them (a selector may compile one of them into the SQL,
+as the customer list does with the base currency its deal values are summed in, and the
+reach filters with the role and modules), the user, the active time zone and every query
+parameter but ``page`` and ``page_size``. A list admits a request
 only when every filter parameter is one of its ``count_cached_params`` (filters on its own
 columns, none relative to today), minus those validated against database rows (model choice
 filters). Permissions, throttles and the page number are checked on every request as
 before; only a request that succeeded once is kept, so a kept one has passed its filters'
 validation with the same values. Nothing else in a key refers to data, so no write but one to
-the organization row (which moves its ``updated_at``, so the key) can make an entry wrong;
-entries leave by least recent use (``LIST_STATEMENT_CACHE`` entries per process, 0 turns the
+the organization or membership row (which changes the key) can make an entry wrong; entries
+leave by least recent use (``LIST_STATEMENT_CACHE`` entries per process, 0 turns the
 cache off).
 """
 
@@ -153,18 +154,36 @@ def key(view) -> tuple | None:
     if any(name not in allowed and name != "ordering" for name, _ in params):
         return None
     tenant = view.tenant
-    membership = tenant.membership
     return (
         type(view),
         tuple(sorted(view.kwargs.items())),
-        tenant.organization.pk,
-        tenant.organization.updated_at,
+        row_values(tenant.organization),
+        row_values(tenant.membership),
         view.request.user.pk,
-        getattr(membership, "role", None),
-        tuple(getattr(membership, "modules", None) or ()),
         timezone.get_current_timezone_name(),
         params,
     )
+
+
+def row_values(row) -> tuple:
+    """Every column of ``row`` (the organization, the membership) as the request loaded it.
+
+    A selector may compile any of them into its SQL (the organization's base currency, the
+    member's role and modules); a key holding all of them changes with any change to the row,
+    however it was written (``save()``, ``update()``, a migration).
+    """
+    if row is None:
+        return ()
+    return tuple(_hashable(getattr(row, field.attname)) for field in row._meta.concrete_fields)
+
+
+def _hashable(value):
+    """``value`` as a hashable key part (JSON lists and objects become tuples)."""
+    if isinstance(value, list):
+        return tuple(_hashable(item) for item in value)
+    if isinstance(value, dict):
+        return tuple(sorted((name, _hashable(item)) for name, item in value.items()))
+    return value
 
 
 class _Recorded(Exception):
