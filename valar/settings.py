@@ -110,6 +110,7 @@ INSTALLED_APPS = [
     "valar.crm",
     "valar.finance",
     "valar.insights",
+    "valar.notifications",
     "valar.ops",
 ]
 
@@ -212,6 +213,19 @@ else:
             "LOCATION": "valar",
         }
     }
+
+# The channel layer carries notifications (and, later, chat) to sockets: Redis when REDIS_URL
+# is set, so any process may send to a socket any other holds; in memory otherwise, which
+# reaches only the sockets of the same process (the embedded default is one process).
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": "valar.channels"},
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 AUTH_USER_MODEL = "accounts.User"
 # Passwords are checked by valar.accounts.signin (lockout first, then the hasher); the backend
