@@ -68,12 +68,12 @@ def task_update(*, task: Task, data: dict[str, Any], actor=None) -> Task:
     reopening = task.status in Task.CLOSED and wanted not in Task.CLOSED
     fields = dict(data)
     if completing or reopening:
+        # The status (and with it the completion time) is the service's to change.
         fields.pop("status")
-    completed_at = _completed_at(fields.get("status", task.status), task.completed_at)
+    else:
+        fields["completed_at"] = _completed_at(wanted, task.completed_at)
     task, changed = model_update(
-        instance=task,
-        fields=[*EDITABLE_FIELDS, "completed_at"],
-        data={**fields, "completed_at": completed_at},
+        instance=task, fields=[*EDITABLE_FIELDS, "completed_at"], data=fields
     )
     if completing:
         task = task_complete(task=task)
