@@ -17,6 +17,7 @@ the jobs app lands (enqueue ``deliver_notification_emails(ids)`` on commit inste
 it), so no request waits for a mail server.
 """
 
+import asyncio
 import logging
 from collections.abc import Iterable
 from functools import partial
@@ -148,8 +149,13 @@ def send_live(messages: list[tuple[str, dict]]) -> None:
         return
 
     async def send_all() -> None:
-        for group, payload in messages:
-            await layer.group_send(group, {"type": EVENT, "notification": payload})
+        # Concurrently: on Redis each group send is its own round trips, none waits for another.
+        await asyncio.gather(
+            *(
+                layer.group_send(group, {"type": EVENT, "notification": payload})
+                for group, payload in messages
+            )
+        )
 
     try:
         async_to_sync(send_all)()
