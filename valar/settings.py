@@ -350,6 +350,8 @@ SPECTACULAR_SETTINGS = {
         "ShareRoleEnum": "valar.insights.models.DashboardShare.Role",
         "MemberRoleEnum": ["admin", "manager", "worker", "basic", "client"],
         "InvitationStatusEnum": "valar.organizations.models.Invitation.Status",
+        "NotificationKindEnum": "valar.core.notify.KINDS",
+        "NotificationLevelEnum": "valar.core.notify.LEVELS",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
