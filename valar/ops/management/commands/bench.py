@@ -81,7 +81,7 @@ class Command(BaseCommand):
             "--fanout-rounds",
             type=int,
             default=30,
-            help="Timed notifications of the realtime row (each to 50 open sockets).",
+            help="Timed notifications of the realtime row (each to 50 open sockets); 0 skips it.",
         )
 
     def handle(self, *args, **options):
@@ -103,7 +103,7 @@ class Command(BaseCommand):
                 ledger = self.finance(options)
                 if only in (None, "insights"):
                     self.insights(options, ledger)
-            if only in (None, "realtime"):
+            if only in (None, "realtime") and options["fanout_rounds"]:
                 self.realtime(options)
             if only in (None, "load") and not options["no_load"]:
                 self.load(options, admin)
