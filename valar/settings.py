@@ -110,6 +110,7 @@ INSTALLED_APPS = [
     "valar.crm",
     "valar.finance",
     "valar.insights",
+    "valar.notifications",
     "valar.ops",
 ]
 
@@ -215,6 +216,19 @@ else:
             "LOCATION": "valar",
         }
     }
+
+# The channel layer carries notifications (and, later, chat) to sockets: Redis when REDIS_URL
+# is set, so any process may send to a socket any other holds; in memory otherwise, which
+# reaches only the sockets of the same process (the embedded default is one process).
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": "valar.channels"},
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 AUTH_USER_MODEL = "accounts.User"
 # Passwords are checked by valar.accounts.signin (lockout first, then the hasher); the backend
@@ -339,6 +353,8 @@ SPECTACULAR_SETTINGS = {
         "ShareRoleEnum": "valar.insights.models.DashboardShare.Role",
         "MemberRoleEnum": ["admin", "manager", "worker", "basic", "client"],
         "InvitationStatusEnum": "valar.organizations.models.Invitation.Status",
+        "NotificationKindEnum": "valar.core.notify.KINDS",
+        "NotificationLevelEnum": "valar.core.notify.LEVELS",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -16,6 +16,7 @@ from valar.accounts import jwt, selectors, services, signin
 from valar.accounts.models import ApiToken, LoginLog, User, username_validator
 from valar.accounts.selectors import LoginLogFilter
 from valar.accounts.signals import password_changed, token_signed_out
+from valar.core import notify
 from valar.core.permissions import AnonymousWithCsrf
 from valar.core.serializers import (
     StrictBooleanField,
@@ -33,7 +34,7 @@ RESET_REQUESTED = (
 )
 
 DATE_FORMATS = ["YYYY-MM-DD", "DD/MM/YYYY", "MM/DD/YYYY", "DD.MM.YYYY"]
-NOTIFICATION_KINDS = ["tasks", "crm", "finance", "insights", "screening", "support", "security"]
+NOTIFICATION_KINDS = list(notify.KINDS)
 DEFAULT_PREFERENCES = {
     "language": "en",
     "timezone": "UTC",

@@ -36,6 +36,14 @@ class ApiTokenAuthentication(BaseAuthentication):
             key = parts[1].decode()
         except UnicodeError as exc:
             raise exceptions.AuthenticationFailed("Invalid token header.") from exc
+        return self.authenticate_key(key)
+
+    def authenticate_key(self, key: str):
+        """Return ``(user, token)`` for a token key, wherever it came from (header, socket).
+
+        An unknown, revoked or expired key, or one whose user is inactive, is refused with
+        ``AuthenticationFailed``.
+        """
         token = ApiToken.objects.select_related("user").filter(key_hash=hash_token_key(key)).first()
         if token is None or not token.is_usable or not token.user.is_active:
             raise exceptions.AuthenticationFailed("Invalid, expired or revoked token.")

@@ -63,19 +63,27 @@ class SessionLifetimeMiddleware:
 
     def __call__(self, request):
         """Flush an expired session before anything reads the user from it."""
-        session = request.session
-        if SESSION_KEY in session:
-            now = timezone.now().timestamp()
-            started = session.get(SESSION_STARTED, now)
-            seen = session.get(SESSION_SEEN, now)
-            idle = settings.SESSION_IDLE_TIMEOUT.total_seconds()
-            absolute = settings.SESSION_ABSOLUTE_LIFETIME.total_seconds()
-            if now - seen > idle or now - started > absolute:
-                session.flush()
-            elif now - seen >= SEEN_RESOLUTION_SECONDS or SESSION_SEEN not in session:
-                session[SESSION_SEEN] = now
-                session.setdefault(SESSION_STARTED, now)
+        apply_session_lifetime(request.session)
         return self.get_response(request)
+
+
+def apply_session_lifetime(session) -> None:
+    """Flush a signed-in ``session`` past its idle or absolute lifetime, else mark it seen.
+
+    The HTTP middleware and the socket handshake (``core.sockets``) both call it, so a
+    session ends at the same moment for both.
+    """
+    if SESSION_KEY in session:
+        now = timezone.now().timestamp()
+        started = session.get(SESSION_STARTED, now)
+        seen = session.get(SESSION_SEEN, now)
+        idle = settings.SESSION_IDLE_TIMEOUT.total_seconds()
+        absolute = settings.SESSION_ABSOLUTE_LIFETIME.total_seconds()
+        if now - seen > idle or now - started > absolute:
+            session.flush()
+        elif now - seen >= SEEN_RESOLUTION_SECONDS or SESSION_SEEN not in session:
+            session[SESSION_SEEN] = now
+            session.setdefault(SESSION_STARTED, now)
 
 
 @receiver(user_logged_in)

@@ -40,7 +40,7 @@ ROLE_RANK = {Role.ADMIN: 4, Role.MANAGER: 3, Role.WORKER: 2, Role.BASIC: 1, Role
 #: Business modules a membership can be granted (admins have all of them).
 MODULES = ("tasks", "crm", "finance", "insights", "screening", "support")
 #: Modules every member has by role alone (the organization's own people and teams).
-BUILTIN_MODULES = ("organization", "teams")
+BUILTIN_MODULES = ("organization", "teams", "notifications")
 
 CRUD_ACTIONS = ("view", "create", "change", "delete")
 
@@ -80,6 +80,15 @@ MODULE_RULES: dict[str, dict[str, dict[str, Access]]] = {
         Role.WORKER: {"view": Access.ALL},
         Role.BASIC: {"view": Access.ALL},
         Role.CLIENT: {},
+    },
+    # Everyone reads and marks read only their own notifications (``owner_fields`` is the
+    # recipient); only admins send them to other members.
+    "notifications": {
+        Role.ADMIN: {"view": Access.OWN, "change": Access.OWN, "send": Access.ALL},
+        Role.MANAGER: {"view": Access.OWN, "change": Access.OWN},
+        Role.WORKER: {"view": Access.OWN, "change": Access.OWN},
+        Role.BASIC: {"view": Access.OWN, "change": Access.OWN},
+        Role.CLIENT: {"view": Access.OWN, "change": Access.OWN},
     },
     # Seeds 001 and 002: people see their own income and expenses. Workers and basic members
     # read only the entries they own (and those entries' attachments, and figures computed

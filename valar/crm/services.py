@@ -9,6 +9,7 @@ from django.utils import timezone
 from valar.audit.services import audit_record
 from valar.core import versions
 from valar.core.errors import Conflict, DomainError
+from valar.core.notify import notify
 from valar.core.services import model_update
 from valar.core.tenancy import Tenant
 from valar.crm import scoring
@@ -430,9 +431,13 @@ def deal_update(*, tenant: Tenant, deal: Deal, data: dict[str, Any]) -> Deal:
             "Give a stage of the new pipeline.", errors={"stage": ["Required with a pipeline."]}
         )
     _check_stage(pipeline, stage)
+    closing = stage.pk != previous_stage.pk and (stage.is_won or stage.is_lost)
     if stage.pk != previous_stage.pk:
         _check_not_closed(deal)
-        _close_from_stage(deal, stage)
+    if closing:
+        # Into a won or lost stage: the other fields first, then the close itself, exactly as
+        # `win/` or `lose/` does it (audited and notified alike).
+        stage = previous_stage
     deal, changed = model_update(
         instance=deal,
         fields=[
@@ -459,6 +464,9 @@ def deal_update(*, tenant: Tenant, deal: Deal, data: dict[str, Any]) -> Deal:
     )
     if "stage" in changed:
         _record_stage(deal, previous_stage, tenant.membership.user)
+    if closing:
+        target = data["stage"]
+        deal = _close(tenant, deal, won=target.is_won, stage=target)
     return deal
 
 
@@ -469,6 +477,8 @@ def deal_move_stage(*, tenant: Tenant, deal: Deal, stage: Stage) -> Deal:
     _check_stage(deal.pipeline, stage)
     if stage.pk == deal.stage_id:
         raise Conflict("The deal is already in this stage.", code="same_stage")
+    if stage.is_won or stage.is_lost:
+        return _close(tenant, deal, won=stage.is_won, stage=stage)
     previous = deal.stage
     deal.stage, deal.probability = stage, stage.probability
     _close_from_stage(deal, stage)
@@ -477,11 +487,19 @@ def deal_move_stage(*, tenant: Tenant, deal: Deal, stage: Stage) -> Deal:
     return deal
 
 
-def _close(tenant: Tenant, deal: Deal, *, won: bool, reason: str = "") -> Deal:
-    """Close a deal as won or lost, moving it to the pipeline's matching stage if any."""
+def _close(
+    tenant: Tenant, deal: Deal, *, won: bool, reason: str = "", stage: Stage | None = None
+) -> Deal:
+    """Close a deal as won or lost, moving it to ``stage`` or the pipeline's matching stage.
+
+    The one path to a closed deal (``win/``, ``lose/``, ``move-stage/`` or a change of stage
+    into a won or lost one): audited as ``deal.win`` / ``deal.lose``; a win notifies the
+    deal's owner and creator (but not whoever closed it).
+    """
     _check_not_closed(deal)
     previous = deal.stage
-    stage = deal.pipeline.stages.filter(**{"is_won" if won else "is_lost": True}).first()
+    if stage is None:
+        stage = deal.pipeline.stages.filter(**{"is_won" if won else "is_lost": True}).first()
     deal.status = Deal.Status.WON if won else Deal.Status.LOST
     deal.closed_at = timezone.now()
     deal.lost_reason = "" if won else reason
@@ -497,6 +515,18 @@ def _close(tenant: Tenant, deal: Deal, *, won: bool, reason: str = "") -> Deal:
         instance=deal,
         changes={"reason": reason} if reason else {},
     )
+    if won:
+        actor = tenant.membership.user
+        notify(
+            organization=tenant.organization,
+            recipients={deal.assigned_to_id, deal.created_by_id} - {actor.pk},
+            title=f"Deal won: {deal.title}"[:200],
+            body=f"{actor.full_name} closed this deal as won ({deal.value} {deal.currency}).",
+            link=f"/api/v1/crm/deals/{deal.pk}/",
+            level="success",
+            kind="crm",
+            actor=actor,
+        )
     return deal
 
 

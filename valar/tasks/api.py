@@ -91,7 +91,9 @@ class TaskViewSet(RowListMixin, ExportMixin, TenantViewSet, ModelViewSet):
 
     def perform_update(self, serializer):
         """Change through the service (completion time, reassignment event)."""
-        task = services.task_update(task=serializer.instance, data=serializer.validated_data)
+        task = services.task_update(
+            task=serializer.instance, data=serializer.validated_data, actor=self.request.user
+        )
         serializer.instance = self._fresh(task)
 
     def perform_destroy(self, instance):

@@ -1,4 +1,10 @@
-"""Task use cases: create, change, complete, reopen, delete; completion time kept right."""
+"""Task use cases: create, change, complete, reopen, delete; completion time kept right.
+
+Every path to a state change goes through the service that owns it: a change of ``status``
+to ``done`` is :func:`task_complete`, from done or cancelled back to an open status is
+:func:`task_reopen` (then the wanted status), so both audit alike; a task assigned to
+someone other than the person assigning it notifies the assignee.
+"""
 
 from typing import Any
 
@@ -7,6 +13,7 @@ from django.utils import timezone
 
 from valar.audit.services import audit_record
 from valar.core.errors import Conflict
+from valar.core.notify import notify
 from valar.core.services import model_update
 from valar.core.tenancy import Tenant
 from valar.tasks.models import Task
@@ -24,22 +31,56 @@ def _completed_at(status: str, current):
 @transaction.atomic
 def task_create(*, tenant: Tenant, data: dict[str, Any]) -> Task:
     """Create a task in the organization, authored by the caller."""
-    task = Task(organization=tenant.organization, created_by=tenant.membership.user, **data)
+    actor = tenant.membership.user
+    task = Task(organization=tenant.organization, created_by=actor, **data)
     task.completed_at = _completed_at(task.status, None)
     task.save()
+    _notify_assignee(task, actor)
     return task
 
 
-@transaction.atomic
-def task_update(*, task: Task, data: dict[str, Any]) -> Task:
-    """Change a task; a change of assignee is also recorded as a reassignment."""
-    previous_assignee = task.assignee_id
-    completed_at = _completed_at(data.get("status", task.status), task.completed_at)
-    task, changed = model_update(
-        instance=task,
-        fields=[*EDITABLE_FIELDS, "completed_at"],
-        data={**data, "completed_at": completed_at},
+def _notify_assignee(task: Task, actor) -> None:
+    """Tell the task's assignee they were given it, unless they assigned it to themselves."""
+    if task.assignee_id is None or (actor is not None and task.assignee_id == actor.pk):
+        return
+    by = f"{actor.full_name} assigned you this task." if actor is not None else ""
+    notify(
+        organization=task.organization,
+        recipients=[task.assignee_id],
+        title=f"Task assigned: {task.title}"[:200],
+        body=by,
+        link=f"/api/v1/tasks/{task.pk}/",
+        kind="tasks",
+        actor=actor,
     )
+
+
+@transaction.atomic
+def task_update(*, task: Task, data: dict[str, Any], actor=None) -> Task:
+    """Change a task; a change of assignee is also recorded as a reassignment.
+
+    ``status: done`` on an open task completes it (:func:`task_complete`), an open status on
+    a closed task reopens it (:func:`task_reopen`) first; ``actor`` is who changes it.
+    """
+    previous_assignee = task.assignee_id
+    wanted = data.get("status", task.status)
+    completing = wanted == Task.Status.DONE and task.status != Task.Status.DONE
+    reopening = task.status in Task.CLOSED and wanted not in Task.CLOSED
+    fields = dict(data)
+    if completing or reopening:
+        # The status (and with it the completion time) is the service's to change.
+        fields.pop("status")
+    else:
+        fields["completed_at"] = _completed_at(wanted, task.completed_at)
+    task, changed = model_update(
+        instance=task, fields=[*EDITABLE_FIELDS, "completed_at"], data=fields
+    )
+    if completing:
+        task = task_complete(task=task)
+    if reopening:
+        task = task_reopen(task=task)
+        if wanted != task.status:
+            task, _ = model_update(instance=task, fields=["status"], data={"status": wanted})
     if "assignee" in changed:
         audit_record(
             action="task.reassign",
@@ -47,6 +88,7 @@ def task_update(*, task: Task, data: dict[str, Any]) -> Task:
             instance=task,
             changes={"assignee": {"old": previous_assignee, "new": task.assignee_id}},
         )
+        _notify_assignee(task, actor)
     return task
 
 

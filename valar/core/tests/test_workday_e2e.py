@@ -11,10 +11,12 @@ parsers raise on a missing field or a malformed value, and the client raises on 
 status.
 """
 
+import asyncio
 import csv
 import datetime
 import importlib
 import io
+import json
 import uuid
 from decimal import Decimal
 from pathlib import Path
@@ -22,6 +24,7 @@ from unittest import mock
 
 import httpx
 import requests
+import websockets
 from django.test import SimpleTestCase
 
 from valar.core.testing.generated_client import generate_client, import_client
@@ -514,6 +517,54 @@ class WorkdayEndToEndTests(SimpleTestCase):
             )
             self.assertProblem(refused, 403, "permission_denied")
             self.assertTrue(refused.detail.startswith("CSRF Failed"), refused.detail)
+
+    def test_notifications_arrive_on_a_socket_served_on_the_same_port(self):
+        """``make run`` serves WebSocket beside HTTP: refusals, then a live notification."""
+        client = self.sign_in()
+        key = client.token
+        url = self.server.base_url.replace("http://", "ws://") + "/ws/notifications/"
+
+        async def scenario():
+            refusals = {}
+            for label, target, extra in (
+                ("anonymous", url, {}),
+                ("bad token", f"{url}?token=wrong", {}),
+                ("foreign origin", url, {"origin": "http://evil.example"}),
+            ):
+                if label == "foreign origin":
+                    extra["additional_headers"] = {"Cookie": "sessionid=whatever"}
+                try:
+                    async with websockets.connect(target, **extra):
+                        refusals[label] = "opened"
+                except websockets.exceptions.InvalidStatus as exc:
+                    body = json.loads(exc.response.body)
+                    refusals[label] = (exc.response.status_code, body["code"], body["close_code"])
+            async with websockets.connect(url, subprotocols=["valar", f"token.{key}"]) as socket:
+                hello = json.loads(await socket.recv())
+                sent = await asyncio.to_thread(
+                    self.call,
+                    "notifications_send_create",
+                    201,
+                    client=client,
+                    body=self.model("SendRequest")(title="Live from make run", everyone=True),
+                )
+                message = json.loads(await asyncio.wait_for(socket.recv(), 10))
+            return refusals, hello, sent, message, socket.subprotocol
+
+        refusals, hello, sent, message, subprotocol = asyncio.run(scenario())
+        self.assertEqual(
+            refusals,
+            {
+                "anonymous": (401, "not_authenticated", 4401),
+                "bad token": (401, "not_authenticated", 4401),
+                "foreign origin": (403, "forbidden_origin", 4403),
+            },
+        )
+        self.assertEqual(subprotocol, "valar")
+        self.assertEqual(hello["type"], "hello")
+        self.assertGreaterEqual(sent.recipients, 1)
+        self.assertEqual(message["type"], "notification")
+        self.assertEqual(message["notification"]["title"], "Live from make run")
 
     def test_a_forged_forwarded_address_does_not_change_the_callers_rate_limit(self):
         """``make run`` ignores ``X-Forwarded-For``: a local caller cannot pick its address."""

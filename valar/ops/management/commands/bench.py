@@ -13,6 +13,7 @@ from django.test.utils import override_settings
 from valar.crm import bench as crm_bench
 from valar.finance import bench as finance_bench
 from valar.insights import bench as insights_bench
+from valar.notifications import bench as notifications_bench
 from valar.ops import bench
 from valar.ops.bench import Target, at_least, at_most
 from valar.organizations.models import Organization
@@ -72,7 +73,15 @@ class Command(BaseCommand):
             help="The port range the load runs' servers may listen on.",
         )
         parser.add_argument(
-            "--only", choices=["lists", "scale", "finance", "insights", "load"], help="One suite."
+            "--only",
+            choices=["lists", "scale", "finance", "insights", "realtime", "load"],
+            help="One suite.",
+        )
+        parser.add_argument(
+            "--fanout-rounds",
+            type=int,
+            default=30,
+            help="Timed notifications of the realtime row (each to 50 open sockets); 0 skips it.",
         )
 
     def handle(self, *args, **options):
@@ -94,6 +103,8 @@ class Command(BaseCommand):
                 ledger = self.finance(options)
                 if only in (None, "insights"):
                     self.insights(options, ledger)
+            if only in (None, "realtime") and options["fanout_rounds"]:
+                self.realtime(options)
             if only in (None, "load") and not options["no_load"]:
                 self.load(options, admin)
         self.report_targets(only, options)
@@ -317,6 +328,32 @@ class Command(BaseCommand):
             f"{cases[1].p50 / cases[0].p50:.2f}x; dashboard read p50 {cases[2].p50:.2f} ms "
             f"in {cases[2].queries} queries\n"
         )
+
+    # -- real time ------------------------------------------------------------------------
+
+    def realtime(self, options) -> None:
+        """Notification fan-out: one send over HTTP to 50 open sockets, on uvicorn."""
+        out = self.stdout
+        rounds = options["fanout_rounds"]
+        figures = notifications_bench.fanout(
+            ports=options["ports"], rounds=rounds, warmup=3, stdout=out
+        )
+        layer = settings.CHANNEL_LAYERS["default"]["BACKEND"].rsplit(".", 1)[-1]
+        out.write(
+            f"\nrealtime: POST notifications/send/ (everyone) -> 50 open ws/notifications/ "
+            f"sockets, one uvicorn process, channel layer {layer}; {rounds} rounds after 3 "
+            "untimed\n"
+        )
+        if "error" in figures:
+            out.write(f"no figures: {figures['error']}\n")
+        else:
+            out.write(
+                f"{'row':<58}{'p50 ms':>9}{'p95 ms':>9}\n"
+                f"{'every delivery (' + str(figures['deliveries']) + ')':<58}"
+                f"{figures['p50']:>9.2f}{figures['p95']:>9.2f}\n"
+                f"{'the last of the 50 sockets, per round':<58}"
+                f"{figures['last_p50']:>9.2f}{figures['last_p95']:>9.2f}\n"
+            )
 
     # -- load -----------------------------------------------------------------------------
 

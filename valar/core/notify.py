@@ -1,0 +1,191 @@
+"""Notifying people: the one entry point every app uses, :func:`notify`.
+
+``notify()`` writes one ``notifications.Notification`` row per recipient in one ``INSERT``
+(``bulk_create``; no query per recipient), and once the transaction commits:
+
+1. sends each row to its recipient's sockets: the channel-layer group of the user in that
+   organization (:func:`user_group`), which every open ``ws/notifications/`` socket of the
+   user in that organization has joined (``notifications.consumers``);
+2. e-mails the recipients who want it (:func:`deliver_notification_emails`).
+
+Nothing is sent for a transaction that rolls back. A failure of the channel layer or of the
+mail server is logged, never raised: the rows are written and listed either way.
+
+E-mail delivery is a plain function scheduled with ``transaction.on_commit``, so it runs
+after the commit, in the process that committed. It is meant to become a background job once
+the jobs app lands (enqueue ``deliver_notification_emails(ids)`` on commit instead of calling
+it), so no request waits for a mail server.
+"""
+
+import asyncio
+import logging
+from collections.abc import Iterable
+from functools import partial
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from django.conf import settings
+from django.db import transaction
+from rest_framework import serializers
+
+from valar.core import mail
+
+logger = logging.getLogger("valar.notify")
+
+#: What a notification is about; a user's ``notification_opt_outs`` preference names kinds
+#: whose e-mails they do not want (in-app notifications always arrive).
+KINDS = (
+    "tasks",
+    "crm",
+    "finance",
+    "insights",
+    "screening",
+    "support",
+    "security",
+    "announcements",
+)
+#: How a client should show it.
+LEVELS = ("info", "success", "warning", "error")
+#: The channel-layer event a socket receives for a new notification.
+EVENT = "notification.created"
+#: The fields of a notification as the API and the sockets show it.
+FIELDS = ("id", "kind", "level", "title", "body", "link", "read_at", "created_by", "created_at")
+
+_datetime = serializers.DateTimeField()
+
+
+def user_group(organization_id, user_id) -> str:
+    """The channel-layer group of one user's sockets in one organization."""
+    return f"notifications.{_hex(organization_id)}.{_hex(user_id)}"
+
+
+def _hex(value) -> str:
+    """A UUID (or its text) as 32 hex digits (group names allow letters, digits, ``.``)."""
+    return str(value).replace("-", "")
+
+
+def as_json(notification) -> dict[str, Any]:
+    """A notification as ``notifications/`` answers it (and as sockets receive it)."""
+    return {
+        "id": str(notification.pk),
+        "kind": notification.kind,
+        "level": notification.level,
+        "title": notification.title,
+        "body": notification.body,
+        "link": notification.link,
+        "read_at": _datetime.to_representation(notification.read_at)
+        if notification.read_at
+        else None,
+        "created_by": str(notification.created_by_id) if notification.created_by_id else None,
+        "created_at": _datetime.to_representation(notification.created_at),
+    }
+
+
+def notify(
+    *,
+    organization,
+    recipients: Iterable,
+    title: str,
+    kind: str,
+    body: str = "",
+    link: str = "",
+    level: str = "info",
+    actor=None,
+) -> list:
+    """Notify ``recipients`` (users or user ids) in ``organization``; return the new rows.
+
+    Recipients who are not members of the organization are dropped (one query), so nothing
+    reaches a user outside it; each member gets one row, whatever the duplicates. The rows
+    are inserted in bulk; live delivery and e-mails follow the commit.
+    """
+    from valar.notifications.models import Notification
+    from valar.organizations.models import Membership
+
+    if kind not in KINDS:
+        raise ValueError(f"Unknown notification kind {kind!r}")
+    if level not in LEVELS:
+        raise ValueError(f"Unknown notification level {level!r}")
+    wanted = {getattr(recipient, "pk", recipient) for recipient in recipients}
+    wanted.discard(None)
+    if not wanted:
+        return []
+    members = list(
+        Membership.objects.filter(organization=organization, user_id__in=wanted)
+        .order_by("user_id")
+        .values_list("user_id", flat=True)
+    )
+    if not members:
+        return []
+    actor_id = getattr(actor, "pk", actor)
+    rows = Notification.objects.bulk_create(
+        [
+            Notification(
+                organization=organization,
+                user_id=user_id,
+                kind=kind,
+                level=level,
+                title=title,
+                body=body,
+                link=link,
+                created_by_id=actor_id,
+            )
+            for user_id in members
+        ]
+    )
+    live = [(user_group(organization.pk, row.user_id), as_json(row)) for row in rows]
+    transaction.on_commit(partial(send_live, live), robust=True)
+    transaction.on_commit(
+        partial(deliver_notification_emails, [row.pk for row in rows]), robust=True
+    )
+    return rows
+
+
+def send_live(messages: list[tuple[str, dict]]) -> None:
+    """Send each ``(group, notification)`` to its group's sockets; log a failing layer."""
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    if layer is None or not messages:
+        return
+
+    async def send_all() -> None:
+        # Concurrently: on Redis each group send is its own round trips, none waits for another.
+        await asyncio.gather(
+            *(
+                layer.group_send(group, {"type": EVENT, "notification": payload})
+                for group, payload in messages
+            )
+        )
+
+    try:
+        async_to_sync(send_all)()
+    except Exception:  # noqa: BLE001  the layer (Redis) is down: the rows are listed anyway
+        logger.exception("Could not send %d notifications to sockets", len(messages))
+
+
+def deliver_notification_emails(notification_ids: list) -> int:
+    """E-mail the notifications ``notification_ids`` to their recipients who want them.
+
+    One query reads the rows with their users and organizations; a row is e-mailed when its
+    user is active, has a verified e-mail address (nobody gets an organization's messages at
+    an address they never proved) and has not opted out of its kind
+    (``preferences.notification_opt_outs``). All messages go over one connection. Returns how
+    many were sent. A plain function run after the commit: it should become a job (see the
+    module's docstring).
+    """
+    from valar.notifications.models import Notification
+
+    rows = Notification.objects.filter(
+        pk__in=notification_ids, user__is_active=True, user__email_verified_at__isnull=False
+    ).select_related("user", "organization")
+    messages = []
+    for row in rows:
+        opted_out = (row.user.preferences or {}).get("notification_opt_outs") or []
+        if row.kind in opted_out:
+            continue
+        text = row.body
+        if row.link:
+            link = row.link if "://" in row.link else f"{settings.PUBLIC_URL}{row.link}"
+            text = f"{text}\n\n{link}" if text else link
+        messages.append((row.user.email, f"[{row.organization.name}] {row.title}", text))
+    return mail.send_many(messages)

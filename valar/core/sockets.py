@@ -1,0 +1,327 @@
+"""WebSocket plumbing of the kernel: one authentication middleware and one consumer base.
+
+Sockets follow the rules of HTTP, with the same code:
+
+- :class:`SocketAuthMiddleware` wraps every WebSocket route once (``valar.asgi``). A socket
+  signs in with an API token (``?token=<key>``, or the ``Sec-WebSocket-Protocol`` header
+  offering ``valar`` and ``token.<key>``), checked by
+  ``ApiTokenAuthentication.authenticate_key`` as on HTTP, or with the session cookie, read by
+  the session engine, the session lifetime rules (``core.middleware``) and the cached session
+  user of ``accounts.middleware``. A cookie is accepted only from an allowed ``Origin`` (its
+  host in ``ALLOWED_HOSTS``, or the origin in ``CSRF_TRUSTED_ORIGINS``): a page of another
+  site cannot open a socket with the visitor's cookie. No credential, an unusable one, or an
+  inactive (locked) user is refused before ``accept``.
+- :class:`TenantConsumer` is the base of every consumer: it resolves the organization with
+  ``core.tenancy.resolve`` exactly as a request does (``?organization=<id or slug>`` or the
+  ``X-Organization`` header, else the default membership), refuses a non-member, checks the
+  consumer's policy module, joins the consumer's groups and only then accepts.
+
+A refusal before ``accept`` is a WebSocket close code for ASGI (what
+``channels.testing.WebsocketCommunicator`` reports) and, when the server offers the
+``websocket.http.response`` extension (uvicorn does), the handshake's HTTP answer: a problem
+details body with the HTTP status and the same ``code``. The codes are in :data:`REFUSALS`.
+"""
+
+import json
+import logging
+import uuid
+from dataclasses import dataclass
+from importlib import import_module
+from urllib.parse import parse_qs, urlsplit
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.http import HttpHeaders
+from django.http.cookie import parse_cookie
+from django.http.request import split_domain_port, validate_host
+from django.utils.http import is_same_domain
+from rest_framework import exceptions
+
+from valar.core import tenancy
+from valar.core.errors import PROBLEM_CONTENT_TYPE, problem
+from valar.core.middleware import apply_session_lifetime, current_request
+from valar.core.policy import has_module
+
+logger = logging.getLogger("valar.sockets")
+
+#: The subprotocol a browser offers (with ``token.<key>``) and the server selects.
+PROTOCOL = "valar"
+#: The prefix of the subprotocol that carries an API token key.
+TOKEN_PROTOCOL_PREFIX = "token."
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a socket was refused: its close code, the handshake's HTTP status and a code."""
+
+    close_code: int
+    status: int
+    code: str
+    detail: str
+
+
+NOT_AUTHENTICATED = Refusal(
+    4401,
+    401,
+    "not_authenticated",
+    "Sign in: a session cookie, or an API token as ?token= or the token.<key> subprotocol.",
+)
+FORBIDDEN_ORIGIN = Refusal(
+    4403,
+    403,
+    "forbidden_origin",
+    "A session socket must come from an allowed Origin (ALLOWED_HOSTS, CSRF_TRUSTED_ORIGINS).",
+)
+NOT_A_MEMBER = Refusal(4403, 403, "permission_denied", "You are not a member of this organization.")
+NO_MODULE = Refusal(4403, 403, "permission_denied", "Your membership lacks this module.")
+NOT_FOUND = Refusal(4404, 404, "not_found", "No socket route here.")
+#: Every refusal, for the documentation and the tests.
+REFUSALS = (NOT_AUTHENTICATED, FORBIDDEN_ORIGIN, NOT_A_MEMBER, NO_MODULE, NOT_FOUND)
+
+
+class SocketRefused(Exception):
+    """Raised while authenticating or resolving a socket: it is refused with ``refusal``."""
+
+    def __init__(self, refusal: Refusal):
+        """Keep the refusal."""
+        super().__init__(refusal.detail)
+        self.refusal = refusal
+
+
+class SocketRequest:
+    """The handshake of a socket as the kernel's HTTP code reads a request.
+
+    ``headers``, ``META``, ``COOKIES``, ``session``, ``user`` and ``auth`` are what
+    ``tenancy.resolve``, ``accounts.middleware.get_user`` and the audit trail read; tenancy
+    caches its answers on it as on a request. ``?organization=`` stands for the
+    ``X-Organization`` header (a browser cannot set headers on a socket).
+    """
+
+    def __init__(self, scope: dict):
+        """Build the request view of ``scope``."""
+        self.scope = scope
+        self.query = {
+            name: values[-1]
+            for name, values in parse_qs(scope.get("query_string", b"").decode("latin1")).items()
+        }
+        meta: dict[str, str] = {}
+        for name, value in scope.get("headers", []):
+            key = name.decode("latin1").upper().replace("-", "_")
+            key = key if key in ("CONTENT_TYPE", "CONTENT_LENGTH") else f"HTTP_{key}"
+            text = value.decode("latin1")
+            meta[key] = f"{meta[key]},{text}" if key in meta else text
+        if self.query.get("organization"):
+            meta["HTTP_X_ORGANIZATION"] = self.query["organization"]
+        client = scope.get("client") or ("", 0)
+        meta["REMOTE_ADDR"] = client[0] or ""
+        meta["QUERY_STRING"] = scope.get("query_string", b"").decode("latin1")
+        self.META = meta
+        self.headers = HttpHeaders(meta)
+        self.COOKIES = parse_cookie(meta.get("HTTP_COOKIE", ""))
+        self.path = scope.get("path", "")
+        self.method = "GET"
+        self.id = uuid.uuid4().hex
+        self.session = None
+        self.user = AnonymousUser()
+        self.auth = None
+
+    def token_key(self) -> str | None:
+        """The API token key the socket presents, or ``None`` when it presents none."""
+        if self.query.get("token"):
+            return self.query["token"]
+        for protocol in self.scope.get("subprotocols") or []:
+            if protocol.startswith(TOKEN_PROTOCOL_PREFIX):
+                return protocol[len(TOKEN_PROTOCOL_PREFIX) :]
+        return None
+
+
+def origin_allowed(origin: str | None) -> bool:
+    """Whether a browser ``Origin`` may use the session cookie on a socket.
+
+    Allowed: an ``http``/``https`` origin whose host matches ``ALLOWED_HOSTS`` (as the
+    ``Host`` header is checked), or one named by ``CSRF_TRUSTED_ORIGINS`` (exactly, or by a
+    ``https://*.example.com`` pattern, as Django's CSRF check reads it). A missing or opaque
+    (``null``) origin is refused.
+    """
+    if not origin:
+        return False
+    parsed = urlsplit(origin)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        return False
+    host, _port = split_domain_port(parsed.netloc)
+    if host and validate_host(host, settings.ALLOWED_HOSTS):
+        return True
+    for trusted in settings.CSRF_TRUSTED_ORIGINS:
+        if origin == trusted:
+            return True
+        pattern = urlsplit(trusted)
+        if (
+            "*" in pattern.netloc
+            and pattern.scheme == parsed.scheme
+            and is_same_domain(parsed.netloc, pattern.netloc.replace("*", "", 1))
+        ):
+            return True
+    return False
+
+
+def authenticate(request: SocketRequest) -> None:
+    """Set ``request.user`` (and ``auth``, ``session``) from the socket's credential.
+
+    A token, when presented, decides alone (a bad one is refused, never replaced by the
+    cookie). Otherwise the session cookie, from an allowed origin only. Raises
+    :class:`SocketRefused`.
+    """
+    from valar.accounts.authentication import ApiTokenAuthentication
+    from valar.accounts.middleware import get_user
+
+    key = request.token_key()
+    if key is not None:
+        try:
+            request.user, request.auth = ApiTokenAuthentication().authenticate_key(key)
+        except exceptions.AuthenticationFailed as exc:
+            raise SocketRefused(NOT_AUTHENTICATED) from exc
+        return
+    session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+    if not session_key:
+        raise SocketRefused(NOT_AUTHENTICATED)
+    if not origin_allowed(request.headers.get("Origin")):
+        raise SocketRefused(FORBIDDEN_ORIGIN)
+    engine = import_module(settings.SESSION_ENGINE)
+    request.session = engine.SessionStore(session_key)
+    apply_session_lifetime(request.session)
+    user = get_user(request)
+    if request.session.modified and not request.session.is_empty():
+        request.session.save()
+    if not user.is_authenticated:
+        raise SocketRefused(NOT_AUTHENTICATED)
+    request.user = user
+
+
+async def refuse(scope: dict, send, refusal: Refusal) -> None:
+    """Refuse a socket that has not been accepted: an HTTP problem answer, else a close code."""
+    if "websocket.http.response" in (scope.get("extensions") or {}):
+        body = problem(refusal.status, detail=refusal.detail, code=refusal.code)
+        body["close_code"] = refusal.close_code
+        await send(
+            {
+                "type": "websocket.http.response.start",
+                "status": refusal.status,
+                "headers": [(b"content-type", PROBLEM_CONTENT_TYPE.encode())],
+            }
+        )
+        await send({"type": "websocket.http.response.body", "body": json.dumps(body).encode()})
+    else:
+        await send({"type": "websocket.close", "code": refusal.close_code})
+
+
+class SocketAuthMiddleware:
+    """Authenticate every WebSocket before its route runs; refuse it when that fails.
+
+    The scope gains ``user``, ``auth`` (the API token, or ``None`` for a session) and
+    ``valar_request`` (the :class:`SocketRequest`, which consumers resolve the tenant on).
+    """
+
+    def __init__(self, inner):
+        """Keep the application it guards."""
+        self.inner = inner
+
+    async def __call__(self, scope, receive, send):
+        """Authenticate, then run the route; refused sockets never reach it."""
+        if scope["type"] != "websocket":
+            return await self.inner(scope, receive, send)
+        request = SocketRequest(scope)
+        try:
+            await database_sync_to_async(authenticate)(request)
+        except SocketRefused as refused:
+            message = await receive()
+            if message["type"] == "websocket.connect":
+                await refuse(scope, send, refused.refusal)
+            return None
+        scope = {**scope, "user": request.user, "auth": request.auth, "valar_request": request}
+        return await self.inner(scope, receive, send)
+
+
+class TenantConsumer(AsyncJsonWebsocketConsumer):
+    """The base of every consumer: resolves the organization as HTTP does, then accepts.
+
+    A consumer declares ``module`` (the policy module a member needs, ``None`` for any
+    member), returns its groups from :meth:`group_names` and may greet in :meth:`joined`.
+    ``self.tenant`` is the organization and membership; ``self.user`` the caller. Incoming
+    JSON that is not an object is answered with an ``error`` message, never a crash.
+    Services are called through :meth:`run_service`, so audit rows carry the caller.
+    """
+
+    module: str | None = None
+
+    async def connect(self):
+        """Resolve the tenant and the module, join the groups, accept (or refuse)."""
+        request: SocketRequest = self.scope["valar_request"]
+        self.user = self.scope["user"]
+        try:
+            self.tenant = await database_sync_to_async(self._resolve)(request)
+        except SocketRefused as refused:
+            await refuse(self.scope, self.base_send, refused.refusal)
+            return
+        self.groups = self.group_names()
+        for group in self.groups:
+            await self.channel_layer.group_add(group, self.channel_name)
+        offered = self.scope.get("subprotocols") or []
+        await self.accept(subprotocol=PROTOCOL if PROTOCOL in offered else None)
+        await self.joined()
+
+    def _resolve(self, request: SocketRequest) -> tenancy.Tenant:
+        """The request's tenant, by ``core.tenancy``; a non-member or a missing module refused."""
+        try:
+            tenant = tenancy.resolve(request)
+        except exceptions.NotAuthenticated as exc:
+            raise SocketRefused(NOT_AUTHENTICATED) from exc
+        except exceptions.APIException as exc:
+            raise SocketRefused(NOT_A_MEMBER) from exc
+        membership = tenant.membership
+        if self.module is not None and not has_module(
+            role=membership.role, modules=membership.modules, module=self.module
+        ):
+            raise SocketRefused(NO_MODULE)
+        return tenant
+
+    def group_names(self) -> list[str]:
+        """The channel-layer groups this socket listens to (none by default)."""
+        return []
+
+    async def joined(self) -> None:
+        """Called once the socket is accepted (a greeting, say); nothing by default."""
+
+    async def run_service(self, function, /, **kwargs):
+        """Run a sync service in a thread, with the socket's handshake as the current request."""
+
+        def call():
+            token = current_request.set(self.scope["valar_request"])
+            try:
+                return function(**kwargs)
+            finally:
+                current_request.reset(token)
+
+        return await database_sync_to_async(call)()
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        """Decode JSON objects for :meth:`receive_json`; answer anything else with an error."""
+        try:
+            content = json.loads(text_data) if text_data is not None else None
+        except ValueError:
+            content = None
+        if not isinstance(content, dict):
+            await self.send_json(
+                {"type": "error", "code": "invalid", "detail": "Send a JSON object."}
+            )
+            return
+        await self.receive_json(content, **kwargs)
+
+
+class NotFoundConsumer(AsyncJsonWebsocketConsumer):
+    """Every socket path no route names: refused with 4404 (404 on the handshake)."""
+
+    async def connect(self):
+        """Refuse the socket."""
+        await refuse(self.scope, self.base_send, NOT_FOUND)
