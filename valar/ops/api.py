@@ -13,6 +13,7 @@ from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpResponse, StreamingHttpResponse
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -219,13 +220,14 @@ def _loopback(address: str) -> bool:
 _FORWARDED = ("HTTP_X_FORWARDED_FOR", "HTTP_FORWARDED", "HTTP_X_REAL_IP")
 
 
+@csrf_exempt
 def metrics_view(request):
     """``GET /metrics``: the Prometheus exposition text.
 
     With ``METRICS_TOKEN`` set, the caller sends ``Authorization: Bearer <token>`` (401
     otherwise). Unset, only this machine may ask: the socket's peer address must be loopback
     and the request must carry no forwarding header (a proxy on this machine would otherwise
-    make every caller look local); others get 403.
+    make every caller look local); others get 403. No cookie is read: CSRF does not apply.
     """
     if request.method not in ("GET", "HEAD"):
         response = HttpResponse(status=405, content_type="text/plain")
