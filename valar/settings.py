@@ -405,26 +405,21 @@ LOG_FILE_MAX_BYTES = env_int("LOG_FILE_MAX_BYTES", 10 * 1024 * 1024)
 LOG_FILE_BACKUPS = env_int("LOG_FILE_BACKUPS", 5)
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "WARNING").upper()
 LOG_ACCESS = env_bool("LOG_ACCESS", True)
-_LOG_HANDLERS = ["console", "file"]
+LOG_STDOUT = env_bool("LOG_STDOUT", True)
+_LOG_HANDLERS = ["main"]
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"context": {"()": "valar.core.logs.ContextFilter"}},
-    "formatters": {"json": {"()": "valar.core.logs.JsonFormatter"}},
     "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "stream": "ext://sys.stdout",
-            "filters": ["context"],
-            "formatter": "json",
-        },
-        "file": {
-            "class": "concurrent_log_handler.ConcurrentRotatingFileHandler",
+        # Queues each line for a thread that writes it to stdout and to the rotated file.
+        "main": {
+            "()": "valar.core.logs.BackgroundHandler",
             "filename": str(LOG_FILE),
-            "maxBytes": LOG_FILE_MAX_BYTES,
-            "backupCount": LOG_FILE_BACKUPS,
+            "max_bytes": LOG_FILE_MAX_BYTES,
+            "backups": LOG_FILE_BACKUPS,
+            "stdout": LOG_STDOUT,
             "filters": ["context"],
-            "formatter": "json",
         },
     },
     "root": {"handlers": _LOG_HANDLERS, "level": LOG_LEVEL},

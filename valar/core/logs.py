@@ -13,6 +13,12 @@ Lines go to standard output and to a size-rotated file (``LOG_DIR``/``valar.log`
 concurrent-log-handler, which rotates safely when several processes write the same file.
 ``ops/logs/`` reads slices of those files back (``valar.ops.selectors.log_slice``).
 
+The thread that logs only takes the record's context and queues it
+(:class:`BackgroundHandler`); a thread of each process formats it once and writes it to both,
+so a request does not wait on the file's lock and writes (the logging cookbook's
+``QueueHandler``/``QueueListener``). At most :data:`QUEUE_LIMIT` lines wait; past that, lines
+are dropped and counted (``valar_log_lines_dropped_total``) rather than slowing requests.
+
 Background jobs log with their job id by binding it around the work::
 
     with logs.bound(job_id=str(job.id), job_kind=job.kind, organization=str(job.organization_id)):
@@ -21,12 +27,20 @@ Background jobs log with their job id by binding it around the work::
 so every line the job writes, whatever logger, carries those fields.
 """
 
+import atexit
+import copy
 import logging
+import logging.handlers
+import os
+import queue
+import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
+from concurrent_log_handler import ConcurrentRotatingFileHandler
 from django.utils.functional import SimpleLazyObject
 from pythonjsonlogger.orjson import OrjsonFormatter
 
@@ -110,6 +124,14 @@ class JsonFormatter(OrjsonFormatter):
         kwargs.setdefault("reserved_attrs", sorted(_RESERVED))
         super().__init__(*args, **kwargs)
 
+    def format(self, record: logging.LogRecord) -> str:
+        """The record's line, made once however many handlers write it."""
+        line = record.__dict__.get("_valar_json")
+        if line is None:
+            line = super().format(record)
+            record._valar_json = line
+        return line
+
     def add_fields(self, log_data, record, message_dict) -> None:
         """Write the fixed fields first (``ops/logs/`` reads ``time`` and ``level``)."""
         log_data["time"] = format_time(record.created)
@@ -121,3 +143,121 @@ class JsonFormatter(OrjsonFormatter):
             if value is not None:
                 log_data[name] = value
         super().add_fields(log_data, record, message_dict)
+
+
+class StdoutHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stdout`` is when the line is written (not when configured)."""
+
+    def __init__(self):
+        """No stream of its own."""
+        super().__init__(sys.stdout)
+
+    @property
+    def stream(self):
+        """The current standard output."""
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, value) -> None:
+        """Ignored: the line goes to the current standard output."""
+
+
+#: Lines that may wait for the writing thread (then new ones are dropped and counted).
+QUEUE_LIMIT = 10_000
+_handlers: list["BackgroundHandler"] = []
+
+
+class BackgroundHandler(logging.handlers.QueueHandler):
+    """Queue records for a thread that writes them as JSON to stdout and the rotated file.
+
+    Filters attached to this handler (the :class:`ContextFilter`) run in the logging thread,
+    so the request's context is taken there; the message and any traceback are rendered
+    there too (the arguments may change afterwards). The writing thread starts in each
+    process on its first record (a forked worker starts its own).
+    """
+
+    def __init__(self, filename: str, max_bytes: int, backups: int, stdout: bool = True):
+        """Build the writers (the file, and stdout unless ``stdout`` is false); none runs yet."""
+        super().__init__(queue.Queue(QUEUE_LIMIT))
+        formatter = JsonFormatter()
+        self.targets: list[logging.Handler] = [
+            ConcurrentRotatingFileHandler(
+                filename, maxBytes=max_bytes, backupCount=backups, encoding="utf-8"
+            )
+        ]
+        if stdout:
+            self.targets.append(StdoutHandler())
+        for target in self.targets:
+            target.setFormatter(formatter)
+        self._pid: int | None = None
+        self._listener: logging.handlers.QueueListener | None = None
+        self._start_lock = threading.Lock()
+        _handlers.append(self)
+
+    def _start(self) -> None:
+        """Start this process's writing thread (again after a fork: threads do not survive)."""
+        with self._start_lock:
+            if self._pid == os.getpid():
+                return
+            self.queue = queue.Queue(QUEUE_LIMIT)
+            self._listener = logging.handlers.QueueListener(self.queue, *self.targets)
+            self._listener.start()
+            self._pid = os.getpid()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Queue the record (starting the writer in this process first if needed)."""
+        if self._pid != os.getpid():
+            self._start()
+        super().emit(record)
+
+    def enqueue(self, record: logging.LogRecord) -> None:
+        """Queue without waiting; a full queue drops the line and counts it."""
+        try:
+            self.queue.put_nowait(record)
+        except queue.Full:
+            from valar.core import telemetry
+
+            telemetry.LOG_LINES_DROPPED.inc()
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        """A copy with the message and the traceback rendered now (the context is already on)."""
+        record = copy.copy(record)
+        record.msg = record.getMessage()
+        record.args = None
+        if record.exc_info:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+            record.exc_info = None
+        return record
+
+    def flush(self) -> None:
+        """Wait until every queued line of this process is written."""
+        if self._pid == os.getpid():
+            self.queue.join()
+            for target in self.targets:
+                try:
+                    target.flush()
+                except (OSError, ValueError):  # a closed standard output at exit
+                    pass
+
+    def close(self) -> None:
+        """Write what is queued, stop the thread and close the writers."""
+        with self._start_lock:
+            listener, self._listener = self._listener, None
+            if listener is not None and self._pid == os.getpid():
+                listener.stop()
+            self._pid = None
+        for target in self.targets:
+            target.close()
+        super().close()
+
+
+def flush() -> None:
+    """Wait until every line this process logged so far is in the file (and on stdout)."""
+    for handler in list(_handlers):
+        handler.flush()
+
+
+@atexit.register
+def _flush_at_exit() -> None:
+    """Write the queued lines before the process ends."""
+    flush()

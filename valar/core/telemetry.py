@@ -85,6 +85,10 @@ CACHE_LOOKUPS = Counter(
     "(hit, from the process or Redis) or missing (miss: read from the database).",
     ["cache", "result"],
 )
+LOG_LINES_DROPPED = Counter(
+    "valar_log_lines_dropped",
+    "Log lines dropped because the writing thread was too far behind (core.logs).",
+)
 WEBSOCKET_CONNECTIONS = Gauge(
     "valar_websocket_connections",
     "Open WebSocket connections, by route (summed over the live processes).",

@@ -220,6 +220,7 @@ def log_slice(*, start: datetime, end: datetime, level: str) -> Iterator[bytes]:
     written before ``start`` is not read at all. Lines that are not JSON log lines (written
     by something else) are left out.
     """
+    logs.flush()  # this process's queued lines are in the file before it is read
     low, high = logs.format_instant(start), logs.format_instant(end)
     minimum = logs.LEVELS[level]
     opened = []

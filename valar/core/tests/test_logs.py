@@ -3,9 +3,12 @@
 import io
 import json
 import logging
+import queue
+import tempfile
+from pathlib import Path
 from unittest import mock
 
-from valar.core import logs
+from valar.core import logs, telemetry
 from valar.core.policy import Role
 from valar.core.testing import ApiTestCase
 from valar.core.testing.resources import TenantFixtureMixin
@@ -127,3 +130,44 @@ class BoundFieldsTests(ApiTestCase):
         (line,) = captured.lines()
         self.assertEqual(line["level"], "ERROR")
         self.assertIn("ValueError: bad row", line["exc_info"])
+
+
+class BackgroundHandlerTests(ApiTestCase):
+    """Lines are queued by the caller and written by a thread of the process."""
+
+    def make_handler(self) -> tuple[logs.BackgroundHandler, Path]:
+        """A handler writing to a file of its own, attached to a test logger."""
+        path = Path(tempfile.mkdtemp(prefix="valar-log-")) / "valar.log"
+        handler = logs.BackgroundHandler(str(path), max_bytes=10_000, backups=2)
+        handler.addFilter(logs.ContextFilter())
+        logger = logging.getLogger("valar.test.background")
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        self.addCleanup(handler.close)
+        self.addCleanup(logger.removeHandler, handler)
+        return handler, path
+
+    def test_lines_reach_the_rotated_file_once_flushed(self):
+        handler, path = self.make_handler()
+        logger = logging.getLogger("valar.test.background")
+        with logs.bound(job_id="job-9"):
+            for index in range(200):
+                logger.info("line %s of a long run %s", index, "x" * 100)
+        logs.flush()
+        files = sorted(path.parent.glob("valar.log*"))
+        self.assertGreater(len(files), 1)  # 200 lines of ~200 bytes rotated at 10 kB
+        last = [json.loads(item) for item in path.read_text().splitlines()][-1]
+        self.assertEqual(last["message"], "line 199 of a long run " + "x" * 100)
+        self.assertEqual(last["job_id"], "job-9")
+
+    def test_a_full_queue_drops_the_line_and_counts_it(self):
+        handler, _ = self.make_handler()
+        logger = logging.getLogger("valar.test.background")
+        logger.info("starts the writer")
+        logs.flush()
+        handler.queue = queue.Queue(1)  # a queue no thread reads: the next line fills it
+        dropped = telemetry.LOG_LINES_DROPPED._value.get()
+        logger.info("queued")
+        logger.info("dropped")
+        self.assertEqual(telemetry.LOG_LINES_DROPPED._value.get() - dropped, 1)
+        handler.queue = handler._listener.queue
