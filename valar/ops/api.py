@@ -5,7 +5,7 @@ import hmac
 import ipaddress
 import re
 from collections.abc import AsyncIterator, Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -161,7 +161,11 @@ class LogQuerySerializer(QuerySerializer):
     def validate(self, attrs):
         """Fill in the last hour; refuse an end before the start."""
         attrs.setdefault("end", timezone.now())
-        attrs.setdefault("start", attrs["end"] - timedelta(hours=1))
+        if "start" not in attrs:
+            try:
+                attrs["start"] = attrs["end"] - timedelta(hours=1)
+            except OverflowError:  # an end in the first hour of year 1
+                attrs["start"] = datetime.min.replace(tzinfo=UTC)
         if attrs["end"] < attrs["start"]:
             raise serializers.ValidationError({"end": ["end must not be before start."]})
         return attrs

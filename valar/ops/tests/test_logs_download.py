@@ -198,3 +198,23 @@ class LogFileTests(ApiTestCase):
         mine = [item for item in lines if item.get("request_id") == request_id]
         self.assertEqual(len(mine), 1)
         self.assertEqual(mine[0]["route"], "/api/v1/health/")
+
+
+class LogQueryEdgeTests(ApiTestCase):
+    """Instants at the ends of the calendar are answered, never a 500."""
+
+    def test_the_first_and_last_instants_python_knows(self):
+        operator = self.make_user("operator@example.com", is_superuser=True)
+        client = self.token_client(operator)
+        for params in (
+            {"end": "0001-01-01T00:00:00Z"},
+            {"start": "0001-01-01T00:00Z", "end": "0001-01-01T00:30+00:00"},
+            {"start": "9999-12-31T23:59:59.999999Z"},
+            {"end": "9999-12-31T23:59:59-01:00"},
+            {"start": "0001-01-01T00:00:00+01:00"},
+        ):
+            with self.subTest(params=params):
+                response = client.get(URL, params)
+                self.assertIn(response.status_code, (200, 400), response)
+                if response.status_code == 200:
+                    b"".join(response.streaming_content)
