@@ -111,7 +111,7 @@ def _check_broker(url: str) -> str | None:
             client.close()
         return None
     with Connection(url, connect_timeout=READY_TIMEOUT) as broker:
-        broker.ensure_connection(max_retries=1, timeout=READY_TIMEOUT)
+        broker.ensure_connection(max_retries=0, timeout=READY_TIMEOUT)
     return None
 
 
