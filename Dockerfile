@@ -21,7 +21,7 @@ COPY . .
 # here; the container gets the real SECRET_KEY from its environment.
 RUN SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput -v0 \
     && useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin valar \
-    && mkdir -p var/media \
+    && mkdir -p var/media var/log var/prometheus \
     && chown -R valar:valar var
 
 USER valar
@@ -34,6 +34,8 @@ HEALTHCHECK --interval=30s --timeout=6s --start-period=20s --retries=3 \
 # on a quiet machine (README, "Serving in production"). Sync workers need a buffering proxy in
 # front (nginx or the platform's load balancer), as gunicorn's docs say. WEB_CONCURRENCY is
 # gunicorn's worker count (about one per core); GUNICORN_CMD_ARGS adds or overrides options
-# (e.g. "--worker-class gthread --threads 4"). No access log: the proxy in front logs requests.
+# (e.g. "--worker-class gthread --threads 4"). gunicorn writes no access log: Valar writes one
+# JSON line per request itself (README, "Logs"). deploy/gunicorn.conf.py puts the Prometheus
+# metrics in multiprocess mode, so /metrics on any worker answers the sum over all of them.
 ENV WEB_CONCURRENCY=2
-CMD ["gunicorn", "valar.wsgi:application", "--preload", "--bind", "0.0.0.0:8000"]
+CMD ["gunicorn", "valar.wsgi:application", "-c", "deploy/gunicorn.conf.py", "--preload", "--bind", "0.0.0.0:8000"]

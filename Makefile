@@ -11,6 +11,10 @@ export DEBUG ?= true
 # `make run` is the product: DEBUG off (no debug pages), plain HTTP for this machine only
 # (LOCAL_HTTP: cookies without Secure, no HTTPS redirect, the secret key kept in var/).
 RUN_ENV := DEBUG=false LOCAL_HTTP=true
+# The server's Prometheus files (multiprocess mode, only when PROMETHEUS_MULTIPROC_DIR is set):
+# emptied before it starts, or a previous run's counters would be added to this one's.
+CLEAN_METRICS := @if [ -n "$$PROMETHEUS_MULTIPROC_DIR" ]; then mkdir -p "$$PROMETHEUS_MULTIPROC_DIR" \
+	&& find "$$PROMETHEUS_MULTIPROC_DIR" -maxdepth 1 -name '*.db' -delete; fi
 # `make dev` is the developer's variant: DEBUG on, reloading on code changes.
 DEV_ENV := DEBUG=true
 
@@ -29,12 +33,14 @@ install: .venv/.installed ## Create .venv and install the locked dependencies.
 run: install ## Migrate, create demo data once, and serve the API (DEBUG off) on HOST:PORT.
 	$(RUN_ENV) $(PY) manage.py migrate --noinput
 	$(RUN_ENV) $(PY) manage.py seed_demo
-	$(RUN_ENV) $(PY) -m uvicorn valar.asgi:application --host $(HOST) --port $(PORT) --no-proxy-headers
+	$(CLEAN_METRICS)
+	$(RUN_ENV) $(PY) -m uvicorn valar.asgi:application --host $(HOST) --port $(PORT) --no-proxy-headers --no-access-log
 
 dev: install ## Like run, with DEBUG on and reloading when the code changes.
 	$(DEV_ENV) $(PY) manage.py migrate --noinput
 	$(DEV_ENV) $(PY) manage.py seed_demo
-	$(DEV_ENV) $(PY) -m uvicorn valar.asgi:application --host $(HOST) --port $(PORT) --no-proxy-headers --reload
+	$(CLEAN_METRICS)
+	$(DEV_ENV) $(PY) -m uvicorn valar.asgi:application --host $(HOST) --port $(PORT) --no-proxy-headers --no-access-log --reload
 
 lint: install ## ruff lint and format check.
 	.venv/bin/ruff check .

@@ -128,6 +128,7 @@ KNOWN_RULES = [
             "Must not be before start_date.",
             "A period covers at most 5 years.",
             "end_time must not be before start_time.",
+            "end must not be before start.",
         ),
     ),
     KnownRule(

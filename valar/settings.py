@@ -116,6 +116,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "valar.core.middleware.RequestIdMiddleware",
+    # Metrics and the access log: inside the request id, outside everything that may answer.
+    "valar.core.middleware.RequestTelemetryMiddleware",
     # Outermost after the request id, so that they see every answer, whatever made it.
     "valar.core.middleware.RateLimitHeadersMiddleware",
     "valar.core.middleware.ApiProblemMiddleware",
@@ -261,6 +263,9 @@ CSRF_COOKIE_SECURE = not PLAIN_HTTP
 # Production hardening (checked by `manage.py check --deploy`).
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not PLAIN_HTTP)
+# Prometheus scrapes the app servers directly over the private network, not through the TLS
+# proxy: /metrics answers plain HTTP (it has its own token, METRICS_TOKEN).
+SECURE_REDIRECT_EXEMPT = [r"^metrics$"]
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if PLAIN_HTTP else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not PLAIN_HTTP
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
@@ -409,14 +414,45 @@ PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 24 * 3600)
 #: E-mails an anonymous request may cause to one address per hour (reset, "already registered").
 ACCOUNT_EMAILS_PER_HOUR = env_int("ACCOUNT_EMAILS_PER_HOUR", 3)
 
+# Structured logs (valar.core.logs): JSON lines on standard output and in a size-rotated file
+# under LOG_DIR (concurrent-log-handler: several processes may write and rotate it), which
+# ops/logs/ reads back. One access line per request (valar.access, INFO) unless LOG_ACCESS=false.
+LOG_DIR = Path(os.environ.get("LOG_DIR") or VAR_DIR / "log")
+LOG_DIR.mkdir(parents=True, exist_ok=True)
+LOG_FILE = LOG_DIR / "valar.log"
+LOG_FILE_MAX_BYTES = env_int("LOG_FILE_MAX_BYTES", 10 * 1024 * 1024)
+LOG_FILE_BACKUPS = env_int("LOG_FILE_BACKUPS", 5)
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "WARNING").upper()
+LOG_ACCESS = env_bool("LOG_ACCESS", True)
+LOG_STDOUT = env_bool("LOG_STDOUT", True)
+_LOG_HANDLERS = ["main"]
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    "filters": {"context": {"()": "valar.core.logs.ContextFilter"}},
+    "handlers": {
+        # Queues each line for a thread that writes it to stdout and to the rotated file.
+        "main": {
+            "()": "valar.core.logs.BackgroundHandler",
+            "filename": str(LOG_FILE),
+            "max_bytes": LOG_FILE_MAX_BYTES,
+            "backups": LOG_FILE_BACKUPS,
+            "stdout": LOG_STDOUT,
+            "filters": ["context"],
+        },
+    },
+    "root": {"handlers": _LOG_HANDLERS, "level": LOG_LEVEL},
     "loggers": {
         # 4xx answers are the client's business; errors (5xx) are still logged.
-        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        "django.request": {"handlers": _LOG_HANDLERS, "level": "ERROR", "propagate": False},
+        # The access log has its own level: one line per request whatever LOG_LEVEL says.
+        "valar.access": {
+            "handlers": _LOG_HANDLERS,
+            "level": "INFO" if LOG_ACCESS else "ERROR",
+            "propagate": False,
+        },
     },
 }
+# /metrics (Prometheus): a bearer token, or (unset) only callers on this machine.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 CSRF_FAILURE_VIEW = "valar.core.errors.csrf_failure"

@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from valar.insights import urls as insights_urls
+from valar.ops.api import metrics_view
 
 api_v1 = [
     path("", include("valar.organizations.urls")),
@@ -25,6 +26,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("admin/", admin.site.urls),
+    # Prometheus; outside the API (plain text, its own protection: valar.ops.api.metrics_view).
+    path("metrics", metrics_view, name="metrics"),
 ]
 
 handler400 = "valar.core.errors.handler400"

@@ -18,7 +18,7 @@ from collections import OrderedDict
 
 from django.core.cache import cache
 
-from valar.core import versions
+from valar.core import telemetry, versions
 
 logger = logging.getLogger("valar.cache")
 
@@ -45,17 +45,24 @@ def fetch(wanted: dict[str, tuple[object, str]]) -> dict[str, tuple[int, object]
     current, found = versions.read(pairs, [key for key, copy in local.items() if copy is None])
     by_pair = dict(zip(pairs, current, strict=True))
     answer: dict[str, tuple[int, object]] = {}
+    process_hits = hits = 0
     for key, pair in wanted.items():
         version, copy, value = by_pair[pair], local[key], MISSING
         if copy is not None and copy[0] == version:
             value = pickle.loads(copy[1])  # noqa: S301  our own pickle, from this process
+            process_hits += 1
             with _lock:
                 if key in _local:
                     _local.move_to_end(key)
         elif isinstance(found.get(key), tuple) and found[key][0] == version:
             value = found[key][1]
+            hits += 1
             _keep(key, version, value)
         answer[key] = (version, value)
+    total = len(wanted)
+    telemetry.count_entries(
+        process_hits, total - process_hits, process_hits + hits, total - process_hits - hits
+    )
     return answer
 
 

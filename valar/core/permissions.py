@@ -31,3 +31,18 @@ class AnonymousWithCsrf(BasePermission):
             return True
         enforce_csrf(request._request)
         return True
+
+
+class IsPlatformOperator(BasePermission):
+    """Only platform superusers (``is_superuser``), the operators outside every tenant.
+
+    Anonymous callers get 401 (the authentication classes' challenge); signed-in users who are
+    not superusers get 403, whatever their roles in organizations.
+    """
+
+    message = "Only platform operators may use this endpoint."
+
+    def has_permission(self, request, view) -> bool:
+        """Allow active superusers only."""
+        user = request.user
+        return bool(user and user.is_authenticated and user.is_active and user.is_superuser)

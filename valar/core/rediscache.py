@@ -34,6 +34,8 @@ from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from django.db import connections
 from django.utils.functional import cached_property
 
+from valar.core import telemetry
+
 logger = logging.getLogger("valar.cache")
 
 #: Errors that mean Redis could not be reached (a refused or lost connection, a timeout).
@@ -251,10 +253,52 @@ def _guarded(name: str, writes: bool):
         client.answered()
         return result
 
+    if name in _COUNTED_READS:
+        call = _counted(call, name)
     call.__name__ = name
     undone = ", a lost write undone" if writes else ""
     call.__doc__ = f"Django's ``{name}`` behind the breaker{undone}."
     return call
+
+
+#: Reads whose keys are counted as hits and misses (``core.telemetry``).
+_COUNTED_READS = {"get", "get_many"}
+#: What ``get`` answers for a key it does not hold.
+_ABSENT = object()
+
+
+def _counted(call, name: str):
+    """``call`` (a guarded read) counting its keys as hits, misses or errors, in process."""
+    if name == "get":
+
+        def get(self, key, default=None, version=None):
+            try:
+                value = call(self, key, _ABSENT, version)
+            except UNREACHABLE:
+                telemetry.REDIS_ERROR.inc()
+                raise
+            if value is _ABSENT:
+                telemetry.REDIS_MISS.inc()
+                return default
+            telemetry.REDIS_HIT.inc()
+            return value
+
+        return get
+
+    def get_many(self, keys, version=None):
+        keys = list(keys)
+        try:
+            found = call(self, keys, version)
+        except UNREACHABLE:
+            telemetry.REDIS_ERROR.inc(len(keys))
+            raise
+        if found:
+            telemetry.REDIS_HIT.inc(len(found))
+        if len(keys) > len(found):
+            telemetry.REDIS_MISS.inc(len(keys) - len(found))
+        return found
+
+    return get_many
 
 
 def _written_keys(cache: "ValarRedisCache", name: str, args, kwargs) -> list[str]:

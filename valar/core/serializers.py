@@ -378,6 +378,29 @@ class DateField(serializers.DateField):
         self.validators.append(MaxValueValidator(MAX_DATE, message=message))
 
 
+class InstantField(serializers.DateTimeField):
+    """An ISO 8601 instant of exactly the schema's ``date-time`` pattern (``core.schema``).
+
+    ``2026-01-31T09:15:00Z``, a space for the ``T``, optional seconds and fraction, an offset
+    or none (then UTC). What the pattern refuses is refused here too (Python would also read
+    ``20260131`` or a bare date); the answer is always in UTC.
+    """
+
+    def to_internal_value(self, value):
+        """Check the pattern, then parse; a naive instant is taken as UTC."""
+        from valar.core.schema import FORMAT_PATTERNS
+
+        if isinstance(value, datetime.datetime):
+            return super().to_internal_value(value)
+        if not isinstance(value, str) or not re.fullmatch(FORMAT_PATTERNS["date-time"], value):
+            self.fail("invalid", format="YYYY-MM-DDThh:mm[:ss[.uuuuuu]][Z|+hh:mm]")
+        parsed = super().to_internal_value(value)
+        try:
+            return parsed.astimezone(datetime.UTC)
+        except (OverflowError, ValueError):
+            self.fail("invalid", format="YYYY-MM-DDThh:mm[:ss[.uuuuuu]][Z|+hh:mm]")
+
+
 class QuerySerializer(serializers.Serializer):
     """Query parameters read with a serializer: a parameter given empty is a 400.
 

@@ -15,9 +15,11 @@ from rest_framework import exceptions, filters, viewsets
 from rest_framework.decorators import action
 from rest_framework.metadata import SimpleMetadata
 from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.views import APIView
 
 from valar.core import counts, statements, tenancy
 from valar.core.exports import EXPORT_FORMATS, export_response
+from valar.core.permissions import IsPlatformOperator
 from valar.core.policy import Access, decide, owns, permissions_of, visible_rows
 from valar.core.rows import row_plan
 
@@ -36,6 +38,23 @@ def is_uuid(value) -> bool:
     except ValueError:
         return False
     return True
+
+
+class PlatformView(APIView):
+    """An endpoint of the platform's operators (``ops/...``): superusers only, outside tenants.
+
+    Anonymous callers get 401, other users 403; a method the view lacks is a 405 for everyone
+    (checked before the permission, as :class:`BaseViewSet` does).
+    """
+
+    permission_classes = [IsPlatformOperator]
+
+    def initial(self, request, *args, **kwargs):
+        """Answer 405 (with ``Allow``) for a method the view lacks, before any permission."""
+        method = request.method.lower()
+        if method not in self.http_method_names or not hasattr(self, method):
+            raise exceptions.MethodNotAllowed(request.method)
+        super().initial(request, *args, **kwargs)
 
 
 class BaseViewSet(viewsets.GenericViewSet):

@@ -8,3 +8,10 @@ class OpsConfig(AppConfig):
 
     name = "valar.ops"
     label = "ops"
+
+    def ready(self) -> None:
+        """Expose the business gauges (organizations, users) at every scrape of /metrics."""
+        from valar.core import telemetry
+        from valar.ops import selectors
+
+        telemetry.register_scrape_collector("business", selectors.business_metrics)

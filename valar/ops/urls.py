@@ -7,4 +7,6 @@ from valar.ops import api
 urlpatterns = [
     path("", api.ApiRootView.as_view(), name="api-root"),
     path("health/", api.HealthView.as_view(), name="health"),
+    path("health/ready/", api.ReadyView.as_view(), name="health-ready"),
+    path("ops/logs/", api.LogsView.as_view(), name="ops-logs"),
 ]

@@ -90,6 +90,7 @@ def server_environment(
         {
             "DATABASE_URL": f"sqlite:///{directory / 'valar.sqlite3'}",
             "MEDIA_ROOT": str(directory / "media"),
+            "LOG_DIR": str(directory / "log"),
             "PORT": str(port),
             "HOST": "127.0.0.1",
             "PYTHONUNBUFFERED": "1",
