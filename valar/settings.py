@@ -280,7 +280,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "valar.core.pagination.StandardPagination",
-    "PAGE_SIZE": 25,
+    # The default of the runtime setting page_size (valar.core.sysconfig, ops/config/).
+    "PAGE_SIZE": env_int("PAGE_SIZE", 25),
     "DEFAULT_FILTER_BACKENDS": [
         "valar.core.filters.FilterBackend",
         "rest_framework.filters.SearchFilter",
@@ -383,6 +384,10 @@ EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Valar <no-reply@valar.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+#: Reserved for the screening module (not built yet): the defaults of its runtime settings
+#: screening_match_threshold and screening_cutoff (valar.core.sysconfig, ops/config/).
+SCREENING_MATCH_THRESHOLD = os.environ.get("SCREENING_MATCH_THRESHOLD", "0.70")
+SCREENING_CUTOFF = os.environ.get("SCREENING_CUTOFF", "0.50")
 #: Where the web client lives: links in account e-mails point there.
 PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 #: Seconds a verification or password-reset link stays valid (each also dies once used).

@@ -31,3 +31,18 @@ class AnonymousWithCsrf(BasePermission):
             return True
         enforce_csrf(request._request)
         return True
+
+
+class IsPlatformOperator(BasePermission):
+    """Only a platform operator (Django's ``is_superuser``) may use the view.
+
+    Operators stand outside every organization's roles: an organization's admin is not one.
+    Anonymous callers get 401, signed-in callers who are not operators 403.
+    """
+
+    message = "Only platform operators may do this."
+
+    def has_permission(self, request, view) -> bool:
+        """Allow active superusers only."""
+        user = request.user
+        return bool(user and user.is_authenticated and user.is_superuser and user.is_active)

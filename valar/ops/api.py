@@ -1,16 +1,25 @@
-"""Operations endpoints: the API root (``/api/v1/``) and ``/api/v1/health/``."""
+"""Operations endpoints: the API root, ``health/`` and the runtime configuration ``ops/config/``."""
 
 import re
 
+from django.http import Http404
 from django.urls import URLPattern, URLResolver, get_resolver
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.extensions import OpenApiSerializerExtension
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from valar.core.serializers import StrictCharField
-from valar.ops import selectors
+from valar.core import sysconfig
+from valar.core.permissions import IsPlatformOperator
+from valar.core.serializers import StrictCharField, StrictIntegerField, StrictRegexField
+from valar.ops import selectors, services
 
 HealthSerializer = inline_serializer(
     "Health",
@@ -81,3 +90,139 @@ class HealthView(APIView):
         """Check each component now."""
         report = selectors.health()
         return Response(report, status=503 if report["status"] == "error" else 200)
+
+
+@extend_schema_field({"type": ["string", "integer", "null"]})
+class SettingValueField(serializers.Field):
+    """A setting's value as stored: a string (rate, score, mailbox) or an integer."""
+
+    def to_representation(self, value):
+        """The value as it is."""
+        return value
+
+
+class SettingSerializer(serializers.Serializer):
+    """One runtime setting: its effective value, its default, and who changed it last when."""
+
+    key = serializers.ChoiceField(choices=list(sysconfig.SETTINGS), read_only=True)
+    group = serializers.ChoiceField(
+        choices=sorted({s.group for s in sysconfig.SETTINGS.values()}), read_only=True
+    )
+    type = serializers.ChoiceField(
+        choices=["rate", "integer", "score", "mailbox"],
+        read_only=True,
+        help_text="`rate` (`120/min`), `integer`, `score` (a decimal string, 0 to 1) or "
+        "`mailbox` (`address` or `Name <address>`).",
+    )
+    description = StrictCharField(read_only=True)
+    value = SettingValueField(read_only=True, help_text="What the service uses now.")
+    default = SettingValueField(
+        read_only=True, help_text="The value from the settings (environment) used when reset."
+    )
+    overridden = serializers.BooleanField(read_only=True)
+    updated_by = serializers.UUIDField(read_only=True, allow_null=True)
+    updated_by_email = serializers.EmailField(read_only=True, allow_null=True)
+    updated_at = serializers.DateTimeField(read_only=True, allow_null=True)
+
+
+def setting_field(setting: sysconfig.Setting) -> serializers.Field:
+    """The input field of one key, with its type, bounds and format."""
+    common = {"required": False, "help_text": setting.description}
+    if setting.kind == "integer":
+        return StrictIntegerField(min_value=setting.minimum, max_value=setting.maximum, **common)
+    pattern, length = {
+        "rate": (sysconfig.RATE_PATTERN, 20),
+        "score": (sysconfig.SCORE_PATTERN, 6),
+        "mailbox": (sysconfig.MAILBOX_PATTERN, 254),
+    }[setting.kind]
+    return StrictRegexField(pattern, max_length=length, trim_whitespace=False, **common)
+
+
+class ConfigUpdateSerializer(serializers.Serializer):
+    """``PATCH ops/config/``: new values for one or more keys; unknown keys are refused."""
+
+    def get_fields(self):
+        """One optional field per key of ``core.sysconfig.SETTINGS``."""
+        return {key: setting_field(setting) for key, setting in sysconfig.SETTINGS.items()}
+
+    def to_internal_value(self, data):
+        """Refuse an empty body and unknown keys, then check each key's value."""
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(sysconfig.SETTINGS))
+            if unknown:
+                raise serializers.ValidationError({key: ["Unknown setting."] for key in unknown})
+            if not data:
+                raise serializers.ValidationError(
+                    {"non_field_errors": ["Give at least one setting."]}
+                )
+        return super().to_internal_value(data)
+
+
+class ConfigUpdateSchema(OpenApiSerializerExtension):
+    """The body of ``PATCH ops/config/``: closed to other keys, at least one key."""
+
+    target_class = ConfigUpdateSerializer
+
+    def map_serializer(self, auto_schema, direction):
+        """The serializer's schema, closed, with no key required but at least one given."""
+        schema = auto_schema._map_basic_serializer(self.target, direction)
+        schema.pop("required", None)
+        schema["additionalProperties"] = False
+        schema["minProperties"] = 1
+        return schema
+
+
+KEY_PARAMETER = OpenApiParameter(
+    "key",
+    str,
+    OpenApiParameter.PATH,
+    enum=list(sysconfig.SETTINGS),
+    description="The setting's key.",
+)
+
+
+class OperatorView(APIView):
+    """A view for platform operators (superusers) only; organization admins are refused."""
+
+    permission_classes = [IsPlatformOperator]
+
+
+class ConfigView(OperatorView):
+    """``ops/config/``: every runtime setting (GET) and changes to some of them (PATCH)."""
+
+    @extend_schema(responses=SettingSerializer(many=True))
+    def get(self, request):
+        """Every key: effective value, default, overridden or not, who changed it and when."""
+        return Response(SettingSerializer(selectors.config_list(), many=True).data)
+
+    @extend_schema(request=ConfigUpdateSerializer, responses=SettingSerializer(many=True))
+    def patch(self, request):
+        """Set the given keys (all or nothing); each process uses them from its next request."""
+        serializer = ConfigUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.config_update(actor=request.user, changes=serializer.validated_data)
+        return Response(SettingSerializer(selectors.config_list(), many=True).data)
+
+
+class ConfigKeyView(OperatorView):
+    """``ops/config/{key}/``: one runtime setting."""
+
+    @extend_schema(parameters=[KEY_PARAMETER], responses=SettingSerializer)
+    def get(self, request, key: str):
+        """The key's effective value, default, and last change; an unknown key is a 404."""
+        item = selectors.config_get(key)
+        if item is None:
+            raise Http404
+        return Response(SettingSerializer(item).data)
+
+
+class ConfigResetView(OperatorView):
+    """``ops/config/{key}/reset/``: back to the default from the settings."""
+
+    @extend_schema(parameters=[KEY_PARAMETER], request=None, responses=SettingSerializer)
+    def post(self, request, key: str):
+        """Drop the key's override (audited); an unknown key is a 404."""
+        if key not in sysconfig.SETTINGS:
+            raise Http404
+        services.config_reset(actor=request.user, key=key)
+        return Response(SettingSerializer(selectors.config_get(key)).data)

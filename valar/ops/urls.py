@@ -7,4 +7,7 @@ from valar.ops import api
 urlpatterns = [
     path("", api.ApiRootView.as_view(), name="api-root"),
     path("health/", api.HealthView.as_view(), name="health"),
+    path("ops/config/", api.ConfigView.as_view(), name="ops-config"),
+    path("ops/config/<str:key>/", api.ConfigKeyView.as_view(), name="ops-config-key"),
+    path("ops/config/<str:key>/reset/", api.ConfigResetView.as_view(), name="ops-config-reset"),
 ]
