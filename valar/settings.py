@@ -337,6 +337,8 @@ SPECTACULAR_SETTINGS = {
         "ShareRoleEnum": "valar.insights.models.DashboardShare.Role",
         "MemberRoleEnum": ["admin", "manager", "worker", "basic", "client"],
         "InvitationStatusEnum": "valar.organizations.models.Invitation.Status",
+        "SettingKeyEnum": "valar.core.sysconfig.KEYS",
+        "SettingGroupEnum": "valar.core.sysconfig.GROUPS",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

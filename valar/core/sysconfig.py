@@ -180,6 +180,11 @@ SETTINGS: dict[str, Setting] = {
 }
 
 
+#: The keys and the groups, as the OpenAPI document names their enums.
+KEYS = list(SETTINGS)
+GROUPS = sorted({setting.group for setting in SETTINGS.values()})
+
+
 @dataclass(frozen=True)
 class _Copy:
     """This process's overrides and the version they were read under (``None``: unverified)."""

@@ -104,10 +104,8 @@ class SettingValueField(serializers.Field):
 class SettingSerializer(serializers.Serializer):
     """One runtime setting: its effective value, its default, and who changed it last when."""
 
-    key = serializers.ChoiceField(choices=list(sysconfig.SETTINGS), read_only=True)
-    group = serializers.ChoiceField(
-        choices=sorted({s.group for s in sysconfig.SETTINGS.values()}), read_only=True
-    )
+    key = serializers.ChoiceField(choices=sysconfig.KEYS, read_only=True)
+    group = serializers.ChoiceField(choices=sysconfig.GROUPS, read_only=True)
     type = serializers.ChoiceField(
         choices=["rate", "integer", "score", "mailbox"],
         read_only=True,
@@ -116,7 +114,7 @@ class SettingSerializer(serializers.Serializer):
     )
     description = StrictCharField(read_only=True)
     value = SettingValueField(read_only=True, help_text="What the service uses now.")
-    default = SettingValueField(
+    default_value = SettingValueField(
         read_only=True, help_text="The value from the settings (environment) used when reset."
     )
     overridden = serializers.BooleanField(read_only=True)
@@ -176,7 +174,7 @@ KEY_PARAMETER = OpenApiParameter(
     "key",
     str,
     OpenApiParameter.PATH,
-    enum=list(sysconfig.SETTINGS),
+    enum=sysconfig.KEYS,
     description="The setting's key.",
 )
 

@@ -85,7 +85,7 @@ def _item(setting: sysconfig.Setting, row: dict[str, Any] | None) -> dict[str, A
         "type": setting.kind,
         "description": setting.description,
         "value": stored if overridden else default,
-        "default": default,
+        "default_value": default,
         "overridden": overridden,
         "updated_by": row["updated_by_id"] if row is not None else None,
         "updated_by_email": row["updated_by__email"] if row is not None else None,

@@ -49,7 +49,7 @@ class ConfigApiTests(ConfigTestsMixin, ApiTestCase):
         items = {item["key"]: item for item in response.json()}
         self.assertEqual(list(items), list(sysconfig.SETTINGS))
         page = items["page_size"]
-        self.assertEqual((page["value"], page["default"], page["overridden"]), (25, 25, False))
+        self.assertEqual((page["value"], page["default_value"], page["overridden"]), (25, 25, False))
         self.assertIsNone(page["updated_by"])
         self.assertEqual(items["throttle_user"]["value"], "1200/min")
         self.assertEqual(items["session_idle_timeout"]["value"], 8 * 3600)
@@ -60,7 +60,7 @@ class ConfigApiTests(ConfigTestsMixin, ApiTestCase):
         response = self.patch({"page_size": 10, "throttle_anon": "60/min"})
         self.assertEqual(response.status_code, 200, response.content)
         page = self.item("page_size")
-        self.assertEqual((page["value"], page["default"], page["overridden"]), (10, 25, True))
+        self.assertEqual((page["value"], page["default_value"], page["overridden"]), (10, 25, True))
         self.assertEqual(page["updated_by"], str(self.operator.pk))
         self.assertEqual(page["updated_by_email"], self.operator.email)
         self.assertIsNotNone(page["updated_at"])
