@@ -27,6 +27,7 @@ FUZZ_THROTTLES = {
     "THROTTLE_USER": "100000/min",
     "THROTTLE_LOGIN": "100000/min",
     "THROTTLE_ACCOUNT_ADMIN": "100000/min",
+    "THROTTLE_OPERATOR": "100000/min",
 }
 
 #: Operations after which the token in use may have been revoked (a new one is then fetched).

@@ -301,6 +301,8 @@ REST_FRAMEWORK = {
         "login": os.environ.get("THROTTLE_LOGIN", "20/min"),
         "account_email": os.environ.get("THROTTLE_ACCOUNT_EMAIL", "3/hour"),
         "account_admin": os.environ.get("THROTTLE_ACCOUNT_ADMIN", "100/hour"),
+        # Platform operators on ops/ endpoints; not a runtime setting (it must stay usable).
+        "operator": os.environ.get("THROTTLE_OPERATOR", "600/min"),
     },
     "EXCEPTION_HANDLER": "valar.core.errors.exception_handler",
     # Client IPs for rate limits: trust X-Forwarded-For only behind PROXY_COUNT proxies.

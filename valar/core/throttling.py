@@ -180,6 +180,17 @@ class AccountAdminThrottle(ReportingThrottle):
         return self.cache_format % {"scope": self.scope, "ident": request.user.pk}
 
 
+class OperatorThrottle(UserThrottle):
+    """The limit on platform operators' own endpoints (``ops/``), keyed by user.
+
+    Its rate (``THROTTLE_OPERATOR``) is deliberately not a runtime setting, and the user
+    limit does not apply there: an operator who set ``throttle_user`` to ``1/day`` by
+    mistake can still put it back.
+    """
+
+    scope = "operator"
+
+
 class LoginThrottle(ReportingThrottle):
     """The strictest limit, for sign-in and registration attempts, keyed by client IP."""
 

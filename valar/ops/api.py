@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 from valar.core import sysconfig
 from valar.core.permissions import IsPlatformOperator
 from valar.core.serializers import StrictCharField, StrictIntegerField, StrictRegexField
+from valar.core.throttling import OperatorThrottle
 from valar.ops import selectors, services
 
 HealthSerializer = inline_serializer(
@@ -123,17 +124,41 @@ class SettingSerializer(serializers.Serializer):
     updated_at = serializers.DateTimeField(read_only=True, allow_null=True)
 
 
+#: The pattern, the longest value and the error message of each kind of string setting.
+FORMATS = {
+    "rate": (
+        sysconfig.RATE_PATTERN,
+        20,
+        "Give a rate such as 120/min: 1 to 999999999 requests per second (s, sec), minute "
+        "(m, min), hour (h) or day (d).",
+    ),
+    "score": (
+        sysconfig.SCORE_PATTERN,
+        6,
+        'Give a decimal from 0 to 1 with at most 4 decimals, as a string ("0.85").',
+    ),
+    "mailbox": (
+        sysconfig.MAILBOX_PATTERN,
+        254,
+        "Give an address (ops@example.com) or a name and an address "
+        "(Valar Ops <ops@example.com>); the name in letters, digits, spaces and . _ ' & -.",
+    ),
+}
+
+
 def setting_field(setting: sysconfig.Setting) -> serializers.Field:
     """The input field of one key, with its type, bounds and format."""
     common = {"required": False, "help_text": setting.description}
     if setting.kind == "integer":
         return StrictIntegerField(min_value=setting.minimum, max_value=setting.maximum, **common)
-    pattern, length = {
-        "rate": (sysconfig.RATE_PATTERN, 20),
-        "score": (sysconfig.SCORE_PATTERN, 6),
-        "mailbox": (sysconfig.MAILBOX_PATTERN, 254),
-    }[setting.kind]
-    return StrictRegexField(pattern, max_length=length, trim_whitespace=False, **common)
+    pattern, length, message = FORMATS[setting.kind]
+    return StrictRegexField(
+        pattern,
+        max_length=length,
+        trim_whitespace=False,
+        error_messages={"invalid": message},
+        **common,
+    )
 
 
 class ConfigUpdateSerializer(serializers.Serializer):
@@ -144,16 +169,24 @@ class ConfigUpdateSerializer(serializers.Serializer):
         return {key: setting_field(setting) for key, setting in sysconfig.SETTINGS.items()}
 
     def to_internal_value(self, data):
-        """Refuse an empty body and unknown keys, then check each key's value."""
-        if isinstance(data, dict):
-            unknown = sorted(set(data) - set(sysconfig.SETTINGS))
-            if unknown:
-                raise serializers.ValidationError({key: ["Unknown setting."] for key in unknown})
-            if not data:
-                raise serializers.ValidationError(
-                    {"non_field_errors": ["Give at least one setting."]}
-                )
-        return super().to_internal_value(data)
+        """Check each known key's value; unknown keys and an empty body are refused too.
+
+        Every error is reported at once, under its key.
+        """
+        if not isinstance(data, dict):
+            return super().to_internal_value(data)
+        if not data:
+            raise serializers.ValidationError({"non_field_errors": ["Give at least one setting."]})
+        errors = {key: ["Unknown setting."] for key in data if key not in sysconfig.SETTINGS}
+        known = {key: value for key, value in data.items() if key not in errors}
+        validated = {}
+        try:
+            validated = super().to_internal_value(known)
+        except serializers.ValidationError as exc:
+            errors.update(exc.detail)
+        if errors:
+            raise serializers.ValidationError(errors)
+        return validated
 
 
 class ConfigUpdateSchema(OpenApiSerializerExtension):
@@ -180,9 +213,14 @@ KEY_PARAMETER = OpenApiParameter(
 
 
 class OperatorView(APIView):
-    """A view for platform operators (superusers) only; organization admins are refused."""
+    """A view for platform operators (superusers) only; organization admins are refused.
+
+    Its own rate limit (:class:`OperatorThrottle`), not the configurable ones, so that a rate
+    set too low can always be undone.
+    """
 
     permission_classes = [IsPlatformOperator]
+    throttle_classes = [OperatorThrottle]
 
 
 class ConfigView(OperatorView):

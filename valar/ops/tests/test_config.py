@@ -49,7 +49,9 @@ class ConfigApiTests(ConfigTestsMixin, ApiTestCase):
         items = {item["key"]: item for item in response.json()}
         self.assertEqual(list(items), list(sysconfig.SETTINGS))
         page = items["page_size"]
-        self.assertEqual((page["value"], page["default_value"], page["overridden"]), (25, 25, False))
+        self.assertEqual(
+            (page["value"], page["default_value"], page["overridden"]), (25, 25, False)
+        )
         self.assertIsNone(page["updated_by"])
         self.assertEqual(items["throttle_user"]["value"], "1200/min")
         self.assertEqual(items["session_idle_timeout"]["value"], 8 * 3600)
@@ -86,6 +88,13 @@ class ConfigApiTests(ConfigTestsMixin, ApiTestCase):
         self.assertEqual(body["errors"]["color"], ["Unknown setting."])
         self.assertFalse(self.item("page_size")["overridden"])
         self.assert_problem(self.ops.get(f"{URL}color/"), 404)
+
+    def test_every_error_is_reported_at_once_under_its_key(self):
+        body = self.assert_problem(
+            self.patch({"colour": 1, "page_size": 0, "throttle_user": "10/week"}), 400
+        )
+        self.assertEqual(set(body["errors"]), {"colour", "page_size", "throttle_user"})
+        self.assertTrue(body["errors"]["throttle_user"][0].startswith("Give a rate such as"))
         self.assert_problem(self.ops.post(f"{URL}color/reset/"), 404)
 
     def test_each_key_is_checked_against_its_schema(self):
@@ -267,3 +276,17 @@ class ConfigTakesEffectTests(ConfigTestsMixin, ApiTestCase):
                 response = client.get("/api/v1/tasks/")
         self.assertEqual(response.status_code, 200, response.content)
         self.assertEqual(len(response.json()["results"]), 2)
+
+
+class OperatorThrottleTests(ConfigTestsMixin, ApiTestCase):
+    """A user rate set too low never locks the operator out of undoing it."""
+
+    def test_the_operator_can_reset_a_user_rate_that_throttles_everything_else(self):
+        self.patch({"throttle_user": "1/day"})
+        self.ops.get("/api/v1/auth/me/")
+        self.assert_problem(self.ops.get("/api/v1/auth/me/"), 429)
+        listed = self.ops.get(URL)
+        self.assertEqual(listed.status_code, 200)
+        self.assertEqual(listed["X-RateLimit-Limit"], "600")
+        self.assertEqual(self.ops.post(f"{URL}throttle_user/reset/").status_code, 200)
+        self.assertEqual(self.ops.get("/api/v1/auth/me/").status_code, 200)
