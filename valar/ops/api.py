@@ -20,6 +20,7 @@ from valar.core import sysconfig
 from valar.core.permissions import IsPlatformOperator
 from valar.core.serializers import StrictCharField, StrictIntegerField, StrictRegexField
 from valar.core.throttling import OperatorThrottle
+from valar.core.viewsets import refuse_undeclared_method
 from valar.ops import selectors, services
 
 HealthSerializer = inline_serializer(
@@ -221,6 +222,11 @@ class OperatorView(APIView):
 
     permission_classes = [IsPlatformOperator]
     throttle_classes = [OperatorThrottle]
+
+    def initial(self, request, *args, **kwargs):
+        """Answer 405 for a method the route lacks before refusing a non-operator (403)."""
+        refuse_undeclared_method(self, request)
+        super().initial(request, *args, **kwargs)
 
 
 class ConfigView(OperatorView):
