@@ -164,6 +164,12 @@ KNOWN_RULES = [
         messages=("Repeated order.", "A stage cannot be both won and lost."),
     ),
     KnownRule(
+        reason="the screening cutoff must not be above the match threshold: a rule between "
+        "two keys (one of them possibly the stored value), which JSON Schema cannot compare",
+        operations=_ops("PATCH /api/v1/ops/config/"),
+        messages=("Must not be above screening_match_threshold",),
+    ),
+    KnownRule(
         reason="which measures, groupings, date fields and filters a source allows depends on "
         "the source (documented per source); the schema lists each of them independently",
         operations=_ops("POST /api/v1/insights/query/"),
@@ -223,6 +229,21 @@ CHECKS = [
     use_after_free,
     ensure_resource_availability,
 ]
+
+
+#: The runtime configuration's operations: global state, restored after each call (see
+#: :func:`changes_configuration`) so a generated page size or rate does not shape the rest.
+CONFIG_PATH = "/api/v1/ops/config/"
+
+
+def changes_configuration(method: str, path: str) -> bool:
+    """Whether a call may have changed the runtime configuration (``ops/config/``).
+
+    The fuzzer signs in as the demo admin, a platform operator: a generated ``throttle_user``
+    of ``1/day`` would make every later operation a 429 and test nothing. The runs put every
+    key back to its default after such a call, as they fetch a new token after a revoking one.
+    """
+    return path.startswith(CONFIG_PATH) and method.upper() in {"PATCH", "POST"}
 
 
 def configure(schema):

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
-from fuzz.checks import CHECKS, configure
+from fuzz.checks import CHECKS, changes_configuration, configure
 from valar.core.testing.server import running_server
 
 LIVE_EXAMPLES = int(os.environ.get("FUZZ_LIVE_EXAMPLES", "10"))
@@ -27,6 +27,7 @@ FUZZ_THROTTLES = {
     "THROTTLE_USER": "100000/min",
     "THROTTLE_LOGIN": "100000/min",
     "THROTTLE_ACCOUNT_ADMIN": "100000/min",
+    "THROTTLE_OPERATOR": "100000/min",
 }
 
 #: Operations after which the token in use may have been revoked (a new one is then fetched).
@@ -72,9 +73,23 @@ class AdminToken:
         return {"Authorization": f"Token {self.key}"}
 
     def after(self, method: str, path: str) -> None:
-        """Forget the token when the call may have revoked it."""
+        """Forget the token when the call may have revoked it; undo configuration changes."""
         if (method.upper(), path) in REVOKING:
             self.key = None
+        if changes_configuration(method, path):
+            self.restore_configuration()
+
+    def restore_configuration(self) -> None:
+        """Reset every overridden runtime setting (the demo admin is a platform operator)."""
+        config = self.base_url + "/api/v1/ops/config/"
+        listed = requests.get(config, headers=self.headers(), timeout=30)
+        listed.raise_for_status()
+        for item in listed.json():
+            if item["overridden"]:
+                reset = requests.post(
+                    f"{config}{item['key']}/reset/", headers=self.headers(), timeout=30
+                )
+                reset.raise_for_status()
 
 
 @pytest.fixture(scope="module")

@@ -17,9 +17,11 @@ import schemathesis
 from django.db import transaction
 from hypothesis import HealthCheck, settings
 
-from fuzz.checks import CHECKS, configure
+from fuzz.checks import CHECKS, changes_configuration, configure
 from valar.accounts.models import User
 from valar.accounts.services import token_create
+from valar.core import sysconfig
+from valar.core.models import SystemSetting
 from valar.ops.services import DEMO_EMAIL, demo_seed
 from valar.wsgi import application
 
@@ -32,9 +34,17 @@ schema = configure(schemathesis.openapi.from_wsgi("/api/schema/", application))
 
 @pytest.fixture
 def admin_user(db):
-    """The admin of the seeded demo organization, whom the fuzzer signs in as."""
+    """The admin of the seeded demo organization (a platform operator), whom the fuzzer is."""
     demo_seed()
-    return User.objects.get(email=DEMO_EMAIL)
+    yield User.objects.get(email=DEMO_EMAIL)
+    # The database rolls back under this process's copy of the runtime configuration.
+    sysconfig.clear_local()
+
+
+def restore_configuration() -> None:
+    """Every runtime setting back to its default (the fuzzer is a platform operator)."""
+    SystemSetting.objects.all().delete()
+    sysconfig.bump()
 
 
 def auth_headers(user: User) -> dict[str, str]:
@@ -52,10 +62,14 @@ def auth_headers(user: User) -> dict[str, str]:
 )
 def test_every_operation_conforms(case, admin_user):
     """Each operation answers generated input without 5xx and as its schema says."""
-    case.call_and_validate(
-        headers=auth_headers(admin_user),
-        checks=CHECKS,
-    )
+    try:
+        case.call_and_validate(
+            headers=auth_headers(admin_user),
+            checks=CHECKS,
+        )
+    finally:
+        if changes_configuration(case.operation.method, case.operation.path):
+            restore_configuration()
 
 
 def test_linked_operations_conform(admin_user):
@@ -69,8 +83,10 @@ def test_linked_operations_conform(admin_user):
             self.savepoint = transaction.savepoint()
 
         def teardown(self):
-            """Undo what the scenario wrote."""
+            """Undo what the scenario wrote (the runtime configuration included)."""
             transaction.savepoint_rollback(self.savepoint)
+            sysconfig.bump()
+            sysconfig.clear_local()
 
         def get_call_kwargs(self, case):
             """Sign every call in with a fresh token."""

@@ -302,7 +302,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "valar.core.pagination.StandardPagination",
-    "PAGE_SIZE": 25,
+    # The default of the runtime setting page_size (valar.core.sysconfig, ops/config/).
+    "PAGE_SIZE": env_int("PAGE_SIZE", 25),
     "DEFAULT_FILTER_BACKENDS": [
         "valar.core.filters.FilterBackend",
         "rest_framework.filters.SearchFilter",
@@ -322,6 +323,8 @@ REST_FRAMEWORK = {
         "login": os.environ.get("THROTTLE_LOGIN", "20/min"),
         "account_email": os.environ.get("THROTTLE_ACCOUNT_EMAIL", "3/hour"),
         "account_admin": os.environ.get("THROTTLE_ACCOUNT_ADMIN", "100/hour"),
+        # Platform operators on ops/ endpoints; not a runtime setting (it must stay usable).
+        "operator": os.environ.get("THROTTLE_OPERATOR", "600/min"),
     },
     "EXCEPTION_HANDLER": "valar.core.errors.exception_handler",
     # Client IPs for rate limits: trust X-Forwarded-For only behind PROXY_COUNT proxies.
@@ -360,6 +363,8 @@ SPECTACULAR_SETTINGS = {
         "InvitationStatusEnum": "valar.organizations.models.Invitation.Status",
         "NotificationKindEnum": "valar.core.notify.KINDS",
         "NotificationLevelEnum": "valar.core.notify.LEVELS",
+        "SettingKeyEnum": "valar.core.sysconfig.KEYS",
+        "SettingGroupEnum": "valar.core.sysconfig.GROUPS",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -407,6 +412,10 @@ EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Valar <no-reply@valar.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+#: Reserved for the screening module (not built yet): the defaults of its runtime settings
+#: screening_match_threshold and screening_cutoff (valar.core.sysconfig, ops/config/).
+SCREENING_MATCH_THRESHOLD = os.environ.get("SCREENING_MATCH_THRESHOLD", "0.70")
+SCREENING_CUTOFF = os.environ.get("SCREENING_CUTOFF", "0.50")
 #: Where the web client lives: links in account e-mails point there.
 PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 #: Seconds a verification or password-reset link stays valid (each also dies once used).

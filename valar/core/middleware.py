@@ -13,7 +13,7 @@ from django.db import connection
 from django.dispatch import receiver
 from django.utils import timezone
 
-from valar.core import logs, telemetry
+from valar.core import logs, sysconfig, telemetry
 from valar.core.errors import PROBLEM_CONTENT_TYPE, problem_response, throttled_response
 from valar.core.throttling import AddressThrottle
 
@@ -122,8 +122,10 @@ class RequestTelemetryMiddleware:
 class SessionLifetimeMiddleware:
     """End signed-in sessions after inactivity and at an absolute lifetime.
 
-    ``SESSION_IDLE_TIMEOUT`` (default 8 hours) and ``SESSION_ABSOLUTE_LIFETIME`` (default 14
-    days) are settings; the start is stamped at sign-in, the last activity once a minute.
+    The idle timeout is the runtime setting ``session_idle_timeout`` (``core.sysconfig``; its
+    default ``SESSION_IDLE_TIMEOUT``, 8 hours), read after the session's round trip carried
+    the configuration's version; ``SESSION_ABSOLUTE_LIFETIME`` (default 14 days) is a setting.
+    The start is stamped at sign-in, the last activity once a minute.
     """
 
     def __init__(self, get_response):
@@ -146,7 +148,7 @@ def apply_session_lifetime(session) -> None:
         now = timezone.now().timestamp()
         started = session.get(SESSION_STARTED, now)
         seen = session.get(SESSION_SEEN, now)
-        idle = settings.SESSION_IDLE_TIMEOUT.total_seconds()
+        idle = sysconfig.value("session_idle_timeout")
         absolute = settings.SESSION_ABSOLUTE_LIFETIME.total_seconds()
         if now - seen > idle or now - started > absolute:
             session.flush()

@@ -119,3 +119,27 @@ class LostCacheWrite(models.Model):
     def __str__(self) -> str:
         """Show the key."""
         return self.key
+
+
+class SystemSetting(models.Model):
+    """An operator's value for one key of ``core.sysconfig.SETTINGS``, or its reset.
+
+    ``value`` is ``NULL`` once the key is reset to its default: the row stays, so who changed
+    the key last and when remain known. Written only by ``ops`` services (which audit and bump
+    the configuration's version); read by every process into its copy (``core.sysconfig``).
+    """
+
+    key = models.CharField(max_length=64, primary_key=True)
+    value = models.JSONField(null=True, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        """Show the key."""
+        return self.key

@@ -7,6 +7,8 @@ from django.db.models import QuerySet
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
 
+from valar.core import sysconfig
+
 
 def page_size_param(request, name: str, maximum: int) -> int | None:
     """The ``page_size`` query parameter: a whole number from 1, read as at most ``maximum``.
@@ -29,11 +31,17 @@ class StandardPagination(PageNumberPagination):
     ``page`` is a page number from 1 (or ``last``); one that is not a page (also an empty
     ``page=``) is a 404.
     ``page_size`` is a whole number from 1 (above 100 read as 100); anything else is a 400.
+    Without it a page has the runtime setting ``page_size`` rows (``core.sysconfig``; its
+    default ``PAGE_SIZE``, 25).
     """
 
-    page_size = 25
     page_size_query_param = "page_size"
     max_page_size = 100
+
+    @property
+    def page_size(self) -> int:
+        """The default page size: the runtime setting, current for this request."""
+        return sysconfig.value("page_size")
 
     def get_page_size(self, request) -> int:
         """The requested page size, or the default; a malformed one is a 400."""
@@ -53,8 +61,10 @@ class StandardPagination(PageNumberPagination):
             parameter["schema"]["minimum"] = 1
             if parameter["name"] == self.page_size_query_param:
                 parameter["description"] = (
-                    f"Number of results to return per page (default {self.page_size}; "
-                    f"a larger number than {self.max_page_size} is read as {self.max_page_size})."
+                    "Number of results to return per page (default: the platform setting "
+                    f"`page_size`, {sysconfig.SETTINGS['page_size'].default()} unless an "
+                    f"operator changed it; a larger number than {self.max_page_size} is read "
+                    f"as {self.max_page_size})."
                 )
         return parameters
 

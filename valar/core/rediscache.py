@@ -355,22 +355,30 @@ class ValarRedisCache(RedisCache):
         client.answered()
         return result
 
-    def hit_window(self, key: str, duration: int) -> tuple[int, float]:
+    def hit_window(self, key: str, duration: int, read: Iterable[str] = ()) -> tuple:
         """Count one hit in ``key``'s window of ``duration`` seconds: ``(count, seconds left)``.
 
         One atomic round trip: create the counter with its expiry if absent, increment it,
-        read its remaining lifetime.
+        read its remaining lifetime. The values of the keys in ``read`` (``None`` when absent)
+        come back in the same round trip, as a third item, when any are asked for.
         """
         full = self.make_and_validate_key(key)
+        extra = [self.make_and_validate_key(name) for name in read]
 
         def build(pipeline) -> None:
-            """Queue the counter's creation, increment and remaining lifetime."""
+            """Queue the counter's creation, increment and remaining lifetime, and the reads."""
             pipeline.set(full, 0, ex=duration, nx=True)
             pipeline.incr(full)
             pipeline.pttl(full)
+            for name in extra:
+                pipeline.get(name)
 
-        _, count, left_ms = self._pipeline([full], build)
-        return int(count), max(left_ms, 0) / 1000
+        _, count, left_ms, *values = self._pipeline([full], build)
+        answer = (int(count), max(left_ms, 0) / 1000)
+        if not extra:
+            return answer
+        loads = self._cache._serializer.loads
+        return (*answer, [None if value is None else loads(value) for value in values])
 
     def advance(self, keys: list[str], fresh: int, timeout: int) -> None:
         """Move each counter in ``keys`` on by one in one round trip.

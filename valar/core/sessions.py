@@ -11,6 +11,8 @@ import logging
 
 from django.contrib.sessions.backends import cached_db
 
+from valar.core import sysconfig
+
 logger = logging.getLogger("valar.cache")
 
 
@@ -18,12 +20,20 @@ class SessionStore(cached_db.SessionStore):
     """``cached_db`` sessions that fall back to the database on any cache error."""
 
     def load(self):
-        """The session's data from the cache, else the database (then cached if possible)."""
+        """The session's data from the cache, else the database (then cached if possible).
+
+        The same round trip reads the runtime configuration's version (``core.sysconfig``),
+        so the idle timeout checked next is the current one at no extra cost.
+        """
+        config = sysconfig.version_key()
         try:
-            data = self._cache.get(self.cache_key)
+            found = self._cache.get_many([self.cache_key, config])
         except Exception:  # noqa: BLE001  the cache is down (or refused the key)
             logger.warning("Cache unavailable; session read from the database")
+            sysconfig.unverified()
             return self._load_from_db(cache=False)
+        sysconfig.observe(found.get(config))
+        data = found.get(self.cache_key)
         if data is None:
             return self._load_from_db(cache=True)
         return data

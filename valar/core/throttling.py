@@ -13,6 +13,7 @@ import time
 
 from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
+from valar.core import sysconfig
 from valar.core.rediscache import UNREACHABLE
 
 logger = logging.getLogger("valar.throttling")
@@ -27,6 +28,14 @@ class ReportingThrottle(SimpleRateThrottle):
     passes. Requests numbered above the limit are refused until the window ends.
     """
 
+    def get_rate(self) -> str | None:
+        """The scope's rate: the runtime setting ``throttle_<scope>`` (``core.sysconfig``).
+
+        Built before the request's version was read, the throttle takes this process's copy
+        as it is; :meth:`hit` reads the rate again once its round trip brought the version.
+        """
+        return sysconfig.throttle_rate(self.scope, checked=False)
+
     def allow_request(self, request, view) -> bool:
         """Count the request in its window; let it through (logged) when the cache is down."""
         if self.rate is None:
@@ -35,17 +44,45 @@ class ReportingThrottle(SimpleRateThrottle):
         if self.key is None:
             return True
         try:
-            count, left = window_hit(self.cache, f"{self.key}:window", self.duration, self.timer())
+            count, left = self.hit()
         except Exception as error:  # noqa: BLE001  any cache failure
+            sysconfig.unverified()
             logger.warning(
                 "Rate limiter unavailable (%s); request allowed",
                 error,
                 exc_info=not isinstance(error, UNREACHABLE),
             )
             return True
+        if self.rate is None:  # no limit any more
+            return True
         self.seconds_left = left
         self.report(request, max(self.num_requests - count, 0), left)
         return count <= self.num_requests
+
+    def hit(self) -> tuple[int, float]:
+        """Count this request in its window, reading the configuration's version alongside.
+
+        The rate this throttle was built with may be out of date: when the version read in
+        the same round trip says so, the rate is read again; a new limit applies to this
+        request's count, and a new duration (a window of another length, so another counter)
+        costs one more round trip, once per process and change.
+        """
+        duration = self.duration
+        count, left, (found,) = window_hit(
+            self.cache, self.window_key(), duration, self.timer(), (sysconfig.version_key(),)
+        )
+        sysconfig.observe(found)
+        self.rate = sysconfig.throttle_rate(self.scope)
+        if self.rate is None:
+            return count, left
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+        if self.duration != duration:
+            count, left = window_hit(self.cache, self.window_key(), self.duration, self.timer())
+        return count, left
+
+    def window_key(self) -> str:
+        """The counter of this caller's current window (its length is part of the key)."""
+        return f"{self.key}:window:{self.duration}"
 
     def wait(self) -> float:
         """Seconds until the current window ends (the ``Retry-After`` of a 429)."""
@@ -68,16 +105,27 @@ class ReportingThrottle(SimpleRateThrottle):
         return time.time()
 
 
-def window_hit(cache, key: str, duration: int, now: float) -> tuple[int, float]:
+def window_hit(cache, key: str, duration: int, now: float, read: tuple[str, ...] = ()) -> tuple:
     """Count one request in ``key``'s window: ``(count so far, seconds until it ends)``.
 
     On Redis (:class:`valar.core.rediscache.ValarRedisCache`) this is one pipelined round
     trip. Other caches get the same answer from an atomic ``add`` (which only the window's
-    first request wins) and ``incr``, with the window's start kept beside the count.
+    first request wins) and ``incr``, with the window's start kept beside the count. The
+    values of the keys in ``read`` come back as a third item when any are asked for (on
+    Redis in the same round trip).
     """
     hit = getattr(cache, "hit_window", None)
     if callable(hit):
-        return hit(key, duration)
+        return hit(key, duration, read) if read else hit(key, duration)
+    answer = _counted(cache, key, duration, now)
+    if not read:
+        return answer
+    found = cache.get_many(list(read))
+    return (*answer, [found.get(name) for name in read])
+
+
+def _counted(cache, key: str, duration: int, now: float) -> tuple[int, float]:
+    """:func:`window_hit` on a cache without one-round-trip counters."""
     count_key, start_key = f"{key}:n", f"{key}:start"
     if cache.add(count_key, 1, timeout=duration):
         cache.set(start_key, now, timeout=duration)
@@ -130,6 +178,17 @@ class AccountAdminThrottle(ReportingThrottle):
         if not (request.user and request.user.is_authenticated):
             return None
         return self.cache_format % {"scope": self.scope, "ident": request.user.pk}
+
+
+class OperatorThrottle(UserThrottle):
+    """The limit on platform operators' own endpoints (``ops/``), keyed by user.
+
+    Its rate (``THROTTLE_OPERATOR``) is deliberately not a runtime setting, and the user
+    limit does not apply there: an operator who set ``throttle_user`` to ``1/day`` by
+    mistake can still put it back.
+    """
+
+    scope = "operator"
 
 
 class LoginThrottle(ReportingThrottle):

@@ -27,14 +27,14 @@ logger = logging.getLogger("valar.cache")
 VERSION_TTL = 30 * 86400
 
 
-def _key(organization_id, source: str) -> str:
+def version_key(organization_id, source: str) -> str:
     """The cache key of one scope's (usually an organization's) version of one source."""
     return f"version:{organization_id}:{source}"
 
 
 def version(organization_id, source: str) -> int:
     """The current version of ``source`` for the organization (created on first read)."""
-    key = _key(organization_id, source)
+    key = version_key(organization_id, source)
     value = cache.get(key)
     if value is None:
         # Start from a time-based value so a version lost from the cache never repeats.
@@ -62,7 +62,7 @@ def read(pairs: list[tuple[object, str]], extra: Iterable[str] = ()) -> tuple[li
     Returns the versions in order and the entries found (``{key: value}``). A version that
     does not exist yet is created (a round trip more, once).
     """
-    keys = [_key(scope, source) for scope, source in pairs]
+    keys = [version_key(scope, source) for scope, source in pairs]
     extra = list(extra)
     found = cache.get_many(keys + extra)
     current = [
@@ -87,7 +87,7 @@ def bump_scopes(pairs: list[tuple[object, str]]) -> None:
         return
 
     def do_bump() -> None:
-        keys = [_key(scope, source) for scope, source in pairs]
+        keys = [version_key(scope, source) for scope, source in pairs]
         try:
             _advance(keys)
         except Exception:  # noqa: BLE001  the cache is down: the backend undoes it later

@@ -40,6 +40,17 @@ def is_uuid(value) -> bool:
     return True
 
 
+def refuse_undeclared_method(view, request) -> None:
+    """Raise 405 (with ``Allow``) for a method ``view`` does not have, before any other check.
+
+    DRF checks permissions first, so a view whose permission refuses the caller would answer
+    403 for a method the route does not even take; the answer must be the same for everyone.
+    """
+    method = request.method.lower()
+    if method not in view.http_method_names or not hasattr(view, method):
+        raise exceptions.MethodNotAllowed(request.method)
+
+
 class PlatformView(APIView):
     """An endpoint of the platform's operators (``ops/...``): superusers only, outside tenants.
 
@@ -51,9 +62,7 @@ class PlatformView(APIView):
 
     def initial(self, request, *args, **kwargs):
         """Answer 405 (with ``Allow``) for a method the view lacks, before any permission."""
-        method = request.method.lower()
-        if method not in self.http_method_names or not hasattr(self, method):
-            raise exceptions.MethodNotAllowed(request.method)
+        refuse_undeclared_method(self, request)
         super().initial(request, *args, **kwargs)
 
 
@@ -80,9 +89,7 @@ class BaseViewSet(viewsets.GenericViewSet):
         DRF would check permissions first, and a permission that has no action to look up
         (``PolicyPermission``) would answer 403 for a method the route does not have.
         """
-        method = request.method.lower()
-        if method not in self.http_method_names or not hasattr(self, method):
-            raise exceptions.MethodNotAllowed(request.method)
+        refuse_undeclared_method(self, request)
         # Every record's id is a UUID: a path id that is not one names nothing (404), whatever
         # route pattern or lookup the resource uses, never a 400 from the database field.
         if any(is_id_kwarg(name) and not is_uuid(value) for name, value in kwargs.items()):

@@ -1,5 +1,5 @@
-"""Reads about the service itself: is each component answering, the figures Prometheus
-scrapes, and slices of the log files."""
+"""Reads about the service itself: is each component answering, what is configured, the
+figures Prometheus scrapes, and slices of the log files."""
 
 import asyncio
 import time
@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import orjson
 import redis
@@ -18,7 +19,8 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from prometheus_client.core import GaugeMetricFamily, Metric
 
-from valar.core import logs
+from valar.core import logs, sysconfig
+from valar.core.models import SystemSetting
 
 
 def database_status() -> str:
@@ -257,3 +259,49 @@ def log_slice(*, start: datetime, end: datetime, level: str) -> Iterator[bytes]:
     finally:
         for handle in opened:
             handle.close()
+
+
+def config_list() -> list[dict[str, Any]]:
+    """Every runtime setting as an operator sees it (one query): value, default, who, when.
+
+    Read from the database, not from this process's copy, so the answer is the stored truth.
+    """
+    rows = {
+        row["key"]: row
+        for row in SystemSetting.objects.values(
+            "key", "value", "updated_by_id", "updated_by__email", "updated_at"
+        )
+    }
+    return [_item(setting, rows.get(key)) for key, setting in sysconfig.SETTINGS.items()]
+
+
+def config_get(key: str) -> dict[str, Any] | None:
+    """One runtime setting as :func:`config_list` shows it; ``None`` for an unknown key."""
+    setting = sysconfig.SETTINGS.get(key)
+    if setting is None:
+        return None
+    row = (
+        SystemSetting.objects.filter(key=key)
+        .values("key", "value", "updated_by_id", "updated_by__email", "updated_at")
+        .first()
+    )
+    return _item(setting, row)
+
+
+def _item(setting: sysconfig.Setting, row: dict[str, Any] | None) -> dict[str, Any]:
+    """The answer for one key given its row (``None``: never changed)."""
+    stored = row["value"] if row is not None else None
+    overridden = stored is not None and setting.valid(stored)
+    default = setting.default()
+    return {
+        "key": setting.key,
+        "group": setting.group,
+        "type": setting.kind,
+        "description": setting.description,
+        "value": stored if overridden else default,
+        "default_value": default,
+        "overridden": overridden,
+        "updated_by": row["updated_by_id"] if row is not None else None,
+        "updated_by_email": row["updated_by__email"] if row is not None else None,
+        "updated_at": row["updated_at"] if row is not None else None,
+    }

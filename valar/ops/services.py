@@ -1,14 +1,19 @@
-"""Operational writes: the demo data ``make run`` creates on an empty database."""
+"""Operational writes: the demo data ``make run`` creates, and the runtime configuration."""
 
 import datetime
 import secrets
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from valar.accounts.models import User
 from valar.accounts.services import user_create
+from valar.audit.services import audit_record
+from valar.core import sysconfig
+from valar.core.errors import DomainError
+from valar.core.models import SystemSetting
 from valar.core.policy import Role
 from valar.core.tenancy import Tenant
 from valar.crm.models import Customer
@@ -130,3 +135,92 @@ def _demo_work(*, tenant: Tenant, worker: User, teams: list) -> None:
                 "team": team,
             },
         )
+
+
+def _effective(key: str, rows: dict[str, SystemSetting]) -> Any:
+    """A key's effective value given the rows about to be saved."""
+    row = rows.get(key)
+    setting = sysconfig.SETTINGS[key]
+    if row is not None and row.value is not None and setting.valid(row.value):
+        return row.value
+    return setting.default()
+
+
+def _check_screening(rows: dict[str, SystemSetting]) -> None:
+    """The cutoff may not exceed the match threshold (a rule across two keys)."""
+    cutoff = Decimal(str(_effective("screening_cutoff", rows)))
+    threshold = Decimal(str(_effective("screening_match_threshold", rows)))
+    if cutoff > threshold:
+        raise DomainError(
+            "The screening cutoff must not be above the match threshold.",
+            errors={
+                "screening_cutoff": [f"Must not be above screening_match_threshold ({threshold})."]
+            },
+        )
+
+
+@transaction.atomic
+def config_update(*, actor: User, changes: dict[str, Any]) -> None:
+    """Override runtime settings (type-checked by the caller's serializer); all or nothing.
+
+    Each key whose value changes is saved with its author and time and audited as
+    ``config.update`` (``{"value": {"old", "new"}}``, effective values); then every process's
+    copy is invalidated (the version moves now and on commit), so each process's next request
+    reads the new values. Unknown keys and a cutoff above the match threshold are refused.
+    """
+    unknown = sorted(set(changes) - set(sysconfig.SETTINGS))
+    if unknown:
+        raise DomainError(
+            "Unknown settings.", errors={key: ["Unknown setting."] for key in unknown}
+        )
+    rows = {row.key: row for row in SystemSetting.objects.select_for_update()}
+    now = timezone.now()
+    changed: list[tuple[SystemSetting, Any]] = []
+    for key, raw in changes.items():
+        setting = sysconfig.SETTINGS[key]
+        new = setting.clean(raw)
+        row = rows.get(key)
+        if row is not None and row.value == new:
+            continue
+        old = _effective(key, rows)
+        if row is None:
+            row = rows[key] = SystemSetting(key=key)
+        row.value, row.updated_by, row.updated_at = new, actor, now
+        changed.append((row, old))
+    _check_screening(rows)
+    for row, old in changed:
+        row.save()
+        audit_record(
+            action="config.update",
+            instance=row,
+            actor=actor,
+            changes={"value": {"old": old, "new": row.value}},
+        )
+    if changed:
+        sysconfig.bump()
+
+
+@transaction.atomic
+def config_reset(*, actor: User, key: str) -> None:
+    """Put a runtime setting back to its default (the environment's), audited as ``config.reset``.
+
+    The row stays with an empty value, so who reset it and when remain known. Resetting a
+    key that is not overridden changes nothing. The cutoff may not end above the threshold.
+    """
+    if key not in sysconfig.SETTINGS:
+        raise DomainError("Unknown setting.", code="not_found", status_code=404)
+    rows = {row.key: row for row in SystemSetting.objects.select_for_update()}
+    row = rows.get(key)
+    if row is None or row.value is None:
+        return
+    old = _effective(key, rows)
+    row.value, row.updated_by, row.updated_at = None, actor, timezone.now()
+    _check_screening(rows)
+    row.save()
+    audit_record(
+        action="config.reset",
+        instance=row,
+        actor=actor,
+        changes={"value": {"old": old, "new": sysconfig.SETTINGS[key].default()}},
+    )
+    sysconfig.bump()

@@ -9,4 +9,7 @@ urlpatterns = [
     path("health/", api.HealthView.as_view(), name="health"),
     path("health/ready/", api.ReadyView.as_view(), name="health-ready"),
     path("ops/logs/", api.LogsView.as_view(), name="ops-logs"),
+    path("ops/config/", api.ConfigView.as_view(), name="ops-config"),
+    path("ops/config/<str:key>/", api.ConfigKeyView.as_view(), name="ops-config-key"),
+    path("ops/config/<str:key>/reset/", api.ConfigResetView.as_view(), name="ops-config-reset"),
 ]

@@ -7,7 +7,7 @@ from rest_framework.test import APIClient, APITestCase
 
 from valar.accounts.models import User
 from valar.accounts.services import token_create
-from valar.core import entries, statements
+from valar.core import entries, statements, sysconfig
 
 DEFAULT_PASSWORD = "a-Long-and-unusual-passphrase-42"
 
@@ -15,8 +15,8 @@ DEFAULT_PASSWORD = "a-Long-and-unusual-passphrase-42"
 class ApiTestCase(APITestCase):
     """An ``APITestCase`` whose client enforces CSRF like a browser, with helpers.
 
-    The cache (throttles, sessions) and this process's copy of cache entries are cleared
-    before every test so tests never share limits or entries.
+    The cache (throttles, sessions) and this process's copies of cache entries and of the
+    runtime configuration are cleared before every test so tests never share them.
     """
 
     client_class = APIClient
@@ -27,6 +27,7 @@ class ApiTestCase(APITestCase):
         cache.clear()
         entries.clear_local()
         statements.kept.clear()
+        sysconfig.clear_local()
         self.client = APIClient(enforce_csrf_checks=True)
 
     @staticmethod

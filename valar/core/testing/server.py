@@ -36,6 +36,8 @@ class LiveServer:
     email: str
     password: str
     output: list[str] = field(default_factory=list)
+    #: Where its database and media live (another server may share them).
+    directory: Path | None = None
 
     def log(self) -> str:
         """Everything the server has printed so far (for assertion messages)."""
@@ -101,11 +103,19 @@ def server_environment(
 
 
 @contextmanager
-def running_server(extra_env: dict[str, str] | None = None) -> Iterator[LiveServer]:
-    """Run ``make run`` on a free port with a throwaway database; yield it once it answers."""
+def running_server(
+    extra_env: dict[str, str] | None = None, shared_with: LiveServer | None = None
+) -> Iterator[LiveServer]:
+    """Run ``make run`` on a free port with a throwaway database; yield it once it answers.
+
+    With ``shared_with``, the new server is a second process over that server's database and
+    media (its seed finds the demo data there and prints nothing; the credentials are the
+    first server's): what a deployment with several processes is.
+    """
     port = free_port()
-    with tempfile.TemporaryDirectory(prefix="valar-live-") as directory:
-        env = server_environment(Path(directory), port, extra_env)
+    with tempfile.TemporaryDirectory(prefix="valar-live-") as own:
+        directory = shared_with.directory if shared_with is not None else Path(own)
+        env = server_environment(directory, port, extra_env)
         process = subprocess.Popen(
             ["make", "--no-print-directory", "run"],
             cwd=settings.BASE_DIR,
@@ -119,10 +129,13 @@ def running_server(extra_env: dict[str, str] | None = None) -> Iterator[LiveServ
         reader = threading.Thread(target=_read_output, args=(process, output), daemon=True)
         reader.start()
         try:
-            server = LiveServer(f"http://127.0.0.1:{port}", "", "", output)
+            server = LiveServer(f"http://127.0.0.1:{port}", "", "", output, directory)
             _wait_until_ready(process, server)
-            server.email = _printed(output, "email")
-            server.password = _printed(output, "password")
+            if shared_with is not None:
+                server.email, server.password = shared_with.email, shared_with.password
+            else:
+                server.email = _printed(output, "email")
+                server.password = _printed(output, "password")
             yield server
         finally:
             _stop(process)

@@ -3,6 +3,7 @@
 from django.db import connection
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
 
 from valar.core import entries, tenancy
 from valar.core.policy import Role
@@ -17,9 +18,10 @@ URL = "/api/v1/tasks/"
 class RoundTripTests(TenantFixtureMixin, ApiTestCase):
     """A session request makes at most 3 Redis round trips, a token request at most 2.
 
-    The session's ``GET``; the versions with the user and membership entries (one ``MGET``);
-    the rate limit's counter (one pipeline). A token request has no session and its user
-    comes with the token from the database.
+    The session with the runtime configuration's version (one ``MGET``); the versions with
+    the user and membership entries (one ``MGET``); the rate limit's counter (one pipeline,
+    which reads the configuration's version too). A token request has no session and its
+    user comes with the token from the database.
     """
 
     module = "tasks"
@@ -43,7 +45,7 @@ class RoundTripTests(TenantFixtureMixin, ApiTestCase):
     def test_a_session_request_makes_at_most_three_round_trips(self):
         trips = self.count(self.session)
         self.assertLessEqual(len(trips), 3, trips)
-        self.assertEqual(trips[0], "GET", trips)  # the session
+        self.assertEqual(trips[0], "MGET", trips)  # the session and the configuration version
 
     def test_a_token_request_makes_at_most_two_round_trips(self):
         trips = self.count(self.token)
@@ -54,6 +56,28 @@ class RoundTripTests(TenantFixtureMixin, ApiTestCase):
         self.assertLessEqual(len(self.count(self.session)), 3)
         entries.clear_local()
         self.assertLessEqual(len(self.count(self.token)), 2)
+
+    def test_requests_without_a_session_or_tenant_read_the_version_in_their_pipeline(self):
+        for client, url in ((self.token, "/api/v1/auth/me/"), (APIClient(), "/api/v1/")):
+            with redis_round_trips() as trips:
+                self.assertEqual(client.get(url).status_code, 200)
+            self.assertEqual(len(trips), 1, trips)
+            self.assertTrue(trips[0].startswith("PIPELINE(") and trips[0].endswith(",GET)"))
+
+    def test_a_configuration_change_costs_no_round_trip_to_the_next_request(self):
+        from valar.core import sysconfig
+        from valar.ops.services import config_update
+
+        config_update(actor=self.users[Role.ADMIN], changes={"page_size": 7})
+        sysconfig.clear_local()  # as another process, whose copy predates the change
+        trips = self.count(self.session)
+        self.assertLessEqual(len(trips), 3, trips)
+        sysconfig.clear_local()
+        response = self.token.get(URL)
+        self.assertEqual(response.status_code, 200)
+        config_update(actor=self.users[Role.ADMIN], changes={"throttle_user": "999/min"})
+        trips = self.count(self.token)
+        self.assertLessEqual(len(trips), 2, trips)
 
     def test_naming_the_organization_costs_no_extra_round_trip(self):
         self.count(self.session, HTTP_X_ORGANIZATION=self.org.slug)  # stores its entry

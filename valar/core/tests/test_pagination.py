@@ -44,7 +44,7 @@ class PaginationTests(ApiTestCase):
         return parse_qs(urlparse(url).query)
 
     def test_the_pagination_class_declares_25_by_default_and_100_at_most(self):
-        self.assertEqual(StandardPagination.page_size, 25)
+        self.assertEqual(StandardPagination().page_size, 25)
         self.assertEqual(StandardPagination.max_page_size, 100)
         self.assertEqual(StandardPagination.page_size_query_param, "page_size")
 

@@ -106,7 +106,8 @@ class SchemaGenerationTests(ApiTestCase):
             if method in {"get", "post", "put", "patch", "delete"}
             for parameter in operation.get("parameters", [])
             if parameter["in"] == "path"
-            and parameter["name"] != "token"  # an invitation's token is not an id
+            # an invitation's token and a runtime setting's key are not ids
+            and parameter["name"] not in {"token", "key"}
             and parameter["schema"]
             != {"type": "string", "format": "uuid", "pattern": FORMAT_PATTERNS["uuid"]}
         }
