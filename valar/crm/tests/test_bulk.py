@@ -2,11 +2,11 @@
 
 from decimal import Decimal
 
+from valar.core.tenancy import Tenant
 from valar.core.testing import ApiTestCase
 from valar.core.testing.bulk import BulkResourceTestsMixin
 from valar.crm.models import Customer, Deal, Lead
 from valar.crm.services import deal_create
-from valar.core.tenancy import Tenant
 from valar.organizations.models import Membership, Team
 
 

@@ -1,4 +1,4 @@
-"""``POST /api/v1/finance/transactions|incomes/bulk/`` and ``import/``: generic tests, ledger rules."""
+"""``POST /api/v1/finance/transactions|incomes/bulk/`` and ``import/``: generic tests, rules."""
 
 from decimal import Decimal
 
