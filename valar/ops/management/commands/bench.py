@@ -72,7 +72,9 @@ class Command(BaseCommand):
             help="The port range the load runs' servers may listen on.",
         )
         parser.add_argument(
-            "--only", choices=["lists", "scale", "finance", "insights", "load"], help="One suite."
+            "--only",
+            choices=["lists", "scale", "finance", "insights", "bulk", "load"],
+            help="One suite.",
         )
 
     def handle(self, *args, **options):
@@ -94,6 +96,8 @@ class Command(BaseCommand):
                 ledger = self.finance(options)
                 if only in (None, "insights"):
                     self.insights(options, ledger)
+            if only in (None, "bulk"):
+                self.bulk(options, organization, admin)
             if only in (None, "load") and not options["no_load"]:
                 self.load(options, admin)
         self.report_targets(only, options)
@@ -316,6 +320,37 @@ class Command(BaseCommand):
             f"leaderboard: {statements} SQL statements; computed / raw "
             f"{cases[1].p50 / cases[0].p50:.2f}x; dashboard read p50 {cases[2].p50:.2f} ms "
             f"in {cases[2].queries} queries\n"
+        )
+
+    # -- bulk writes ----------------------------------------------------------------------
+
+    def bulk(self, options, organization, admin) -> None:
+        """A bulk create of 1,000 ledger entries through the API beside one raw INSERT of them."""
+        out = self.stdout
+        finance_bench.seed_transactions([organization], options["rows"] // 10, stdout=out)
+        cases = finance_bench.bulk_cases(organization, admin)
+        iterations = max(options["iterations"] // 30, 5)
+        bench.measure(cases, iterations=iterations, warmup=min(2, options["warmup"]))
+        floor, valar = cases
+        out.write(
+            f"\nbulk create: {finance_bench.BULK_ROWS:,} ledger entries in one request, "
+            f"{iterations} iterations (the entries deleted between calls, untimed)\n"
+        )
+        bench.print_table(cases, floor=floor.name, out=out)
+        ratio = valar.p50 / floor.p50
+        out.write(
+            f"Valar / raw INSERT {ratio:.2f}x; {valar.p50 / finance_bench.BULK_ROWS:.3f} ms per "
+            f"entry; SQL statements {valar.queries} (the floor: {floor.queries})\n"
+        )
+        for sql in valar.statements:
+            out.write(f"    {sql[:120]}{'...' if len(sql) > 120 else ''}\n")
+        self.targets.append(
+            Target(
+                f"bulk create of {finance_bench.BULK_ROWS:,} entries: SQL statements",
+                "<= 12",
+                valar.queries,
+                at_most(12),
+            )
         )
 
     # -- load -----------------------------------------------------------------------------
