@@ -322,6 +322,13 @@ class TimeZoneField(StrictCharField):
         return value
 
 
+#: A character Python's ``str.strip()`` keeps (DRF trims with it): what a text that may not be
+#: blank must contain. Spelled out because ``\S`` means different sets in JSON Schema's
+#: (ECMA-262) and Python's regular expressions: Python also strips U+001C..U+001F and U+0085,
+#: which ECMA's ``\s`` does not name, and keeps U+FEFF, which ECMA's does.
+NOT_BLANK_PATTERN = r"[^\t-\r\x1c- \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+
+
 class StrictCharFieldSchema(OpenApiSerializerFieldExtension):
     """A required text's schema says it needs a non-space character (DRF trims whitespace).
 
@@ -343,7 +350,7 @@ class StrictCharFieldSchema(OpenApiSerializerFieldExtension):
             and not field.allow_blank
             and not any(isinstance(v, RegexValidator) for v in field.validators)
         ):
-            schema["pattern"] = r"\S"
+            schema["pattern"] = NOT_BLANK_PATTERN
         return schema
 
 
