@@ -63,6 +63,16 @@ def _ops(*pairs: str) -> frozenset[tuple[str, str]]:
     return frozenset(tuple(pair.split(" ", 1)) for pair in pairs)
 
 
+#: The resources with ``bulk/`` and ``import/`` (paths under ``/api/v1/``).
+BULK_PATHS = (
+    "tasks/",
+    "crm/leads/",
+    "crm/customers/",
+    "finance/transactions/",
+    "finance/incomes/",
+    "finance/expenses/",
+)
+
 #: Every rule a valid-looking request may break, with why the schema cannot say it.
 KNOWN_RULES = [
     KnownRule(
@@ -140,6 +150,39 @@ KNOWN_RULES = [
             "PATCH /api/v1/crm/leads/{id}/",
         ),
         messages=("Use qualify/, disqualify/ or convert/ for this status.",),
+    ),
+    KnownRule(
+        reason="a bulk item's lead status follows the same rule as a single lead's",
+        operations=_ops("POST /api/v1/crm/leads/bulk/"),
+        messages=(
+            "Use qualify/, disqualify/ or convert/ for this status.",
+            "A converted lead keeps its status.",
+        ),
+    ),
+    KnownRule(
+        reason="a bulk write names rows by id: a generated id names no row the caller may "
+        "reach, or is given twice (an update and a delete of the same row); at most 1,000 "
+        "items in all, which per-list maxItems cannot state; the schema cannot list the ids "
+        "that exist",
+        operations=_ops(*(f"POST /api/v1/{path}bulk/" for path in BULK_PATHS)),
+        code="too_many_items",
+        messages=("Not found.", "This id is given more than once."),
+    ),
+    KnownRule(
+        reason="an import's file must be a CSV or an XLSX workbook whose header names the "
+        "resource's fields, at most 1,000 rows; `format: binary` cannot say what is inside",
+        operations=_ops(*(f"POST /api/v1/{path}import/" for path in BULK_PATHS)),
+        messages=(
+            "Upload a CSV (UTF-8) or an XLSX file.",
+            "The file is empty.",
+            "The file has no header row.",
+            "Unknown columns:",
+            "Columns given more than once:",
+            "At most 1,000 rows in one import.",
+            "The workbook unpacks to more than 200 MB.",
+            "The submitted file is empty.",
+            "No file was submitted.",
+        ),
     ),
     KnownRule(
         reason="an uploaded file must not be empty (Django reads an empty part without a "

@@ -160,6 +160,8 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # Django's backend with SQLite's real bind-parameter limit (valar.core.backends.sqlite3).
+    DATABASES["default"]["ENGINE"] = "valar.core.backends.sqlite3"
     # SQLite (the embedded default) lets one writer in at a time: a transaction takes the write
     # lock when it starts and waits up to 20 s for it, instead of failing with "database is
     # locked" when two concurrent transactions both try to upgrade a read lock.
@@ -365,6 +367,12 @@ SPECTACULAR_SETTINGS = {
         "NotificationLevelEnum": "valar.core.notify.LEVELS",
         "SettingKeyEnum": "valar.core.sysconfig.KEYS",
         "SettingGroupEnum": "valar.core.sysconfig.GROUPS",
+        # Named here because the bulk and import components reuse them (their names would
+        # otherwise become hashes).
+        "TaskStatusEnum": "valar.tasks.models.Task.Status",
+        "LeadStatusEnum": "valar.crm.models.Lead.Status",
+        "LeadSourceEnum": "valar.crm.models.Lead.Source",
+        "CustomerStatusEnum": "valar.crm.models.Customer.Status",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -5,6 +5,7 @@ from typing import Any
 from django.db import models
 
 from valar.audit.models import AuditEvent
+from valar.core import batch
 from valar.core.middleware import current_request
 from valar.core.throttling import client_ip
 
@@ -60,11 +61,15 @@ def audit_record(
     changes: dict[str, Any] | None = None,
     actor: Any = None,
 ) -> AuditEvent:
-    """Append one audit event; the request's actor and origin are filled in automatically."""
+    """Append one audit event; the request's actor and origin are filled in automatically.
+
+    Inside a write batch (``core.batch``) the event is kept and inserted with the batch's
+    other events in one statement when the batch closes.
+    """
     context = _context()
     if actor is not None:
         context["actor"] = actor
-    return AuditEvent.objects.create(
+    event = AuditEvent(
         action=action,
         organization_id=organization_id,
         object_type=instance._meta.label_lower if instance is not None else "",
@@ -73,3 +78,14 @@ def audit_record(
         changes=clean_changes(changes or {}),
         **context,
     )
+    opened = batch.current()
+    if opened is not None:
+        opened.defer("audit", event, _insert_events)
+    else:
+        event.save(force_insert=True)
+    return event
+
+
+def _insert_events(events: list[AuditEvent]) -> None:
+    """Insert a batch's audit events in one statement."""
+    AuditEvent.objects.bulk_create(events)

@@ -82,7 +82,7 @@ def problem(
     return body
 
 
-def _flatten_errors(data: Any) -> dict[str, list[str]]:
+def flatten_errors(data: Any) -> dict[str, list[str]]:
     """Turn DRF's nested validation error data into ``{field: [messages]}``."""
     if isinstance(data, list):
         data = {"non_field_errors": data}
@@ -144,7 +144,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
             response.status_code,
             detail="The request is invalid; see errors.",
             code="invalid",
-            errors=_flatten_errors(response.data),
+            errors=flatten_errors(response.data),
         )
     else:
         data = response.data if isinstance(response.data, dict) else {}

@@ -6,6 +6,7 @@ import zoneinfo
 from decimal import Decimal
 from functools import lru_cache
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.http import QueryDict
 from django.utils import timezone
@@ -194,6 +195,23 @@ class TenantRelatedField(serializers.PrimaryKeyRelatedField):
             self.fail("incorrect_type", data_type="str")
         return super().run_validation(data)
 
+    def to_internal_value(self, data):
+        """The row ``data`` names; from the rows the bulk service preloaded, when it did.
+
+        ``context["preloaded"][field_name]`` maps primary keys to the rows of
+        :meth:`get_queryset` that a bulk request names (one query for all its items,
+        :func:`preload_related`); an id missing there is reported as a missing row is.
+        """
+        preloaded = self.context.get("preloaded", {}).get(self.field_name)
+        if preloaded is None or isinstance(data, bool):
+            return super().to_internal_value(data)
+        key = pk_of(self.get_queryset().model, data)
+        if key is None:
+            return super().to_internal_value(data)  # refused as malformed, with no query
+        if key not in preloaded:
+            self.fail("does_not_exist", pk_value=data)
+        return preloaded[key]
+
     def get_queryset(self):
         """The declared queryset narrowed to the request's organization (none without one)."""
         queryset = super().get_queryset()
@@ -204,6 +222,41 @@ class TenantRelatedField(serializers.PrimaryKeyRelatedField):
         if self.module is not None:
             queryset = visible_rows(queryset, membership=tenant.membership, module=self.module)
         return queryset
+
+
+def pk_of(model, value):
+    """``value`` as ``model``'s primary key, or ``None`` when it cannot be one."""
+    if value is None or isinstance(value, bool | dict | list):
+        return None
+    try:
+        return model._meta.pk.to_python(value)
+    except (DjangoValidationError, TypeError, ValueError):
+        return None
+
+
+def preload_related(serializer: serializers.Serializer, items) -> dict[str, dict]:
+    """The rows each :class:`TenantRelatedField` of ``serializer`` will be given in ``items``.
+
+    One query per such field (whatever the number of items), through the field's own scoped
+    queryset, so a row of another organization (or one the caller may not read) is missing
+    exactly as it would be for a single item. Put the result in the serializer context as
+    ``preloaded``.
+    """
+    preloaded: dict[str, dict] = {}
+    for name, field in serializer.fields.items():
+        if field.read_only or not isinstance(field, TenantRelatedField):
+            continue
+        model = field.get_queryset().model
+        keys = {
+            key
+            for item in items
+            if hasattr(item, "get")
+            and (key := pk_of(model, None if isinstance(item.get(name), bool) else item.get(name)))
+            is not None
+        }
+        rows = field.get_queryset().filter(pk__in=keys) if keys else []
+        preloaded[name] = {row.pk: row for row in rows}
+    return preloaded
 
 
 class MoneyField(serializers.DecimalField):
@@ -269,6 +322,13 @@ class TimeZoneField(StrictCharField):
         return value
 
 
+#: A character Python's ``str.strip()`` keeps (DRF trims with it): what a text that may not be
+#: blank must contain. Spelled out because ``\S`` means different sets in JSON Schema's
+#: (ECMA-262) and Python's regular expressions: Python also strips U+001C..U+001F and U+0085,
+#: which ECMA's ``\s`` does not name, and keeps U+FEFF, which ECMA's does.
+NOT_BLANK_PATTERN = r"[^\t-\r\x1c- \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+
+
 class StrictCharFieldSchema(OpenApiSerializerFieldExtension):
     """A required text's schema says it needs a non-space character (DRF trims whitespace).
 
@@ -290,7 +350,7 @@ class StrictCharFieldSchema(OpenApiSerializerFieldExtension):
             and not field.allow_blank
             and not any(isinstance(v, RegexValidator) for v in field.validators)
         ):
-            schema["pattern"] = r"\S"
+            schema["pattern"] = NOT_BLANK_PATTERN
         return schema
 
 

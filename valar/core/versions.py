@@ -21,6 +21,8 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from valar.core import batch
+
 logger = logging.getLogger("valar.cache")
 
 #: Versions live for a month; a lost version restarts at a fresh value, never an old one.
@@ -82,9 +84,27 @@ def bump(organization_id, *sources: str) -> None:
 
 
 def bump_scopes(pairs: list[tuple[object, str]]) -> None:
-    """Bump several ``(scope, source)`` versions (one round trip on Redis), now and on commit."""
+    """Bump several ``(scope, source)`` versions (one round trip on Redis), now and on commit.
+
+    Inside a write batch (``core.batch``) the bump waits for the batch to close, and the
+    batch's bumps are made once, together.
+    """
     if not pairs:
         return
+    opened = batch.current()
+    if opened is not None:
+        opened.defer("versions", pairs, _bump_batched)
+        return
+    _bump_now(pairs)
+
+
+def _bump_batched(groups: list[list[tuple[object, str]]]) -> None:
+    """Bump every version a batch asked for, each once."""
+    _bump_now(list(dict.fromkeys(pair for pairs in groups for pair in pairs)))
+
+
+def _bump_now(pairs: list[tuple[object, str]]) -> None:
+    """Bump ``pairs`` now and again on commit."""
 
     def do_bump() -> None:
         keys = [version_key(scope, source) for scope, source in pairs]

@@ -262,7 +262,12 @@ ACTION_MAP = {
     "update": "change",
     "partial_update": "change",
     "destroy": "delete",
+    "import_file": "create",
+    "bulk": "write",
 }
+#: The policy actions a bulk request may perform: it passes the permission check when any of
+#: them is allowed, and each operation in its body is then checked against its own.
+WRITE_ACTIONS = ("create", "change", "delete")
 
 
 #: What OPTIONS checks for each method it describes.
@@ -307,12 +312,12 @@ class PolicyPermission(BasePermission):
         if action is None:
             view.access = Access.NONE
             return False
-        view.access = decide(
-            role=tenant.membership.role,
-            modules=tenant.membership.modules,
-            module=view.module,
-            action=action,
-        )
+        membership = tenant.membership
+        accesses = [
+            decide(role=membership.role, modules=membership.modules, module=view.module, action=a)
+            for a in (WRITE_ACTIONS if action == "write" else (action,))
+        ]
+        view.access = next((a for a in accesses if a != Access.NONE), Access.NONE)
         return view.access != Access.NONE
 
     def has_object_permission(self, request, view, obj) -> bool:

@@ -8,6 +8,8 @@ from rest_framework.response import Response
 from rest_framework.viewsets import ModelViewSet
 
 from valar.accounts.models import User
+from valar.core import bulk
+from valar.core.bulk_api import BulkMixin
 from valar.core.serializers import (
     MoneyField,
     StrictBooleanField,
@@ -301,10 +303,30 @@ class CrmViewSet(RowListMixin, ExportMixin, TenantViewSet, ModelViewSet):
     module = "crm"
 
 
-class LeadViewSet(CrmViewSet):
+LEADS = bulk.register(
+    bulk.BulkResource(
+        name="crm.leads",
+        module="crm",
+        serializer_class=LeadSerializer,
+        writer=services.LeadWriter(),
+        preview_fields=("score",),
+    )
+)
+CUSTOMERS = bulk.register(
+    bulk.BulkResource(
+        name="crm.customers",
+        module="crm",
+        serializer_class=CustomerSerializer,
+        writer=services.CustomerWriter(),
+    )
+)
+
+
+class LeadViewSet(BulkMixin, CrmViewSet):
     """Leads: scored on every save; qualify, disqualify and convert."""
 
     model = Lead
+    bulk_resource = LEADS
     serializer_class = LeadSerializer
     filterset_class = selectors.LeadFilter
     search_fields = ["first_name", "last_name", "email", "company", "phone"]
@@ -390,10 +412,11 @@ class LeadViewSet(CrmViewSet):
         )
 
 
-class CustomerViewSet(CrmViewSet):
+class CustomerViewSet(BulkMixin, CrmViewSet):
     """Customers, with their open and won deal values."""
 
     model = Customer
+    bulk_resource = CUSTOMERS
     serializer_class = CustomerSerializer
     filterset_class = selectors.CustomerFilter
     search_fields = ["name", "email", "company", "phone", "tax_number"]

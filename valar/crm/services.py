@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from valar.audit.services import audit_record
-from valar.core import versions
+from valar.core import bulk, versions
 from valar.core.errors import Conflict, DomainError
 from valar.core.notify import notify
 from valar.core.services import model_update
@@ -193,11 +193,34 @@ def stage_update(*, stage: Stage, data: dict[str, Any]) -> Stage:
     return stage
 
 
+CUSTOMER_HAS_DEALS = "The customer has deals."
+
+
+def customers_with_deals(customer_ids) -> set:
+    """Which of the customers have deals (and so cannot be deleted), in one query."""
+    return set(
+        Deal.objects.filter(customer_id__in=customer_ids)
+        .values_list("customer_id", flat=True)
+        .distinct()
+    )
+
+
 def customer_delete(*, customer: Customer) -> None:
     """Delete a customer that has no deals (409 otherwise)."""
-    if customer.deals.exists():
-        raise Conflict("The customer has deals.", code="in_use")
+    if customers_with_deals([customer.pk]):
+        raise Conflict(CUSTOMER_HAS_DEALS, code="in_use")
     customer.delete()
+
+
+class CustomerWriter(bulk.Writer):
+    """Bulk writes of customers: the serializer's fields; one with deals is not deleted."""
+
+    model = Customer
+
+    def refuse_deletes(self, *, tenant: Tenant, instances: list[Customer]) -> dict:
+        """The customers that have deals (one query), as :func:`customer_delete` refuses."""
+        used = customers_with_deals([customer.pk for customer in instances])
+        return {pk: CUSTOMER_HAS_DEALS for pk in used}
 
 
 def stage_delete(*, stage: Stage) -> None:
@@ -229,11 +252,17 @@ def _check_direct_status(current: str | None, wanted: str | None) -> None:
         )
 
 
-def lead_create(*, tenant: Tenant, data: dict[str, Any]) -> Lead:
-    """Create a scored lead (as new or contacted)."""
+def lead_build(*, tenant: Tenant, data: dict[str, Any]) -> Lead:
+    """A new scored lead (as new or contacted), unsaved."""
     _check_direct_status(None, data.get("status"))
     lead = Lead(organization=tenant.organization, created_by=tenant.membership.user, **data)
-    _scored(lead, tenant.organization).save()
+    return _scored(lead, tenant.organization)
+
+
+def lead_create(*, tenant: Tenant, data: dict[str, Any]) -> Lead:
+    """Create a scored lead (as new or contacted)."""
+    lead = lead_build(tenant=tenant, data=data)
+    lead.save()
     return lead
 
 
@@ -245,6 +274,17 @@ def lead_update(*, tenant: Tenant, lead: Lead, data: dict[str, Any]) -> Lead:
     in between.
     """
     lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    lead_change(tenant=tenant, lead=lead, data=data)
+    lead.save()
+    return lead
+
+
+def lead_change(*, tenant: Tenant, lead: Lead, data: dict[str, Any]) -> Lead:
+    """Apply a change to a lead (loaded under a lock) and score it again, unsaved.
+
+    A converted lead keeps its status; the statuses of qualify/, disqualify/ and convert/ are
+    set only by them.
+    """
     _check_direct_status(lead.status, data.get("status"))
     if lead.status == Lead.Status.CONVERTED and data.get("status", lead.status) != lead.status:
         raise Conflict("A converted lead keeps its status.", code="already_converted")
@@ -253,8 +293,24 @@ def lead_update(*, tenant: Tenant, lead: Lead, data: dict[str, Any]) -> Lead:
             setattr(lead, field, data[field])
     if data.get("status") in (Lead.Status.NEW, Lead.Status.CONTACTED):
         lead.disqualification_reason = ""
-    _scored(lead, tenant.organization).save()
-    return lead
+    return _scored(lead, tenant.organization)
+
+
+class LeadWriter(bulk.Writer):
+    """Bulk writes of leads, by the rules of :func:`lead_create` and :func:`lead_update`.
+
+    The bulk service loads the leads it changes under a lock, as :func:`lead_update` does.
+    """
+
+    model = Lead
+
+    def build(self, *, tenant: Tenant, data: dict[str, Any]) -> Lead:
+        """A new scored lead."""
+        return lead_build(tenant=tenant, data=data)
+
+    def change(self, *, tenant: Tenant, instance: Lead, data: dict[str, Any]) -> None:
+        """A change, scored again."""
+        lead_change(tenant=tenant, lead=instance, data=data)
 
 
 def _check_open(lead: Lead) -> None:

@@ -12,6 +12,8 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.viewsets import ModelViewSet
 
+from valar.core import bulk
+from valar.core.bulk_api import BulkMixin
 from valar.core.metrics.documents import MoneyOutField, PercentOutField, SeriesSerializer
 from valar.core.metrics.engine import INTERVALS
 from valar.core.serializers import (
@@ -279,10 +281,29 @@ class SubcategoryViewSet(FinanceViewSet):
         services.subcategory_delete(subcategory=instance)
 
 
-class TransactionViewSet(FinanceViewSet):
+def _entries(name: str, serializer_class, fixed_kind: str | None) -> bulk.BulkResource:
+    """The bulk resource of the ledger entries of one URL (all, incomes or expenses)."""
+    return bulk.register(
+        bulk.BulkResource(
+            name=name,
+            module="finance",
+            serializer_class=serializer_class,
+            writer=services.EntryWriter(fixed_kind),
+            preview_fields=("kind", "base_amount"),
+        )
+    )
+
+
+TRANSACTIONS = _entries("finance.transactions", EntrySerializer, None)
+INCOMES = _entries("finance.incomes", FixedKindEntrySerializer, Kind.INCOME)
+EXPENSES = _entries("finance.expenses", FixedKindEntrySerializer, Kind.EXPENSE)
+
+
+class TransactionViewSet(BulkMixin, FinanceViewSet):
     """Every ledger entry, income and expense (``kind`` given in the body and filters)."""
 
     model = LedgerEntry
+    bulk_resource = TRANSACTIONS
     serializer_class = EntrySerializer
     filterset_class = selectors.EntryFilter
     search_fields = ["title", "description", "reference"]
@@ -319,18 +340,14 @@ class TransactionViewSet(FinanceViewSet):
     def perform_create(self, serializer):
         """Record through the service (rules, base amount)."""
         data = dict(serializer.validated_data)
-        kind = self.fixed_kind or data.pop("kind", None)
-        data.pop("kind", None)
-        if kind is None:
-            raise serializers.ValidationError({"kind": ["This field is required."]})
+        kind = services.entry_kind(fixed_kind=self.fixed_kind, data=data)
         entry = services.entry_create(tenant=self.tenant, kind=kind, data=data)
         serializer.instance = self._fresh(entry)
 
     def perform_update(self, serializer):
         """Change through the service; the kind of an entry never changes."""
         data = dict(serializer.validated_data)
-        if "kind" in data and data.pop("kind") != serializer.instance.kind:
-            raise serializers.ValidationError({"kind": ["The kind of an entry cannot change."]})
+        services.entry_kind(fixed_kind=self.fixed_kind, data=data, entry=serializer.instance)
         entry = services.entry_update(tenant=self.tenant, entry=serializer.instance, data=data)
         serializer.instance = self._fresh(entry)
 
@@ -344,6 +361,7 @@ class IncomeViewSet(TransactionViewSet):
 
     serializer_class = FixedKindEntrySerializer
     fixed_kind = Kind.INCOME
+    bulk_resource = INCOMES
     export_filename = "incomes"
 
 
@@ -352,6 +370,7 @@ class ExpenseViewSet(TransactionViewSet):
 
     serializer_class = FixedKindEntrySerializer
     fixed_kind = Kind.EXPENSE
+    bulk_resource = EXPENSES
     export_filename = "expenses"
 
 

@@ -3,6 +3,9 @@
 The transaction list: ``rows`` entries in the task benchmark's two organizations, timed
 beside its own raw-SQL floor (same page of 25, same count, JSON written by hand).
 
+The bulk create: ``POST transactions/bulk/`` of 1,000 new entries beside one raw multi-row
+``INSERT`` of the same entries.
+
 The engine: a ledger of ``rows`` entries over three years (20 categories, 30 teams) in one
 organization, plus 10% noise in a second, then times: the same GROUP BY as raw SQL (the
 floor), the engine with the cache bypassed (cold), and the engine answering from the cache
@@ -10,7 +13,9 @@ floor), the engine with the cache bypassed (cold), and the engine answering from
 """
 
 import datetime
+import json
 import random
+import uuid
 from decimal import Decimal
 
 from django.db import connection
@@ -166,3 +171,84 @@ def transaction_cases(organization: Organization, admin: User) -> tuple[str, lis
             next_url=f"http://testserver{url.replace('?', '?page=2&')}",
         ),
     )
+
+
+#: Ledger entries one bulk create writes (the largest bulk request).
+BULK_ROWS = 1000
+#: The columns of the raw floor's INSERT.
+BULK_COLUMNS = (
+    "id", "created_at", "updated_at", "created_by_id", "organization_id", "kind", "title",
+    "description", "amount", "currency", "exchange_rate", "base_amount", "date", "time",
+    "category_id", "subcategory_id", "team_id", "customer_id", "vendor_id", "reference",
+)  # fmt: skip
+
+
+def bulk_cases(organization: Organization, admin: User) -> list[Case]:
+    """``POST finance/transactions/bulk/`` of 1,000 new entries beside a raw ``INSERT`` of them.
+
+    Valar's row goes through the middleware, session authentication, each item's serializer
+    and the ledger rules, and writes the rows, their 1,000 audit rows and the version bump.
+    The floor is one hand-written multi-row ``INSERT`` of the same 1,000 entries (ids, amounts,
+    base amounts computed beforehand), nothing else. Each row's entries (and audit rows) are
+    deleted before the next call, outside the timing, so the tables keep their size.
+    """
+    from valar.audit.models import AuditEvent
+
+    client = Client()
+    client.force_login(admin)
+    category = Category.objects.filter(organization=organization, type="income").first()
+    items = [
+        {
+            "kind": "income",
+            "title": f"Bulk entry {i}",
+            "amount": f"{10 + i % 90}.{i % 100:02d}",
+            "date": (datetime.date(2026, 1, 1) + datetime.timedelta(days=i % 365)).isoformat(),
+            "category": str(category.pk),
+            "reference": f"B-{i:04d}",
+        }
+        for i in range(BULK_ROWS)
+    ]
+    body = json.dumps({"create": items})
+    fields = [LedgerEntry._meta.get_field(column) for column in BULK_COLUMNS]
+    table = connection.ops.quote_name(LedgerEntry._meta.db_table)
+    names = ", ".join(connection.ops.quote_name(column) for column in BULK_COLUMNS)
+    placeholders = "(" + ", ".join(["%s"] * len(BULK_COLUMNS)) + ")"
+    sql = f"INSERT INTO {table} ({names}) VALUES {', '.join([placeholders] * BULK_ROWS)}"
+
+    def raw():
+        now = datetime.datetime.now(datetime.UTC)
+        params: list = []
+        for item in items:
+            amount = Decimal(item["amount"])
+            row = [
+                uuid.uuid4(), now, now, admin.pk, organization.pk, "income", item["title"], "",
+                amount, organization.base_currency, Decimal(1), amount,
+                datetime.date.fromisoformat(item["date"]), None, category.pk, None, None, None,
+                None, item["reference"],
+            ]  # fmt: skip
+            params += [
+                field.get_db_prep_save(value, connection)
+                for field, value in zip(fields, row, strict=True)
+            ]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+
+    def valar():
+        response = client.post(
+            "/api/v1/finance/transactions/bulk/", body, content_type="application/json"
+        )
+        if response.status_code != 200:
+            raise RuntimeError(f"bulk create answered {response.status_code}")
+
+    def clean():
+        LedgerEntry.objects.filter(
+            organization=organization, title__startswith="Bulk entry "
+        )._raw_delete(LedgerEntry.objects.db)
+        AuditEvent.objects.filter(
+            organization=organization, object_type="finance.ledgerentry"
+        )._raw_delete(AuditEvent.objects.db)
+
+    return [
+        Case(f"(b1) raw SQL: one INSERT of {BULK_ROWS:,} entries", raw, before=clean),
+        Case(f"(b2) Valar: POST transactions/bulk/ of {BULK_ROWS:,} entries", valar, before=clean),
+    ]

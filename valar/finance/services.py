@@ -6,7 +6,7 @@ from typing import Any
 from django.db import transaction
 from rest_framework import status
 
-from valar.core import versions
+from valar.core import bulk, versions
 from valar.core.errors import Conflict, DomainError
 from valar.core.policy import Access, decide, owner_filter
 from valar.core.services import model_update
@@ -67,9 +67,27 @@ def _prepare(entry: LedgerEntry, base_currency: str) -> LedgerEntry:
     return entry
 
 
-@transaction.atomic
-def entry_create(*, tenant: Tenant, kind: str, data: dict[str, Any]) -> LedgerEntry:
-    """Record an income or an expense."""
+def entry_kind(*, fixed_kind: str | None, data: dict[str, Any], entry=None) -> str:
+    """The kind of a new entry (the URL's, else the body's), or check that a change keeps it.
+
+    Removes ``kind`` from ``data``; 400 when a new entry has none or a change would alter it.
+    """
+    given = data.pop("kind", None)
+    if entry is not None:
+        if given is not None and given != entry.kind:
+            raise DomainError(
+                "The kind of an entry cannot change.",
+                errors={"kind": ["The kind of an entry cannot change."]},
+            )
+        return entry.kind
+    kind = fixed_kind or given
+    if kind is None:
+        raise DomainError("The entry needs a kind.", errors={"kind": ["This field is required."]})
+    return kind
+
+
+def entry_build(*, tenant: Tenant, kind: str, data: dict[str, Any]) -> LedgerEntry:
+    """A new income or expense, checked and with its base amount, unsaved."""
     organization = tenant.organization
     data = {**data, "currency": data.get("currency") or organization.base_currency}
     entry = LedgerEntry(
@@ -77,21 +95,60 @@ def entry_create(*, tenant: Tenant, kind: str, data: dict[str, Any]) -> LedgerEn
     )
     if "exchange_rate" not in data or data["exchange_rate"] is None:
         entry.exchange_rate = None
-    _prepare(entry, organization.base_currency).save()
-    return entry
+    return _prepare(entry, organization.base_currency)
 
 
 @transaction.atomic
-def entry_update(*, tenant: Tenant, entry: LedgerEntry, data: dict[str, Any]) -> LedgerEntry:
-    """Change an entry; its base amount follows."""
+def entry_create(*, tenant: Tenant, kind: str, data: dict[str, Any]) -> LedgerEntry:
+    """Record an income or an expense."""
+    entry = entry_build(tenant=tenant, kind=kind, data=data)
+    entry.save()
+    return entry
+
+
+def entry_change(*, tenant: Tenant, entry: LedgerEntry, data: dict[str, Any]) -> LedgerEntry:
+    """Apply a change to an entry, checked, its base amount following; unsaved."""
     for field in ENTRY_FIELDS:
         if field in data:
             setattr(entry, field, data[field])
     if "category" in data and "subcategory" not in data:
         keep = entry.subcategory and entry.subcategory.category_id == entry.category_id
         entry.subcategory = entry.subcategory if keep else None
-    _prepare(entry, tenant.organization.base_currency).save()
+    return _prepare(entry, tenant.organization.base_currency)
+
+
+@transaction.atomic
+def entry_update(*, tenant: Tenant, entry: LedgerEntry, data: dict[str, Any]) -> LedgerEntry:
+    """Change an entry; its base amount follows."""
+    entry_change(tenant=tenant, entry=entry, data=data).save()
     return entry
+
+
+class EntryWriter(bulk.Writer):
+    """Bulk writes of ledger entries, by the rules of the single-entry services.
+
+    ``fixed_kind`` is the kind the URL fixes (``incomes/``, ``expenses/``); deleting an
+    entry deletes its attachments (and their files), as :func:`entry_delete` does.
+    """
+
+    model = LedgerEntry
+    related = ("category", "subcategory")
+
+    def __init__(self, fixed_kind: str | None = None) -> None:
+        """Remember the URL's kind, if any."""
+        self.fixed_kind = fixed_kind
+
+    def build(self, *, tenant: Tenant, data: dict[str, Any]) -> LedgerEntry:
+        """A new entry, as :func:`entry_create` records it."""
+        data = dict(data)
+        kind = entry_kind(fixed_kind=self.fixed_kind, data=data)
+        return entry_build(tenant=tenant, kind=kind, data=data)
+
+    def change(self, *, tenant: Tenant, instance: LedgerEntry, data: dict[str, Any]) -> None:
+        """A change, as :func:`entry_update` applies it (the kind stays)."""
+        data = dict(data)
+        entry_kind(fixed_kind=self.fixed_kind, data=data, entry=instance)
+        entry_change(tenant=tenant, entry=instance, data=data)
 
 
 def entry_delete(*, entry: LedgerEntry) -> None:

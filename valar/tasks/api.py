@@ -7,6 +7,8 @@ from rest_framework.response import Response
 from rest_framework.viewsets import ModelViewSet
 
 from valar.accounts.models import User
+from valar.core import bulk
+from valar.core.bulk_api import BulkMixin
 from valar.core.serializers import StrictCharField, TenantRelatedField
 from valar.core.viewsets import ExportMixin, RowListMixin, TenantViewSet
 from valar.organizations.models import Team
@@ -48,10 +50,22 @@ class TaskSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "completed_at", "created_by", "created_at", "updated_at"]
 
 
-class TaskViewSet(RowListMixin, ExportMixin, TenantViewSet, ModelViewSet):
+TASKS = bulk.register(
+    bulk.BulkResource(
+        name="tasks",
+        module="tasks",
+        serializer_class=TaskSerializer,
+        writer=services.TaskWriter(),
+        preview_fields=("completed_at",),
+    )
+)
+
+
+class TaskViewSet(RowListMixin, ExportMixin, BulkMixin, TenantViewSet, ModelViewSet):
     """Tasks: workers change and complete only what they created or are assigned to."""
 
     module = "tasks"
+    bulk_resource = TASKS
     model = Task
     serializer_class = TaskSerializer
     filterset_class = selectors.TaskFilter

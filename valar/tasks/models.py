@@ -70,9 +70,13 @@ class Task(TenantModel):
         """Show the task's title."""
         return self.title
 
+    def set_priority_rank(self) -> None:
+        """Keep the priority's sort rank in step with the priority (bulk writes call it too)."""
+        self.priority_rank = self.PRIORITY_RANK[self.priority]
+
     def save(self, *args, **kwargs) -> None:
         """Keep the priority's sort rank in step with the priority."""
-        self.priority_rank = self.PRIORITY_RANK[self.priority]
+        self.set_priority_rank()
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and "priority" in update_fields:
             kwargs["update_fields"] = {*update_fields, "priority_rank"}

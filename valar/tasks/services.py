@@ -12,9 +12,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from valar.audit.services import audit_record
+from valar.core import bulk
 from valar.core.errors import Conflict
 from valar.core.notify import notify
-from valar.core.services import model_update
+from valar.core.services import model_change, model_update
 from valar.core.tenancy import Tenant
 from valar.tasks.models import Task
 
@@ -28,15 +29,45 @@ def _completed_at(status: str, current):
     return current or timezone.now()
 
 
+def task_build(*, tenant: Tenant, data: dict[str, Any]) -> Task:
+    """A new task of the organization, authored by the caller (unsaved)."""
+    task = Task(organization=tenant.organization, created_by=tenant.membership.user, **data)
+    task.completed_at = _completed_at(task.status, None)
+    task.set_priority_rank()
+    return task
+
+
 @transaction.atomic
 def task_create(*, tenant: Tenant, data: dict[str, Any]) -> Task:
     """Create a task in the organization, authored by the caller."""
-    actor = tenant.membership.user
-    task = Task(organization=tenant.organization, created_by=actor, **data)
-    task.completed_at = _completed_at(task.status, None)
+    task = task_build(tenant=tenant, data=data)
     task.save()
-    _notify_assignee(task, actor)
+    _notify_assignee(task, tenant.membership.user)
     return task
+
+
+def task_change(*, task: Task, data: dict[str, Any], check_relations: bool = True) -> list[str]:
+    """Apply a change to a task, unsaved (completion time follows); return what changed."""
+    completed_at = _completed_at(data.get("status", task.status), task.completed_at)
+    changed = model_change(
+        instance=task,
+        fields=[*EDITABLE_FIELDS, "completed_at"],
+        data={**data, "completed_at": completed_at},
+        check_relations=check_relations,
+    )
+    task.set_priority_rank()
+    return changed
+
+
+def _record_reassignment(task: Task, previous_assignee, changed: list[str]) -> None:
+    """Record a change of assignee as a reassignment."""
+    if "assignee" in changed:
+        audit_record(
+            action="task.reassign",
+            organization_id=task.organization_id,
+            instance=task,
+            changes={"assignee": {"old": previous_assignee, "new": task.assignee_id}},
+        )
 
 
 def _notify_assignee(task: Task, actor) -> None:
@@ -81,15 +112,26 @@ def task_update(*, task: Task, data: dict[str, Any], actor=None) -> Task:
         task = task_reopen(task=task)
         if wanted != task.status:
             task, _ = model_update(instance=task, fields=["status"], data={"status": wanted})
+    _record_reassignment(task, previous_assignee, changed)
     if "assignee" in changed:
-        audit_record(
-            action="task.reassign",
-            organization_id=task.organization_id,
-            instance=task,
-            changes={"assignee": {"old": previous_assignee, "new": task.assignee_id}},
-        )
         _notify_assignee(task, actor)
     return task
+
+
+class TaskWriter(bulk.Writer):
+    """Bulk writes of tasks, by the same rules as :func:`task_create` and :func:`task_update`."""
+
+    model = Task
+
+    def build(self, *, tenant: Tenant, data: dict[str, Any]) -> Task:
+        """A new task, as :func:`task_create` makes it."""
+        return task_build(tenant=tenant, data=data)
+
+    def change(self, *, tenant: Tenant, instance: Task, data: dict[str, Any]) -> None:
+        """A change, as :func:`task_update` applies it (reassignments recorded)."""
+        previous_assignee = instance.assignee_id
+        changed = task_change(task=instance, data=data, check_relations=False)
+        _record_reassignment(instance, previous_assignee, changed)
 
 
 @transaction.atomic

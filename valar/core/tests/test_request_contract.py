@@ -44,7 +44,7 @@ class JsonBodiesOnlyTests(TenantFixtureMixin, ApiTestCase):
                 with self.subTest(method=method, path=path):
                     expected = (
                         ["multipart/form-data"]
-                        if path == "/api/v1/finance/attachments/"
+                        if path == "/api/v1/finance/attachments/" or path.endswith("/import/")
                         else ["application/json"]
                     )
                     self.assertEqual(list(body["content"]), expected)

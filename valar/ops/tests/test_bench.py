@@ -71,8 +71,11 @@ class BenchCommandTests(ApiTestCase):
             self.assertEqual(text.count("count cache: not available in this build"), 5)
         targets = text[text.index("\ntarget") :]
         verdicts = re.findall(r"(pass|FAIL|n/a)$", targets, re.MULTILINE)
-        self.assertEqual(len(verdicts), 10)
+        self.assertEqual(len(verdicts), 11)
         self.assertIn("--no-load", targets)
+        # The bulk row: 1,000 ledger entries through bulk/ beside one raw INSERT of them.
+        self.assertIn("bulk create: 1,000 ledger entries in one request", text)
+        self.assertIn("bulk create of 1,000 entries: SQL statements", targets)
 
 
 class BenchPartsTests(SimpleTestCase):

@@ -38,9 +38,7 @@ class ReadyTests(ApiTestCase):
         body = response.json()
         self.assertEqual(body["status"], "ok")
         self.assertEqual(body["failing"], [])
-        self.assertEqual(
-            set(body["checks"]), {"database", "cache", "migrations", "channel_layer"}
-        )
+        self.assertEqual(set(body["checks"]), {"database", "cache", "migrations", "channel_layer"})
         for report in body["checks"].values():
             self.assertEqual(report["status"], "ok")
             self.assertIsInstance(report["ms"], float)

@@ -74,7 +74,7 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--only",
-            choices=["lists", "scale", "finance", "insights", "realtime", "load"],
+            choices=["lists", "scale", "finance", "insights", "realtime", "bulk", "load"],
             help="One suite.",
         )
         parser.add_argument(
@@ -105,6 +105,8 @@ class Command(BaseCommand):
                     self.insights(options, ledger)
             if only in (None, "realtime") and options["fanout_rounds"]:
                 self.realtime(options)
+            if only in (None, "bulk"):
+                self.bulk(options, organization, admin)
             if only in (None, "load") and not options["no_load"]:
                 self.load(options, admin)
         self.report_targets(only, options)
@@ -354,6 +356,37 @@ class Command(BaseCommand):
                 f"{'the last of the 50 sockets, per round':<58}"
                 f"{figures['last_p50']:>9.2f}{figures['last_p95']:>9.2f}\n"
             )
+
+    # -- bulk writes ----------------------------------------------------------------------
+
+    def bulk(self, options, organization, admin) -> None:
+        """A bulk create of 1,000 ledger entries through the API beside one raw INSERT of them."""
+        out = self.stdout
+        finance_bench.seed_transactions([organization], options["rows"] // 10, stdout=out)
+        cases = finance_bench.bulk_cases(organization, admin)
+        iterations = max(options["iterations"] // 30, 5)
+        bench.measure(cases, iterations=iterations, warmup=min(2, options["warmup"]))
+        floor, valar = cases
+        out.write(
+            f"\nbulk create: {finance_bench.BULK_ROWS:,} ledger entries in one request, "
+            f"{iterations} iterations (the entries deleted between calls, untimed)\n"
+        )
+        bench.print_table(cases, floor=floor.name, out=out)
+        ratio = valar.p50 / floor.p50
+        out.write(
+            f"Valar / raw INSERT {ratio:.2f}x; {valar.p50 / finance_bench.BULK_ROWS:.3f} ms per "
+            f"entry; SQL statements {valar.queries} (the floor: {floor.queries})\n"
+        )
+        for sql in valar.statements:
+            out.write(f"    {sql[:120]}{'...' if len(sql) > 120 else ''}\n")
+        self.targets.append(
+            Target(
+                f"bulk create of {finance_bench.BULK_ROWS:,} entries: SQL statements",
+                "<= 12",
+                valar.queries,
+                at_most(12),
+            )
+        )
 
     # -- load -----------------------------------------------------------------------------
 

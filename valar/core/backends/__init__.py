@@ -1,0 +1,1 @@
+"""Database backends the kernel adjusts."""
