@@ -111,6 +111,7 @@ INSTALLED_APPS = [
     "valar.finance",
     "valar.insights",
     "valar.ops",
+    "valar.alerts",
 ]
 
 MIDDLEWARE = [
