@@ -68,7 +68,9 @@ def _definition(tenant: Tenant, data: dict[str, Any]) -> dict[str, Any]:
             }
         )
     except MetricsError as error:
-        raise DomainError("The rule is invalid; see errors.", errors=error.errors) from error
+        raise DomainError(
+            "The rule's figure is invalid; see errors.", code="invalid_query", errors=error.errors
+        ) from error
     errors: dict[str, list[str]] = {}
     if spec["source"] not in selectors.watchable_sources(tenant.membership):
         source = get_source(spec["source"])
@@ -88,7 +90,9 @@ def _definition(tenant: Tenant, data: dict[str, Any]) -> dict[str, Any]:
     ):
         errors["period"] = [f"{spec['date_field']} is a date: choose a period of days."]
     if errors:
-        raise DomainError("The rule is invalid; see errors.", errors=errors)
+        raise DomainError(
+            "The rule's figure is invalid; see errors.", code="invalid_query", errors=errors
+        )
     return {
         "source": spec["source"],
         "measure": spec["measure"],
