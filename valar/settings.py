@@ -340,6 +340,12 @@ SPECTACULAR_SETTINGS = {
         "ShareRoleEnum": "valar.insights.models.DashboardShare.Role",
         "MemberRoleEnum": ["admin", "manager", "worker", "basic", "client"],
         "InvitationStatusEnum": "valar.organizations.models.Invitation.Status",
+        # Metric sources (insights/query/, alert rules) come from the registry, read when the
+        # schema is generated.
+        "MetricSourceEnum": "valar.core.metrics.documents.source_names",
+        "AlertStateEnum": "valar.alerts.models.State",
+        "AlertPeriodEnum": "valar.alerts.models.Period",
+        "AlertComparisonEnum": "valar.alerts.models.Comparison",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
