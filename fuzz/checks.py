@@ -218,6 +218,18 @@ KNOWN_RULES = [
         operations=_ops("POST /api/v1/insights/query/"),
         code="invalid_query",
     ),
+    KnownRule(
+        reason="an alert rule's figure is a metrics query: which measures, date fields and "
+        "filters a source allows depends on the source, a source needs its module, and a "
+        "period's length depends on the period (hours only on datetime fields); the schema "
+        "lists each field independently",
+        operations=_ops(
+            "POST /api/v1/ops/alerts/",
+            "PUT /api/v1/ops/alerts/{id}/",
+            "PATCH /api/v1/ops/alerts/{id}/",
+        ),
+        code="invalid_query",
+    ),
 ]
 
 

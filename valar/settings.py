@@ -112,6 +112,7 @@ INSTALLED_APPS = [
     "valar.insights",
     "valar.notifications",
     "valar.ops",
+    "valar.alerts",
 ]
 
 MIDDLEWARE = [
@@ -373,6 +374,12 @@ SPECTACULAR_SETTINGS = {
         "LeadStatusEnum": "valar.crm.models.Lead.Status",
         "LeadSourceEnum": "valar.crm.models.Lead.Source",
         "CustomerStatusEnum": "valar.crm.models.Customer.Status",
+        # Metric sources (insights/query/, alert rules) come from the registry, read when the
+        # schema is generated.
+        "MetricSourceEnum": "valar.core.metrics.documents.source_names",
+        "AlertStateEnum": "valar.alerts.models.State",
+        "AlertPeriodEnum": "valar.alerts.models.Period",
+        "AlertComparisonEnum": "valar.alerts.models.Comparison",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

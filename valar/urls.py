@@ -17,6 +17,7 @@ api_v1 = [
     path("insights/", include(insights_urls.insights_urlpatterns)),
     path("dashboards/", include(insights_urls.dashboards_urlpatterns)),
     path("notifications/", include("valar.notifications.urls")),
+    path("ops/alerts/", include("valar.alerts.urls")),
     path("", include("valar.ops.urls")),
 ]
 

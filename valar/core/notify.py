@@ -43,6 +43,8 @@ KINDS = (
     "support",
     "security",
     "announcements",
+    "alerts",
+    "jobs",
 )
 #: How a client should show it.
 LEVELS = ("info", "success", "warning", "error")

@@ -39,8 +39,9 @@ ROLE_RANK = {Role.ADMIN: 4, Role.MANAGER: 3, Role.WORKER: 2, Role.BASIC: 1, Role
 
 #: Business modules a membership can be granted (admins have all of them).
 MODULES = ("tasks", "crm", "finance", "insights", "screening", "support")
-#: Modules every member has by role alone (the organization's own people and teams).
-BUILTIN_MODULES = ("organization", "teams", "notifications")
+#: Modules every member has by role alone (the organization's own people and teams, their own
+#: notifications, and its alert rules).
+BUILTIN_MODULES = ("organization", "teams", "notifications", "alerts")
 
 CRUD_ACTIONS = ("view", "create", "change", "delete")
 
@@ -89,6 +90,16 @@ MODULE_RULES: dict[str, dict[str, dict[str, Access]]] = {
         Role.WORKER: {"view": Access.OWN, "change": Access.OWN},
         Role.BASIC: {"view": Access.OWN, "change": Access.OWN},
         Role.CLIENT: {"view": Access.OWN, "change": Access.OWN},
+    },
+    # Alert rules (ops/alerts/) watch organization-wide figures: admins and managers manage
+    # them (``check`` evaluates one now); nobody else sees them. A rule's source also needs its
+    # module (alerts.selectors.watchable_sources).
+    "alerts": {
+        Role.ADMIN: {action: Access.ALL for action in (*CRUD_ACTIONS, "check")},
+        Role.MANAGER: {action: Access.ALL for action in (*CRUD_ACTIONS, "check")},
+        Role.WORKER: {},
+        Role.BASIC: {},
+        Role.CLIENT: {},
     },
     # Seeds 001 and 002: people see their own income and expenses. Workers and basic members
     # read only the entries they own (and those entries' attachments, and figures computed

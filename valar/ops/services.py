@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from valar.accounts.models import User
 from valar.accounts.services import user_create
+from valar.alerts.services import alert_rule_create, check_alerts
 from valar.audit.services import audit_record
 from valar.core import sysconfig
 from valar.core.errors import DomainError
@@ -33,7 +34,8 @@ def demo_seed() -> tuple[User, str] | None:
     """Create the demo admin and organization when the database has no users.
 
     The organization "Valar Demo" gets two teams, a worker and a little work: tasks, a lead,
-    a deal, and this month's income and expenses; both users' emails count as verified.
+    a deal, this month's income and expenses, and two alert rules (one of them firing);
+    both users' emails count as verified.
     Returns the admin and its password.
 
     Returns ``None`` (and changes nothing) when any user exists, so the credentials are
@@ -74,7 +76,34 @@ def demo_seed() -> tuple[User, str] | None:
         team_member_add(tenant=tenant, team=team, user=worker)
         teams.append(team)
     _demo_work(tenant=tenant, worker=worker, teams=teams)
+    _demo_alerts(tenant=tenant, teams=teams)
     return user, password
+
+
+def _demo_alerts(*, tenant: Tenant, teams: list) -> None:
+    """Two alert rules, checked once: overdue tasks above 0 (firing), expenses above 10,000."""
+    alert_rule_create(
+        tenant=tenant,
+        data={
+            "name": "Overdue tasks",
+            "source": "tasks",
+            "date_field": "due_date",
+            "period": "before_today",
+            "filters": {"status": ["todo", "in_progress", "blocked"]},
+            "threshold": Decimal("0"),
+            "users": [tenant.membership.user],
+        },
+    )
+    alert_rule_create(
+        tenant=tenant,
+        data={
+            "name": "Spending this month",
+            "source": "expense",
+            "threshold": Decimal("10000.00"),
+            "teams": [teams[1]],
+        },
+    )
+    check_alerts(tenant.organization)
 
 
 def _demo_work(*, tenant: Tenant, worker: User, teams: list) -> None:

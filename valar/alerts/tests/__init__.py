@@ -1,0 +1,1 @@
+"""Tests of alert rules: definitions, firing state, delivery, endpoints, the command."""
