@@ -416,6 +416,9 @@ class OperatorView(APIView):
 class ConfigView(OperatorView):
     """``ops/config/``: every runtime setting (GET) and changes to some of them (PATCH)."""
 
+    #: A PATCH without a body is a 400 (no key given), so the schema says the body is required.
+    body_required_methods = ("PATCH",)
+
     @extend_schema(responses=SettingSerializer(many=True))
     def get(self, request):
         """Every key: effective value, default, overridden or not, who changed it and when."""

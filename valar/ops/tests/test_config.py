@@ -111,6 +111,7 @@ class ConfigApiTests(ConfigTestsMixin, ApiTestCase):
                     body = self.assert_problem(self.patch({key: value}), 400, field=key)
                     self.assertEqual(list(body["errors"]), [key])
         self.assert_problem(self.patch({}), 400)
+        self.assert_problem(self.ops.patch(URL), 400)  # no body at all
         self.assertEqual(AuditEvent.objects.filter(action__startswith="config.").count(), 0)
 
     def test_valid_mailboxes_are_accepted(self):
