@@ -15,6 +15,7 @@ api_v1 = [
     path("finance/", include("valar.finance.urls")),
     path("insights/", include(insights_urls.insights_urlpatterns)),
     path("dashboards/", include(insights_urls.dashboards_urlpatterns)),
+    path("jobs/", include("valar.jobs.urls")),
     path("", include("valar.ops.urls")),
 ]
 
