@@ -31,3 +31,18 @@ class AnonymousWithCsrf(BasePermission):
             return True
         enforce_csrf(request._request)
         return True
+
+
+class IsPlatformOperator(BasePermission):
+    """Only platform operators (Django's ``is_superuser``), outside every tenant's roles.
+
+    A signed-in member of any role is refused with 403: the endpoint is in the published
+    schema, so hiding it behind a 404 would hide nothing.
+    """
+
+    message = "Only platform operators may use this endpoint."
+
+    def has_permission(self, request, view) -> bool:
+        """Allow superusers only."""
+        user = request.user
+        return bool(user and user.is_authenticated and user.is_superuser)

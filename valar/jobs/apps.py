@@ -8,3 +8,13 @@ class JobsConfig(AppConfig):
 
     name = "valar.jobs"
     label = "jobs"
+
+    def ready(self) -> None:
+        """Import every app's ``tasks.py`` now, so any process can start a job by its kind.
+
+        A worker imports them when it starts; a web process would otherwise know only the
+        jobs whose modules something happened to import.
+        """
+        from valar.celery import app
+
+        app.autodiscover_tasks(force=True)

@@ -1,14 +1,15 @@
-"""Operations endpoints: the API root (``/api/v1/``) and ``/api/v1/health/``."""
+"""Operations endpoints: the API root, ``health/`` and, for platform operators, ``ops/celery/``."""
 
 import re
 
 from django.urls import URLPattern, URLResolver, get_resolver
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from valar.core.permissions import IsPlatformOperator
 from valar.core.serializers import StrictCharField
 from valar.ops import selectors
 
@@ -81,3 +82,52 @@ class HealthView(APIView):
         """Check each component now."""
         report = selectors.health()
         return Response(report, status=503 if report["status"] == "error" else 200)
+
+
+class CeleryTaskSerializer(serializers.Serializer):
+    """A task a worker runs or holds (never its parameters)."""
+
+    id = StrictCharField()
+    name = StrictCharField()
+    job_id = StrictCharField(allow_null=True, help_text="The job's id, for Valar's jobs.")
+
+
+class CeleryWorkerSerializer(serializers.Serializer):
+    """A worker that answered, with what it runs and what it has taken but not started."""
+
+    name = StrictCharField()
+    active = CeleryTaskSerializer(many=True)
+    reserved = CeleryTaskSerializer(many=True)
+
+
+class CeleryQueueSerializer(serializers.Serializer):
+    """A queue and the messages waiting in it."""
+
+    name = StrictCharField()
+    depth = serializers.IntegerField(allow_null=True, help_text="null: not a Redis broker.")
+
+
+class CeleryStatusSerializer(serializers.Serializer):
+    """What the job workers are doing."""
+
+    eager = serializers.BooleanField(
+        help_text="Jobs run in the process that starts them (no broker): no workers, no queues."
+    )
+    broker = StrictCharField(help_text="The broker's kind (`redis`, `memory`), never its URL.")
+    reachable = serializers.BooleanField(help_text="Whether the broker answered.")
+    workers = CeleryWorkerSerializer(many=True)
+    queues = CeleryQueueSerializer(many=True)
+
+
+class CeleryStatusView(APIView):
+    """``GET /api/v1/ops/celery/``: workers, their tasks and queue depths (platform operators).
+
+    Read-only. Waits up to a second for the workers' answers to a broadcast ping.
+    """
+
+    permission_classes = [IsAuthenticated, IsPlatformOperator]
+
+    @extend_schema(responses=CeleryStatusSerializer)
+    def get(self, request):
+        """Ask the workers and the broker now."""
+        return Response(selectors.celery_status())
