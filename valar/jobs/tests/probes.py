@@ -32,6 +32,15 @@ def _wait_for(key: str) -> None:
         client.close()
 
 
+def _mark_done(key: str) -> None:
+    """Say the waiting body has gone past its wait (``<key>:done``), whatever it does next."""
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    try:
+        client.set(f"{key}:done", "1", ex=300)
+    finally:
+        client.close()
+
+
 @job("probes.write")
 def write(
     self,
@@ -42,15 +51,23 @@ def write(
     domain_error: str | None = None,
     check_cancel: bool = False,
 ) -> dict:
-    """Create a task; report ``progress``; wait for ``wait_key``; then maybe fail."""
+    """Create a task; report ``progress``; wait for ``wait_key``; then maybe fail.
+
+    ``check_cancel`` reports progress once more after the wait (where a cancel is seen).
+    """
     seen = []
     for step in progress or []:
         self.progress(step)
         seen.append(Job.objects.values_list("progress", flat=True).get(pk=self.job.pk))
     task = Task.objects.create(organization=self.job.organization, title=title)
     if wait_key:
-        _wait_for(wait_key)
-    if check_cancel:
+        try:
+            _wait_for(wait_key)
+            if check_cancel:
+                self.progress(99)
+        finally:
+            _mark_done(wait_key)
+    elif check_cancel:
         self.progress(99)
     if fail:
         raise ValueError(fail)
