@@ -14,7 +14,7 @@ RUN_ENV := DEBUG=false LOCAL_HTTP=true
 # `make dev` is the developer's variant: DEBUG on, reloading on code changes.
 DEV_ENV := DEBUG=true
 
-.PHONY: install run dev serve test lint check fuzz bench clean
+.PHONY: install run dev serve worker test lint check fuzz bench clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -35,6 +35,10 @@ dev: install ## Like run, with DEBUG on and reloading when the code changes.
 	$(DEV_ENV) $(PY) manage.py migrate --noinput
 	$(DEV_ENV) $(PY) manage.py seed_demo
 	$(DEV_ENV) $(PY) -m uvicorn valar.asgi:application --host $(HOST) --port $(PORT) --no-proxy-headers --reload
+
+worker: install ## A Celery worker with embedded beat, for development (needs REDIS_URL).
+	@[ -n "$$REDIS_URL$$CELERY_BROKER_URL" ] || (echo "REDIS_URL is not set: without a broker jobs run eagerly in the web process and no worker is needed" && exit 1)
+	$(DEV_ENV) $(PY) -m celery -A valar worker -B -l info
 
 lint: install ## ruff lint and format check.
 	.venv/bin/ruff check .
