@@ -37,12 +37,15 @@ class IsPlatformOperator(BasePermission):
     """Only platform operators (Django's ``is_superuser``), outside every tenant's roles.
 
     A signed-in member of any role is refused with 403: the endpoint is in the published
-    schema, so hiding it behind a 404 would hide nothing.
+    schema, so hiding it behind a 404 would hide nothing. A method the view does not serve is
+    let through, so that it answers 405 whoever asks (as every route does).
     """
 
     message = "Only platform operators may use this endpoint."
 
     def has_permission(self, request, view) -> bool:
-        """Allow superusers only."""
+        """Allow superusers only (and methods the view lacks, for their 405)."""
+        if not hasattr(view, request.method.lower()):
+            return True
         user = request.user
         return bool(user and user.is_authenticated and user.is_superuser)
