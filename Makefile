@@ -18,7 +18,7 @@ CLEAN_METRICS := @if [ -n "$$PROMETHEUS_MULTIPROC_DIR" ]; then mkdir -p "$$PROME
 # `make dev` is the developer's variant: DEBUG on, reloading on code changes.
 DEV_ENV := DEBUG=true
 
-.PHONY: install run dev serve test lint check fuzz bench clean
+.PHONY: install run dev serve worker test lint check fuzz bench clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -41,6 +41,10 @@ dev: install ## Like run, with DEBUG on and reloading when the code changes.
 	$(DEV_ENV) $(PY) manage.py seed_demo
 	$(CLEAN_METRICS)
 	$(DEV_ENV) $(PY) -m uvicorn valar.asgi:application --host $(HOST) --port $(PORT) --no-proxy-headers --no-access-log --reload
+
+worker: install ## A Celery worker with embedded beat, for development (needs REDIS_URL).
+	@[ -n "$$REDIS_URL$$CELERY_BROKER_URL" ] || (echo "REDIS_URL is not set: without a broker jobs run eagerly in the web process and no worker is needed" && exit 1)
+	$(DEV_ENV) $(PY) -m celery -A valar worker -B -l info
 
 lint: install ## ruff lint and format check.
 	.venv/bin/ruff check .

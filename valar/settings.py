@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -111,6 +112,7 @@ INSTALLED_APPS = [
     "valar.finance",
     "valar.insights",
     "valar.notifications",
+    "valar.jobs",
     "valar.ops",
     "valar.alerts",
 ]
@@ -388,6 +390,51 @@ SPECTACULAR_SETTINGS = {
         "valar.core.schema.add_format_patterns",
     ],
 }
+
+# Background jobs on Celery (valar.celery, valar.core.jobs). The broker and the result backend
+# are Redis when REDIS_URL (or CELERY_BROKER_URL) is set; without one, jobs run eagerly in the
+# process that starts them (the embedded default: `make run` needs no server).
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL or "memory://"
+CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or REDIS_URL or None
+CELERY_TASK_ALWAYS_EAGER = env_bool(
+    "CELERY_TASK_ALWAYS_EAGER", CELERY_BROKER_URL.startswith("memory://")
+)
+# An eager job that fails is recorded as failed on its Job row; it never fails the request.
+CELERY_TASK_EAGER_PROPAGATES = False
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "valar")
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_RESULT_EXPIRES = 24 * 3600
+CELERY_TIMEZONE = "UTC"
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Sending a job must not hang a request when the broker is down: a short connect timeout and
+# two quick retries, then the job is recorded as failed (valar.jobs.services).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+# Schedules are code, not database rows: `celery -A valar beat` (or `worker -B`) sends these.
+CELERY_BEAT_SCHEDULE = {
+    "prune-finished-jobs": {
+        "task": "jobs.prune_finished",
+        "schedule": crontab(hour=3, minute=15),
+    },
+    "prune-expired-sign-ins": {
+        "task": "accounts.prune_expired",
+        "schedule": crontab(hour=3, minute=45),
+    },
+    "check-alerts": {
+        "task": "alerts.check",
+        "schedule": crontab(),
+    },
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+#: Days a finished job's record is kept before the nightly prune deletes it.
+JOBS_RETENTION_DAYS = env_int("JOBS_RETENTION_DAYS", 30)
 
 # Invitations to join an organization stop working after this many days.
 INVITATION_TTL_DAYS = env_int("INVITATION_TTL_DAYS", 7)

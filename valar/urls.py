@@ -18,6 +18,7 @@ api_v1 = [
     path("dashboards/", include(insights_urls.dashboards_urlpatterns)),
     path("notifications/", include("valar.notifications.urls")),
     path("ops/alerts/", include("valar.alerts.urls")),
+    path("jobs/", include("valar.jobs.urls")),
     path("", include("valar.ops.urls")),
 ]
 

@@ -280,3 +280,31 @@ def login_log_record(
         user_agent=user_agent[:512],
         platform=platform[:50],
     )
+
+
+def accounts_prune_expired() -> dict[str, int]:
+    """Delete what can no longer be used: expired sessions, JWT refresh tokens, idle counters.
+
+    A sign-in counter whose last attempt is older than ``AXES_COOLOFF_TIME`` counts from 1
+    again at the next attempt, exactly as a missing one, so deleting it changes nothing but
+    the table's size (identifiers no account has accumulate there). Run nightly by beat.
+    """
+    from importlib import import_module
+
+    from django.conf import settings
+    from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
+
+    now = timezone.now()
+    # What the engine's clear_expired() does (a cached_db session expires in the cache by
+    # itself), counting the rows.
+    sessions = import_module(settings.SESSION_ENGINE).SessionStore.get_model_class()
+    _, expired_sessions = sessions.objects.filter(expire_date__lt=now).delete()
+    _, expired_tokens = OutstandingToken.objects.filter(expires_at__lt=now).delete()
+    _, idle_counters = SignInCounter.objects.filter(
+        last_attempt_at__lt=now - settings.AXES_COOLOFF_TIME
+    ).delete()
+    return {
+        "sessions": expired_sessions.get(sessions._meta.label, 0),
+        "refresh_tokens": expired_tokens.get(OutstandingToken._meta.label, 0),
+        "sign_in_counters": idle_counters.get(SignInCounter._meta.label, 0),
+    }

@@ -40,8 +40,8 @@ ROLE_RANK = {Role.ADMIN: 4, Role.MANAGER: 3, Role.WORKER: 2, Role.BASIC: 1, Role
 #: Business modules a membership can be granted (admins have all of them).
 MODULES = ("tasks", "crm", "finance", "insights", "screening", "support")
 #: Modules every member has by role alone (the organization's own people and teams, their own
-#: notifications, and its alert rules).
-BUILTIN_MODULES = ("organization", "teams", "notifications", "alerts")
+#: notifications and jobs, and its alert rules).
+BUILTIN_MODULES = ("organization", "teams", "notifications", "alerts", "jobs")
 
 CRUD_ACTIONS = ("view", "create", "change", "delete")
 
@@ -99,6 +99,16 @@ MODULE_RULES: dict[str, dict[str, dict[str, Access]]] = {
         Role.MANAGER: {action: Access.ALL for action in (*CRUD_ACTIONS, "check")},
         Role.WORKER: {},
         Role.BASIC: {},
+        Role.CLIENT: {},
+    },
+    # Background jobs (jobs/): admins and managers see and cancel every job of the
+    # organization; workers and basic members the jobs they started; portal clients none.
+    # Jobs are started by the endpoints of the feature that runs them, never created here.
+    "jobs": {
+        Role.ADMIN: {"view": Access.ALL, "change": Access.ALL},
+        Role.MANAGER: {"view": Access.ALL, "change": Access.ALL},
+        Role.WORKER: {"view": Access.OWN, "change": Access.OWN},
+        Role.BASIC: {"view": Access.OWN, "change": Access.OWN},
         Role.CLIENT: {},
     },
     # Seeds 001 and 002: people see their own income and expenses. Workers and basic members

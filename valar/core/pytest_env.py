@@ -9,3 +9,6 @@ os.environ.setdefault("VALAR_TEST_FAST_HASHER", "true")
 # the terminal (the tests that read lines attach their own handlers).
 os.environ.setdefault("LOG_STDOUT", "false")
 os.environ.setdefault("LOG_DIR", str(Path(__file__).resolve().parents[2] / "var" / "test-log"))
+# Jobs run eagerly in the tests, whatever broker REDIS_URL names; the real-worker tests
+# (valar/jobs/tests/test_real_worker.py) turn it off for themselves.
+os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")

@@ -1,6 +1,6 @@
-"""Operations endpoints: the API root (``/api/v1/``), health and readiness, the runtime
-configuration (``ops/config/``) and the log download for platform operators, and ``/metrics``
-for Prometheus (outside the API)."""
+"""Operations endpoints: the API root (``/api/v1/``), health and readiness; for platform
+operators the runtime configuration (``ops/config/``), the log download (``ops/logs/``) and
+the job workers' state (``ops/celery/``); and ``/metrics`` for Prometheus (outside the API)."""
 
 import hmac
 import ipaddress
@@ -455,3 +455,50 @@ class ConfigResetView(OperatorView):
             raise Http404
         services.config_reset(actor=request.user, key=key)
         return Response(SettingSerializer(selectors.config_get(key)).data)
+
+
+class CeleryTaskSerializer(serializers.Serializer):
+    """A task a worker runs or holds (never its parameters)."""
+
+    id = StrictCharField()
+    name = StrictCharField()
+    job_id = StrictCharField(allow_null=True, help_text="The job's id, for Valar's jobs.")
+
+
+class CeleryWorkerSerializer(serializers.Serializer):
+    """A worker that answered, with what it runs and what it has taken but not started."""
+
+    name = StrictCharField()
+    active = CeleryTaskSerializer(many=True)
+    reserved = CeleryTaskSerializer(many=True)
+
+
+class CeleryQueueSerializer(serializers.Serializer):
+    """A queue and the messages waiting in it."""
+
+    name = StrictCharField()
+    depth = serializers.IntegerField(allow_null=True, help_text="null: not a Redis broker.")
+
+
+class CeleryStatusSerializer(serializers.Serializer):
+    """What the job workers are doing."""
+
+    eager = serializers.BooleanField(
+        help_text="Jobs run in the process that starts them (no broker): no workers, no queues."
+    )
+    broker = StrictCharField(help_text="The broker's kind (`redis`, `memory`), never its URL.")
+    reachable = serializers.BooleanField(help_text="Whether the broker answered.")
+    workers = CeleryWorkerSerializer(many=True)
+    queues = CeleryQueueSerializer(many=True)
+
+
+class CeleryStatusView(PlatformView):
+    """``GET /api/v1/ops/celery/``: workers, their tasks and queue depths (platform operators).
+
+    Read-only. Waits up to a second for the workers' answers to a broadcast ping.
+    """
+
+    @extend_schema(responses=CeleryStatusSerializer)
+    def get(self, request):
+        """Ask the workers and the broker now."""
+        return Response(selectors.celery_status())

@@ -12,4 +12,5 @@ urlpatterns = [
     path("ops/config/", api.ConfigView.as_view(), name="ops-config"),
     path("ops/config/<str:key>/", api.ConfigKeyView.as_view(), name="ops-config-key"),
     path("ops/config/<str:key>/reset/", api.ConfigResetView.as_view(), name="ops-config-reset"),
+    path("ops/celery/", api.CeleryStatusView.as_view(), name="ops-celery"),
 ]

@@ -11,6 +11,7 @@ from django.core.management import call_command
 from django.test import SimpleTestCase
 
 from valar.core.testing import ApiTestCase
+from valar.core.testing.worker import worker_unavailable_reason
 from valar.ops import bench
 from valar.organizations.models import Organization
 from valar.tasks.bench import SCALE_PREFIX
@@ -33,6 +34,18 @@ Transfer/sec:      4.69MB
 """
 
 
+class BenchJobsRowTests(ApiTestCase):
+    """The jobs row says it is skipped, and why, where no real worker can run."""
+
+    def test_the_jobs_row_is_skipped_with_its_reason_without_a_broker(self):
+        reason = worker_unavailable_reason()
+        if reason is None:
+            self.skipTest("a real worker can run here: make bench measures the row")
+        out = io.StringIO()
+        call_command("bench", only="jobs", jobs=5, stdout=out)
+        self.assertIn(f"jobs: skipped: {reason}", out.getvalue())
+
+
 class BenchCommandTests(ApiTestCase):
     """``manage.py bench`` runs every suite end to end on a tiny data set."""
 
@@ -51,6 +64,7 @@ class BenchCommandTests(ApiTestCase):
             # The fan-out row serves the bench database from another process, which cannot
             # see this test's uncommitted rows.
             fanout_rounds=0,
+            jobs=0,
             stdout=out,
         )
         text = out.getvalue()

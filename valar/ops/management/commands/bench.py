@@ -13,6 +13,7 @@ from django.test.utils import override_settings
 from valar.crm import bench as crm_bench
 from valar.finance import bench as finance_bench
 from valar.insights import bench as insights_bench
+from valar.jobs import bench as jobs_bench
 from valar.notifications import bench as notifications_bench
 from valar.ops import bench
 from valar.ops.bench import Target, at_least, at_most
@@ -73,8 +74,14 @@ class Command(BaseCommand):
             help="The port range the load runs' servers may listen on.",
         )
         parser.add_argument(
+            "--jobs",
+            type=int,
+            default=200,
+            help="Trivial jobs of the jobs row (through a real worker; needs REDIS_URL); 0 skips.",
+        )
+        parser.add_argument(
             "--only",
-            choices=["lists", "scale", "finance", "insights", "realtime", "bulk", "load"],
+            choices=["lists", "scale", "finance", "insights", "realtime", "bulk", "load", "jobs"],
             help="One suite.",
         )
         parser.add_argument(
@@ -88,6 +95,10 @@ class Command(BaseCommand):
         """Run the suites, print their tables, then the targets with their verdicts."""
         self.targets: list[Target] = []
         only = options["only"]
+        if only == "jobs":
+            self.jobs(options)
+            self.report_targets(only, options)
+            return
         with override_settings(DEBUG=False):
             backend = settings.CACHES["default"]["BACKEND"]
             self.stdout.write(
@@ -109,6 +120,8 @@ class Command(BaseCommand):
                 self.bulk(options, organization, admin)
             if only in (None, "load") and not options["no_load"]:
                 self.load(options, admin)
+        if only is None:
+            self.jobs(options)
         self.report_targets(only, options)
 
     # -- the lists ------------------------------------------------------------------------
@@ -566,6 +579,32 @@ class Command(BaseCommand):
             f"{'; sockets: ' + detail if detail else ''}"
             f"{'; non-2xx ' + str(figures['non2xx']) if figures['non2xx'] else ''}"
             f"{'; failed rounds: ' + figures['failed'] if figures['failed'] else ''}\n"
+        )
+
+    # -- jobs -----------------------------------------------------------------------------
+
+    def jobs(self, options) -> None:
+        """Trivial jobs through a real worker: jobs per second, enqueue to ``succeeded``."""
+        out = self.stdout
+        count = options["jobs"]
+        if not count:
+            out.write("\njobs: skipped (--jobs 0)\n")
+            return
+        figures = jobs_bench.measure(count)
+        if "skipped" in figures:
+            out.write(f"\njobs: skipped: {figures['skipped']}\n")
+            return
+        out.write(
+            f"\njobs: {count} trivial jobs started in one transaction, through a real worker "
+            f"({figures['worker']}, {figures['broker']} broker), timed from the first start to "
+            "the last row succeeded\n"
+        )
+        out.write(
+            f"  {figures['succeeded']}/{count} succeeded in {figures['seconds']:.2f} s: "
+            f"{figures['jobs_per_second']:.0f} jobs/s"
+            f"{'' if figures['finished'] else ' (timed out)'}\n"
+            f"  one job alone, start to succeeded: p50 {figures['latency_p50']:.1f} ms, "
+            f"p95 {figures['latency_p95']:.1f} ms\n"
         )
 
     # -- targets --------------------------------------------------------------------------

@@ -1,0 +1,1 @@
+"""Background jobs: the Job record, its API, and the platform's maintenance jobs."""
