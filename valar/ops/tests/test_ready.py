@@ -55,7 +55,9 @@ class ReadyTests(ApiTestCase):
         self.assertEqual(body["checks"]["migrations"]["error"], "database unreachable")
         self.assertEqual(body["checks"]["cache"]["status"], "ok")
 
-    @override_settings(CELERY_BROKER_URL=f"redis://127.0.0.1:{free_port()}/0")
+    @override_settings(
+        CELERY_BROKER_URL=f"redis://127.0.0.1:{free_port()}/0", CELERY_TASK_ALWAYS_EAGER=False
+    )
     def test_ready_is_503_naming_the_broker_when_it_is_unreachable(self):
         body = self.assert_failing(self.get(), "broker")
         self.assertEqual(body["checks"]["database"]["status"], "ok")
@@ -73,7 +75,7 @@ class ReadyTests(ApiTestCase):
         server = RedisServer()
         server.start()
         self.addCleanup(server.stop)
-        with override_settings(CELERY_BROKER_URL=server.url):
+        with override_settings(CELERY_BROKER_URL=server.url, CELERY_TASK_ALWAYS_EAGER=False):
             response = self.get()
         self.assertEqual(response.status_code, 200, response.content)
         self.assertEqual(response.json()["checks"]["broker"]["status"], "ok")
