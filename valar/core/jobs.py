@@ -23,7 +23,8 @@ keyword parameters (JSON values), does its work through the services, may call
   finds the row no longer ``running``); a body may raise :class:`JobCancelled` itself to
   stop, which rolls it back and records the job ``cancelled``;
 - :meth:`JobTask.on_finished` is called once the outcome is committed (``succeeded`` or
-  ``failed``): the hook for notifying the member who started it.
+  ``failed``): by default it notifies the member who started the job (``core.notify``, kind
+  ``jobs``); a scheduled job, which nobody started, notifies nobody.
 
 Progress while the body's transaction is open is written on a second connection to the same
 database (PostgreSQL), so readers see it at once; on SQLite, or when the job runs inside a
@@ -46,6 +47,7 @@ from django.db.models.functions import Coalesce
 from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 
+from valar.core import logs
 from valar.core.errors import DomainError
 
 logger = logging.getLogger("valar.jobs")
@@ -119,10 +121,25 @@ class JobTask(Task):
         job.progress = percent
 
     def on_finished(self, job) -> None:
-        """Called once a job's outcome (``succeeded``/``failed``) is committed; a hook.
+        """Called once a job's outcome (``succeeded``/``failed``) is committed.
 
-        The default does nothing; notifications connect here.
+        Tells the member who started it, in the job's organization, that it finished (with
+        its error when it failed); a job nobody started (a schedule's) tells nobody.
         """
+        if job.organization_id is None or job.started_by_id is None:
+            return
+        from valar.core.notify import notify
+
+        failed = job.state == "failed"
+        notify(
+            organization=job.organization,
+            recipients=[job.started_by_id],
+            title=f"Job {job.kind} {'failed' if failed else 'finished'}"[:200],
+            body=job.error if failed else "",
+            link=f"/api/v1/jobs/{job.pk}/",
+            kind="jobs",
+            level="error" if failed else "success",
+        )
 
     # -- the bookkeeping -----------------------------------------------------------------
 
@@ -136,7 +153,10 @@ class JobTask(Task):
         self.request.valar_job = job
         self.request.valar_side = None
         try:
-            result = self._run_body(job, params)
+            with logs.bound(
+                job_id=str(job.pk), job_kind=job.kind, organization=job.organization_id
+            ):
+                result = self._run_body(job, params)
         except JobCancelled:
             self._mark_cancelled(job)
             return None

@@ -39,7 +39,7 @@ from django.http.request import split_domain_port, validate_host
 from django.utils.http import is_same_domain
 from rest_framework import exceptions
 
-from valar.core import tenancy
+from valar.core import telemetry, tenancy
 from valar.core.errors import PROBLEM_CONTENT_TYPE, problem
 from valar.core.middleware import apply_session_lifetime, current_request
 from valar.core.policy import has_module
@@ -254,6 +254,14 @@ class TenantConsumer(AsyncJsonWebsocketConsumer):
     """
 
     module: str | None = None
+    #: The route template the consumer serves, the label of its open-connections gauge
+    #: (``valar_websocket_connections``); the class name when not given.
+    route: str | None = None
+    _counted = False
+
+    def route_label(self) -> str:
+        """The ``route`` label of this consumer's open-connections gauge."""
+        return self.route or type(self).__name__
 
     async def connect(self):
         """Resolve the tenant and the module, join the groups, accept (or refuse)."""
@@ -269,7 +277,16 @@ class TenantConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_add(group, self.channel_name)
         offered = self.scope.get("subprotocols") or []
         await self.accept(subprotocol=PROTOCOL if PROTOCOL in offered else None)
+        telemetry.websocket_opened(self.route_label())
+        self._counted = True
         await self.joined()
+
+    async def disconnect(self, code):
+        """Stop counting the connection in the open-connections gauge (when it was accepted)."""
+        if self._counted:
+            telemetry.websocket_closed(self.route_label())
+            self._counted = False
+        await super().disconnect(code)
 
     def _resolve(self, request: SocketRequest) -> tenancy.Tenant:
         """The request's tenant, by ``core.tenancy``; a non-member or a missing module refused."""

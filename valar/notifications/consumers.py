@@ -15,6 +15,8 @@ class NotificationConsumer(TenantConsumer):
     ``notifications/{id}/`` answers), ``{"type": "pong"}`` for a ``{"type": "ping"}``.
     """
 
+    route = "/ws/notifications/"
+
     def group_names(self) -> list[str]:
         """The group of this user in this organization."""
         return [user_group(self.tenant.organization.pk, self.user.pk)]

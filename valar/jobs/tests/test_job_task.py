@@ -51,6 +51,27 @@ class JobTaskTests(TestCase):
         self.assertIsNotNone(job.finished_at)
         self.assertFalse(Task.objects.filter(title="Half").exists())
 
+    def test_the_member_who_started_a_job_is_notified_when_it_ends(self):
+        from valar.notifications.models import Notification
+
+        done = self.start("probes.write", title="Written")
+        failed = self.start("probes.write", title="Half", fail="the ledger is closed")
+        notes = {n.link: n for n in Notification.objects.filter(kind="jobs", user=self.user)}
+        self.assertEqual(set(notes), {f"/api/v1/jobs/{done.pk}/", f"/api/v1/jobs/{failed.pk}/"})
+        self.assertEqual(notes[f"/api/v1/jobs/{done.pk}/"].level, "success")
+        failure = notes[f"/api/v1/jobs/{failed.pk}/"]
+        self.assertEqual((failure.level, failure.body), ("error", failed.error))
+        self.assertEqual({n.organization_id for n in notes.values()}, {self.org.pk})
+
+    def test_metrics_count_job_records_by_kind_and_state(self):
+        from valar.ops.tests.test_metrics import scrape, value
+
+        self.start("probes.write", title="Written")
+        self.start("probes.write", title="Half", fail="the ledger is closed")
+        samples = scrape()
+        for state in ("succeeded", "failed"):
+            self.assertEqual(value(samples, "valar_jobs", kind="probes.write", state=state), 1)
+
     def test_a_domain_error_is_recorded_with_its_own_message(self):
         job = self.start("probes.write", domain_error="Nothing to import.")
         self.assertEqual((job.state, job.error), (Job.State.FAILED, "Nothing to import."))

@@ -57,6 +57,22 @@ class NotificationSocketTests(SocketTestCase):
         self.assertEqual(await socket.receive_json_from(), {"type": "pong"})
         await socket.disconnect()
 
+    async def test_open_sockets_are_counted_for_metrics_by_route_only_once_accepted(self):
+        from valar.core.telemetry import WEBSOCKET_CONNECTIONS
+
+        gauge = WEBSOCKET_CONNECTIONS.labels("/ws/notifications/")
+        before = gauge._value.get()
+        refused = self.socket("/ws/notifications/?token=nope")
+        self.assertEqual(await self.open(refused), 4401)
+        self.assertEqual(gauge._value.get(), before)
+        sockets = [self.socket(self.token_path(self.worker)) for _ in range(2)]
+        for socket in sockets:
+            await self.open(socket)
+        self.assertEqual(gauge._value.get(), before + 2)
+        for socket in sockets:
+            await socket.disconnect()
+        self.assertEqual(gauge._value.get(), before)
+
     async def test_a_token_in_the_subprotocol_signs_in_and_valar_is_selected(self):
         socket = self.socket(subprotocols=["valar", f"token.{self.keys[self.worker.pk]}"])
         connected, subprotocol = await socket.connect()
