@@ -191,6 +191,14 @@ KNOWN_RULES = [
         messages=("The submitted file is empty.", "No file was submitted."),
     ),
     KnownRule(
+        reason="an admin's message names members and teams of the organization: generated ids "
+        "name none (a 400 on `users` or `teams`, as documented), and at least one of users, "
+        "teams or everyone must be given, three optional properties the schema lists apart",
+        operations=_ops("POST /api/v1/notifications/send/"),
+        code="no_recipients",
+        messages=("Not a member of this organization:", "No such team in this organization:"),
+    ),
+    KnownRule(
         reason="a token's expiry must lie in the future, which depends on the clock",
         operations=_ops("POST /api/v1/auth/tokens/"),
         messages=("The expiry must be in the future.",),

@@ -61,6 +61,7 @@ def notification_send(
     if not (users or teams or everyone):
         raise DomainError(
             "Name the recipients: users, teams or everyone.",
+            code="no_recipients",
             errors={"non_field_errors": ["Name the recipients: users, teams or everyone."]},
         )
     errors = {}
