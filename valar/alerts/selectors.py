@@ -5,6 +5,7 @@ import zoneinfo
 
 import django_filters
 from django.db.models import Q, QuerySet
+from django.utils.choices import BaseChoiceIterator
 
 from valar.alerts.models import AlertFiring, AlertRule, Period, State
 from valar.core.filters import StrictBooleanFilter
@@ -128,15 +129,22 @@ def rule_recipients(rule: AlertRule) -> list:
     return sorted(allowed, key=str)
 
 
-def _source_choices() -> list[tuple[str, str]]:
-    """The registered sources, as filter choices (read when the filter is built)."""
-    return [(name, name) for name in sorted(sources())]
+class SourceChoices(BaseChoiceIterator):
+    """The registered sources as choices, read from the registry each time they are listed.
+
+    Not a callable, so the schema still lists them as an enum (drf-spectacular does not call
+    choice functions), and a source registered later is offered without a change here.
+    """
+
+    def __iter__(self):
+        """Each registered source as ``(name, name)``."""
+        return iter([(name, name) for name in sorted(sources())])
 
 
 class AlertRuleFilter(django_filters.FilterSet):
     """Filters of the rule list."""
 
-    source = django_filters.ChoiceFilter(choices=_source_choices)
+    source = django_filters.ChoiceFilter(choices=SourceChoices())
     state = django_filters.ChoiceFilter(choices=State.choices)
     enabled = StrictBooleanFilter()
 
