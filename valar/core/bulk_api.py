@@ -16,6 +16,7 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
+from rest_framework.reverse import reverse
 
 from valar.core import bulk, imports
 from valar.core.policy import Access, decide
@@ -85,8 +86,9 @@ class ImportFileSerializer(serializers.Serializer):
     )
     dry_run = StrictBooleanField(
         default=False,
-        help_text="true: check every row and report it, write nothing (200). false: create "
-        "every row or none (201).",
+        help_text="true: check every row and report it, write nothing (200). false: check "
+        "every row (a 400 names the bad ones), then create every row or none in the "
+        "background: 202 with the job (`jobs/{id}/`), whose result lists the rows created.",
     )
 
 
@@ -200,14 +202,11 @@ def bulk_schemas(serializer_class, preview_fields: tuple[str, ...]) -> BulkSchem
         f"{base}ImportResultSerializer",
         (serializers.Serializer,),
         {
-            "__doc__": "What an import checked (dry run) or created.",
-            "dry_run": serializers.BooleanField(),
+            "__doc__": "What a dry run of an import checked (nothing was written).",
+            "dry_run": serializers.BooleanField(help_text="Always true: a check only."),
             "total": serializers.IntegerField(help_text="Data rows read."),
             "valid": serializers.IntegerField(help_text="Rows without errors."),
-            "rows": row(many=True, help_text="Each row checked (a dry run only; else empty)."),
-            "created": serializer_class(
-                many=True, help_text="The rows created (empty in a dry run)."
-            ),
+            "rows": row(many=True, help_text="Each row checked, in the file's order."),
         },
     )
     return BulkSchemas(request=request, result=result, import_result=import_result, preview=Preview)
@@ -237,9 +236,16 @@ class BulkMixin:
             }
         if name == "import_file":
             schemas = self.bulk_schemas()
+            from valar.jobs.api import JobSerializer
+
             return ImportFileSerializer, {
                 200: schemas.import_result,
-                201: schemas.import_result,
+                202: OpenApiResponse(
+                    JobSerializer,
+                    description="Every row is valid: the job that creates them all (or, "
+                    "should a row have become invalid meanwhile, none) was started. Its "
+                    "`result` gives `created` and the new rows' `ids`.",
+                ),
                 (400, "application/problem+json"): IMPORT_PROBLEM,
             }
         return None
@@ -309,40 +315,48 @@ class BulkMixin:
         parser_classes=[MultiPartParser],
     )
     def import_file(self, request, *args, **kwargs):
-        """Create rows from a CSV or XLSX file (at most 20 MB, 1,000 rows), all or none.
+        """Check a CSV or XLSX file's rows (at most 20 MB, 1,000 rows), then import them all.
 
-        ``dry_run=true`` checks every row and answers each row's errors and what it would
-        create, writing nothing.
+        ``dry_run=true`` answers each row's errors and what it would create, writing nothing.
+        Otherwise a file with a bad row is a 400 naming each; a good one is kept and imported
+        by a background job (202 with the job, ``Location`` its URL).
         """
         form = ImportFileSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         tenant = self.tenant
-        result = imports.import_file(
-            organization=tenant.organization,
-            user=request.user,
-            resource=self.bulk_resource,
-            upload=form.validated_data["file"],
-            dry_run=form.validated_data["dry_run"],
-            context=self.get_serializer_context(),
-        )
+        arguments = {
+            "organization": tenant.organization,
+            "user": request.user,
+            "resource": self.bulk_resource,
+            "upload": form.validated_data["file"],
+            "context": self.get_serializer_context(),
+        }
+        if not form.validated_data["dry_run"]:
+            from valar.jobs.api import JobSerializer
+
+            job = imports.start_import(**arguments)
+            location = reverse("job-detail", kwargs={"pk": job.pk}, request=request)
+            return Response(
+                JobSerializer(job, context=self.get_serializer_context()).data,
+                status=status.HTTP_202_ACCEPTED,
+                headers={"Location": location},
+            )
+        result = imports.import_file(**arguments, dry_run=True)
         preview = self.bulk_schemas().preview
-        rows = []
-        if result.dry_run:
-            rows = [
-                {
-                    "row": number,
-                    "data": preview(built).data if built is not None else None,
-                    "errors": result.errors.get(number, {}),
-                }
-                for number, built in zip(result.numbers, result.rows, strict=True)
-            ]
+        rows = [
+            {
+                "row": number,
+                "data": preview(built).data if built is not None else None,
+                "errors": result.errors.get(number, {}),
+            }
+            for number, built in zip(result.numbers, result.rows, strict=True)
+        ]
         return Response(
             {
-                "dry_run": result.dry_run,
+                "dry_run": True,
                 "total": result.total,
                 "valid": result.valid,
                 "rows": rows,
-                "created": self._render(result.created),
             },
-            status=status.HTTP_200_OK if result.dry_run else status.HTTP_201_CREATED,
+            status=status.HTTP_200_OK,
         )

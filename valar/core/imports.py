@@ -8,16 +8,24 @@ can run it as it is: each row becomes a form-like item (text, parsed as a form's
 for :func:`valar.core.bulk.plan` / :func:`valar.core.bulk.bulk_write`, with the same
 validation, rules and errors as ``POST .../bulk/`` ``create``. A dry run checks every row
 and writes nothing.
+
+:func:`start_import` is what ``POST .../import/`` does when it writes: it checks every row at
+once (a bad file or row is a 400 naming each, nothing stored), keeps the file in the storage
+and starts the job ``imports.file`` (``valar.core.tasks``), which imports it again in one
+transaction (the rows are checked again: what changed since is seen) and removes the file
+once the job has finished or was cancelled.
 """
 
 import csv
 import datetime
 import io
 import math
+import uuid
 import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.core.files.storage import default_storage
 from django.db import models
 from django.http import QueryDict
 from rest_framework import exceptions, status
@@ -36,6 +44,10 @@ MAX_UNPACKED_BYTES = 200 * 1024 * 1024
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 #: The spreadsheet row of the first data row (the header is row 1).
 FIRST_ROW = 2
+#: The job that writes an import (``valar.core.tasks``).
+IMPORT_JOB = "imports.file"
+#: Where the storage keeps a file until its import job has run.
+STORAGE_DIRECTORY = "imports"
 
 
 def _unsupported(message: str = "Upload a CSV (UTF-8) or an XLSX file.") -> DomainError:
@@ -279,3 +291,81 @@ def import_file(
         errors={table.numbers[index]: errors for (_, index), errors in checked.errors.items()},
         created=created,
     )
+
+
+def row_errors(result: ImportResult) -> dict[str, list[str]]:
+    """An import's row errors as a problem's ``errors``: ``row.<n>.<field>`` (``row.<n>``)."""
+    flat: dict[str, list[str]] = {}
+    for number in sorted(result.errors):
+        for name, messages in result.errors[number].items():
+            key = f"row.{number}" if name == "non_field_errors" else f"row.{number}.{name}"
+            flat.setdefault(key, []).extend(messages)
+    return flat
+
+
+def start_import(*, organization, user, resource: bulk.BulkResource, upload, context=None):
+    """Check every row of ``upload`` now, keep the file and start the job that imports it.
+
+    A file that cannot be read or a bad row is the same 400 a dry run reports (nothing is
+    stored, no job starts). Returns the ``queued`` job (``valar.jobs``); its result says what
+    was created.
+    """
+    from valar.jobs.services import job_start
+
+    checked = import_file(
+        organization=organization,
+        user=user,
+        resource=resource,
+        upload=upload,
+        dry_run=True,
+        context=context,
+    )
+    if checked.errors:
+        raise bulk.BulkError(
+            "Nothing was written: some rows are invalid; see errors.",
+            errors=row_errors(checked),
+        )
+    upload.seek(0)
+    name = default_storage.save(f"{STORAGE_DIRECTORY}/{organization.pk}/{uuid.uuid4().hex}", upload)
+    return job_start(
+        organization=organization,
+        user=user,
+        kind=IMPORT_JOB,
+        resource=resource.name,
+        file=name,
+        filename=str(getattr(upload, "name", "") or "")[:200],
+    )
+
+
+def run_import(*, job, resource: str, file: str) -> dict:
+    """The import job's work: import the kept ``file`` as the member who started ``job``.
+
+    Every row is created in the job's transaction, or none: rows that became invalid since
+    the request checked them fail the job with each one named in its error.
+    """
+    with default_storage.open(file, "rb") as upload:
+        try:
+            result = import_file(
+                organization=job.organization,
+                user=job.started_by,
+                resource=resource,
+                upload=upload,
+                dry_run=False,
+            )
+        except bulk.BulkError as exc:
+            details = "; ".join(
+                f"{key}: {' '.join(messages)}" for key, messages in exc.errors.items()
+            )
+            raise DomainError(f"Nothing was written: {details}", code="invalid_rows") from exc
+    return {
+        "resource": resource,
+        "total": result.total,
+        "created": len(result.created),
+        "ids": [str(row.pk) for row in result.created],
+    }
+
+
+def discard_file(file: str) -> None:
+    """Remove an import's kept file (its job has finished or was cancelled)."""
+    if file and file.startswith(f"{STORAGE_DIRECTORY}/"):
+        default_storage.delete(file)

@@ -120,6 +120,11 @@ class JobTask(Task):
             raise JobCancelled(str(job.pk))
         job.progress = percent
 
+    def on_cancelled(self, job) -> None:
+        """Called once a cancel is committed (``valar.jobs.services.job_cancel``, or a body
+        that stopped itself); by default nothing. A job that keeps a file for its run (an
+        import) removes it here and in :meth:`on_finished`."""
+
     def on_finished(self, job) -> None:
         """Called once a job's outcome (``succeeded``/``failed``) is committed.
 
@@ -239,9 +244,18 @@ class JobTask(Task):
         Job = _job_model()
         now = timezone.now()
         logger.info("job %s (%s) cancelled while running", job.pk, self.name)
-        Job.objects.filter(pk=job.pk, state=Job.State.RUNNING).update(
+        cancelled = Job.objects.filter(pk=job.pk, state=Job.State.RUNNING).update(
             state=Job.State.CANCELLED, finished_at=now, updated_at=now
         )
+        if cancelled:
+            self.after_cancel(job)
+
+    def after_cancel(self, job) -> None:
+        """Call :meth:`on_cancelled` (its errors only logged)."""
+        try:
+            self.on_cancelled(job)
+        except Exception:  # noqa: BLE001  a hook must not change the job's recorded outcome
+            logger.exception("on_cancelled of job %s (%s) failed", job.pk, self.name)
 
     def _should_retry(self, exc: Exception) -> bool:
         """Whether ``exc`` is retried (declared in ``retry_for``, retries left)."""
@@ -335,18 +349,23 @@ def job(
     retry_backoff_max: float = 600,
     retry_jitter: bool = True,
     atomic: bool = True,
+    base: type[JobTask] = JobTask,
     **options: Any,
 ) -> Callable[[Callable[..., Any]], JobTask]:
     """Declare a job: ``@job("app.verb")`` over ``def body(self, **params) -> dict``.
 
     ``name`` is the job's ``kind``. ``retry_for`` (idempotent jobs only) and the backoff
-    options are described in the module; other options go to Celery's ``shared_task``.
+    options are described in the module; ``base`` is a subclass of :class:`JobTask` whose
+    hooks the job needs (``on_finished``, ``on_cancelled``); other options go to Celery's
+    ``shared_task``.
     """
+    if not issubclass(base, JobTask):
+        raise TypeError("A job's base is a JobTask.")
 
     def declare(body: Callable[..., Any]) -> JobTask:
         return shared_task(
             name=name,
-            base=JobTask,
+            base=base,
             bind=True,
             retry_for=tuple(retry_for),
             max_retries=max_retries,

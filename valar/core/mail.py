@@ -25,16 +25,33 @@ def send(*, to: str, subject: str, body: str) -> bool:
     return True
 
 
-def send_many(messages: list[tuple[str, str, str]]) -> int:
+class MailUnavailable(Exception):
+    """The mail server could not be reached: nothing was sent, so sending again is safe."""
+
+
+def send_many(messages: list[tuple[str, str, str]], *, raise_unavailable: bool = False) -> int:
     """Send ``(to, subject, body)`` e-mails over one connection; return how many were sent.
 
-    A transport failure is logged, never raised (nothing, or part, was sent).
+    A transport failure is logged, never raised (nothing, or part, was sent); except that with
+    ``raise_unavailable`` a connection that cannot be opened raises :class:`MailUnavailable`
+    (nothing was sent), so a background job can try again later without sending twice.
     """
     if not messages:
         return 0
-    emails = [EmailMessage(subject, body, None, [to]) for to, subject, body in messages]
+    sender = sysconfig.value("default_from_email")
+    emails = [EmailMessage(subject, body, sender, [to]) for to, subject, body in messages]
+    connection = get_connection()
     try:
-        return get_connection().send_messages(emails) or 0
-    except Exception:  # noqa: BLE001  any transport failure
+        connection.open()
+    except Exception as exc:  # noqa: BLE001  any transport failure: nothing was sent
+        if raise_unavailable:
+            raise MailUnavailable(f"{type(exc).__name__}: {exc}") from exc
         logger.exception("Could not send %d e-mails", len(emails))
         return 0
+    try:
+        return connection.send_messages(emails) or 0
+    except Exception:  # noqa: BLE001  any transport failure, part may have been sent
+        logger.exception("Could not send %d e-mails", len(emails))
+        return 0
+    finally:
+        connection.close()

@@ -6,15 +6,15 @@
 1. sends each row to its recipient's sockets: the channel-layer group of the user in that
    organization (:func:`user_group`), which every open ``ws/notifications/`` socket of the
    user in that organization has joined (``notifications.consumers``);
-2. e-mails the recipients who want it (:func:`deliver_notification_emails`).
+2. e-mails the recipients who want it: the background job ``notifications.email``
+   (``valar.notifications.tasks``; a platform job, listed by no organization) runs
+   :func:`deliver_notification_emails`, so no request waits for a mail server. Its row is
+   written in the same transaction as the notifications and its message is sent on commit.
 
-Nothing is sent for a transaction that rolls back. A failure of the channel layer or of the
-mail server is logged, never raised: the rows are written and listed either way.
-
-E-mail delivery is a plain function scheduled with ``transaction.on_commit``, so it runs
-after the commit, in the process that committed. It is meant to become a background job once
-the jobs app lands (enqueue ``deliver_notification_emails(ids)`` on commit instead of calling
-it), so no request waits for a mail server.
+Nothing is sent for a transaction that rolls back. A failure of the channel layer is logged,
+never raised: the rows are written and listed either way. A mail server that cannot be
+reached makes the job try again with a growing delay (nothing was sent, so nothing is sent
+twice); one that fails part-way is logged and not retried (some messages went out).
 """
 
 import asyncio
@@ -50,6 +50,8 @@ KINDS = (
 LEVELS = ("info", "success", "warning", "error")
 #: The channel-layer event a socket receives for a new notification.
 EVENT = "notification.created"
+#: The job that e-mails new notifications (``valar.notifications.tasks``).
+EMAIL_JOB = "notifications.email"
 #: The fields of a notification as the API and the sockets show it.
 FIELDS = ("id", "kind", "level", "title", "body", "link", "read_at", "created_by", "created_at")
 
@@ -136,8 +138,13 @@ def notify(
     )
     live = [(user_group(organization.pk, row.user_id), as_json(row)) for row in rows]
     transaction.on_commit(partial(send_live, live), robust=True)
-    transaction.on_commit(
-        partial(deliver_notification_emails, [row.pk for row in rows]), robust=True
+    from valar.jobs.services import job_start
+
+    job_start(
+        organization=None,
+        user=None,
+        kind=EMAIL_JOB,
+        notification_ids=[str(row.pk) for row in rows],
     )
     return rows
 
@@ -165,15 +172,15 @@ def send_live(messages: list[tuple[str, dict]]) -> None:
         logger.exception("Could not send %d notifications to sockets", len(messages))
 
 
-def deliver_notification_emails(notification_ids: list) -> int:
+def deliver_notification_emails(notification_ids: list, *, retry: bool = False) -> int:
     """E-mail the notifications ``notification_ids`` to their recipients who want them.
 
     One query reads the rows with their users and organizations; a row is e-mailed when its
     user is active, has a verified e-mail address (nobody gets an organization's messages at
     an address they never proved) and has not opted out of its kind
     (``preferences.notification_opt_outs``). All messages go over one connection. Returns how
-    many were sent. A plain function run after the commit: it should become a job (see the
-    module's docstring).
+    many were sent. With ``retry``, a mail server that cannot be reached raises
+    ``core.mail.MailUnavailable`` (nothing sent) for the job to try again.
     """
     from valar.notifications.models import Notification
 
@@ -190,4 +197,4 @@ def deliver_notification_emails(notification_ids: list) -> int:
             link = row.link if "://" in row.link else f"{settings.PUBLIC_URL}{row.link}"
             text = f"{text}\n\n{link}" if text else link
         messages.append((row.user.email, f"[{row.organization.name}] {row.title}", text))
-    return mail.send_many(messages)
+    return mail.send_many(messages, raise_unavailable=retry)

@@ -87,6 +87,9 @@ def job_cancel(*, job: Job) -> Job:
         raise Conflict(f"The job has already {job.state}.", code="job_finished")
     if job.task_id and not celery_app.conf.task_always_eager:
         transaction.on_commit(lambda: _revoke(job.task_id))
+    task = celery_app.tasks.get(job.kind)
+    if isinstance(task, JobTask):
+        transaction.on_commit(lambda: task.after_cancel(job))
     return job
 
 

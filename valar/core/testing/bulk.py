@@ -23,13 +23,14 @@ from django.urls import resolve
 
 from valar.audit.models import AuditEvent
 from valar.core.policy import Access, Role, decide, owner_filter
+from valar.core.testing.cases import MediaRootMixin
 from valar.core.testing.resources import ROLES, TenantFixtureMixin
 
 #: Items of the pinned query-count comparison.
 MANY = 500
 
 
-class BulkResourceTestsMixin(TenantFixtureMixin):
+class BulkResourceTestsMixin(MediaRootMixin, TenantFixtureMixin):
     """The generic tests; the resource's class declares what differs."""
 
     url: ClassVar[str]
@@ -110,11 +111,30 @@ class BulkResourceTestsMixin(TenantFixtureMixin):
         return SimpleUploadedFile(name, out.getvalue(), content_type="application/octet-stream")
 
     def upload(self, upload, *, dry_run: bool | None = None, role: str = Role.ADMIN):
-        """POST a file to ``import/``."""
+        """POST a file to ``import/``; the job it starts runs (eagerly) when the request ends."""
         data: dict[str, Any] = {"file": upload}
         if dry_run is not None:
             data["dry_run"] = "true" if dry_run else "false"
-        return self.clients[role].post(self.import_url(), data, format="multipart")
+        with self.captureOnCommitCallbacks(execute=True):
+            return self.clients[role].post(self.import_url(), data, format="multipart")
+
+    def imported(self, response, *, state: str = "succeeded"):
+        """The job of an import's 202, reloaded, asserted to be in ``state``."""
+        from valar.jobs.models import Job
+
+        self.assertEqual(response.status_code, 202, response.content)
+        body = response.json()
+        self.assertEqual(response["Location"], f"http://testserver/api/v1/jobs/{body['id']}/")
+        job = Job.objects.get(pk=body["id"], organization=self.org)
+        self.assertEqual((job.kind, job.state), ("imports.file", state), job.error)
+        return job
+
+    def kept_files(self) -> list[str]:
+        """The import files the storage still keeps."""
+        import os
+
+        root = os.path.join(self.media_root, "imports")
+        return [name for _, _, names in os.walk(root) for name in names]
 
     # -- bulk -----------------------------------------------------------------------------
 
@@ -334,18 +354,63 @@ class BulkResourceTestsMixin(TenantFixtureMixin):
     def test_a_csv_import_creates_every_row(self):
         rows = [self.import_row(i) for i in range(3)]
         response = self.upload(self.csv_file(rows))
-        self.assertEqual(response.status_code, 201, response.content)
-        body = response.json()
-        self.assertEqual((body["dry_run"], body["total"], body["valid"]), (False, 3, 3))
-        self.assertEqual(len(body["created"]), 3)
-        self.assertEqual(self.rows().count(), 3)
-        ids = [row["id"] for row in body["created"]]
+        job = self.imported(response)
+        self.assertEqual(job.result["total"], 3)
+        self.assertEqual(job.result["created"], 3)
+        self.assertEqual(job.params["filename"], "rows.csv")
+        ids = job.result["ids"]
+        self.assertEqual(set(map(str, self.rows().values_list("pk", flat=True))), set(ids))
         self.assertEqual(self.events("create").filter(object_id__in=ids).count(), 3)
+        self.assertEqual(self.kept_files(), [])
+        # The member who started it is told, and jobs/{id}/ shows the result.
+        detail = self.clients["admin"].get(response["Location"])
+        self.assertEqual(detail.json()["result"]["ids"], ids)
+        self.assertEqual(detail.json()["state"], "succeeded")
+
+    def test_an_import_whose_rows_became_invalid_fails_whole_and_keeps_no_file(self):
+        from valar.jobs.models import Job
+
+        item, field = self.invalid_item
+        rows = [self.import_row(0), self.import_row(1)]
+        with self.captureOnCommitCallbacks(execute=False) as callbacks:
+            response = self.clients["admin"].post(
+                self.import_url(), {"file": self.csv_file(rows)}, format="multipart"
+            )
+        self.assertEqual(response.status_code, 202, response.content)
+        self.assertEqual(len(self.kept_files()), 1)
+        # Between the check and the job, the kept file is changed to carry a bad row.
+        job = Job.objects.get(pk=response.json()["id"])
+        bad = {**rows[1], field: str(item[field]) if item[field] is not None else ""}
+        with open(f"{self.media_root}/{job.params['file']}", "wb") as kept:
+            kept.write(self.csv_file([rows[0], bad]).read())
+        for callback in callbacks:
+            callback()
+        job.refresh_from_db()
+        self.assertEqual(job.state, "failed")
+        self.assertIn(f"row.3.{field}", job.error)
+        self.assertFalse(self.rows().exists())
+        self.assertEqual(self.kept_files(), [])
+
+    def test_a_cancelled_import_writes_nothing_and_keeps_no_file(self):
+        from valar.jobs.models import Job
+
+        with self.captureOnCommitCallbacks(execute=False):
+            response = self.clients["admin"].post(
+                self.import_url(), {"file": self.csv_file([self.import_row(0)])},
+                format="multipart",
+            )  # fmt: skip
+        job_id = response.json()["id"]
+        with self.captureOnCommitCallbacks(execute=True):
+            cancel = self.clients["admin"].post(f"/api/v1/jobs/{job_id}/cancel/")
+        self.assertEqual(cancel.status_code, 200, cancel.content)
+        self.assertEqual(Job.objects.get(pk=job_id).state, "cancelled")
+        self.assertEqual(self.kept_files(), [])
+        self.assertFalse(self.rows().exists())
 
     def test_an_xlsx_import_creates_every_row(self):
         rows = [self.import_row(i) for i in range(3)]
         response = self.upload(self.xlsx_file(rows, name="rows.csv"), dry_run=False)
-        self.assertEqual(response.status_code, 201, response.content)
+        self.imported(response)
         self.assertEqual(self.rows().count(), 3)
 
     def test_a_dry_run_reports_each_row_and_changes_nothing(self):
@@ -364,13 +429,16 @@ class BulkResourceTestsMixin(TenantFixtureMixin):
         self.assertIsNotNone(body["rows"][0]["data"])
         self.assertIn(field, body["rows"][2]["errors"])
         self.assertIsNone(body["rows"][2]["data"])
-        self.assertEqual(body["created"], [])
         self.assertFalse(self.rows().exists())
         self.assertEqual(AuditEvent.objects.count(), events)
-        # The same file for real: nothing, and the bad row named by its row in the file.
+        # The same file for real: nothing, the bad row named by its row in the file, no job.
+        from valar.jobs.models import Job
+
         response = self.upload(self.csv_file(rows))
         self.assert_problem(response, 400, field=f"row.4.{field}")
         self.assertFalse(self.rows().exists())
+        self.assertFalse(Job.objects.filter(kind="imports.file").exists())
+        self.assertEqual(self.kept_files(), [])
 
     def test_an_import_is_typed_by_its_bytes_and_bounded(self):
         pdf = SimpleUploadedFile("rows.csv", b"%PDF-1.7\n\x00\xff binary", content_type="text/csv")

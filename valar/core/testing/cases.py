@@ -1,8 +1,11 @@
 """The base API test case: users, sign-in by session (with CSRF) or token, problem checks."""
 
+import shutil
+import tempfile
 from typing import Any
 
 from django.core.cache import cache
+from django.test import override_settings
 from rest_framework.test import APIClient, APITestCase
 
 from valar.accounts.models import User
@@ -77,3 +80,16 @@ class ApiTestCase(APITestCase):
         if code is not None:
             self.assertEqual(body["code"], code, body)
         return body
+
+
+class MediaRootMixin:
+    """Every test of the class stores its files in a fresh temporary ``MEDIA_ROOT``."""
+
+    def setUp(self) -> None:
+        """Point the storage at a temporary directory removed after the test."""
+        self.media_root = tempfile.mkdtemp(prefix="valar-media-")
+        self.addCleanup(shutil.rmtree, self.media_root, ignore_errors=True)
+        media = override_settings(MEDIA_ROOT=self.media_root)
+        media.enable()
+        self.addCleanup(media.disable)
+        super().setUp()

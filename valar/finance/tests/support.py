@@ -1,11 +1,7 @@
 """Builders the finance tests share: categories, entries and file bytes of each accepted type."""
 
 import datetime
-import shutil
-import tempfile
 from decimal import Decimal
-
-from django.test import override_settings
 
 from valar.finance.models import Category, Kind, LedgerEntry
 
@@ -44,16 +40,3 @@ def entry(
         category=category,
         **extra,
     )
-
-
-class MediaRootMixin:
-    """Every test of the class stores its files in a fresh temporary ``MEDIA_ROOT``."""
-
-    def setUp(self) -> None:
-        """Point the storage at a temporary directory removed after the test."""
-        self.media_root = tempfile.mkdtemp(prefix="valar-media-")
-        self.addCleanup(shutil.rmtree, self.media_root, ignore_errors=True)
-        media = override_settings(MEDIA_ROOT=self.media_root)
-        media.enable()
-        self.addCleanup(media.disable)
-        super().setUp()

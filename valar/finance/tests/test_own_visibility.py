@@ -12,10 +12,10 @@ from decimal import Decimal
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from valar.core.policy import Role
-from valar.core.testing import ApiTestCase
+from valar.core.testing import ApiTestCase, MediaRootMixin
 from valar.core.testing.resources import TenantFixtureMixin
 from valar.finance.models import Attachment, Kind
-from valar.finance.tests.support import API, PDF, MediaRootMixin, category, entry
+from valar.finance.tests.support import API, PDF, category, entry
 
 TRANSACTIONS = f"{API}transactions/"
 INCOMES = f"{API}incomes/"

@@ -2,10 +2,10 @@
 
 from django.core.files.base import ContentFile
 
-from valar.core.testing import ApiTestCase
+from valar.core.testing import ApiTestCase, MediaRootMixin
 from valar.core.testing.resources import TenantResourceTestsMixin
 from valar.finance.models import Attachment, Category, Kind, Subcategory
-from valar.finance.tests.support import API, PDF, MediaRootMixin, category, entry
+from valar.finance.tests.support import API, PDF, category, entry
 
 
 def income_category(organization) -> Category:

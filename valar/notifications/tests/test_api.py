@@ -1,15 +1,21 @@
 """``/api/v1/notifications/``: own only, read marks, unread counts, admins' sends, e-mails."""
 
+from unittest import mock
+
 from django.core import mail
+from django.core.mail.backends import locmem as mail_backend
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from valar.audit.models import AuditEvent
+from valar.core.mail import MailUnavailable
 from valar.core.notify import deliver_notification_emails, notify
 from valar.core.policy import Role
 from valar.core.testing import ApiTestCase
 from valar.core.testing.resources import ROLES, TenantFixtureMixin
+from valar.jobs.models import Job
+from valar.jobs.services import job_task
 from valar.notifications.models import Notification
 from valar.organizations.models import Membership, Team, TeamMembership
 
@@ -231,6 +237,32 @@ class NotificationEmailTests(TenantFixtureMixin, ApiTestCase):
         self.assertEqual([message.to for message in mail.outbox], [[worker.email]])
         self.assertEqual(mail.outbox[0].subject, "[Org] Review")
         self.assertIn("http://127.0.0.1:8000/api/v1/tasks/", mail.outbox[0].body)
+        # Sent by the platform job `notifications.email`, which no organization lists.
+        job = Job.objects.get(kind="notifications.email")
+        self.assertEqual(
+            (job.state, job.result, job.organization_id), ("succeeded", {"sent": 1}, None)
+        )
+        listed = self.clients[Role.ADMIN].get("/api/v1/jobs/").json()
+        self.assertEqual(listed["count"], 0)
+
+    def test_an_unreachable_mail_server_is_tried_again_and_nothing_is_sent_twice(self):
+        worker = self.users[Role.WORKER]
+        worker.email_verified_at = timezone.now()
+        worker.save()
+        [row] = notify(organization=self.org, recipients=[worker], title="x", kind="tasks")
+        task = job_task("notifications.email")
+        with mock.patch.object(
+            mail_backend.EmailBackend, "open", side_effect=ConnectionRefusedError("down")
+        ):
+            with self.assertRaises(MailUnavailable):
+                deliver_notification_emails([row.pk], retry=True)
+            # Without retry (a caller that cannot wait) it is logged, never raised.
+            with self.assertLogs("valar.mail", "ERROR"):
+                self.assertEqual(deliver_notification_emails([row.pk]), 0)
+        self.assertIn(MailUnavailable, task.retry_for)
+        self.assertEqual(mail.outbox, [])
+        self.assertEqual(deliver_notification_emails([row.pk], retry=True), 1)
+        self.assertEqual(len(mail.outbox), 1)
 
     def test_an_inactive_user_gets_no_email(self):
         worker = self.users[Role.WORKER]

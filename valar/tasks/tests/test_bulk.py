@@ -56,8 +56,7 @@ class TaskBulkTests(BulkResourceTestsMixin, ApiTestCase):
         import datetime
 
         rows = [{"title": "Typed", "due_date": datetime.date(2026, 5, 17), "priority": "high"}]
-        response = self.upload(self.xlsx_file(rows))
-        self.assertEqual(response.status_code, 201, response.content)
+        self.imported(self.upload(self.xlsx_file(rows)))
         self.assertEqual(
             Task.objects.get(organization=self.org).due_date, datetime.date(2026, 5, 17)
         )

@@ -1,0 +1,17 @@
+"""The notifications app's job: e-mailing new notifications to the recipients who want them."""
+
+from django.db import OperationalError
+
+from valar.core.jobs import job
+from valar.core.mail import MailUnavailable
+from valar.core.notify import EMAIL_JOB, deliver_notification_emails
+
+
+@job(EMAIL_JOB, retry_for=(MailUnavailable, OperationalError), max_retries=5, atomic=False)
+def email_notifications(self, notification_ids: list[str]) -> dict[str, int]:
+    """E-mail the notifications ``notification_ids`` (``core.notify``); how many were sent.
+
+    Retried with a growing delay while the mail server cannot be reached (nothing was sent
+    then); it writes nothing, so it needs no transaction.
+    """
+    return {"sent": deliver_notification_emails(notification_ids, retry=True)}
