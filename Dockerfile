@@ -1,5 +1,5 @@
-# Valar's image: the locked dependencies, the code, collected static files, a non-root user,
-# and the HTTP server `make bench` measured fastest on 2 cores (see docs/architecture.md).
+# Valar's image: the locked dependencies, the code, collected static files, a non-root user;
+# one image for every process (deploy/start.sh web|asgi|worker|beat|migrate).
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -30,12 +30,15 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=6s --start-period=20s --retries=3 \
     CMD ["python", "deploy/healthcheck.py"]
 
-# gunicorn, sync workers with --preload, 2 on 2 cores: the setup `make bench` measured fastest
-# on a quiet machine (README, "Serving in production"). Sync workers need a buffering proxy in
-# front (nginx or the platform's load balancer), as gunicorn's docs say. WEB_CONCURRENCY is
-# gunicorn's worker count (about one per core); GUNICORN_CMD_ARGS adds or overrides options
-# (e.g. "--worker-class gthread --threads 4"). gunicorn writes no access log: Valar writes one
-# JSON line per request itself (README, "Logs"). deploy/gunicorn.conf.py puts the Prometheus
+# deploy/start.sh starts every process of a deployment (the Makefile and compose.yaml use it
+# too); by default this image serves HTTP: gunicorn, sync workers with --preload, 2 on 2 cores,
+# the setup `make bench` measured fastest on a quiet machine (README, "Serving in
+# production"). Sync workers need a buffering proxy in front (compose.yaml's nginx, or the
+# platform's load balancer), as gunicorn's docs say. WEB_CONCURRENCY is gunicorn's worker
+# count (about one per core); GUNICORN_CMD_ARGS adds or overrides options (e.g.
+# "--worker-class gthread --threads 4"). gunicorn writes no access log: Valar writes one JSON
+# line per request itself (README, "Logs"). deploy/gunicorn.conf.py puts the Prometheus
 # metrics in multiprocess mode, so /metrics on any worker answers the sum over all of them.
+# The same image runs `deploy/start.sh asgi|worker|beat|migrate` (compose.yaml).
 ENV WEB_CONCURRENCY=2
-CMD ["gunicorn", "valar.wsgi:application", "-c", "deploy/gunicorn.conf.py", "--preload", "--bind", "0.0.0.0:8000"]
+CMD ["deploy/start.sh", "web"]

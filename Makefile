@@ -17,6 +17,9 @@ CLEAN_METRICS := @if [ -n "$$PROMETHEUS_MULTIPROC_DIR" ]; then mkdir -p "$$PROME
 	&& find "$$PROMETHEUS_MULTIPROC_DIR" -maxdepth 1 -name '*.db' -delete; fi
 # `make dev` is the developer's variant: DEBUG on, reloading on code changes.
 DEV_ENV := DEBUG=true
+# deploy/start.sh starts every process of a deployment (the Dockerfile and compose.yaml use it
+# too), with this checkout's .venv first on PATH.
+START := HOST=$(HOST) PORT=$(PORT) PATH="$(CURDIR)/.venv/bin:$$PATH" deploy/start.sh
 
 .PHONY: install run dev serve worker test lint check fuzz bench clean
 
@@ -34,17 +37,21 @@ run: install ## Migrate, create demo data once, and serve the API (DEBUG off) on
 	$(RUN_ENV) $(PY) manage.py migrate --noinput
 	$(RUN_ENV) $(PY) manage.py seed_demo
 	$(CLEAN_METRICS)
-	$(RUN_ENV) $(PY) -m uvicorn valar.asgi:application --host $(HOST) --port $(PORT) --no-proxy-headers --no-access-log
+	$(RUN_ENV) $(START) asgi
 
 dev: install ## Like run, with DEBUG on and reloading when the code changes.
 	$(DEV_ENV) $(PY) manage.py migrate --noinput
 	$(DEV_ENV) $(PY) manage.py seed_demo
 	$(CLEAN_METRICS)
-	$(DEV_ENV) $(PY) -m uvicorn valar.asgi:application --host $(HOST) --port $(PORT) --no-proxy-headers --no-access-log --reload
+	$(DEV_ENV) $(START) asgi --reload
 
 worker: install ## A Celery worker with embedded beat, for development (needs REDIS_URL).
 	@[ -n "$$REDIS_URL$$CELERY_BROKER_URL" ] || (echo "REDIS_URL is not set: without a broker jobs run eagerly in the web process and no worker is needed" && exit 1)
-	$(DEV_ENV) $(PY) -m celery -A valar worker -B -l info
+	$(DEV_ENV) $(START) worker -B
+
+serve: install ## HTTP as deployed (gunicorn, sync workers; DEBUG off): deploy/start.sh web.
+	$(RUN_ENV) $(PY) manage.py migrate --noinput
+	$(RUN_ENV) $(START) web
 
 lint: install ## ruff lint and format check.
 	.venv/bin/ruff check .
