@@ -47,6 +47,14 @@ class BulkError(DomainError):
     """Items of a bulk write broke rules: nothing was written; ``errors`` names each item."""
 
 
+@dataclass(frozen=True)
+class Changed:
+    """A row a bulk write changed, with the values (by attribute name) it was loaded with."""
+
+    row: models.Model
+    before: dict[str, Any]
+
+
 class Writer:
     """How a resource's rows are built, changed and refused deletion, without writing.
 
@@ -75,6 +83,15 @@ class Writer:
     def refuse_deletes(self, *, tenant: Tenant, instances: list[models.Model]) -> dict[Any, str]:
         """The rows that must not be deleted, by primary key, with why (one query at most)."""
         return {}
+
+    def written(
+        self, *, tenant: Tenant, created: list[models.Model], updated: list[Changed]
+    ) -> None:
+        """After the rows are written, in the same transaction and write batch: the events a
+        resource's single-item services record besides the row's own audit (a task completed
+        or reassigned, its assignee notified). ``updated`` pairs each changed row with the
+        values it was loaded with. Keep it to a bounded number of statements (audit events
+        are batched; notify through ``core.notify.notify_many``). By default nothing."""
 
 
 @dataclass(frozen=True)
@@ -326,7 +343,7 @@ def bulk_write(
     names the items in its keys). Returns the plan, whose ``created``, ``updated`` and
     ``deleted`` rows were written.
     """
-    with transaction.atomic():
+    with transaction.atomic(), batch.batch():
         checked = plan(
             tenant=tenant,
             resource=resource,
@@ -342,9 +359,16 @@ def bulk_write(
                 "Nothing was written: some items are invalid; see errors.",
                 errors=checked.problem_errors(item_key),
             )
-        with batch.batch():
-            write(resource.model, created=checked.created, updated=checked.updated)
-            delete_rows(resource.model, checked.deleted)
+        before = [dict(getattr(row, "_audit_loaded", None) or {}) for row in checked.updated]
+        write(resource.model, created=checked.created, updated=checked.updated)
+        delete_rows(resource.model, checked.deleted)
+        resource.writer.written(
+            tenant=tenant,
+            created=checked.created,
+            updated=[
+                Changed(row, loaded) for row, loaded in zip(checked.updated, before, strict=True)
+            ],
+        )
     return checked
 
 

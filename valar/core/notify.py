@@ -1,4 +1,4 @@
-"""Notifying people: the one entry point every app uses, :func:`notify`.
+"""Notifying people: the one entry point every app uses, :func:`notify` (:func:`notify_many`).
 
 ``notify()`` writes one ``notifications.Notification`` row per recipient in one ``INSERT``
 (``bulk_create``; no query per recipient), and once the transaction commits:
@@ -20,6 +20,7 @@ twice); one that fails part-way is logged and not retried (some messages went ou
 import asyncio
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -85,6 +86,16 @@ def as_json(notification) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class Message:
+    """One message of :func:`notify_many`: who gets it and what it says."""
+
+    recipients: Iterable
+    title: str
+    body: str = ""
+    link: str = ""
+
+
 def notify(
     *,
     organization,
@@ -102,6 +113,24 @@ def notify(
     reaches a user outside it; each member gets one row, whatever the duplicates. The rows
     are inserted in bulk; live delivery and e-mails follow the commit.
     """
+    return notify_many(
+        organization=organization,
+        messages=[Message(recipients=recipients, title=title, body=body, link=link)],
+        kind=kind,
+        level=level,
+        actor=actor,
+    )
+
+
+def notify_many(
+    *, organization, messages: Iterable[Message], kind: str, level: str = "info", actor=None
+) -> list:
+    """Send several messages of one ``kind`` in ``organization`` at once; return the new rows.
+
+    What :func:`notify` does for one message, for any number of them in the same statements:
+    one query drops the recipients who are not members, one ``INSERT`` writes every row, one
+    e-mail job takes them all. A bulk write notifies through it (one message per row).
+    """
     from valar.notifications.models import Notification
     from valar.organizations.models import Membership
 
@@ -109,14 +138,19 @@ def notify(
         raise ValueError(f"Unknown notification kind {kind!r}")
     if level not in LEVELS:
         raise ValueError(f"Unknown notification level {level!r}")
-    wanted = {getattr(recipient, "pk", recipient) for recipient in recipients}
-    wanted.discard(None)
+    wanted = []
+    for message in messages:
+        users = {getattr(recipient, "pk", recipient) for recipient in message.recipients}
+        users.discard(None)
+        if users:
+            wanted.append((message, users))
     if not wanted:
         return []
-    members = list(
-        Membership.objects.filter(organization=organization, user_id__in=wanted)
-        .order_by("user_id")
-        .values_list("user_id", flat=True)
+    members = set(
+        Membership.objects.filter(
+            organization=organization,
+            user_id__in=set().union(*(users for _, users in wanted)),
+        ).values_list("user_id", flat=True)
     )
     if not members:
         return []
@@ -128,14 +162,17 @@ def notify(
                 user_id=user_id,
                 kind=kind,
                 level=level,
-                title=title,
-                body=body,
-                link=link,
+                title=message.title,
+                body=message.body,
+                link=message.link,
                 created_by_id=actor_id,
             )
-            for user_id in members
+            for message, users in wanted
+            for user_id in sorted(users & members, key=str)
         ]
     )
+    if not rows:
+        return []
     live = [(user_group(organization.pk, row.user_id), as_json(row)) for row in rows]
     transaction.on_commit(partial(send_live, live), robust=True)
     from valar.jobs.services import job_start

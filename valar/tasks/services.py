@@ -14,7 +14,7 @@ from django.utils import timezone
 from valar.audit.services import audit_record
 from valar.core import bulk
 from valar.core.errors import Conflict
-from valar.core.notify import notify
+from valar.core.notify import Message, notify_many
 from valar.core.services import model_change, model_update
 from valar.core.tenancy import Tenant
 from valar.tasks.models import Task
@@ -70,17 +70,23 @@ def _record_reassignment(task: Task, previous_assignee, changed: list[str]) -> N
         )
 
 
+def _assignment_message(task: Task, actor) -> Message:
+    """What a task's assignee is told when someone gives them the task."""
+    return Message(
+        recipients=[task.assignee_id],
+        title=f"Task assigned: {task.title}"[:200],
+        body=f"{actor.full_name} assigned you this task." if actor is not None else "",
+        link=f"/api/v1/tasks/{task.pk}/",
+    )
+
+
 def _notify_assignee(task: Task, actor) -> None:
     """Tell the task's assignee they were given it, unless they assigned it to themselves."""
     if task.assignee_id is None or (actor is not None and task.assignee_id == actor.pk):
         return
-    by = f"{actor.full_name} assigned you this task." if actor is not None else ""
-    notify(
+    notify_many(
         organization=task.organization,
-        recipients=[task.assignee_id],
-        title=f"Task assigned: {task.title}"[:200],
-        body=by,
-        link=f"/api/v1/tasks/{task.pk}/",
+        messages=[_assignment_message(task, actor)],
         kind="tasks",
         actor=actor,
     )
@@ -128,10 +134,40 @@ class TaskWriter(bulk.Writer):
         return task_build(tenant=tenant, data=data)
 
     def change(self, *, tenant: Tenant, instance: Task, data: dict[str, Any]) -> None:
-        """A change, as :func:`task_update` applies it (reassignments recorded)."""
-        previous_assignee = instance.assignee_id
-        changed = task_change(task=instance, data=data, check_relations=False)
-        _record_reassignment(instance, previous_assignee, changed)
+        """A change, as :func:`task_update` applies it (its events follow in :meth:`written`)."""
+        task_change(task=instance, data=data, check_relations=False)
+
+    def written(self, *, tenant: Tenant, created: list[Task], updated: list[bulk.Changed]) -> None:
+        """What the single-item services record besides the rows: for each task changed, a
+        completion (``task.complete``), a reopening (``task.reopen``) and a reassignment
+        (``task.reassign``) as :func:`task_update` records them; every assignee given a task by
+        someone else is notified (one ``notify_many`` for the whole write)."""
+        actor = tenant.membership.user
+        given = [task for task in created if task.assignee_id is not None]
+        for change in updated:
+            task, before = change.row, change.before
+            was = before.get("status", task.status)
+            if task.status == Task.Status.DONE and was != Task.Status.DONE:
+                audit_record(
+                    action="task.complete", organization_id=task.organization_id, instance=task
+                )
+            elif was in Task.CLOSED and task.status not in Task.CLOSED:
+                audit_record(
+                    action="task.reopen", organization_id=task.organization_id, instance=task
+                )
+            previous_assignee = before.get("assignee_id", task.assignee_id)
+            if previous_assignee != task.assignee_id:
+                _record_reassignment(task, previous_assignee, ["assignee"])
+                if task.assignee_id is not None:
+                    given.append(task)
+        notify_many(
+            organization=tenant.organization,
+            messages=[
+                _assignment_message(task, actor) for task in given if task.assignee_id != actor.pk
+            ],
+            kind="tasks",
+            actor=actor,
+        )
 
 
 @transaction.atomic

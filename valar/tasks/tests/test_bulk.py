@@ -52,6 +52,71 @@ class TaskBulkTests(BulkResourceTestsMixin, ApiTestCase):
         reassign = AuditEvent.objects.get(action="task.reassign", object_id=str(task.pk))
         self.assertEqual(reassign.changes["assignee"]["new"], str(worker.pk))
 
+    def test_a_status_change_in_bulk_is_the_complete_or_reopen_event_as_a_patch_is(self):
+        open_task = Task.objects.create(organization=self.org, title="Open")
+        done_task = Task.objects.create(organization=self.org, title="Done", status="done")
+        response = self.bulk(
+            {
+                "update": [
+                    {"id": str(open_task.pk), "status": "done"},
+                    {"id": str(done_task.pk), "status": "in_progress"},
+                ]
+            }
+        )
+        self.assertEqual(response.status_code, 200, response.content)
+        events = AuditEvent.objects.filter(action__in=("task.complete", "task.reopen"))
+        self.assertEqual(
+            sorted(events.values_list("action", "object_id")),
+            sorted([("task.complete", str(open_task.pk)), ("task.reopen", str(done_task.pk))]),
+        )
+        # The same two changes one by one record the same events.
+        single_open = Task.objects.create(organization=self.org, title="Open 2")
+        single_done = Task.objects.create(organization=self.org, title="Done 2", status="done")
+        client = self.clients["admin"]
+        client.patch(f"{self.url}{single_open.pk}/", {"status": "done"}, format="json")
+        client.patch(f"{self.url}{single_done.pk}/", {"status": "in_progress"}, format="json")
+        self.assertEqual(
+            sorted(
+                AuditEvent.objects.filter(object_id__in=[str(single_open.pk), str(single_done.pk)])
+                .exclude(action__in=("create", "update"))
+                .values_list("action", flat=True)
+            ),
+            ["task.complete", "task.reopen"],
+        )
+
+    def test_tasks_given_in_bulk_notify_their_assignees_in_one_write(self):
+        from valar.notifications.models import Notification
+
+        worker, manager = self.users["worker"], self.users["manager"]
+        admin = self.users["admin"]
+        task = Task.objects.create(organization=self.org, title="Existing")
+        mine = Task.objects.create(organization=self.org, title="Mine", assignee=worker)
+        response = self.bulk(
+            {
+                "create": [
+                    {"title": "For the worker", "assignee": str(worker.pk)},
+                    {"title": "For me", "assignee": str(admin.pk)},
+                    {"title": "For nobody"},
+                ],
+                "update": [
+                    {"id": str(task.pk), "assignee": str(manager.pk)},
+                    {"id": str(mine.pk), "title": "Still the worker's"},
+                ],
+            }
+        )
+        self.assertEqual(response.status_code, 200, response.content)
+        got = Notification.objects.filter(organization=self.org, kind="tasks")
+        self.assertEqual(
+            sorted((row.user_id, row.title) for row in got),
+            sorted(
+                [
+                    (worker.pk, "Task assigned: For the worker"),
+                    (manager.pk, "Task assigned: Existing"),
+                ]
+            ),
+        )
+        self.assertTrue(all(row.created_by_id == admin.pk for row in got))
+
     def test_an_xlsx_import_reads_typed_cells(self):
         import datetime
 
