@@ -6,8 +6,6 @@ taken again; another organization, another caller scope or an uncached filter ne
 entry that is not its own.
 """
 
-import datetime
-from decimal import Decimal
 from unittest import mock
 
 from django.core.cache import cache
@@ -16,13 +14,10 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from valar.core.policy import Role
-from valar.core.tenancy import Tenant
 from valar.core.testing import ApiTestCase
 from valar.core.testing.lists import count_statement
 from valar.core.testing.resources import TenantFixtureMixin
-from valar.finance.models import Category
-from valar.finance.services import entry_create
-from valar.organizations.models import Membership
+from valar.finance.tests.support import record_incomes
 from valar.tasks.models import Task
 
 URL = "/api/v1/tasks/"
@@ -126,22 +121,7 @@ class OwnRowsCountCacheTests(TenantFixtureMixin, ApiTestCase):
 
     def record(self, user, number: int) -> None:
         """``number`` income entries created by ``user`` (who then owns them)."""
-        membership = Membership.objects.get(organization=self.org, user=user)
-        tenant = Tenant(organization=self.org, membership=membership)
-        category = Category.objects.get_or_create(
-            organization=self.org, name="Sales", defaults={"type": "income"}
-        )[0]
-        for index in range(number):
-            entry_create(
-                tenant=tenant,
-                kind="income",
-                data={
-                    "title": f"E{index}",
-                    "amount": Decimal("10.00"),
-                    "date": datetime.date(2026, 1, 5),
-                    "category": category,
-                },
-            )
+        record_incomes(self.org, user, number)
 
     def count(self, role: str) -> tuple[int, bool]:
         """``(count, whether a COUNT statement ran)`` of the transaction list for ``role``."""

@@ -8,9 +8,7 @@ and time zones apart; parameters whose statements are not a function of their va
 (``me``, dates relative to today, filters that read rows to validate) are never kept.
 """
 
-import datetime
 import uuid
-from decimal import Decimal
 
 from django.db import connection
 from django.test import override_settings
@@ -21,13 +19,11 @@ from django.utils import timezone
 from valar.accounts.models import User
 from valar.core import statements
 from valar.core.policy import Role
-from valar.core.tenancy import Tenant
 from valar.core.testing import ApiTestCase
 from valar.core.testing.lists import list_paths
 from valar.core.testing.resources import TenantFixtureMixin
 from valar.core.viewsets import RowListMixin
-from valar.finance.models import Category
-from valar.finance.services import entry_create
+from valar.finance.tests.support import record_incomes
 from valar.ops.services import DEMO_EMAIL, demo_seed
 from valar.organizations.models import Membership
 from valar.tasks.models import Task
@@ -129,22 +125,7 @@ class KeptStatementsKeyTests(TenantFixtureMixin, ApiTestCase):
 
     def record(self, organization, user, number: int, title: str) -> None:
         """``number`` income entries in ``organization`` created by ``user``."""
-        membership = Membership.objects.get(organization=organization, user=user)
-        tenant = Tenant(organization=organization, membership=membership)
-        category = Category.objects.get_or_create(
-            organization=organization, name="Sales", defaults={"type": "income"}
-        )[0]
-        for index in range(number):
-            entry_create(
-                tenant=tenant,
-                kind="income",
-                data={
-                    "title": f"{title} {index}",
-                    "amount": Decimal("10.00"),
-                    "date": datetime.date(2026, 1, 5),
-                    "category": category,
-                },
-            )
+        record_incomes(organization, user, number, title)
 
     def setUp(self) -> None:
         """Entries of the admin and the worker, and of the other organization."""

@@ -40,3 +40,31 @@ def entry(
         category=category,
         **extra,
     )
+
+
+def record_incomes(organization, user, number: int, title: str = "E") -> None:
+    """``number`` income entries of 10.00 recorded by ``user`` through the service (their own).
+
+    ``entry_create`` as the member ``user`` is in ``organization``, so each entry is theirs
+    (``created_by``) and the caches and audit see it as an API write.
+    """
+    from valar.core.tenancy import Tenant
+    from valar.finance.services import entry_create
+    from valar.organizations.models import Membership
+
+    membership = Membership.objects.get(organization=organization, user=user)
+    tenant = Tenant(organization=organization, membership=membership)
+    sales = Category.objects.get_or_create(
+        organization=organization, name="Sales", defaults={"type": Kind.INCOME}
+    )[0]
+    for index in range(number):
+        entry_create(
+            tenant=tenant,
+            kind=Kind.INCOME,
+            data={
+                "title": f"{title} {index}",
+                "amount": Decimal("10.00"),
+                "date": datetime.date(2026, 1, 5),
+                "category": sales,
+            },
+        )
