@@ -431,14 +431,6 @@ def _check_stage(pipeline: Pipeline, stage: Stage) -> None:
         )
 
 
-def _close_from_stage(deal: Deal, stage: Stage) -> None:
-    """A won or lost stage closes the deal accordingly; others reopen nothing."""
-    if stage.is_won:
-        deal.status, deal.closed_at = Deal.Status.WON, timezone.now()
-    elif stage.is_lost:
-        deal.status, deal.closed_at = Deal.Status.LOST, timezone.now()
-
-
 @transaction.atomic
 def deal_create(*, tenant: Tenant, data: dict[str, Any]) -> Deal:
     """Create a deal: default pipeline, its first stage, the stage's probability, base currency."""
@@ -464,9 +456,11 @@ def deal_create(*, tenant: Tenant, data: dict[str, Any]) -> Deal:
             "probability": data.get("probability", stage.probability),
         },
     )
-    _close_from_stage(deal, stage)
     deal.save()
     _record_stage(deal, None, tenant.membership.user)
+    if stage.is_won or stage.is_lost:
+        # Created closed: the same close as `win/`/`lose/` (audited and notified alike).
+        deal = _close(tenant, deal, won=stage.is_won, stage=stage)
     return deal
 
 
@@ -537,8 +531,7 @@ def deal_move_stage(*, tenant: Tenant, deal: Deal, stage: Stage) -> Deal:
         return _close(tenant, deal, won=stage.is_won, stage=stage)
     previous = deal.stage
     deal.stage, deal.probability = stage, stage.probability
-    _close_from_stage(deal, stage)
-    deal.save(update_fields=["stage", "probability", "status", "closed_at", "updated_at"])
+    deal.save(update_fields=["stage", "probability", "updated_at"])
     _record_stage(deal, previous, tenant.membership.user)
     return deal
 
@@ -548,9 +541,9 @@ def _close(
 ) -> Deal:
     """Close a deal as won or lost, moving it to ``stage`` or the pipeline's matching stage.
 
-    The one path to a closed deal (``win/``, ``lose/``, ``move-stage/`` or a change of stage
-    into a won or lost one): audited as ``deal.win`` / ``deal.lose``; a win notifies the
-    deal's owner and creator (but not whoever closed it).
+    The one path to a closed deal (``win/``, ``lose/``, ``move-stage/``, a change of stage
+    into a won or lost one, or a deal created in one): audited as ``deal.win`` /
+    ``deal.lose``; a win notifies the deal's owner and creator (but not whoever closed it).
     """
     _check_not_closed(deal)
     previous = deal.stage

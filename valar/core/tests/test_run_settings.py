@@ -40,13 +40,14 @@ def make_env(target: str) -> dict[str, str]:
     dry_run = subprocess.run(
         ["make", "-n", "-s", target], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout
-    line = next(line for line in dry_run.splitlines() if "uvicorn" in line)
+    line = next(line for line in dry_run.splitlines() if "deploy/start.sh" in line)
     env = {}
     for word in shlex.split(line):
         name, equals, value = word.partition("=")
         if not equals or not name.isidentifier():
             break
-        env[name] = value
+        if name != "PATH":  # the checkout's .venv first: the test gives its own interpreter's
+            env[name] = value
     return env
 
 
@@ -125,18 +126,22 @@ class RealServerTests(SimpleTestCase):
 
     @classmethod
     def setUpClass(cls) -> None:
-        """Start uvicorn as ``make run`` does and wait until it answers."""
+        """Start the server as ``make run`` does (``deploy/start.sh asgi``); wait for it."""
         super().setUpClass()
         cls.tmp = tempfile.TemporaryDirectory(prefix="valar-run-")
         cls.port = free_port()
         env = clean_env(
-            **make_env("run"),
+            **{
+                **make_env("run"),
+                "HOST": "127.0.0.1",
+                "PORT": str(cls.port),
+                "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
+            },
             DATABASE_URL=f"sqlite:///{cls.tmp.name}/db.sqlite3",
             LOG_LEVEL="CRITICAL",
         )
-        command = [sys.executable, "-m", "uvicorn", "valar.asgi:application"]
         cls.server = subprocess.Popen(
-            [*command, "--host", "127.0.0.1", "--port", str(cls.port), "--log-level", "critical"],
+            ["sh", "deploy/start.sh", "asgi", "--log-level", "critical"],
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,

@@ -78,3 +78,39 @@ class DealClosePathTests(DealCaseMixin, ApiTestCase):
             f"{DEALS}{deal.pk}/", {"stage": str(self.stages["Won"].pk)}, format="json"
         )
         self.assert_problem(response, 409, code="already_closed")
+
+    def test_a_deal_created_in_the_won_or_lost_stage_is_the_same_close(self):
+        for stage, action, status in (("Won", "deal.win", "won"), ("Lost", "deal.lose", "lost")):
+            with self.subTest(stage=stage):
+                response = self.manager.post(
+                    DEALS,
+                    {
+                        "title": f"Closed at once {stage}",
+                        "customer": str(self.customer.pk),
+                        "stage": str(self.stages[stage].pk),
+                        "assigned_to": str(self.users[Role.WORKER].pk),
+                    },
+                    format="json",
+                )
+                self.assertEqual(response.status_code, 201, response.content)
+                body = response.json()
+                self.assertEqual(body["status"], status)
+                self.assertIsNotNone(body["closed_at"])
+                self.assertEqual(body["probability"], 100 if stage == "Won" else 0)
+                actions = list(
+                    AuditEvent.objects.filter(object_id=body["id"])
+                    .order_by("created_at")
+                    .values_list("action", flat=True)
+                )
+                self.assertIn(action, actions)
+                notes = list(
+                    Notification.objects.filter(
+                        link=f"/api/v1/crm/deals/{body['id']}/"
+                    ).values_list("user__email", "title")
+                )
+                expected = (
+                    [("worker@org.test", f"Deal won: Closed at once {stage}")]
+                    if stage == "Won"
+                    else []
+                )
+                self.assertEqual(notes, expected)

@@ -5,7 +5,7 @@ import os
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from valar.core.policy import Role
-from valar.core.testing import ApiTestCase
+from valar.core.testing import ApiTestCase, MediaRootMixin
 from valar.core.testing.resources import TenantFixtureMixin
 from valar.finance.models import Attachment, LedgerEntry
 from valar.finance.services import MAX_ATTACHMENT_BYTES
@@ -16,7 +16,6 @@ from valar.finance.tests.support import (
     PDF,
     PNG,
     WEBP,
-    MediaRootMixin,
     category,
     entry,
 )
