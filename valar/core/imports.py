@@ -37,8 +37,24 @@ from valar.core.tenancy import Tenant
 
 #: The largest file an import reads.
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
-#: The most columns read from a row (a resource has far fewer fields).
+#: The most columns a file may have (a resource has far fewer fields); more is a 400.
 MAX_COLUMNS = 100
+#: The most rows read, blank ones included: a workbook can claim a row a million rows down,
+#: and openpyxl would produce every empty row before it (seconds of CPU from a 5 KB file).
+MAX_SCANNED_ROWS = 10 * bulk.MAX_ITEMS + 1
+#: What a workbook that is not well formed makes its reader raise (openpyxl, zipfile, the
+#: XML parser: ``ParseError`` is a ``SyntaxError``; a shared string or sheet that is not there
+#: is a ``LookupError``): the file's fault, a 400, never a server error.
+BAD_WORKBOOK = (
+    zipfile.BadZipFile,
+    LookupError,
+    OSError,
+    ValueError,
+    TypeError,
+    AttributeError,
+    SyntaxError,
+    EOFError,
+)
 #: A workbook whose parts would unpack to more than this is refused before it is read.
 MAX_UNPACKED_BYTES = 200 * 1024 * 1024
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -93,12 +109,22 @@ def _text(value) -> str | None:
 
 
 def _rows(values, limit: int):
-    """Up to ``limit`` + 1 non-blank rows after the header, with their row numbers."""
+    """Up to ``limit`` + 1 non-blank rows after the header, with their row numbers.
+
+    400 ``invalid_file`` for a row with a value beyond :data:`MAX_COLUMNS` columns and
+    ``too_many_items`` past :data:`MAX_SCANNED_ROWS` rows, blank ones included.
+    """
     header: list[str] | None = None
     rows: list[list[str | None]] = []
     numbers: list[int] = []
     for number, row in enumerate(values, start=1):
-        cells = [_text(cell) for cell in list(row)[:MAX_COLUMNS]]
+        if number > MAX_SCANNED_ROWS:
+            message = f"At most {MAX_SCANNED_ROWS - 1:,} rows, blank ones included."
+            raise DomainError(message, code="too_many_items", errors={"file": [message]})
+        cells = [_text(cell) for cell in row]
+        if any(cells[MAX_COLUMNS:]):
+            raise _invalid(f"At most {MAX_COLUMNS} columns.")
+        cells = cells[:MAX_COLUMNS]
         if not any(cells):
             continue
         if header is None:
@@ -127,12 +153,15 @@ def _read_xlsx(upload, limit: int) -> Table:
             raise _unsupported("The workbook unpacks to more than 200 MB.")
         upload.seek(0)
         workbook = openpyxl.load_workbook(upload, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+    except BAD_WORKBOOK as exc:
         raise _unsupported() from exc
     try:
+        if not workbook.worksheets:
+            raise _unsupported("The workbook has no sheet.")
         sheet = workbook.worksheets[0]
-        return _rows(sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS), limit)
-    except (KeyError, ValueError, TypeError) as exc:
+        # One column more than allowed, so that a value beyond the limit is seen and refused.
+        return _rows(sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS + 1), limit)
+    except BAD_WORKBOOK as exc:
         raise _unsupported() from exc
     finally:
         workbook.close()
@@ -148,7 +177,8 @@ def _read_csv(upload, limit: int) -> Table:
     except UnicodeDecodeError as exc:
         raise _unsupported() from exc
     try:
-        return _rows(csv.reader(io.StringIO(text, newline="")), limit)
+        # strict: a quote left open is an error of the file, not a cell read to the end.
+        return _rows(csv.reader(io.StringIO(text, newline=""), strict=True), limit)
     except csv.Error as exc:
         raise _unsupported() from exc
 
@@ -325,6 +355,8 @@ def start_import(*, organization, user, resource: bulk.BulkResource, upload, con
             "Nothing was written: some rows are invalid; see errors.",
             errors=row_errors(checked),
         )
+    if not checked.total:
+        raise _invalid("The file has no data rows.")
     upload.seek(0)
     name = default_storage.save(f"{STORAGE_DIRECTORY}/{organization.pk}/{uuid.uuid4().hex}", upload)
     return job_start(
