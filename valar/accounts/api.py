@@ -24,6 +24,7 @@ from valar.core.serializers import (
     StrictEmailField,
     TimeZoneField,
 )
+from valar.core.sockets import close_sockets
 from valar.core.throttling import AnonThrottle, LoginThrottle, UserThrottle, client_ip
 from valar.core.viewsets import BaseViewSet, ExportMixin
 
@@ -448,7 +449,10 @@ class LogoutView(APIView):
             services.token_revoke(token=request.auth)
             token_signed_out.send(sender=User, user=request.user, token=request.auth)
         else:
+            user_id = request.user.pk
             logout(request._request)
+            # The session's sockets (and the user's others, which reconnect) close too.
+            close_sockets(user_id=user_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -23,6 +23,7 @@ from valar.accounts.signals import password_reset, user_registered
 from valar.accounts.tokens import email_verification_tokens, password_reset_tokens, pk_from_uid
 from valar.core.errors import Conflict, DomainError
 from valar.core.services import model_update
+from valar.core.sockets import close_sockets
 
 TOKEN_PREFIX = "vlr_"
 
@@ -223,6 +224,8 @@ def password_change(
     if keep_token is not None:
         tokens = tokens.exclude(pk=keep_token.pk)
     tokens.update(revoked_at=timezone.now())
+    # Open sockets close; those of the session or token kept reconnect and are accepted.
+    close_sockets(user_id=user.pk)
     return user
 
 
@@ -231,6 +234,7 @@ def sessions_end_all(*, user: User) -> None:
     user.security_stamp = uuid.uuid4()
     user.save(update_fields=["security_stamp"])
     ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    close_sockets(user_id=user.pk)
 
 
 def token_create(
@@ -254,10 +258,15 @@ def token_create(
 
 
 def token_revoke(*, token: ApiToken) -> ApiToken:
-    """Revoke a token at once; requests presenting it are 401 from now on."""
+    """Revoke a token at once; requests presenting it are 401 from now on.
+
+    The user's open sockets are closed (those opened with the token among them); the others
+    reconnect with their own credentials.
+    """
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at", "updated_at"])
+        close_sockets(user_id=token.user_id)
     return token
 
 

@@ -15,6 +15,11 @@ Sockets follow the rules of HTTP, with the same code:
   ``core.tenancy.resolve`` exactly as a request does (``?organization=<id or slug>`` or the
   ``X-Organization`` header, else the default membership), refuses a non-member, checks the
   consumer's policy module, joins the consumer's groups and only then accepts.
+- Open sockets follow what HTTP would decide now: :func:`close_sockets` closes every open
+  socket of a user (4401: their sessions ended: sign-out, a password changed or reset, a lock,
+  a token revoked) or of a member in one organization (4403: the membership was removed or its
+  role or modules changed), after the commit. A client reconnects; its socket is then
+  authenticated and authorised again, or refused.
 
 A refusal before ``accept`` is a WebSocket close code for ASGI (what
 ``channels.testing.WebsocketCommunicator`` reports) and, when the server offers the
@@ -26,13 +31,16 @@ import json
 import logging
 import uuid
 from dataclasses import dataclass
+from functools import partial
 from importlib import import_module
 from urllib.parse import parse_qs, urlsplit
 
+from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.db import transaction
 from django.http import HttpHeaders
 from django.http.cookie import parse_cookie
 from django.http.request import split_domain_port, validate_host
@@ -79,6 +87,55 @@ NO_MODULE = Refusal(4403, 403, "permission_denied", "Your membership lacks this 
 NOT_FOUND = Refusal(4404, 404, "not_found", "No socket route here.")
 #: Every refusal, for the documentation and the tests.
 REFUSALS = (NOT_AUTHENTICATED, FORBIDDEN_ORIGIN, NOT_A_MEMBER, NO_MODULE, NOT_FOUND)
+
+
+#: The close code of a socket whose user's sessions ended (sign in again, then reconnect).
+CLOSE_SIGNED_OUT = 4401
+#: The close code of a socket whose membership was removed or changed (reconnect to recheck).
+CLOSE_MEMBERSHIP_CHANGED = 4403
+#: The channel-layer event that closes the sockets of a group.
+CLOSE_EVENT = "sockets.close"
+
+
+def _hex(value) -> str:
+    """A UUID (or its text) as 32 hex digits (group names allow letters, digits, ``.``)."""
+    return str(value).replace("-", "")
+
+
+def user_sockets_group(user_id) -> str:
+    """The group every open socket of one user joins, whatever its organization."""
+    return f"sockets.user.{_hex(user_id)}"
+
+
+def member_sockets_group(organization_id, user_id) -> str:
+    """The group every open socket of one user in one organization joins."""
+    return f"sockets.member.{_hex(organization_id)}.{_hex(user_id)}"
+
+
+def close_sockets(*, user_id, organization_id=None) -> None:
+    """Close the open sockets of a user (of a member, with ``organization_id``) on commit.
+
+    Nothing is sent for a transaction that rolls back; a channel layer that cannot be reached
+    is logged, never raised (the sockets' next reconnect is checked anyway).
+    """
+    if organization_id is None:
+        group, code = user_sockets_group(user_id), CLOSE_SIGNED_OUT
+    else:
+        group, code = member_sockets_group(organization_id, user_id), CLOSE_MEMBERSHIP_CHANGED
+    transaction.on_commit(partial(_send_close, group, code), robust=True)
+
+
+def _send_close(group: str, code: int) -> None:
+    """Tell the sockets of ``group`` to close with ``code``."""
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(group, {"type": CLOSE_EVENT, "code": code})
+    except Exception:  # noqa: BLE001  the layer (Redis) is down: the sockets stay until reconnect
+        logger.exception("Could not close the sockets of %s", group)
 
 
 class SocketRefused(Exception):
@@ -272,7 +329,11 @@ class TenantConsumer(AsyncJsonWebsocketConsumer):
         except SocketRefused as refused:
             await refuse(self.scope, self.base_send, refused.refusal)
             return
-        self.groups = self.group_names()
+        self.groups = [
+            user_sockets_group(self.user.pk),
+            member_sockets_group(self.tenant.organization.pk, self.user.pk),
+            *self.group_names(),
+        ]
         for group in self.groups:
             await self.channel_layer.group_add(group, self.channel_name)
         offered = self.scope.get("subprotocols") or []
@@ -287,6 +348,10 @@ class TenantConsumer(AsyncJsonWebsocketConsumer):
             telemetry.websocket_closed(self.route_label())
             self._counted = False
         await super().disconnect(code)
+
+    async def sockets_close(self, event) -> None:
+        """The user's sessions ended or the membership changed (:func:`close_sockets`)."""
+        await self.close(code=event.get("code", CLOSE_SIGNED_OUT))
 
     def _resolve(self, request: SocketRequest) -> tenancy.Tenant:
         """The request's tenant, by ``core.tenancy``; a non-member or a missing module refused."""

@@ -27,6 +27,7 @@ from valar.core import mail
 from valar.core.errors import Conflict, DomainError
 from valar.core.policy import MODULES, ROLE_RANK, Role
 from valar.core.services import model_update
+from valar.core.sockets import close_sockets
 from valar.core.tenancy import Tenant
 from valar.organizations import selectors
 from valar.organizations.models import Invitation, Membership, Organization, Team, TeamMembership
@@ -169,11 +170,14 @@ def member_update(*, tenant: Tenant, membership: Membership, data: dict[str, Any
         _check_not_last_admin(target=membership)
     if "modules" in data:
         data = {**data, "modules": sorted(set(modules))}
-    membership, _ = model_update(
+    membership, changed = model_update(
         instance=membership,
         fields=["role", "modules", "job_title", "department", "hire_date"],
         data=data,
     )
+    if {"role", "modules"} & set(changed):
+        # Open sockets reconnect, and are authorised again with the new role and modules.
+        close_sockets(user_id=membership.user_id, organization_id=membership.organization_id)
     return membership
 
 
@@ -187,6 +191,7 @@ def member_remove(*, tenant: Tenant, membership: Membership) -> None:
     ).select_related("team"):
         team_membership.delete()
     membership.delete()
+    close_sockets(user_id=membership.user_id, organization_id=membership.organization_id)
 
 
 def _check_team_powers(*, tenant: Tenant, team: Team | None, data: dict[str, Any]) -> None:
@@ -645,6 +650,7 @@ def membership_leave(*, membership: Membership) -> None:
     ).select_related("team"):
         team_membership.delete()
     membership.delete()
+    close_sockets(user_id=membership.user_id, organization_id=membership.organization_id)
 
 
 def accounts_reclaimed(*, user: User) -> None:

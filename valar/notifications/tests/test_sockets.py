@@ -5,14 +5,15 @@ from rest_framework.test import APIClient
 
 from valar.accounts.services import token_create
 from valar.core.notify import notify
+from valar.core.testing.cases import DEFAULT_PASSWORD
 from valar.core.testing.sockets import ALLOWED_ORIGIN, SocketTestCase
 from valar.notifications.models import Notification
 from valar.organizations.models import Membership
 from valar.organizations.services import organization_create
 
 
-class NotificationSocketTests(SocketTestCase):
-    """Who may open a socket, and what arrives on it."""
+class TwoOrganizationsSocketCase(SocketTestCase):
+    """Org A (admin, worker) and org B (its admin), a token each, and socket helpers."""
 
     def setUp(self) -> None:
         """Org A (admin, worker), org B (its admin); a token per user."""
@@ -45,6 +46,10 @@ class NotificationSocketTests(SocketTestCase):
         if not connected:
             return detail
         return await communicator.receive_json_from()
+
+
+class NotificationSocketTests(TwoOrganizationsSocketCase):
+    """Who may open a socket, and what arrives on it."""
 
     async def test_a_token_in_the_query_signs_in_and_the_greeting_names_the_organization(self):
         await sync_to_async(notify)(
@@ -210,3 +215,114 @@ class NotificationSocketTests(SocketTestCase):
         await sync_to_async(notify_then_fail)()
         self.assertTrue(await socket.receive_nothing(timeout=0.2))
         await socket.disconnect()
+
+
+class SocketClosingTests(TwoOrganizationsSocketCase):
+    """Open sockets follow what HTTP decides now: ended sessions and changed memberships close
+    them (``core.sockets.close_sockets``), so a locked or removed user hears nothing more."""
+
+    async def closed_with(self, communicator) -> int:
+        """The close code the server sends next on ``communicator``."""
+        message = await communicator.receive_output(timeout=2)
+        self.assertEqual(message["type"], "websocket.close", message)
+        return message["code"]
+
+    async def test_a_lock_over_rest_closes_the_users_sockets_with_4401(self):
+        from valar.organizations.services import user_create_in_organization
+
+        tenant = await sync_to_async(self._tenant)(self.org, self.admin)
+        clerk = await sync_to_async(user_create_in_organization)(
+            tenant=tenant, email="clerk@a.test", password=DEFAULT_PASSWORD, role="worker"
+        )
+        key = (await sync_to_async(token_create)(user=clerk, name="socket"))[1]
+        client = APIClient(enforce_csrf_checks=True)
+        await sync_to_async(self.session_login)(clerk, client=client)
+        by_token = self.socket(f"/ws/notifications/?token={key}")
+        by_session = self.socket(cookie=self.session_cookie(client), origin=ALLOWED_ORIGIN)
+        bystander = self.socket(self.token_path(self.worker))
+        for socket in (by_token, by_session, bystander):
+            self.assertEqual((await self.open(socket))["type"], "hello")
+        admin = await sync_to_async(self.token_client)(self.admin)
+        response = await sync_to_async(admin.post)(f"/api/v1/users/{clerk.pk}/lock/")
+        self.assertEqual(response.status_code, 200, response.content)
+        self.assertEqual(await self.closed_with(by_token), 4401)
+        self.assertEqual(await self.closed_with(by_session), 4401)
+        # Nobody else's socket closes; reopening as the locked user is refused.
+        self.assertTrue(await bystander.receive_nothing(timeout=0.2))
+        again = self.socket(f"/ws/notifications/?token={key}")
+        self.assertEqual(await self.open(again), 4401)
+        await bystander.disconnect()
+
+    async def test_a_password_change_closes_the_other_sockets_and_the_kept_one_reconnects(self):
+        client = APIClient(enforce_csrf_checks=True)
+        csrf = await sync_to_async(self.session_login)(self.worker, client=client)
+        by_session = self.socket(cookie=self.session_cookie(client), origin=ALLOWED_ORIGIN)
+        by_token = self.socket(self.token_path(self.worker))
+        for socket in (by_session, by_token):
+            self.assertEqual((await self.open(socket))["type"], "hello")
+        response = await sync_to_async(client.post)(
+            "/api/v1/auth/password/change/",
+            {"current_password": DEFAULT_PASSWORD, "new_password": "An0ther-long-passphrase"},
+            format="json",
+            HTTP_X_CSRFTOKEN=csrf,
+        )
+        self.assertEqual(response.status_code, 204, response.content)
+        self.assertEqual(await self.closed_with(by_session), 4401)
+        self.assertEqual(await self.closed_with(by_token), 4401)
+        # The session that changed it is kept: its socket reconnects; the revoked token's not.
+        again = self.socket(cookie=self.session_cookie(client), origin=ALLOWED_ORIGIN)
+        self.assertEqual((await self.open(again))["type"], "hello")
+        await again.disconnect()
+        self.assertEqual(await self.open(self.socket(self.token_path(self.worker))), 4401)
+
+    async def test_signing_out_closes_the_sockets(self):
+        client = APIClient(enforce_csrf_checks=True)
+        csrf = await sync_to_async(self.session_login)(self.worker, client=client)
+        socket = self.socket(cookie=self.session_cookie(client), origin=ALLOWED_ORIGIN)
+        cookie = self.session_cookie(client)
+        self.assertEqual((await self.open(socket))["type"], "hello")
+        response = await sync_to_async(client.post)("/api/v1/auth/logout/", HTTP_X_CSRFTOKEN=csrf)
+        self.assertEqual(response.status_code, 204, response.content)
+        self.assertEqual(await self.closed_with(socket), 4401)
+        stale = self.socket(cookie=cookie, origin=ALLOWED_ORIGIN)
+        self.assertEqual(await self.open(stale), 4401)
+
+    async def test_a_removed_or_changed_membership_closes_the_sockets_in_that_organization(self):
+        from valar.organizations.services import member_update
+
+        other_membership = await sync_to_async(Membership.objects.create)(
+            organization=self.other, user=self.worker, role="worker", modules=["tasks"]
+        )
+        here = self.socket(self.token_path(self.worker))
+        there = self.socket(self.token_path(self.worker, organization=self.other.pk))
+        for socket in (here, there):
+            self.assertEqual((await self.open(socket))["type"], "hello")
+        # A role change in B closes B's socket only (it reconnects, authorised anew).
+        tenant = await sync_to_async(self._tenant)(self.other, self.other_admin)
+        await sync_to_async(member_update)(
+            tenant=tenant, membership=other_membership, data={"role": "basic"}
+        )
+        self.assertEqual(await self.closed_with(there), 4403)
+        self.assertTrue(await here.receive_nothing(timeout=0.2))
+        # Removed from A over REST: A's socket closes, and a new one is refused.
+        admin = await sync_to_async(self.token_client)(self.admin)
+        membership = await sync_to_async(Membership.objects.get)(
+            organization=self.org, user=self.worker
+        )
+        response = await sync_to_async(admin.delete)(
+            f"/api/v1/organizations/{self.org.pk}/members/{membership.pk}/"
+        )
+        self.assertEqual(response.status_code, 204, response.content)
+        self.assertEqual(await self.closed_with(here), 4403)
+        again = self.socket(self.token_path(self.worker, organization=self.org.pk))
+        self.assertEqual(await self.open(again), 4403)
+
+    @staticmethod
+    def _tenant(organization, user):
+        """The tenant of ``user`` in ``organization``."""
+        from valar.core.tenancy import Tenant
+
+        return Tenant(
+            organization=organization,
+            membership=Membership.objects.get(organization=organization, user=user),
+        )
