@@ -7,8 +7,10 @@ from django.urls import re_path
 
 from valar.core.sockets import NotFoundConsumer
 from valar.notifications.routing import websocket_urlpatterns as notification_routes
+from valar.support.routing import websocket_urlpatterns as support_routes
 
 websocket_urlpatterns = [
     *notification_routes,
+    *support_routes,
     re_path(r"", NotFoundConsumer.as_asgi()),
 ]

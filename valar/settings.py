@@ -115,6 +115,7 @@ INSTALLED_APPS = [
     "valar.jobs",
     "valar.ops",
     "valar.alerts",
+    "valar.support",
 ]
 
 MIDDLEWARE = [
@@ -382,6 +383,10 @@ SPECTACULAR_SETTINGS = {
         "AlertStateEnum": "valar.alerts.models.State",
         "AlertPeriodEnum": "valar.alerts.models.Period",
         "AlertComparisonEnum": "valar.alerts.models.Comparison",
+        # Tasks' priorities keep their name beside the support chats' (which add `normal`).
+        "PriorityEnum": "valar.tasks.models.Task.Priority",
+        "ChatStatusEnum": "valar.support.models.Chat.Status",
+        "ChatPriorityEnum": "valar.support.models.Chat.Priority",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -19,6 +19,7 @@ api_v1 = [
     path("notifications/", include("valar.notifications.urls")),
     path("ops/alerts/", include("valar.alerts.urls")),
     path("jobs/", include("valar.jobs.urls")),
+    path("support/", include("valar.support.urls")),
     path("", include("valar.ops.urls")),
 ]
 

@@ -111,6 +111,26 @@ MODULE_RULES: dict[str, dict[str, dict[str, Access]]] = {
         Role.BASIC: {"view": Access.OWN, "change": Access.OWN},
         Role.CLIENT: {},
     },
+    # Support chats (seed 001): agents (worker and above with the module) see and work every
+    # chat of the organization; basic members and portal clients open chats and see, write in
+    # and close their own (``Chat.owner_fields``). Only admins delete chats.
+    "support": {
+        Role.ADMIN: {action: Access.ALL for action in (*CRUD_ACTIONS, "assign")},
+        Role.MANAGER: {
+            "view": Access.ALL,
+            "create": Access.ALL,
+            "change": Access.ALL,
+            "assign": Access.ALL,
+        },
+        Role.WORKER: {
+            "view": Access.ALL,
+            "create": Access.ALL,
+            "change": Access.ALL,
+            "assign": Access.ALL,
+        },
+        Role.BASIC: {"view": Access.OWN, "create": Access.ALL, "change": Access.OWN},
+        Role.CLIENT: {"view": Access.OWN, "create": Access.ALL, "change": Access.OWN},
+    },
     # Seeds 001 and 002: people see their own income and expenses. Workers and basic members
     # read only the entries they own (and those entries' attachments, and figures computed
     # from them); the organization's categories are shared reference data everyone sees.

@@ -34,7 +34,8 @@ def demo_seed() -> tuple[User, str] | None:
     """Create the demo admin and organization when the database has no users.
 
     The organization "Valar Demo" gets two teams, a worker and a little work: tasks, a lead,
-    a deal, this month's income and expenses, and two alert rules (one of them firing);
+    a deal, this month's income and expenses, two alert rules (one of them firing) and a
+    support chat;
     both users' emails count as verified.
     Returns the admin and its password.
 
@@ -77,7 +78,22 @@ def demo_seed() -> tuple[User, str] | None:
         teams.append(team)
     _demo_work(tenant=tenant, worker=worker, teams=teams)
     _demo_alerts(tenant=tenant, teams=teams)
+    _demo_support(tenant=tenant)
     return user, password
+
+
+def _demo_support(*, tenant: Tenant) -> None:
+    """A support chat with a question and an answer (the admin is the only agent)."""
+    from valar.support.services import chat_open, message_post
+
+    chat, _ = chat_open(
+        tenant=tenant,
+        data={
+            "subject": "Invoice copy for March",
+            "message": "Could you resend the March invoice?",
+        },
+    )
+    message_post(tenant=tenant, chat=chat, text="Sent again this morning.")
 
 
 def _demo_alerts(*, tenant: Tenant, teams: list) -> None:

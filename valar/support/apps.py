@@ -1,0 +1,10 @@
+"""App configuration for support."""
+
+from django.apps import AppConfig
+
+
+class SupportConfig(AppConfig):
+    """The ``support`` app (policy module ``support``): chats between members and agents."""
+
+    name = "valar.support"
+    label = "support"

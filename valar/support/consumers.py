@@ -1,0 +1,157 @@
+"""``ws/support/chats/<id>/`` (and the seed's ``ws/support/chat/<id>/``): one chat, live.
+
+Who may join: the agents of the organization and the chat's own people (its opener, its
+assignee); anyone else, another organization's user or a member without the ``support``
+module is refused before accept. On connect the server sends ``hello`` and then every message
+after ``?after=<seq>`` (0 by default), in order, before any live one; ``resume {after}`` does
+the same on an open socket. Messages are numbered per chat and the socket never sends a number
+twice, so a client that keeps the last ``seq`` it saw misses nothing and gets nothing twice.
+
+Client events: ``message.send {text, internal}``, ``resume {after}``, ``typing``, ``ping``.
+Server events: ``hello``, ``message.created {message}``, ``typing {user}``, ``pong``,
+``error {code, detail, errors}``. A message sent here is stored by the same service as
+``POST .../messages/`` before it is broadcast.
+"""
+
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+
+from valar.core.errors import DomainError
+from valar.core.policy import visible_rows
+from valar.core.sockets import Refusal, SocketRefused, TenantConsumer
+from valar.support import selectors, services
+from valar.support.models import Chat
+
+NO_SUCH_CHAT = Refusal(4404, 404, "not_found", "No such chat.")
+#: The most messages one backlog sends (a client pages the rest over REST).
+BACKLOG_LIMIT = 500
+
+
+class ChatConsumer(TenantConsumer):
+    """A socket on one chat (see the module)."""
+
+    module = "support"
+    route = "/ws/support/chats/{id}/"
+
+    def _resolve(self, request):
+        """The tenant, then the chat as the caller may see it (refused when they may not)."""
+        tenant = super()._resolve(request)
+        chat_id = self.scope["url_route"]["kwargs"]["chat_id"]
+        chat = (
+            visible_rows(
+                Chat.objects.filter(organization=tenant.organization, pk=chat_id),
+                membership=tenant.membership,
+                module="support",
+            )
+            .select_related("organization")
+            .first()
+        )
+        if chat is None:
+            raise SocketRefused(NO_SUCH_CHAT)
+        self.chat = chat
+        self.agent = selectors.is_agent(tenant.membership)
+        self.sent_seqs: set[int] = set()
+        return tenant
+
+    def group_names(self) -> list[str]:
+        """The chat's group."""
+        return [services.chat_group(self.chat.pk)]
+
+    async def joined(self) -> None:
+        """Greet, then send what the client missed since ``?after=``."""
+        await self.send_json(
+            {"type": "hello", "chat": str(self.chat.pk), "last_seq": self.chat.last_seq}
+        )
+        query = parse_qs(self.scope.get("query_string", b"").decode())
+        await self._backlog(_after((query.get("after") or ["0"])[0]))
+
+    async def _backlog(self, after: int | None) -> None:
+        """Send every message after ``after`` not sent yet, in order."""
+        if after is None:
+            await self.send_json(
+                {"type": "error", "code": "invalid", "detail": "after: a message number >= 0."}
+            )
+            return
+        messages = await database_sync_to_async(self._messages_after)(after)
+        for message in messages:
+            await self._send_message(message)
+
+    def _messages_after(self, after: int) -> list[dict]:
+        """The messages after ``after`` the caller may read, as the API shows them."""
+        rows = selectors.message_list(chat=self.chat, agent=self.agent).filter(seq__gt=after)
+        return [services.as_json(message) for message in rows[:BACKLOG_LIMIT]]
+
+    async def _send_message(self, message: dict) -> None:
+        """Send one message unless this socket sent it already (a resume, a live copy)."""
+        if message["seq"] in self.sent_seqs:
+            return
+        self.sent_seqs.add(message["seq"])
+        await self.send_json({"type": "message.created", "message": message})
+
+    async def receive_json(self, content, **kwargs):
+        """``message.send``, ``resume``, ``typing``, ``ping``; anything else is an error."""
+        kind = content.get("type")
+        if kind == "ping":
+            await self.send_json({"type": "pong"})
+        elif kind == "resume":
+            after = content.get("after", 0)
+            await self._backlog(after if isinstance(after, int) and after >= 0 else None)
+        elif kind == "typing":
+            await self.channel_layer.group_send(
+                services.chat_group(self.chat.pk),
+                {"type": "chat.typing", "user": str(self.user.pk), "sender": self.channel_name},
+            )
+        elif kind == "message.send":
+            await self._post(content)
+        else:
+            await self.send_json(
+                {"type": "error", "code": "invalid", "detail": "Unknown message type."}
+            )
+
+    async def _post(self, content: dict) -> None:
+        """Store the message through the service (it is broadcast on commit)."""
+        text, internal = content.get("text"), content.get("internal", False)
+        if not isinstance(text, str) or not isinstance(internal, bool):
+            await self.send_json(
+                {
+                    "type": "error",
+                    "code": "invalid",
+                    "detail": "text: a string; internal: true or false.",
+                }
+            )
+            return
+        try:
+            await self.run_service(
+                services.message_post,
+                tenant=self.tenant,
+                chat=self.chat,
+                text=text,
+                internal=internal,
+            )
+        except DomainError as error:
+            await self.send_json(
+                {
+                    "type": "error",
+                    "code": error.code,
+                    "detail": error.message,
+                    "errors": error.errors or {},
+                }
+            )
+
+    async def message_created(self, event) -> None:
+        """A committed message of the chat: internal notes to agents only."""
+        message = event["message"]
+        if message["internal"] and not self.agent:
+            return
+        await self._send_message(message)
+
+    async def chat_typing(self, event) -> None:
+        """Someone else is typing."""
+        if event.get("sender") != self.channel_name:
+            await self.send_json({"type": "typing", "user": event["user"]})
+
+
+def _after(value: str) -> int | None:
+    """``?after=`` as a message number (``None`` when it is not one)."""
+    return int(value) if value.isdigit() else None

@@ -1,0 +1,98 @@
+"""Support chats: a conversation opened by a member (or for one by an agent), and its messages.
+
+Messages are numbered per chat (``seq``: 1, 2, 3... with no gap, assigned under the chat's row
+lock), so a client that saw message ``n`` resumes with ``after=n`` and gets exactly what it
+missed, in order.
+"""
+
+from django.conf import settings
+from django.db import models
+
+from valar.core.models import AuthoredModel, TenantModel
+
+
+class Chat(TenantModel):
+    """A conversation: its opener (``created_by``), an agent (``assignee``) and a status.
+
+    ``last_seq`` is the number of the chat's last message (0: none yet); ``last_message_at``
+    its time. Agents (members with the ``support`` module and role worker or above) see every
+    chat; anyone else sees the chats they opened.
+    """
+
+    class Status(models.TextChoices):
+        """Where the conversation stands."""
+
+        OPEN = "open"
+        PENDING = "pending"
+        CLOSED = "closed"
+
+    class Priority(models.TextChoices):
+        """How urgent it is."""
+
+        LOW = "low"
+        NORMAL = "normal"
+        HIGH = "high"
+        URGENT = "urgent"
+
+    #: Statuses that count towards an agent's load (the assignment rule).
+    ACTIVE = (Status.OPEN, Status.PENDING)
+
+    subject = models.CharField(max_length=200)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+    priority = models.CharField(max_length=8, choices=Priority.choices, default=Priority.NORMAL)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_chats",
+    )
+    assigned_at = models.DateTimeField(null=True, blank=True, editable=False)
+    customer = models.ForeignKey(
+        "crm.Customer", on_delete=models.SET_NULL, null=True, blank=True, related_name="chats"
+    )
+    last_seq = models.PositiveIntegerField(default=0, editable=False)
+    last_message_at = models.DateTimeField(null=True, blank=True, editable=False)
+    closed_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    owner_fields = ("created_by", "assignee")
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["organization", "status", "-created_at"]),
+            models.Index(fields=["organization", "assignee", "status"]),
+            models.Index(fields=["organization", "created_by", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        """Show the subject."""
+        return self.subject
+
+
+class Message(AuthoredModel):
+    """One message of a chat: its number in the chat, its sender (``created_by``) and text.
+
+    ``internal`` notes are seen by agents only. Messages are not audited one by one (the
+    chat's lifecycle is: assign, close, reopen, delete), as notifications are not.
+    """
+
+    organization = models.ForeignKey(
+        "organizations.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    chat = models.ForeignKey(Chat, on_delete=models.CASCADE, related_name="messages")
+    seq = models.PositiveIntegerField(editable=False)
+    text = models.TextField()
+    internal = models.BooleanField(default=False)
+
+    owner_fields = ("chat__created_by", "chat__assignee")
+
+    class Meta:
+        ordering = ["seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["chat", "seq"], name="support_message_chat_seq"),
+        ]
+
+    def __str__(self) -> str:
+        """Show the chat and the number."""
+        return f"{self.chat_id}#{self.seq}"

@@ -1,0 +1,77 @@
+"""Support reads: who is an agent, the chats a caller may see, a chat's messages."""
+
+import django_filters
+from django.db.models import Count, F, Max, Q, QuerySet
+
+from valar.core.filters import StrictBooleanFilter, UserRefFilter
+from valar.core.policy import Access, Role, view_access
+from valar.organizations.models import Membership
+from valar.support.models import Chat, Message
+
+#: Roles that may be agents (with the ``support`` module).
+AGENT_ROLES = (Role.ADMIN, Role.MANAGER, Role.WORKER)
+
+
+def is_agent(membership: Membership) -> bool:
+    """Whether the member works every chat (``view: all`` in ``support``)."""
+    return view_access(membership=membership, module="support") == Access.ALL
+
+
+def agents(*, organization) -> QuerySet[Membership]:
+    """The organization's agents: worker and above, with the ``support`` module (admins have
+    every module)."""
+    return Membership.objects.filter(organization=organization, role__in=AGENT_ROLES).filter(
+        Q(role=Role.ADMIN) | Q(modules__icontains='"support"')
+    )
+
+
+def least_loaded_agent(*, organization):
+    """The agent with the fewest open or pending chats, ties to the one assigned a chat the
+    longest ago (never assigned first), then by id: one query, never random. ``None``
+    without agents."""
+    return (
+        agents(organization=organization)
+        .annotate(
+            load=Count(
+                "user__assigned_chats",
+                filter=Q(
+                    user__assigned_chats__organization=organization,
+                    user__assigned_chats__status__in=Chat.ACTIVE,
+                ),
+            ),
+            last_assigned=Max(
+                "user__assigned_chats__assigned_at",
+                filter=Q(user__assigned_chats__organization=organization),
+            ),
+        )
+        .order_by("load", F("last_assigned").asc(nulls_first=True), "user_id")
+        .values_list("user_id", flat=True)
+        .first()
+    )
+
+
+def chat_list(*, organization) -> QuerySet[Chat]:
+    """The organization's chats (the view narrows them to what the caller may see)."""
+    return Chat.objects.filter(organization=organization)
+
+
+class ChatFilter(django_filters.FilterSet):
+    """Filters of the chat list: status (several), assignee (id or ``me``), unassigned, customer."""
+
+    status = django_filters.MultipleChoiceFilter(choices=Chat.Status.choices, distinct=False)
+    priority = django_filters.MultipleChoiceFilter(choices=Chat.Priority.choices, distinct=False)
+    assignee = UserRefFilter(field_name="assignee")
+    unassigned = StrictBooleanFilter(
+        field_name="assignee", lookup_expr="isnull", help_text="true: chats nobody is assigned."
+    )
+    customer = django_filters.UUIDFilter(field_name="customer_id")
+
+    class Meta:
+        model = Chat
+        fields: list[str] = []
+
+
+def message_list(*, chat: Chat, agent: bool) -> QuerySet[Message]:
+    """A chat's messages in order; internal notes only for agents."""
+    messages = Message.objects.filter(chat=chat).order_by("seq")
+    return messages if agent else messages.filter(internal=False)

@@ -1,0 +1,210 @@
+"""Support use cases: open a chat (get-or-create for members), assign, close, reopen, delete,
+post a message. One service per change, used by REST and by the chat socket alike.
+
+A message is numbered under the chat's row lock (``SELECT ... FOR UPDATE``): numbers are
+gap-free and increasing per chat, so a client resumes with ``after=<last number seen>``. Once
+the transaction commits, the message goes to the chat's channel-layer group
+(:func:`chat_group`): every open socket of the chat gets it, internal notes only agents'.
+"""
+
+from functools import partial
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from django.db import transaction
+from django.utils import timezone
+
+from valar.audit.services import audit_record
+from valar.core.errors import Conflict, DomainError
+from valar.core.notify import notify
+from valar.core.tenancy import Tenant
+from valar.support import selectors
+from valar.support.models import Chat, Message
+
+#: The longest message, in characters (after trimming).
+MAX_MESSAGE_LENGTH = 4000
+#: The channel-layer event of a new message.
+MESSAGE_EVENT = "message.created"
+
+
+def chat_group(chat_id) -> str:
+    """The channel-layer group of one chat's sockets."""
+    return f"support.chat.{str(chat_id).replace('-', '')}"
+
+
+def _check_agent(*, organization, user_id) -> None:
+    """Refuse an assignee who is not an agent of the organization."""
+    if not selectors.agents(organization=organization).filter(user_id=user_id).exists():
+        message = "Assign an agent: a member with the support module, worker or above."
+        raise DomainError(message, errors={"assignee": [message]})
+
+
+@transaction.atomic
+def chat_open(*, tenant: Tenant, data: dict[str, Any]) -> tuple[Chat, bool]:
+    """Open a chat; return it and whether it is new.
+
+    A member who is not an agent has one open chat at a time: asking again returns it
+    (get-or-create, seed 001). An agent opens a new chat each time (on a customer's
+    behalf). A chat without an assignee goes to the least loaded agent
+    (:func:`selectors.least_loaded_agent`). A first ``message`` is posted with it.
+    """
+    user = tenant.membership.user
+    agent = selectors.is_agent(tenant.membership)
+    first_message = data.pop("message", None)
+    if first_message is not None and not first_message.strip():
+        raise DomainError("Write something.", errors={"message": ["Write something."]})
+    assignee = data.pop("assignee", None)
+    customer = data.pop("customer", None)
+    if not agent:
+        # Members who are not agents neither pick the agent nor link a CRM customer.
+        assignee = customer = None
+        existing = (
+            Chat.objects.select_for_update()
+            .filter(organization=tenant.organization, created_by=user, status__in=Chat.ACTIVE)
+            .order_by("created_at")
+            .first()
+        )
+        if existing is not None:
+            if first_message:
+                message_post(tenant=tenant, chat=existing, text=first_message)
+            return existing, False
+    if assignee is not None:
+        _check_agent(organization=tenant.organization, user_id=assignee.pk)
+        assignee_id = assignee.pk
+    else:
+        assignee_id = selectors.least_loaded_agent(organization=tenant.organization)
+    chat = Chat.objects.create(
+        organization=tenant.organization,
+        created_by=user,
+        assignee_id=assignee_id,
+        assigned_at=timezone.now() if assignee_id else None,
+        customer=customer,
+        **data,
+    )
+    if assignee_id and assignee_id != user.pk:
+        _tell_assignee(chat, actor=user)
+    if first_message:
+        message_post(tenant=tenant, chat=chat, text=first_message)
+    return chat, True
+
+
+def _tell_assignee(chat: Chat, *, actor) -> None:
+    """Notify the agent a chat was given to."""
+    notify(
+        organization=chat.organization,
+        recipients=[chat.assignee_id],
+        title=f"Chat assigned: {chat.subject}"[:200],
+        link=f"/api/v1/support/chats/{chat.pk}/",
+        kind="support",
+        actor=actor,
+    )
+
+
+@transaction.atomic
+def chat_assign(*, tenant: Tenant, chat: Chat, assignee) -> Chat:
+    """Give the chat to an agent (audited ``chat.assign``; the agent is notified)."""
+    _check_agent(organization=tenant.organization, user_id=assignee.pk)
+    previous = chat.assignee_id
+    chat.assignee, chat.assigned_at = assignee, timezone.now()
+    chat.save(update_fields=["assignee", "assigned_at", "updated_at"])
+    audit_record(
+        action="chat.assign",
+        organization_id=chat.organization_id,
+        instance=chat,
+        changes={"assignee": {"old": previous, "new": assignee.pk}},
+    )
+    if assignee.pk != tenant.membership.user_id:
+        _tell_assignee(chat, actor=tenant.membership.user)
+    return chat
+
+
+@transaction.atomic
+def chat_close(*, chat: Chat) -> Chat:
+    """Close the chat (409 when it is closed); audited ``chat.close``."""
+    if chat.status == Chat.Status.CLOSED:
+        raise Conflict("The chat is already closed.", code="already_closed")
+    chat.status, chat.closed_at = Chat.Status.CLOSED, timezone.now()
+    chat.save(update_fields=["status", "closed_at", "updated_at"])
+    audit_record(action="chat.close", organization_id=chat.organization_id, instance=chat)
+    return chat
+
+
+@transaction.atomic
+def chat_reopen(*, chat: Chat) -> Chat:
+    """Reopen a closed chat (409 when it is open or pending); audited ``chat.reopen``."""
+    if chat.status != Chat.Status.CLOSED:
+        raise Conflict("The chat is not closed.", code="already_open")
+    chat.status, chat.closed_at = Chat.Status.OPEN, None
+    chat.save(update_fields=["status", "closed_at", "updated_at"])
+    audit_record(action="chat.reopen", organization_id=chat.organization_id, instance=chat)
+    return chat
+
+
+@transaction.atomic
+def chat_delete(*, chat: Chat) -> None:
+    """Delete the chat and its messages (the deletion is audited)."""
+    chat.delete()
+
+
+def clean_text(text: str) -> str:
+    """A message's text trimmed; 400 when empty or longer than 4,000 characters."""
+    text = (text or "").strip()
+    if not text:
+        raise DomainError("Write something.", errors={"text": ["Write something."]})
+    if len(text) > MAX_MESSAGE_LENGTH:
+        message = f"At most {MAX_MESSAGE_LENGTH:,} characters."
+        raise DomainError(message, errors={"text": [message]})
+    return text
+
+
+@transaction.atomic
+def message_post(*, tenant: Tenant, chat: Chat, text: str, internal: bool = False) -> Message:
+    """Post a message in ``chat`` as the caller: the next number, under the chat's lock.
+
+    Only agents write internal notes (400 otherwise); a closed chat takes no message (409).
+    The message is sent to the chat's sockets once the transaction commits.
+    """
+    text = clean_text(text)
+    if internal and not selectors.is_agent(tenant.membership):
+        message = "Only agents write internal notes."
+        raise DomainError(message, errors={"internal": [message]})
+    locked = Chat.objects.select_for_update().get(pk=chat.pk)
+    if locked.status == Chat.Status.CLOSED:
+        raise Conflict("The chat is closed: reopen it first.", code="chat_closed")
+    now = timezone.now()
+    seq = locked.last_seq + 1
+    Chat.objects.filter(pk=chat.pk).update(last_seq=seq, last_message_at=now, updated_at=now)
+    chat.last_seq, chat.last_message_at = seq, now
+    message = Message.objects.create(
+        organization_id=chat.organization_id,
+        chat=chat,
+        seq=seq,
+        text=text,
+        internal=internal,
+        created_by=tenant.membership.user,
+    )
+    transaction.on_commit(partial(_broadcast, chat.pk, message), robust=True)
+    return message
+
+
+def as_json(message: Message) -> dict[str, Any]:
+    """A message as the API and the sockets show it."""
+    from valar.support.api import MessageSerializer
+
+    return dict(MessageSerializer(message).data)
+
+
+def _broadcast(chat_id, message: Message) -> None:
+    """Send a committed message to the chat's sockets (a failing layer is logged)."""
+    import logging
+
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    event = {"type": MESSAGE_EVENT, "message": as_json(message)}
+    try:
+        async_to_sync(layer.group_send)(chat_group(chat_id), event)
+    except Exception:  # noqa: BLE001  the layer is down: the message is stored and listed
+        logging.getLogger("valar.support").exception("Could not send message %s", message.pk)

@@ -1,0 +1,173 @@
+"""``/api/v1/support/chats/``: the generic resource tests, get-or-create, assignment, messages."""
+
+from valar.audit.models import AuditEvent
+from valar.core.policy import Role
+from valar.core.testing import ApiTestCase
+from valar.core.testing.resources import TenantFixtureMixin, TenantResourceTestsMixin
+from valar.notifications.models import Notification
+from valar.organizations.models import Membership
+from valar.support.models import Chat, Message
+
+URL = "/api/v1/support/chats/"
+
+
+def chat(organization, index: int = 0, **fields) -> Chat:
+    """A chat of ``organization`` opened by its first admin (closed unless told otherwise)."""
+    opener = fields.pop("created_by", None) or organization.memberships.get(role="admin").user
+    fields.setdefault("status", Chat.Status.CLOSED)
+    return Chat.objects.create(
+        organization=organization, created_by=opener, subject=f"Chat {index}", **fields
+    )
+
+
+class ChatResourceTests(TenantResourceTestsMixin, ApiTestCase):
+    """Isolation, the role matrix, pagination and the pinned list query count."""
+
+    module = "support"
+    url = URL
+    verbs = ("list", "retrieve", "create", "delete")
+    list_queries = 3  # the token, the count, the page
+
+    def make_object(self, organization, index=0):
+        # Closed: a member who is given one still opens a new chat with POST (get-or-create
+        # returns only open ones).
+        return chat(organization, index)
+
+    def create_data(self, index):
+        return {"subject": f"Help {index}"}
+
+
+class ChatLifecycleTests(TenantFixtureMixin, ApiTestCase):
+    """Opening, assignment, closing, messages and their visibility."""
+
+    module = "support"
+
+    def post(self, role: str, path: str = "", body=None):
+        """POST ``body`` to ``support/chats/<path>`` as ``role``."""
+        return self.clients[role].post(f"{URL}{path}", body or {}, format="json")
+
+    def test_a_member_gets_their_open_chat_back_and_the_message_lands_in_it(self):
+        first = self.post(Role.BASIC, body={"subject": "Login fails", "message": "Hello"})
+        self.assertEqual(first.status_code, 201, first.content)
+        again = self.post(Role.BASIC, body={"subject": "Still", "message": "  Anyone?  "})
+        self.assertEqual(again.status_code, 200, again.content)
+        self.assertEqual(again.json()["id"], first.json()["id"])
+        texts = list(Message.objects.filter(chat_id=first.json()["id"]).values_list("seq", "text"))
+        self.assertEqual(texts, [(1, "Hello"), (2, "Anyone?")])
+        # Closed, the next POST opens a new one; an agent always opens a new one.
+        self.post(Role.BASIC, f"{first.json()['id']}/close/")
+        self.assertEqual(self.post(Role.BASIC, body={"subject": "New"}).status_code, 201)
+        agent = [self.post(Role.WORKER, body={"subject": "For a customer"}) for _ in range(2)]
+        self.assertEqual([r.status_code for r in agent], [201, 201])
+        self.assertNotEqual(agent[0].json()["id"], agent[1].json()["id"])
+
+    def test_a_new_chat_goes_to_the_least_loaded_agent_then_the_longest_idle(self):
+        # Agents: admin, manager, worker (the fixture grants `support`); basic is not one.
+        admin, manager, worker = (self.users[r] for r in (Role.ADMIN, Role.MANAGER, Role.WORKER))
+        chat(self.org, 1, status=Chat.Status.OPEN, assignee=admin)
+        chat(self.org, 2, status=Chat.Status.OPEN, assignee=manager)
+        chat(self.org, 3, status=Chat.Status.CLOSED, assignee=worker)
+        response = self.post(Role.BASIC, body={"subject": "Who takes it?"})
+        self.assertEqual(response.json()["assignee"], str(worker.pk))
+        self.assertTrue(
+            Notification.objects.filter(user=worker, kind="support", organization=self.org).exists()
+        )
+        # Now one each: the tie goes to the agent assigned a chat the longest ago (admin's
+        # and manager's chats have no assignment time: they come first, by id).
+        self.post(Role.BASIC, f"{response.json()['id']}/close/")
+        chat(self.org, 4, status=Chat.Status.OPEN, assignee=worker)
+        second = self.post(Role.CLIENT, body={"subject": "Next"})
+        self.assertIn(second.json()["assignee"], {str(admin.pk), str(manager.pk)})
+
+    def test_only_agents_are_assigned_and_assignments_are_audited(self):
+        opened = self.post(Role.WORKER, body={"subject": "Billing"}).json()
+        basic = self.users[Role.BASIC]
+        refused = self.post(Role.MANAGER, f"{opened['id']}/assign/", {"assignee": str(basic.pk)})
+        self.assert_problem(refused, 400, field="assignee")
+        outsider = self.other.memberships.get().user
+        refused = self.post(Role.MANAGER, f"{opened['id']}/assign/", {"assignee": str(outsider.pk)})
+        self.assert_problem(refused, 400, field="assignee")
+        manager = self.users[Role.MANAGER]
+        done = self.post(Role.ADMIN, f"{opened['id']}/assign/", {"assignee": str(manager.pk)})
+        self.assertEqual(done.json()["assignee"], str(manager.pk))
+        self.assertTrue(
+            AuditEvent.objects.filter(action="chat.assign", object_id=opened["id"]).exists()
+        )
+        # A member who is not an agent may not assign (the policy: 403).
+        self.assertEqual(self.post(Role.BASIC, f"{opened['id']}/assign/", {}).status_code, 403)
+
+    def test_close_reopen_and_delete_are_audited_and_delete_is_for_admins(self):
+        opened = self.post(Role.BASIC, body={"subject": "Bug", "message": "It breaks"}).json()
+        self.assertEqual(self.post(Role.BASIC, f"{opened['id']}/close/").json()["status"], "closed")
+        self.assert_problem(
+            self.post(Role.BASIC, f"{opened['id']}/close/"), 409, code="already_closed"
+        )
+        self.assertEqual(self.post(Role.WORKER, f"{opened['id']}/reopen/").json()["status"], "open")
+        self.assertEqual(
+            self.clients[Role.MANAGER].delete(f"{URL}{opened['id']}/").status_code, 403
+        )
+        self.assertEqual(self.clients[Role.ADMIN].delete(f"{URL}{opened['id']}/").status_code, 204)
+        self.assertFalse(Message.objects.filter(chat_id=opened["id"]).exists())
+        actions = set(
+            AuditEvent.objects.filter(object_id=opened["id"]).values_list("action", flat=True)
+        )
+        self.assertTrue({"chat.close", "chat.reopen", "delete"} <= actions, actions)
+
+    def test_messages_are_numbered_resumed_after_and_internal_notes_stay_with_agents(self):
+        opened = self.post(Role.BASIC, body={"subject": "Order", "message": "Where is it?"}).json()
+        path = f"{opened['id']}/messages/"
+        self.assertEqual(self.post(Role.WORKER, path, {"text": "Checking"}).json()["seq"], 2)
+        note = self.post(Role.WORKER, path, {"text": "Warehouse late", "internal": True})
+        self.assertEqual((note.status_code, note.json()["seq"]), (201, 3))
+        self.assertEqual(self.post(Role.BASIC, path, {"text": "Thanks"}).json()["seq"], 4)
+        self.assert_problem(
+            self.post(Role.BASIC, path, {"text": "x", "internal": True}), 400, field="internal"
+        )
+        self.assert_problem(self.post(Role.BASIC, path, {"text": "   "}), 400, field="text")
+        self.assert_problem(self.post(Role.BASIC, path, {"text": "x" * 4001}), 400, field="text")
+        agent_view = self.clients[Role.WORKER].get(f"{URL}{path}").json()
+        self.assertEqual([m["seq"] for m in agent_view["results"]], [1, 2, 3, 4])
+        member_view = self.clients[Role.BASIC].get(f"{URL}{path}").json()
+        self.assertEqual([m["seq"] for m in member_view["results"]], [1, 2, 4])
+        resumed = self.clients[Role.BASIC].get(f"{URL}{path}", {"after": 2}).json()
+        self.assertEqual([m["text"] for m in resumed["results"]], ["Thanks"])
+        self.assert_problem(
+            self.clients[Role.BASIC].get(f"{URL}{path}", {"after": -1}), 400, field="after"
+        )
+        # A closed chat takes no message.
+        self.post(Role.BASIC, f"{opened['id']}/close/")
+        self.assert_problem(
+            self.post(Role.BASIC, path, {"text": "Hello?"}), 409, code="chat_closed"
+        )
+
+    def test_other_peoples_and_other_organizations_chats_are_404(self):
+        mine = self.post(Role.BASIC, body={"subject": "Mine"}).json()
+        theirs = chat(self.other, 9, status=Chat.Status.OPEN)
+        for path in ("", "messages/", "close/", "reopen/"):
+            with self.subTest(path=path):
+                url = f"{URL}{theirs.pk}/{path}"
+                self.assertEqual(
+                    self.clients[Role.ADMIN].get(url).status_code,
+                    404 if not path or path == "messages/" else 405,
+                )
+                self.assertEqual(
+                    self.clients[Role.ADMIN].post(url, {"text": "x"}, format="json").status_code,
+                    404 if path else 405,
+                )
+        # The client of the same organization does not see the basic member's chat.
+        for path in ("", "messages/"):
+            self.assertEqual(
+                self.clients[Role.CLIENT].get(f"{URL}{mine['id']}/{path}").status_code, 404
+            )
+        self.assertEqual(
+            self.clients[Role.CLIENT]
+            .post(f"{URL}{mine['id']}/messages/", {"text": "hi"}, format="json")
+            .status_code,
+            404,
+        )
+
+    def test_a_member_without_the_module_is_refused(self):
+        Membership.objects.filter(organization=self.org, user=self.users[Role.BASIC]).update(
+            modules=[]
+        )
+        self.assertEqual(self.clients[Role.BASIC].get(URL).status_code, 403)

@@ -1,0 +1,152 @@
+"""``ws/support/chats/<id>/`` through the real ASGI application: who joins, live messages,
+resume after a disconnect with no gap and no duplicate, internal notes, typing."""
+
+from asgiref.sync import sync_to_async
+
+from valar.accounts.services import token_create
+from valar.core.testing.sockets import SocketTestCase
+from valar.organizations.models import Membership
+from valar.organizations.services import organization_create
+from valar.support.models import Chat
+
+URL = "/api/v1/support/chats/"
+
+
+class ChatSocketTests(SocketTestCase):
+    """Org A: an admin (an agent), two basic members with the module, one without; org B."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.admin = self.make_user("admin@a.test")
+        self.org = organization_create(name="A", actor=self.admin)
+        self.member = self.make_user("member@a.test")
+        self.neighbour = self.make_user("neighbour@a.test")
+        self.no_module = self.make_user("nomodule@a.test")
+        for user, modules in (
+            (self.member, ["support"]),
+            (self.neighbour, ["support"]),
+            (self.no_module, []),
+        ):
+            Membership.objects.create(
+                organization=self.org, user=user, role="basic", modules=modules, is_default=True
+            )
+        self.stranger = self.make_user("admin@b.test")
+        organization_create(name="B", actor=self.stranger)
+        self.keys = {
+            user.pk: token_create(user=user, name="socket")[1]
+            for user in (self.admin, self.member, self.neighbour, self.no_module, self.stranger)
+        }
+        self.rest = {user.pk: self.token_client(user) for user in (self.admin, self.member)}
+        response = self.rest[self.member.pk].post(
+            URL, {"subject": "Help", "message": "First"}, format="json"
+        )
+        self.chat = Chat.objects.get(pk=response.json()["id"])
+
+    def path(self, user, after: int | None = None) -> str:
+        """The chat's socket path with ``user``'s token."""
+        extra = f"&after={after}" if after is not None else ""
+        return f"/ws/support/chats/{self.chat.pk}/?token={self.keys[user.pk]}{extra}"
+
+    async def join(self, user, after: int | None = None):
+        """Open a socket as ``user``, read the greeting; return the communicator."""
+        socket = self.socket(self.path(user, after))
+        connected, code = await socket.connect()
+        self.assertTrue(connected, code)
+        hello = await socket.receive_json_from()
+        self.assertEqual(hello["type"], "hello")
+        return socket
+
+    async def seqs(self, socket, count: int) -> list[int]:
+        """The numbers of the next ``count`` messages on ``socket``."""
+        out = []
+        for _ in range(count):
+            event = await socket.receive_json_from(timeout=2)
+            self.assertEqual(event["type"], "message.created", event)
+            out.append(event["message"]["seq"])
+        return out
+
+    async def say(self, user, text: str, internal: bool = False):
+        """Post a message over REST as ``user``."""
+        response = await sync_to_async(self.rest[user.pk].post)(
+            f"{URL}{self.chat.pk}/messages/", {"text": text, "internal": internal}, format="json"
+        )
+        self.assertEqual(response.status_code, 201, response.content)
+        return response.json()
+
+    async def test_the_opener_and_agents_join_everyone_else_is_refused_before_accept(self):
+        for user in (self.member, self.admin):
+            socket = await self.join(user)
+            self.assertEqual(await self.seqs(socket, 1), [1])
+            await socket.disconnect()
+        for user, code in (
+            (self.neighbour, 4404),
+            (self.no_module, 4403),
+            (self.stranger, 4404),  # in their own organization there is no such chat
+        ):
+            with self.subTest(user=user.email):
+                connected, closed = await self.socket(self.path(user)).connect()
+                self.assertEqual((connected, closed), (False, code))
+        # Asking for A by name: not a member of it.
+        asked = self.socket(f"{self.path(self.stranger)}&organization={self.org.pk}")
+        self.assertEqual(await asked.connect(), (False, 4403))
+        singular = self.socket(
+            f"/ws/support/chat/{self.chat.pk}/?token={self.keys[self.member.pk]}"
+        )
+        self.assertTrue((await singular.connect())[0])
+        await singular.disconnect()
+
+    async def test_rest_messages_arrive_live_and_internal_notes_only_on_agents_sockets(self):
+        member = await self.join(self.member, after=1)
+        agent = await self.join(self.admin, after=1)
+        await self.say(self.admin, "Looking", internal=False)
+        await self.say(self.admin, "Note to self", internal=True)
+        await self.say(self.member, "Thanks")
+        self.assertEqual(await self.seqs(agent, 3), [2, 3, 4])
+        self.assertEqual(await self.seqs(member, 2), [2, 4])
+        self.assertTrue(await member.receive_nothing(timeout=0.2))
+        await member.disconnect()
+        await agent.disconnect()
+
+    async def test_a_reconnect_resumes_after_the_last_seen_with_no_gap_and_no_duplicate(self):
+        socket = await self.join(self.member)
+        self.assertEqual(await self.seqs(socket, 1), [1])
+        for index in range(3):
+            await self.say(self.admin, f"Burst {index}")
+        seen = await self.seqs(socket, 1)  # the socket drops after reading only one of them
+        await socket.disconnect()
+        for index in range(3, 6):
+            await self.say(self.admin, f"Burst {index}")
+        again = await self.join(self.member, after=seen[-1])
+        self.assertEqual(await self.seqs(again, 5), [3, 4, 5, 6, 7])
+        # resume on the open socket sends nothing it sent already; a live one follows in order.
+        await again.send_json_to({"type": "resume", "after": 2})
+        self.assertTrue(await again.receive_nothing(timeout=0.2))
+        await self.say(self.admin, "Live")
+        self.assertEqual(await self.seqs(again, 1), [8])
+        await again.disconnect()
+
+    async def test_a_message_sent_on_the_socket_is_stored_then_broadcast(self):
+        member = await self.join(self.member, after=1)
+        agent = await self.join(self.admin, after=1)
+        await member.send_json_to({"type": "message.send", "text": "  Over the socket  "})
+        event = await agent.receive_json_from(timeout=2)
+        self.assertEqual(
+            (event["message"]["seq"], event["message"]["text"]), (2, "Over the socket")
+        )
+        self.assertEqual(await self.seqs(member, 1), [2])
+        await member.send_json_to({"type": "message.send", "text": "   "})
+        error = await member.receive_json_from()
+        self.assertEqual((error["type"], list(error["errors"])), ("error", ["text"]))
+        await member.send_json_to({"type": "message.send", "text": "x", "internal": True})
+        self.assertEqual(
+            (await member.receive_json_from())["errors"],
+            {"internal": ["Only agents write internal notes."]},
+        )
+        # Typing reaches the others, not the typist.
+        await member.send_json_to({"type": "typing"})
+        self.assertEqual(
+            await agent.receive_json_from(), {"type": "typing", "user": str(self.member.pk)}
+        )
+        self.assertTrue(await member.receive_nothing(timeout=0.2))
+        await member.disconnect()
+        await agent.disconnect()

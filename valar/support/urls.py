@@ -1,0 +1,10 @@
+"""Routes of the support app under ``/api/v1/support/``."""
+
+from rest_framework.routers import SimpleRouter
+
+from valar.support import api
+
+router = SimpleRouter()
+router.register("chats", api.ChatViewSet, basename="support-chat")
+
+urlpatterns = router.urls
