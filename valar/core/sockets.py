@@ -391,14 +391,21 @@ class TenantConsumer(AsyncJsonWebsocketConsumer):
         """Decode JSON objects for :meth:`receive_json`; answer anything else with an error."""
         try:
             content = json.loads(text_data) if text_data is not None else None
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth
             content = None
         if not isinstance(content, dict):
             await self.send_json(
                 {"type": "error", "code": "invalid", "detail": "Send a JSON object."}
             )
             return
-        await self.receive_json(content, **kwargs)
+        try:
+            await self.receive_json(content, **kwargs)
+        except Exception:  # noqa: BLE001  a fault of ours: logged, the socket closed cleanly
+            logger.exception("%s failed on a client message", type(self).__name__)
+            await self.send_json(
+                {"type": "error", "code": "server_error", "detail": "A server error occurred."}
+            )
+            await self.close(code=1011)
 
 
 class NotFoundConsumer(AsyncJsonWebsocketConsumer):

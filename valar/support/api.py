@@ -8,7 +8,12 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from valar.accounts.models import User
-from valar.core.serializers import StrictBooleanField, StrictCharField, TenantRelatedField
+from valar.core.serializers import (
+    QuerySerializer,
+    StrictBooleanField,
+    StrictCharField,
+    TenantRelatedField,
+)
 from valar.core.viewsets import TenantViewSet
 from valar.crm.models import Customer
 from valar.support import selectors, services
@@ -68,7 +73,26 @@ class ChatSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
-        extra_kwargs = {"subject": {"help_text": "What the chat is about."}}
+        extra_kwargs = {
+            "subject": {"help_text": "What the chat is about."},
+            "last_seq": {
+                "help_text": "The last message's number (for members who are not agents, the "
+                "last one they can read: internal notes are not counted)."
+            },
+        }
+
+    def to_representation(self, instance):
+        """For members who are not agents, the last message they can read (no internal note)."""
+        data = super().to_representation(instance)
+        tenant = self.context.get("tenant")
+        if tenant is not None and not selectors.is_agent(tenant.membership):
+            data["last_seq"] = instance.last_public_seq
+            data["last_message_at"] = (
+                self.fields["last_message_at"].to_representation(instance.last_public_message_at)
+                if instance.last_public_message_at
+                else None
+            )
+        return data
 
 
 class MessageSerializer(serializers.ModelSerializer):
@@ -107,7 +131,7 @@ class AssignSerializer(serializers.Serializer):
     )
 
 
-class AfterSerializer(serializers.Serializer):
+class AfterSerializer(QuerySerializer):
     """The messages list's ``after``: the last message number the client has seen."""
 
     after = serializers.IntegerField(min_value=0, required=False, default=0)
@@ -184,7 +208,8 @@ class ChatViewSet(
     @action(detail=True, methods=["post"])
     def reopen(self, request, pk=None):
         """Reopen a closed chat (409 when it is not closed)."""
-        return Response(self.get_serializer(services.chat_reopen(chat=self.get_object())).data)
+        chat = services.chat_reopen(tenant=self.tenant, chat=self.get_object())
+        return Response(self.get_serializer(chat).data)
 
     @extend_schema(
         methods=["GET"],

@@ -60,9 +60,7 @@ class ChatConsumer(TenantConsumer):
 
     async def joined(self) -> None:
         """Greet, then send what the client missed since ``?after=``."""
-        await self.send_json(
-            {"type": "hello", "chat": str(self.chat.pk), "last_seq": self.chat.last_seq}
-        )
+        await self.send_json(await database_sync_to_async(self._hello)())
         query = parse_qs(self.scope.get("query_string", b"").decode())
         await self._backlog(_after((query.get("after") or ["0"])[0]))
 
@@ -82,6 +80,12 @@ class ChatConsumer(TenantConsumer):
         rows = selectors.message_list(chat=self.chat, agent=self.agent).filter(seq__gt=after)
         return [services.as_json(message) for message in rows[:BACKLOG_LIMIT]]
 
+    def _hello(self) -> dict:
+        """The greeting: the chat and its last message number as this caller counts it."""
+        self.chat.refresh_from_db(fields=["last_seq", "last_public_seq"])
+        last = self.chat.last_seq if self.agent else self.chat.last_public_seq
+        return {"type": "hello", "chat": str(self.chat.pk), "last_seq": last}
+
     async def _send_message(self, message: dict) -> None:
         """Send one message unless this socket sent it already (a resume, a live copy)."""
         if message["seq"] in self.sent_seqs:
@@ -96,7 +100,8 @@ class ChatConsumer(TenantConsumer):
             await self.send_json({"type": "pong"})
         elif kind == "resume":
             after = content.get("after", 0)
-            await self._backlog(after if isinstance(after, int) and after >= 0 else None)
+            valid = isinstance(after, int) and not isinstance(after, bool) and after >= 0
+            await self._backlog(after if valid else None)
         elif kind == "typing":
             await self.channel_layer.group_send(
                 services.chat_group(self.chat.pk),
@@ -153,5 +158,5 @@ class ChatConsumer(TenantConsumer):
 
 
 def _after(value: str) -> int | None:
-    """``?after=`` as a message number (``None`` when it is not one)."""
-    return int(value) if value.isdigit() else None
+    """``?after=`` as a message number (``None`` when it is not one: ASCII digits only)."""
+    return int(value) if value.isascii() and value.isdigit() else None

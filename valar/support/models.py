@@ -15,8 +15,9 @@ class Chat(TenantModel):
     """A conversation: its opener (``created_by``), an agent (``assignee``) and a status.
 
     ``last_seq`` is the number of the chat's last message (0: none yet); ``last_message_at``
-    its time. Agents (members with the ``support`` module and role worker or above) see every
-    chat; anyone else sees the chats they opened.
+    its time; ``last_public_*`` the same without internal notes (what non-agents are shown).
+    Agents (members with the ``support`` module and role worker or above) see every chat;
+    anyone else sees the chats they opened.
     """
 
     class Status(models.TextChoices):
@@ -53,6 +54,9 @@ class Chat(TenantModel):
     )
     last_seq = models.PositiveIntegerField(default=0, editable=False)
     last_message_at = models.DateTimeField(null=True, blank=True, editable=False)
+    #: The same, counting only messages that are not internal notes (what non-agents see).
+    last_public_seq = models.PositiveIntegerField(default=0, editable=False)
+    last_public_message_at = models.DateTimeField(null=True, blank=True, editable=False)
     closed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     owner_fields = ("created_by", "assignee")

@@ -7,6 +7,7 @@ the transaction commits, the message goes to the chat's channel-layer group
 (:func:`chat_group`): every open socket of the chat gets it, internal notes only agents'.
 """
 
+import logging
 from functools import partial
 from typing import Any
 
@@ -58,12 +59,7 @@ def chat_open(*, tenant: Tenant, data: dict[str, Any]) -> tuple[Chat, bool]:
     if not agent:
         # Members who are not agents neither pick the agent nor link a CRM customer.
         assignee = customer = None
-        existing = (
-            Chat.objects.select_for_update()
-            .filter(organization=tenant.organization, created_by=user, status__in=Chat.ACTIVE)
-            .order_by("created_at")
-            .first()
-        )
+        existing = _open_chat_of(tenant=tenant, user=user)
         if existing is not None:
             if first_message:
                 message_post(tenant=tenant, chat=existing, text=first_message)
@@ -129,11 +125,37 @@ def chat_close(*, chat: Chat) -> Chat:
     return chat
 
 
+def _open_chat_of(*, tenant: Tenant, user) -> Chat | None:
+    """The member's open (or pending) chat, their membership row locked first: two requests of
+    one member are served one after the other, so they never open two chats."""
+    from valar.organizations.models import Membership
+
+    Membership.objects.select_for_update().filter(pk=tenant.membership.pk).exists()
+    return (
+        Chat.objects.filter(
+            organization=tenant.organization, created_by=user, status__in=Chat.ACTIVE
+        )
+        .order_by("created_at")
+        .first()
+    )
+
+
 @transaction.atomic
-def chat_reopen(*, chat: Chat) -> Chat:
-    """Reopen a closed chat (409 when it is open or pending); audited ``chat.reopen``."""
+def chat_reopen(*, tenant: Tenant, chat: Chat) -> Chat:
+    """Reopen a closed chat (409 when it is open or pending); audited ``chat.reopen``.
+
+    A member who is not an agent has one open chat at a time: reopening another while one is
+    open is a 409 ``open_chat_exists``.
+    """
     if chat.status != Chat.Status.CLOSED:
         raise Conflict("The chat is not closed.", code="already_open")
+    if not selectors.is_agent(tenant.membership):
+        current = _open_chat_of(tenant=tenant, user=tenant.membership.user)
+        if current is not None:
+            raise Conflict(
+                f"You have an open chat already ({current.pk}): close it first.",
+                code="open_chat_exists",
+            )
     chat.status, chat.closed_at = Chat.Status.OPEN, None
     chat.save(update_fields=["status", "closed_at", "updated_at"])
     audit_record(action="chat.reopen", organization_id=chat.organization_id, instance=chat)
@@ -142,8 +164,25 @@ def chat_reopen(*, chat: Chat) -> Chat:
 
 @transaction.atomic
 def chat_delete(*, chat: Chat) -> None:
-    """Delete the chat and its messages (the deletion is audited)."""
+    """Delete the chat and its messages (the deletion is audited); its sockets close (4404)."""
+    group = chat_group(chat.pk)
     chat.delete()
+    transaction.on_commit(partial(_close_chat_sockets, group), robust=True)
+
+
+def _close_chat_sockets(group: str) -> None:
+    """Close the sockets of a deleted chat (a failing layer is logged)."""
+    from channels.layers import get_channel_layer
+
+    from valar.core.sockets import CLOSE_EVENT
+
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(group, {"type": CLOSE_EVENT, "code": 4404})
+    except Exception:  # noqa: BLE001  the layer is down: the next message fails with a 404
+        logging.getLogger("valar.support").exception("Could not close the sockets of %s", group)
 
 
 def clean_text(text: str) -> str:
@@ -168,13 +207,20 @@ def message_post(*, tenant: Tenant, chat: Chat, text: str, internal: bool = Fals
     if internal and not selectors.is_agent(tenant.membership):
         message = "Only agents write internal notes."
         raise DomainError(message, errors={"internal": [message]})
-    locked = Chat.objects.select_for_update().get(pk=chat.pk)
+    locked = Chat.objects.select_for_update().filter(pk=chat.pk).first()
+    if locked is None:
+        raise DomainError("The chat no longer exists.", code="not_found", status_code=404)
     if locked.status == Chat.Status.CLOSED:
         raise Conflict("The chat is closed: reopen it first.", code="chat_closed")
     now = timezone.now()
     seq = locked.last_seq + 1
-    Chat.objects.filter(pk=chat.pk).update(last_seq=seq, last_message_at=now, updated_at=now)
-    chat.last_seq, chat.last_message_at = seq, now
+    counters = {"last_seq": seq, "last_message_at": now}
+    if not internal:
+        # What members who are not agents are shown: internal notes leave no trace for them.
+        counters |= {"last_public_seq": seq, "last_public_message_at": now}
+    Chat.objects.filter(pk=chat.pk).update(**counters, updated_at=now)
+    for name, value in counters.items():
+        setattr(chat, name, value)
     message = Message.objects.create(
         organization_id=chat.organization_id,
         chat=chat,
@@ -196,8 +242,6 @@ def as_json(message: Message) -> dict[str, Any]:
 
 def _broadcast(chat_id, message: Message) -> None:
     """Send a committed message to the chat's sockets (a failing layer is logged)."""
-    import logging
-
     from channels.layers import get_channel_layer
 
     layer = get_channel_layer()

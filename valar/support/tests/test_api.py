@@ -166,6 +166,21 @@ class ChatLifecycleTests(TenantFixtureMixin, ApiTestCase):
             404,
         )
 
+    def test_a_member_keeps_one_open_chat_even_by_reopening(self):
+        first = self.post(Role.BASIC, body={"subject": "One"}).json()
+        self.post(Role.BASIC, f"{first['id']}/close/")
+        second = self.post(Role.BASIC, body={"subject": "Two"}).json()
+        refused = self.post(Role.BASIC, f"{first['id']}/reopen/")
+        self.assert_problem(refused, 409, code="open_chat_exists")
+        # An agent may reopen it for them.
+        self.assertEqual(self.post(Role.WORKER, f"{first['id']}/reopen/").status_code, 200)
+        self.assertNotEqual(first["id"], second["id"])
+
+    def test_an_empty_after_is_a_400(self):
+        opened = self.post(Role.BASIC, body={"subject": "x"}).json()
+        response = self.clients[Role.BASIC].get(f"{URL}{opened['id']}/messages/?after=")
+        self.assert_problem(response, 400, field="after")
+
     def test_a_member_without_the_module_is_refused(self):
         Membership.objects.filter(organization=self.org, user=self.users[Role.BASIC]).update(
             modules=[]

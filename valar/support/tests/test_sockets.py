@@ -150,3 +150,44 @@ class ChatSocketTests(SocketTestCase):
         self.assertTrue(await member.receive_nothing(timeout=0.2))
         await member.disconnect()
         await agent.disconnect()
+
+    async def test_hostile_frames_and_parameters_answer_errors_and_never_crash_the_socket(self):
+        from valar.core.telemetry import WEBSOCKET_CONNECTIONS
+
+        gauge = WEBSOCKET_CONNECTIONS.labels("/ws/support/chats/{id}/")
+        before = gauge._value.get()
+        # A Unicode digit is not a message number (int("²") would raise).
+        socket = self.socket(f"{self.path(self.member)}&after=%C2%B2")
+        self.assertTrue((await socket.connect())[0])
+        self.assertEqual((await socket.receive_json_from())["type"], "hello")
+        self.assertEqual((await socket.receive_json_from())["type"], "error")
+        # JSON nested past the parser's depth, and a boolean where a number goes.
+        await socket.send_to(text_data="[" * 100000 + "]" * 100000)
+        self.assertEqual((await socket.receive_json_from())["detail"], "Send a JSON object.")
+        await socket.send_json_to({"type": "resume", "after": True})
+        self.assertEqual((await socket.receive_json_from())["type"], "error")
+        await socket.send_json_to({"type": "ping"})
+        self.assertEqual(await socket.receive_json_from(), {"type": "pong"})
+        await socket.disconnect()
+        self.assertEqual(gauge._value.get(), before)
+
+    async def test_a_deleted_chat_closes_its_sockets(self):
+        socket = await self.join(self.member, after=1)
+        response = await sync_to_async(self.rest[self.admin.pk].delete)(f"{URL}{self.chat.pk}/")
+        self.assertEqual(response.status_code, 204, response.content)
+        closed = await socket.receive_output(timeout=2)
+        self.assertEqual((closed["type"], closed["code"]), ("websocket.close", 4404))
+
+    async def test_internal_notes_leave_no_trace_in_what_members_are_shown(self):
+        await self.say(self.admin, "Note", internal=True)
+        member = await self.join(self.member)
+        self.assertEqual(await self.seqs(member, 1), [1])
+        await member.disconnect()
+        hello = self.socket(self.path(self.member))
+        await hello.connect()
+        self.assertEqual((await hello.receive_json_from())["last_seq"], 1)
+        await hello.disconnect()
+        shown = await sync_to_async(self.rest[self.member.pk].get)(f"{URL}{self.chat.pk}/")
+        self.assertEqual(shown.json()["last_seq"], 1)
+        agent = await sync_to_async(self.rest[self.admin.pk].get)(f"{URL}{self.chat.pk}/")
+        self.assertEqual(agent.json()["last_seq"], 2)
