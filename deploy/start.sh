@@ -24,9 +24,10 @@ case "$role" in
       --bind "$HOST:$PORT" "$@"
     ;;
   asgi)
-    # X-Forwarded-For is read by Valar itself (PROXY_COUNT), not by uvicorn.
+    # X-Forwarded-For is read by Valar itself (PROXY_COUNT), not by uvicorn. Socket frames
+    # over 16 KB are refused by the server before they are buffered (1009), as the consumers do.
     exec python -m uvicorn valar.asgi:application --host "$HOST" --port "$PORT" \
-      --no-proxy-headers --no-access-log "$@"
+      --no-proxy-headers --no-access-log --ws-max-size 16384 "$@"
     ;;
   worker)
     exec python -m celery -A valar worker -l "${CELERY_LOG_LEVEL:-info}" "$@"

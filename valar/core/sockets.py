@@ -89,6 +89,10 @@ NOT_FOUND = Refusal(4404, 404, "not_found", "No socket route here.")
 REFUSALS = (NOT_AUTHENTICATED, FORBIDDEN_ORIGIN, NOT_A_MEMBER, NO_MODULE, NOT_FOUND)
 
 
+#: The largest client frame a socket reads (16 KB); a larger one closes it with 1009.
+MAX_FRAME_BYTES = 16 * 1024
+#: The close code of a frame too large (RFC 6455 "message too big").
+CLOSE_TOO_BIG = 1009
 #: The close code of a socket whose user's sessions ended (sign in again, then reconnect).
 CLOSE_SIGNED_OUT = 4401
 #: The close code of a socket whose membership was removed or changed (reconnect to recheck).
@@ -388,7 +392,14 @@ class TenantConsumer(AsyncJsonWebsocketConsumer):
         return await database_sync_to_async(call)()
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
-        """Decode JSON objects for :meth:`receive_json`; answer anything else with an error."""
+        """Decode JSON objects for :meth:`receive_json`; answer anything else with an error.
+
+        A frame over :data:`MAX_FRAME_BYTES` closes the socket with 1009 before it is parsed.
+        """
+        size = len(text_data.encode()) if text_data is not None else len(bytes_data or b"")
+        if size > MAX_FRAME_BYTES:
+            await self.close(code=CLOSE_TOO_BIG)
+            return
         try:
             content = json.loads(text_data) if text_data is not None else None
         except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth

@@ -13,6 +13,7 @@ Server events: ``hello``, ``message.created {message}``, ``typing {user}``, ``po
 ``POST .../messages/`` before it is broadcast.
 """
 
+import time
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
@@ -26,6 +27,8 @@ from valar.support.models import Chat
 NO_SUCH_CHAT = Refusal(4404, 404, "not_found", "No such chat.")
 #: The most messages one backlog sends (a client pages the rest over REST).
 BACKLOG_LIMIT = 500
+#: Seconds between two typing events of one socket that are passed on (others are dropped).
+TYPING_INTERVAL = 1.0
 
 
 class ChatConsumer(TenantConsumer):
@@ -103,6 +106,10 @@ class ChatConsumer(TenantConsumer):
             valid = isinstance(after, int) and not isinstance(after, bool) and after >= 0
             await self._backlog(after if valid else None)
         elif kind == "typing":
+            now = time.monotonic()
+            if now - getattr(self, "_typed_at", -TYPING_INTERVAL) < TYPING_INTERVAL:
+                return  # one typing event per interval reaches the others; the rest are dropped
+            self._typed_at = now
             await self.channel_layer.group_send(
                 services.chat_group(self.chat.pk),
                 {"type": "chat.typing", "user": str(self.user.pk), "sender": self.channel_name},

@@ -162,7 +162,7 @@ class ChatSocketTests(SocketTestCase):
         self.assertEqual((await socket.receive_json_from())["type"], "hello")
         self.assertEqual((await socket.receive_json_from())["type"], "error")
         # JSON nested past the parser's depth, and a boolean where a number goes.
-        await socket.send_to(text_data="[" * 100000 + "]" * 100000)
+        await socket.send_to(text_data="[" * 8000 + "]" * 8000)  # under 16 KB, too deep
         self.assertEqual((await socket.receive_json_from())["detail"], "Send a JSON object.")
         await socket.send_json_to({"type": "resume", "after": True})
         self.assertEqual((await socket.receive_json_from())["type"], "error")
@@ -191,3 +191,15 @@ class ChatSocketTests(SocketTestCase):
         self.assertEqual(shown.json()["last_seq"], 1)
         agent = await sync_to_async(self.rest[self.admin.pk].get)(f"{URL}{self.chat.pk}/")
         self.assertEqual(agent.json()["last_seq"], 2)
+
+    async def test_a_frame_over_16_kb_closes_the_socket_and_typing_is_paced(self):
+        member = await self.join(self.member, after=1)
+        agent = await self.join(self.admin, after=1)
+        for _ in range(50):
+            await member.send_json_to({"type": "typing"})
+        self.assertEqual((await agent.receive_json_from())["type"], "typing")
+        self.assertTrue(await agent.receive_nothing(timeout=0.3))
+        await member.send_to(text_data='{"type": "message.send", "text": "' + "x" * 17000 + '"}')
+        closed = await member.receive_output(timeout=2)
+        self.assertEqual((closed["type"], closed["code"]), ("websocket.close", 1009))
+        await agent.disconnect()
