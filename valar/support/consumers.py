@@ -19,10 +19,8 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 
 from valar.core.errors import DomainError
-from valar.core.policy import visible_rows
 from valar.core.sockets import Refusal, SocketRefused, TenantConsumer
 from valar.support import selectors, services
-from valar.support.models import Chat
 
 NO_SUCH_CHAT = Refusal(4404, 404, "not_found", "No such chat.")
 #: The most messages one backlog sends (a client pages the rest over REST).
@@ -41,15 +39,7 @@ class ChatConsumer(TenantConsumer):
         """The tenant, then the chat as the caller may see it (refused when they may not)."""
         tenant = super()._resolve(request)
         chat_id = self.scope["url_route"]["kwargs"]["chat_id"]
-        chat = (
-            visible_rows(
-                Chat.objects.filter(organization=tenant.organization, pk=chat_id),
-                membership=tenant.membership,
-                module="support",
-            )
-            .select_related("organization")
-            .first()
-        )
+        chat = selectors.visible_chat(tenant=tenant, chat_id=chat_id)
         if chat is None:
             raise SocketRefused(NO_SUCH_CHAT)
         self.chat = chat

@@ -4,7 +4,7 @@ import django_filters
 from django.db.models import Count, F, Max, Q, QuerySet
 
 from valar.core.filters import StrictBooleanFilter, UserRefFilter
-from valar.core.policy import Access, Role, view_access
+from valar.core.policy import Access, Role, view_access, visible_rows
 from valar.organizations.models import Membership
 from valar.support.models import Chat, Message
 
@@ -53,6 +53,29 @@ def least_loaded_agent(*, organization):
 def chat_list(*, organization) -> QuerySet[Chat]:
     """The organization's chats (the view narrows them to what the caller may see)."""
     return Chat.objects.filter(organization=organization)
+
+
+def visible_chat(*, tenant, chat_id) -> Chat | None:
+    """The chat ``chat_id`` if the member may see it (as the REST list decides), else None."""
+    return (
+        visible_rows(
+            chat_list(organization=tenant.organization).filter(pk=chat_id),
+            membership=tenant.membership,
+            module="support",
+        )
+        .select_related("organization")
+        .first()
+    )
+
+
+def open_chat_of(*, organization, user) -> Chat | None:
+    """The member's open (or pending) chat, the oldest if several."""
+    return (
+        chat_list(organization=organization)
+        .filter(created_by=user, status__in=Chat.ACTIVE)
+        .order_by("created_at")
+        .first()
+    )
 
 
 class ChatFilter(django_filters.FilterSet):

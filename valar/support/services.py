@@ -131,13 +131,7 @@ def _open_chat_of(*, tenant: Tenant, user) -> Chat | None:
     from valar.organizations.models import Membership
 
     Membership.objects.select_for_update().filter(pk=tenant.membership.pk).exists()
-    return (
-        Chat.objects.filter(
-            organization=tenant.organization, created_by=user, status__in=Chat.ACTIVE
-        )
-        .order_by("created_at")
-        .first()
-    )
+    return selectors.open_chat_of(organization=tenant.organization, user=user)
 
 
 @transaction.atomic
