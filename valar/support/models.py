@@ -58,6 +58,9 @@ class Chat(TenantModel):
     last_public_seq = models.PositiveIntegerField(default=0, editable=False)
     last_public_message_at = models.DateTimeField(null=True, blank=True, editable=False)
     closed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    #: When someone other than the opener first answered (not an internal note): the first
+    #: response time is ``first_response_at - created_at``.
+    first_response_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     owner_fields = ("created_by", "assignee")
 

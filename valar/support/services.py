@@ -212,6 +212,8 @@ def message_post(*, tenant: Tenant, chat: Chat, text: str, internal: bool = Fals
     if not internal:
         # What members who are not agents are shown: internal notes leave no trace for them.
         counters |= {"last_public_seq": seq, "last_public_message_at": now}
+        if locked.first_response_at is None and tenant.membership.user_id != locked.created_by_id:
+            counters["first_response_at"] = now
     Chat.objects.filter(pk=chat.pk).update(**counters, updated_at=now)
     for name, value in counters.items():
         setattr(chat, name, value)

@@ -116,6 +116,14 @@ class ChatLifecycleTests(TenantFixtureMixin, ApiTestCase):
     def test_messages_are_numbered_resumed_after_and_internal_notes_stay_with_agents(self):
         opened = self.post(Role.BASIC, body={"subject": "Order", "message": "Where is it?"}).json()
         path = f"{opened['id']}/messages/"
+        # The opener's own messages and internal notes are no response; an agent's answer is.
+        self.post(Role.WORKER, path, {"text": "Looking", "internal": True})
+        self.assertIsNone(Chat.objects.get(pk=opened["id"]).first_response_at)
+        self.assertEqual(self.post(Role.WORKER, path, {"text": "Checking"}).json()["seq"], 3)
+        answered = self.clients[Role.BASIC].get(f"{URL}{opened['id']}/").json()
+        self.assertIsNotNone(answered["first_response_at"])
+        Message.objects.filter(chat_id=opened["id"], seq__in=[2, 3]).delete()
+        Chat.objects.filter(pk=opened["id"]).update(last_seq=1, last_public_seq=1)
         self.assertEqual(self.post(Role.WORKER, path, {"text": "Checking"}).json()["seq"], 2)
         note = self.post(Role.WORKER, path, {"text": "Warehouse late", "internal": True})
         self.assertEqual((note.status_code, note.json()["seq"]), (201, 3))
