@@ -46,3 +46,9 @@ class OrjsonRenderer(JSONRenderer):
                 b"\xe2\x80\xa9", b"\\u2029"
             )
         return rendered
+
+
+def plain(data):
+    """``data`` as the API writes it, read back as plain JSON values (UUIDs and times as
+    strings): what a channel-layer event or a socket frame may carry."""
+    return orjson.loads(orjson.dumps(data, default=_default, option=OPTIONS))

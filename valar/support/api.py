@@ -8,6 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from valar.accounts.models import User
+from valar.core.filters import AliasOrderingFilter, FilterBackend
 from valar.core.serializers import (
     QuerySerializer,
     StrictBooleanField,
@@ -44,6 +45,14 @@ class ChatSerializer(serializers.ModelSerializer):
         max_length=services.MAX_MESSAGE_LENGTH,
         help_text="A first message, posted with the chat.",
     )
+    unread = serializers.IntegerField(
+        read_only=True,
+        help_text="Messages after the caller's read marker (agents count internal notes).",
+    )
+    read_seq = serializers.IntegerField(
+        read_only=True,
+        help_text="The caller's read marker: the last message number they have read (0: none).",
+    )
 
     class Meta:
         model = Chat
@@ -62,6 +71,8 @@ class ChatSerializer(serializers.ModelSerializer):
             "closed_at",
             "created_at",
             "updated_at",
+            "unread",
+            "read_seq",
             "message",
         ]
         read_only_fields = [
@@ -84,10 +95,15 @@ class ChatSerializer(serializers.ModelSerializer):
         }
 
     def to_representation(self, instance):
-        """For members who are not agents, the last message they can read (no internal note)."""
+        """For members who are not agents, the last message they can read (no internal note).
+
+        Who reads is the context's ``agent`` (a socket event), else the request's member.
+        """
         data = super().to_representation(instance)
-        tenant = self.context.get("tenant")
-        if tenant is not None and not selectors.is_agent(tenant.membership):
+        agent = self.context.get("agent")
+        if agent is None and self.context.get("tenant") is not None:
+            agent = selectors.is_agent(self.context["tenant"].membership)
+        if agent is False:
             data["last_seq"] = instance.last_public_seq
             data["last_message_at"] = (
                 self.fields["last_message_at"].to_representation(instance.last_public_message_at)
@@ -95,6 +111,43 @@ class ChatSerializer(serializers.ModelSerializer):
                 else None
             )
         return data
+
+
+class ChatEventSerializer(ChatSerializer):
+    """A chat as its sockets' ``chat.*`` events carry it: the REST representation without the
+    reader's own counters (``unread``, ``read_seq``: each socket's reader differs)."""
+
+    class Meta(ChatSerializer.Meta):
+        fields = [
+            name
+            for name in ChatSerializer.Meta.fields
+            if name not in ("unread", "read_seq", "message")
+        ]
+
+
+class ChatUpdateSerializer(serializers.ModelSerializer):
+    """What PATCH changes: the subject and the priority."""
+
+    class Meta:
+        model = Chat
+        fields = list(services.EDITABLE_FIELDS)
+
+
+class ReadSerializer(serializers.Serializer):
+    """``read/``: up to which message (by default the last one the caller can read)."""
+
+    seq = serializers.IntegerField(
+        min_value=0, required=False, help_text="The last message number read; default: the last."
+    )
+
+
+class MarkerSerializer(serializers.Serializer):
+    """The caller's read marker after ``read/``."""
+
+    chat = serializers.UUIDField()
+    seq = serializers.IntegerField(help_text="The last message number read.")
+    unread = serializers.IntegerField(help_text="Messages after it.")
+    read_at = serializers.DateTimeField()
 
 
 class MessageSerializer(serializers.ModelSerializer):
@@ -143,6 +196,7 @@ class ChatViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
     mixins.DestroyModelMixin,
     TenantViewSet,
 ):
@@ -152,6 +206,8 @@ class ChatViewSet(
     model = Chat
     serializer_class = ChatSerializer
     filterset_class = selectors.ChatFilter
+    filter_backends = [FilterBackend, selectors.ChatSearchFilter, AliasOrderingFilter]
+    #: Declared for the schema; messages' text is searched too (``ChatSearchFilter``).
     search_fields = ["subject"]
     ordering_fields = ["created_at", "last_message_at", "priority", "status"]
     ordering = ["-created_at"]
@@ -160,11 +216,23 @@ class ChatViewSet(
         "close": "change",
         "reopen": "change",
         "messages": "view",
+        "read": "view",
     }
 
     def select(self):
         """The organization's chats."""
         return selectors.chat_list(organization=self.tenant.organization)
+
+    def present(self, queryset):
+        """Each chat with the caller's read marker and unread count."""
+        tenant = self.tenant
+        return selectors.chat_display(
+            queryset, user=tenant.membership.user_id, agent=selectors.is_agent(tenant.membership)
+        )
+
+    def _fresh(self, chat: Chat) -> Chat:
+        """The chat as the list shows it (with the caller's counters), after a write."""
+        return self.get_queryset().get(pk=chat.pk)
 
     @extend_schema(
         responses={
@@ -180,9 +248,35 @@ class ChatViewSet(
         serializer.is_valid(raise_exception=True)
         chat, created = services.chat_open(tenant=self.tenant, data=dict(serializer.validated_data))
         return Response(
-            self.get_serializer(chat).data,
+            self.get_serializer(self._fresh(chat)).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
+
+    @extend_schema(request=ChatUpdateSerializer, responses=ChatSerializer)
+    def update(self, request, *args, **kwargs):
+        """Change the subject or the priority (the opener and agents)."""
+        chat = self.get_object()
+        body = ChatUpdateSerializer(chat, data=request.data, partial=kwargs.get("partial", False))
+        body.is_valid(raise_exception=True)
+        chat = services.chat_update(chat=chat, data=body.validated_data)
+        return Response(self.get_serializer(chat).data)
+
+    @extend_schema(request=ChatUpdateSerializer, responses=ChatSerializer)
+    def partial_update(self, request, *args, **kwargs):
+        """Change some of the subject and the priority."""
+        return super().partial_update(request, *args, **kwargs)
+
+    @extend_schema(request=ReadSerializer, responses=MarkerSerializer)
+    @action(detail=True, methods=["post"])
+    def read(self, request, pk=None):
+        """Mark the chat read up to a message (default: the last); markers only move forward."""
+        chat = self.get_object()
+        body = ReadSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        marker = services.chat_read(
+            tenant=self.tenant, chat=chat, seq=body.validated_data.get("seq")
+        )
+        return Response(marker)
 
     def perform_destroy(self, instance):
         """Delete through the service (audited)."""

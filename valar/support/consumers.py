@@ -7,10 +7,13 @@ after ``?after=<seq>`` (0 by default), in order, before any live one; ``resume {
 the same on an open socket. Messages are numbered per chat and the socket never sends a number
 twice, so a client that keeps the last ``seq`` it saw misses nothing and gets nothing twice.
 
-Client events: ``message.send {text, internal}``, ``resume {after}``, ``typing``, ``ping``.
-Server events: ``hello``, ``message.created {message}``, ``typing {user}``, ``pong``,
+Client events: ``message.send {text, internal}``, ``read {seq?}``, ``resume {after}``,
+``typing``, ``ping``. Server events: ``hello``, ``message.created {message}``,
+``message.read {chat, user, seq, read_at}``, ``typing {user}``, ``chat.assigned``,
+``chat.updated``, ``chat.closed``, ``chat.reopened`` (each ``{chat}``), ``pong``,
 ``error {code, detail, errors}``. A message sent here is stored by the same service as
-``POST .../messages/`` before it is broadcast.
+``POST .../messages/`` before it is broadcast; a ``read`` moves the same marker as
+``POST .../read/``.
 """
 
 import time
@@ -60,9 +63,7 @@ class ChatConsumer(TenantConsumer):
     async def _backlog(self, after: int | None) -> None:
         """Send every message after ``after`` not sent yet, in order."""
         if after is None:
-            await self.send_json(
-                {"type": "error", "code": "invalid", "detail": "after: a message number >= 0."}
-            )
+            await self._error("invalid", "after: a message number >= 0.")
             return
         messages = await database_sync_to_async(self._messages_after)(after)
         for message in messages:
@@ -106,22 +107,33 @@ class ChatConsumer(TenantConsumer):
             )
         elif kind == "message.send":
             await self._post(content)
+        elif kind == "read":
+            await self._read(content)
         else:
-            await self.send_json(
-                {"type": "error", "code": "invalid", "detail": "Unknown message type."}
-            )
+            await self._error("invalid", "Unknown message type.")
+
+    async def _read(self, content: dict) -> None:
+        """Move the caller's read marker through the service (announced on commit)."""
+        seq = content.get("seq")
+        if seq is not None and (not isinstance(seq, int) or isinstance(seq, bool) or seq < 0):
+            await self._error("invalid", "seq: a message number >= 0.")
+            return
+        try:
+            await self.run_service(services.chat_read, tenant=self.tenant, chat=self.chat, seq=seq)
+        except DomainError as error:
+            await self._error(error.code, error.message, error.errors)
+
+    async def _error(self, code: str, detail: str, errors: dict | None = None) -> None:
+        """Answer the client with an ``error`` event."""
+        await self.send_json(
+            {"type": "error", "code": code, "detail": detail, "errors": errors or {}}
+        )
 
     async def _post(self, content: dict) -> None:
         """Store the message through the service (it is broadcast on commit)."""
         text, internal = content.get("text"), content.get("internal", False)
         if not isinstance(text, str) or not isinstance(internal, bool):
-            await self.send_json(
-                {
-                    "type": "error",
-                    "code": "invalid",
-                    "detail": "text: a string; internal: true or false.",
-                }
-            )
+            await self._error("invalid", "text: a string; internal: true or false.")
             return
         try:
             await self.run_service(
@@ -132,14 +144,7 @@ class ChatConsumer(TenantConsumer):
                 internal=internal,
             )
         except DomainError as error:
-            await self.send_json(
-                {
-                    "type": "error",
-                    "code": error.code,
-                    "detail": error.message,
-                    "errors": error.errors or {},
-                }
-            )
+            await self._error(error.code, error.message, error.errors)
 
     async def message_created(self, event) -> None:
         """A committed message of the chat: internal notes to agents only."""
@@ -147,6 +152,23 @@ class ChatConsumer(TenantConsumer):
         if message["internal"] and not self.agent:
             return
         await self._send_message(message)
+
+    async def message_read(self, event) -> None:
+        """Someone moved their read marker (non-agents see it at a message they can read)."""
+        await self.send_json(
+            {
+                "type": "message.read",
+                "chat": event["chat"],
+                "user": event["user"],
+                "seq": event["seq"] if self.agent else event["public_seq"],
+                "read_at": event["read_at"],
+            }
+        )
+
+    async def chat_event(self, event) -> None:
+        """The chat changed: assigned, updated, closed or reopened."""
+        chat = event["agent"] if self.agent else event["public"]
+        await self.send_json({"type": event["kind"], "chat": chat})
 
     async def chat_typing(self, event) -> None:
         """Someone else is typing."""

@@ -57,6 +57,9 @@ class Chat(TenantModel):
     #: The same, counting only messages that are not internal notes (what non-agents see).
     last_public_seq = models.PositiveIntegerField(default=0, editable=False)
     last_public_message_at = models.DateTimeField(null=True, blank=True, editable=False)
+    #: How many messages are not internal notes (a non-agent's unread count is this minus
+    #: what they have read).
+    public_count = models.PositiveIntegerField(default=0, editable=False)
     closed_at = models.DateTimeField(null=True, blank=True, editable=False)
     #: When someone other than the opener first answered (not an internal note): the first
     #: response time is ``first_response_at - created_at``.
@@ -91,6 +94,10 @@ class Message(AuthoredModel):
     seq = models.PositiveIntegerField(editable=False)
     text = models.TextField()
     internal = models.BooleanField(default=False)
+    #: When its author last changed the text (``None``: never edited).
+    edited_at = models.DateTimeField(null=True, blank=True, editable=False)
+    #: When it was deleted: the row stays as a tombstone (its number kept, its text emptied).
+    deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     owner_fields = ("chat__created_by", "chat__assignee")
 
@@ -103,3 +110,34 @@ class Message(AuthoredModel):
     def __str__(self) -> str:
         """Show the chat and the number."""
         return f"{self.chat_id}#{self.seq}"
+
+
+class ChatReader(models.Model):
+    """How far one person has read one chat: their read marker.
+
+    ``seq`` is the last message number they have read; ``public_count`` how many messages
+    that are not internal notes were numbered up to it (so a non-agent's unread count is
+    ``chat.public_count - public_count`` and an agent's ``chat.last_seq - seq``: no count
+    over messages); ``public_seq`` the last of those (what non-agents are told of the marker).
+    """
+
+    organization = models.ForeignKey(
+        "organizations.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    chat = models.ForeignKey(Chat, on_delete=models.CASCADE, related_name="readers")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="support_reads"
+    )
+    seq = models.PositiveIntegerField(default=0)
+    public_count = models.PositiveIntegerField(default=0)
+    public_seq = models.PositiveIntegerField(default=0)
+    read_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["chat", "user"], name="support_reader_chat_user"),
+        ]
+
+    def __str__(self) -> str:
+        """Show the chat, the reader and the marker."""
+        return f"{self.chat_id}/{self.user_id}@{self.seq}"

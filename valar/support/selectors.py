@@ -1,12 +1,14 @@
 """Support reads: who is an agent, the chats a caller may see, a chat's messages."""
 
 import django_filters
-from django.db.models import Count, F, Max, Q, QuerySet
+from django.db.models import Count, Exists, F, IntegerField, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from rest_framework.filters import SearchFilter
 
 from valar.core.filters import StrictBooleanFilter, UserRefFilter
 from valar.core.policy import Access, Role, view_access, visible_rows
 from valar.organizations.models import Membership
-from valar.support.models import Chat, Message
+from valar.support.models import Chat, ChatReader, Message
 
 #: Roles that may be agents (with the ``support`` module).
 AGENT_ROLES = (Role.ADMIN, Role.MANAGER, Role.WORKER)
@@ -53,6 +55,49 @@ def least_loaded_agent(*, organization):
 def chat_list(*, organization) -> QuerySet[Chat]:
     """The organization's chats (the view narrows them to what the caller may see)."""
     return Chat.objects.filter(organization=organization)
+
+
+def chat_display(queryset: QuerySet[Chat], *, user, agent: bool) -> QuerySet[Chat]:
+    """Add the caller's read marker (``read_seq``) and unread count (``unread``) to each chat.
+
+    Both come from the caller's one ``ChatReader`` row by subquery, and the unread count is a
+    difference of counters (``Chat.last_seq`` or ``public_count`` minus what the marker
+    recorded): nothing counts messages. Agents count every message, anyone else what they
+    can read (internal notes excluded).
+    """
+    marker = ChatReader.objects.filter(chat=OuterRef("pk"), user=user)
+
+    def read(field: str):
+        return Coalesce(Subquery(marker.values(field)[:1]), 0, output_field=IntegerField())
+
+    if agent:
+        return queryset.annotate(read_seq=read("seq"), unread=F("last_seq") - read("seq"))
+    return queryset.annotate(
+        read_seq=read("public_seq"), unread=F("public_count") - read("public_count")
+    )
+
+
+class ChatSearchFilter(SearchFilter):
+    """``search``: each word in the subject or in a message's text the caller can read.
+
+    A message matches by ``EXISTS`` (no join, no duplicate chats); a member who is not an
+    agent never finds a chat by the words of an internal note.
+    """
+
+    def filter_queryset(self, request, queryset, view):
+        """Keep the chats matching every search word."""
+        terms = self.get_search_terms(request)
+        if not terms:
+            return queryset
+        agent = is_agent(view.tenant.membership)
+        for term in terms:
+            messages = Message.objects.filter(
+                chat=OuterRef("pk"), text__icontains=term, deleted_at__isnull=True
+            )
+            if not agent:
+                messages = messages.filter(internal=False)
+            queryset = queryset.filter(Q(subject__icontains=term) | Exists(messages))
+        return queryset
 
 
 def visible_chat(*, tenant, chat_id) -> Chat | None:

@@ -13,19 +13,31 @@ from typing import Any
 
 from asgiref.sync import async_to_sync
 from django.db import transaction
+from django.db.models import Count, Max
 from django.utils import timezone
+from rest_framework.fields import DateTimeField
 
 from valar.audit.services import audit_record
 from valar.core.errors import Conflict, DomainError
 from valar.core.notify import notify
+from valar.core.renderers import plain
+from valar.core.services import model_update
 from valar.core.tenancy import Tenant
 from valar.support import selectors
-from valar.support.models import Chat, Message
+from valar.support.models import Chat, ChatReader, Message
+
+_DATETIME = DateTimeField()
 
 #: The longest message, in characters (after trimming).
 MAX_MESSAGE_LENGTH = 4000
 #: The channel-layer event of a new message.
 MESSAGE_EVENT = "message.created"
+#: The channel-layer event of a moved read marker.
+READ_EVENT = "message.read"
+#: The channel-layer event of a change of the chat itself (its ``kind`` says which).
+CHAT_EVENT = "chat.event"
+#: What a chat's opener or an agent may change with PATCH.
+EDITABLE_FIELDS = ("subject", "priority")
 
 
 def chat_group(chat_id) -> str:
@@ -111,6 +123,16 @@ def chat_assign(*, tenant: Tenant, chat: Chat, assignee) -> Chat:
     )
     if assignee.pk != tenant.membership.user_id:
         _tell_assignee(chat, actor=tenant.membership.user)
+    _announce(chat, "chat.assigned")
+    return chat
+
+
+@transaction.atomic
+def chat_update(*, chat: Chat, data: dict[str, Any]) -> Chat:
+    """Change the subject or the priority (the change is audited); sockets get ``chat.updated``."""
+    chat, changed = model_update(instance=chat, fields=list(EDITABLE_FIELDS), data=data)
+    if changed:
+        _announce(chat, "chat.updated")
     return chat
 
 
@@ -122,6 +144,7 @@ def chat_close(*, chat: Chat) -> Chat:
     chat.status, chat.closed_at = Chat.Status.CLOSED, timezone.now()
     chat.save(update_fields=["status", "closed_at", "updated_at"])
     audit_record(action="chat.close", organization_id=chat.organization_id, instance=chat)
+    _announce(chat, "chat.closed")
     return chat
 
 
@@ -153,6 +176,7 @@ def chat_reopen(*, tenant: Tenant, chat: Chat) -> Chat:
     chat.status, chat.closed_at = Chat.Status.OPEN, None
     chat.save(update_fields=["status", "closed_at", "updated_at"])
     audit_record(action="chat.reopen", organization_id=chat.organization_id, instance=chat)
+    _announce(chat, "chat.reopened")
     return chat
 
 
@@ -166,17 +190,40 @@ def chat_delete(*, chat: Chat) -> None:
 
 def _close_chat_sockets(group: str) -> None:
     """Close the sockets of a deleted chat (a failing layer is logged)."""
-    from channels.layers import get_channel_layer
-
     from valar.core.sockets import CLOSE_EVENT
+
+    _send(group, {"type": CLOSE_EVENT, "code": 4404})
+
+
+def _send(group: str, event: dict) -> None:
+    """Send ``event`` to a chat's sockets; a failing layer is logged (what it announces is
+    stored and listed either way)."""
+    from channels.layers import get_channel_layer
 
     layer = get_channel_layer()
     if layer is None:
         return
     try:
-        async_to_sync(layer.group_send)(group, {"type": CLOSE_EVENT, "code": 4404})
-    except Exception:  # noqa: BLE001  the layer is down: the next message fails with a 404
-        logging.getLogger("valar.support").exception("Could not close the sockets of %s", group)
+        async_to_sync(layer.group_send)(group, event)
+    except Exception:  # noqa: BLE001  the layer (Redis) is down
+        logging.getLogger("valar.support").exception("Could not send %s to %s", event, group)
+
+
+def _announce(chat: Chat, kind: str) -> None:
+    """After the commit, tell the chat's sockets it changed (``chat.assigned``, ``chat.closed``,
+    ...): the chat as the API shows it to agents and to everyone else."""
+    from valar.support.api import ChatEventSerializer
+
+    def send() -> None:
+        event = {
+            "type": CHAT_EVENT,
+            "kind": kind,
+            "agent": plain(ChatEventSerializer(chat, context={"agent": True}).data),
+            "public": plain(ChatEventSerializer(chat, context={"agent": False}).data),
+        }
+        _send(chat_group(chat.pk), event)
+
+    transaction.on_commit(send, robust=True)
 
 
 def clean_text(text: str) -> str:
@@ -211,7 +258,11 @@ def message_post(*, tenant: Tenant, chat: Chat, text: str, internal: bool = Fals
     counters = {"last_seq": seq, "last_message_at": now}
     if not internal:
         # What members who are not agents are shown: internal notes leave no trace for them.
-        counters |= {"last_public_seq": seq, "last_public_message_at": now}
+        counters |= {
+            "last_public_seq": seq,
+            "last_public_message_at": now,
+            "public_count": locked.public_count + 1,
+        }
         if locked.first_response_at is None and tenant.membership.user_id != locked.created_by_id:
             counters["first_response_at"] = now
     Chat.objects.filter(pk=chat.pk).update(**counters, updated_at=now)
@@ -225,8 +276,107 @@ def message_post(*, tenant: Tenant, chat: Chat, text: str, internal: bool = Fals
         internal=internal,
         created_by=tenant.membership.user,
     )
+    # Writing is reading: the sender's marker moves to their message (no event: the message
+    # itself says it).
+    _save_marker(
+        chat=chat,
+        user_id=tenant.membership.user_id,
+        seq=seq,
+        public_count=counters.get("public_count", locked.public_count),
+        public_seq=counters.get("last_public_seq", locked.last_public_seq),
+        now=now,
+    )
     transaction.on_commit(partial(_broadcast, chat.pk, message), robust=True)
     return message
+
+
+def _save_marker(*, chat: Chat, user_id, seq: int, public_count: int, public_seq: int, now):
+    """Write one reader's marker in one statement (insert, or update on conflict)."""
+    ChatReader.objects.bulk_create(
+        [
+            ChatReader(
+                organization_id=chat.organization_id,
+                chat_id=chat.pk,
+                user_id=user_id,
+                seq=seq,
+                public_count=public_count,
+                public_seq=public_seq,
+                read_at=now,
+            )
+        ],
+        update_conflicts=True,
+        unique_fields=["chat", "user"],
+        update_fields=["seq", "public_count", "public_seq", "read_at"],
+    )
+
+
+@transaction.atomic
+def chat_read(*, tenant: Tenant, chat: Chat, seq: int | None = None) -> dict[str, Any]:
+    """Mark the chat read by the caller up to message ``seq`` (by default the last they can
+    read); return their marker and unread count.
+
+    Markers only move forward (an older ``seq`` changes nothing); a number past the last
+    message is a 400. Under the chat's lock, as posting is, so the counts agree. The chat's
+    sockets get ``message.read`` after the commit (non-agents are told the last message they
+    can read up to the marker, never an internal note's number).
+    """
+    agent = selectors.is_agent(tenant.membership)
+    locked = Chat.objects.select_for_update().filter(pk=chat.pk).first()
+    if locked is None:
+        raise DomainError("The chat no longer exists.", code="not_found", status_code=404)
+    last = locked.last_seq if agent else locked.last_public_seq
+    if seq is None:
+        seq = last
+    elif seq > last:
+        message = f"No such message: the last is {last}."
+        raise DomainError(message, errors={"seq": [message]})
+    user_id = tenant.membership.user_id
+    marker = ChatReader.objects.filter(chat_id=chat.pk, user_id=user_id).first()
+    if marker is None or marker.seq < seq:
+        if seq == locked.last_seq:
+            public_count, public_seq = locked.public_count, locked.last_public_seq
+        else:
+            figures = Message.objects.filter(chat_id=chat.pk, seq__lte=seq, internal=False)
+            figures = figures.aggregate(n=Count("pk"), last=Max("seq"))
+            public_count, public_seq = figures["n"], figures["last"] or 0
+        now = timezone.now()
+        _save_marker(
+            chat=chat,
+            user_id=user_id,
+            seq=seq,
+            public_count=public_count,
+            public_seq=public_seq,
+            now=now,
+        )
+        marker = ChatReader(
+            chat_id=chat.pk,
+            user_id=user_id,
+            seq=seq,
+            public_count=public_count,
+            public_seq=public_seq,
+            read_at=now,
+        )
+        event = {
+            "type": READ_EVENT,
+            "chat": str(chat.pk),
+            "user": str(user_id),
+            "seq": seq,
+            "public_seq": public_seq,
+            "read_at": _datetime(now),
+        }
+        transaction.on_commit(partial(_send, chat_group(chat.pk), event), robust=True)
+    unread = locked.last_seq - marker.seq if agent else locked.public_count - marker.public_count
+    return {
+        "chat": str(chat.pk),
+        "seq": marker.seq if agent else marker.public_seq,
+        "unread": max(unread, 0),
+        "read_at": _datetime(marker.read_at),
+    }
+
+
+def _datetime(value) -> str:
+    """A time as the API writes it."""
+    return _DATETIME.to_representation(value)
 
 
 def as_json(message: Message) -> dict[str, Any]:
@@ -238,13 +388,4 @@ def as_json(message: Message) -> dict[str, Any]:
 
 def _broadcast(chat_id, message: Message) -> None:
     """Send a committed message to the chat's sockets (a failing layer is logged)."""
-    from channels.layers import get_channel_layer
-
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    event = {"type": MESSAGE_EVENT, "message": as_json(message)}
-    try:
-        async_to_sync(layer.group_send)(chat_group(chat_id), event)
-    except Exception:  # noqa: BLE001  the layer is down: the message is stored and listed
-        logging.getLogger("valar.support").exception("Could not send message %s", message.pk)
+    _send(chat_group(chat_id), {"type": MESSAGE_EVENT, "message": as_json(message)})

@@ -194,3 +194,104 @@ class ChatLifecycleTests(TenantFixtureMixin, ApiTestCase):
             modules=[]
         )
         self.assertEqual(self.clients[Role.BASIC].get(URL).status_code, 403)
+
+
+class ChatReadingTests(TenantFixtureMixin, ApiTestCase):
+    """Read markers and unread counts, PATCH, and search over messages."""
+
+    module = "support"
+
+    def setUp(self) -> None:
+        super().setUp()
+        member, agent = self.clients[Role.BASIC], self.clients[Role.WORKER]
+        self.chat = member.post(URL, {"subject": "Order", "message": "Late"}, format="json").json()
+        self.path = f"{URL}{self.chat['id']}/"
+        for text, internal in (("Checking", False), ("Courier lost it", True), ("Found it", False)):
+            body = {"text": text, "internal": internal}
+            self.assertEqual(
+                agent.post(f"{self.path}messages/", body, format="json").status_code, 201
+            )
+
+    def shown(self, role: str) -> dict:
+        """The chat as ``role`` reads it."""
+        return self.clients[role].get(self.path).json()
+
+    def test_unread_counts_follow_the_marker_and_internal_notes_count_for_agents_only(self):
+        member = self.shown(Role.BASIC)
+        # The member wrote 1 (read: their own), agents wrote 2, 3 (a note), 4.
+        self.assertEqual((member["read_seq"], member["unread"], member["last_seq"]), (1, 2, 4))
+        agent = self.shown(Role.WORKER)
+        self.assertEqual((agent["read_seq"], agent["unread"]), (4, 0))
+        manager = self.shown(Role.MANAGER)
+        self.assertEqual((manager["read_seq"], manager["unread"]), (0, 4))
+        read = self.clients[Role.BASIC].post(f"{self.path}read/", {"seq": 2}, format="json")
+        self.assertEqual(read.status_code, 200, read.content)
+        self.assertEqual((read.json()["seq"], read.json()["unread"]), (2, 1))
+        # Read up to the note: the member is told of the last message they can read.
+        read = self.clients[Role.BASIC].post(f"{self.path}read/", {"seq": 3}, format="json")
+        self.assertEqual((read.json()["seq"], read.json()["unread"]), (2, 1))
+        # Markers do not move back; past the last message is a 400.
+        back = self.clients[Role.BASIC].post(f"{self.path}read/", {"seq": 1}, format="json")
+        self.assertEqual(back.json()["unread"], 1)
+        self.assert_problem(
+            self.clients[Role.BASIC].post(f"{self.path}read/", {"seq": 99}, format="json"),
+            400,
+            field="seq",
+        )
+        everything = self.clients[Role.BASIC].post(f"{self.path}read/", {}, format="json").json()
+        self.assertEqual((everything["seq"], everything["unread"]), (4, 0))
+        listed = self.clients[Role.MANAGER].get(URL).json()["results"]
+        self.assertEqual([(c["id"], c["unread"]) for c in listed], [(self.chat["id"], 4)])
+        # Another organization's chat cannot be marked.
+        theirs = chat(self.other, 9, status=Chat.Status.OPEN)
+        refused = self.clients[Role.ADMIN].post(f"{URL}{theirs.pk}/read/", {}, format="json")
+        self.assertEqual(refused.status_code, 404)
+
+    def test_the_opener_and_agents_change_the_subject_and_priority_audited(self):
+        changed = self.clients[Role.BASIC].patch(
+            self.path, {"subject": "Order 42", "priority": "high"}, format="json"
+        )
+        self.assertEqual(changed.status_code, 200, changed.content)
+        self.assertEqual(
+            (changed.json()["subject"], changed.json()["priority"]), ("Order 42", "high")
+        )
+        self.assertEqual(changed.json()["unread"], 2)
+        self.assertTrue(
+            AuditEvent.objects.filter(object_id=self.chat["id"], action="update").exists()
+        )
+        self.assert_problem(
+            self.clients[Role.WORKER].patch(self.path, {"priority": "asap"}, format="json"),
+            400,
+            field="priority",
+        )
+        # Not the client's chat, not the other organization's.
+        self.assertEqual(
+            self.clients[Role.CLIENT].patch(self.path, {"subject": "x"}, format="json").status_code,
+            404,
+        )
+        theirs = chat(self.other, 9, status=Chat.Status.OPEN)
+        self.assertEqual(
+            self.clients[Role.ADMIN]
+            .patch(f"{URL}{theirs.pk}/", {"subject": "x"}, format="json")
+            .status_code,
+            404,
+        )
+
+    def test_search_reads_subjects_and_messages_but_not_notes_for_members(self):
+        def found(role: str, term: str) -> list[str]:
+            response = self.clients[role].get(URL, {"search": term})
+            return [row["id"] for row in response.json()["results"]]
+
+        self.assertEqual(found(Role.WORKER, "courier"), [self.chat["id"]])
+        self.assertEqual(found(Role.BASIC, "courier"), [])
+        self.assertEqual(found(Role.BASIC, "found it"), [self.chat["id"]])
+        self.assertEqual(found(Role.BASIC, "order late"), [self.chat["id"]])  # every word
+        self.assertEqual(found(Role.BASIC, "order nothing"), [])
+        # Messages matching twice still list the chat once; other organizations' never.
+        self.clients[Role.WORKER].post(f"{self.path}messages/", {"text": "found"}, format="json")
+        self.assertEqual(found(Role.WORKER, "found"), [self.chat["id"]])
+        self.assertEqual(found(Role.ADMIN, "found"), [self.chat["id"]])
+        Message.objects.create(
+            organization=self.other, chat=chat(self.other, 9), seq=1, text="found"
+        )
+        self.assertEqual(found(Role.ADMIN, "found"), [self.chat["id"]])

@@ -7,7 +7,7 @@ from valar.accounts.services import token_create
 from valar.core.testing.sockets import SocketTestCase
 from valar.organizations.models import Membership
 from valar.organizations.services import organization_create
-from valar.support.models import Chat
+from valar.support.models import Chat, ChatReader
 
 URL = "/api/v1/support/chats/"
 
@@ -202,4 +202,42 @@ class ChatSocketTests(SocketTestCase):
         await member.send_to(text_data='{"type": "message.send", "text": "' + "x" * 17000 + '"}')
         closed = await member.receive_output(timeout=2)
         self.assertEqual((closed["type"], closed["code"]), ("websocket.close", 1009))
+        await agent.disconnect()
+
+    async def test_read_markers_and_chat_changes_reach_the_sockets(self):
+        member = await self.join(self.member, after=1)
+        agent = await self.join(self.admin, after=1)
+        await self.say(self.admin, "Answer")
+        await self.say(self.admin, "A note", internal=True)
+        self.assertEqual(await self.seqs(agent, 2), [2, 3])
+        self.assertEqual(await self.seqs(member, 1), [2])
+        # The agent (their marker back at 1: writing had moved it) reads up to the note: the
+        # member is told of message 2, never 3.
+        await sync_to_async(ChatReader.objects.filter(chat=self.chat, user=self.admin).update)(
+            seq=1, public_count=1, public_seq=1
+        )
+        await agent.send_json_to({"type": "read"})
+        seen = [await sock.receive_json_from(timeout=2) for sock in (agent, member)]
+        self.assertEqual(
+            [(e["type"], e["seq"]) for e in seen], [("message.read", 3), ("message.read", 2)]
+        )
+        self.assertEqual(seen[1]["user"], str(self.admin.pk))
+        await member.send_json_to({"type": "read", "seq": 99})
+        self.assertEqual(
+            (await member.receive_json_from())["errors"],
+            {"seq": ["No such message: the last is 2."]},
+        )
+        await member.send_json_to({"type": "read", "seq": True})
+        self.assertEqual((await member.receive_json_from())["code"], "invalid")
+        # Closing over REST reaches both sockets as chat.closed, with the chat as REST shows it.
+        response = await sync_to_async(self.rest[self.admin.pk].post)(f"{URL}{self.chat.pk}/close/")
+        self.assertEqual(response.status_code, 200)
+        for sock, last_seq in ((agent, 3), (member, 2)):
+            event = await sock.receive_json_from(timeout=2)
+            self.assertEqual(event["type"], "chat.closed")
+            self.assertEqual(
+                (event["chat"]["status"], event["chat"]["last_seq"]), ("closed", last_seq)
+            )
+            self.assertNotIn("unread", event["chat"])
+        await member.disconnect()
         await agent.disconnect()
