@@ -67,6 +67,7 @@ test: lint check ## Lint, checks, then the whole suite.
 fuzz: install ## schemathesis with every check over the whole schema: in process, then against make run.
 	THROTTLE_ANON=100000/min THROTTLE_USER=100000/min THROTTLE_LOGIN=100000/min \
 		THROTTLE_ACCOUNT_ADMIN=100000/min THROTTLE_OPERATOR=100000/min \
+		THROTTLE_CHAT_MESSAGE=100000/min \
 		.venv/bin/pytest -q fuzz/test_schema_fuzz.py fuzz/test_live_fuzz.py
 
 BENCH_ARGS ?=

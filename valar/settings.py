@@ -329,6 +329,8 @@ REST_FRAMEWORK = {
         "login": os.environ.get("THROTTLE_LOGIN", "20/min"),
         "account_email": os.environ.get("THROTTLE_ACCOUNT_EMAIL", "3/hour"),
         "account_admin": os.environ.get("THROTTLE_ACCOUNT_ADMIN", "100/hour"),
+        # Support chat messages per user (counted by the service: REST and sockets alike).
+        "chat_message": os.environ.get("THROTTLE_CHAT_MESSAGE", "30/min"),
         # Platform operators on ops/ endpoints; not a runtime setting (it must stay usable).
         "operator": os.environ.get("THROTTLE_OPERATOR", "600/min"),
     },

@@ -62,6 +62,18 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class TooManyRequests(DomainError):
+    """A rate limit counted by a service refused the operation (429 with ``Retry-After``)."""
+
+    status = status.HTTP_429_TOO_MANY_REQUESTS
+    code = "throttled"
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        """Keep the message and the seconds until the limit allows again (at least 1)."""
+        super().__init__(message)
+        self.retry_after = max(math.ceil(retry_after), 1)
+
+
 def problem(
     status_code: int,
     *,
@@ -130,7 +142,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     """DRF exception handler that renders every error as RFC 9457 problem details."""
     if isinstance(exc, DomainError):
         body = problem(exc.status, detail=exc.message, code=exc.code, errors=exc.errors)
-        return Response(body, status=exc.status, content_type=PROBLEM_CONTENT_TYPE)
+        response = Response(body, status=exc.status, content_type=PROBLEM_CONTENT_TYPE)
+        if isinstance(exc, TooManyRequests):
+            response["Retry-After"] = str(exc.retry_after)
+        return response
 
     exc = _as_drf_exception(exc)
     response = drf_exception_handler(exc, context)

@@ -35,11 +35,12 @@ from functools import partial
 from importlib import import_module
 from urllib.parse import parse_qs, urlsplit
 
-from asgiref.sync import async_to_sync
+from asgiref.sync import async_to_sync, sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpHeaders
 from django.http.cookie import parse_cookie
@@ -85,8 +86,18 @@ FORBIDDEN_ORIGIN = Refusal(
 NOT_A_MEMBER = Refusal(4403, 403, "permission_denied", "You are not a member of this organization.")
 NO_MODULE = Refusal(4403, 403, "permission_denied", "Your membership lacks this module.")
 NOT_FOUND = Refusal(4404, 404, "not_found", "No socket route here.")
+TOO_MANY_SOCKETS = Refusal(
+    4429, 429, "too_many_sockets", "Too many open sockets of yours here: close one first."
+)
 #: Every refusal, for the documentation and the tests.
-REFUSALS = (NOT_AUTHENTICATED, FORBIDDEN_ORIGIN, NOT_A_MEMBER, NO_MODULE, NOT_FOUND)
+REFUSALS = (
+    NOT_AUTHENTICATED,
+    FORBIDDEN_ORIGIN,
+    NOT_A_MEMBER,
+    NO_MODULE,
+    NOT_FOUND,
+    TOO_MANY_SOCKETS,
+)
 
 
 #: The largest client frame a socket reads (16 KB); a larger one closes it with 1009.
@@ -99,6 +110,11 @@ CLOSE_SIGNED_OUT = 4401
 CLOSE_MEMBERSHIP_CHANGED = 4403
 #: The channel-layer event that closes the sockets of a group.
 CLOSE_EVENT = "sockets.close"
+#: The close code of a socket that kept sending over a rate limit.
+CLOSE_THROTTLED = 4429
+#: Seconds a count of open sockets lives after its last connect (a process that died with
+#: sockets open leaves a count that frees itself by then).
+SOCKET_COUNT_TTL = 3600
 
 
 def _hex(value) -> str:
@@ -318,7 +334,11 @@ class TenantConsumer(AsyncJsonWebsocketConsumer):
     #: The route template the consumer serves, the label of its open-connections gauge
     #: (``valar_websocket_connections``); the class name when not given.
     route: str | None = None
+    #: At most this many open sockets of one user per :meth:`limit_key` (``None``: no limit);
+    #: one more is refused before accept (4429).
+    user_socket_limit: int | None = None
     _counted = False
+    _slot: str | None = None
 
     def route_label(self) -> str:
         """The ``route`` label of this consumer's open-connections gauge."""
@@ -333,6 +353,10 @@ class TenantConsumer(AsyncJsonWebsocketConsumer):
         except SocketRefused as refused:
             await refuse(self.scope, self.base_send, refused.refusal)
             return
+        if self.user_socket_limit is not None:
+            if not await sync_to_async(self._take_slot)(self.limit_key()):
+                await refuse(self.scope, self.base_send, TOO_MANY_SOCKETS)
+                return
         self.groups = [
             user_sockets_group(self.user.pk),
             member_sockets_group(self.tenant.organization.pk, self.user.pk),
@@ -351,7 +375,42 @@ class TenantConsumer(AsyncJsonWebsocketConsumer):
         if self._counted:
             telemetry.websocket_closed(self.route_label())
             self._counted = False
+        if self._slot is not None:
+            await sync_to_async(self._free_slot)(self._slot)
+            self._slot = None
         await super().disconnect(code)
+
+    def limit_key(self) -> str:
+        """What :attr:`user_socket_limit` counts per: the route and the user by default."""
+        return f"sockets:{self.route_label()}:{self.user.pk}"
+
+    def _take_slot(self, key: str) -> bool:
+        """Count this socket under ``key`` unless the limit is reached (one atomic ``incr``).
+
+        A cache that cannot be reached lets the socket in (logged), as the rate limits do.
+        """
+        try:
+            cache.add(key, 0, timeout=SOCKET_COUNT_TTL)
+            count = cache.incr(key)
+            cache.touch(key, timeout=SOCKET_COUNT_TTL)
+            if count > self.user_socket_limit:
+                cache.decr(key)
+                return False
+        except Exception as error:  # noqa: BLE001  any cache failure
+            logger.warning("Socket limit unavailable (%s); socket allowed", error)
+            return True
+        self._slot = key
+        return True
+
+    def _free_slot(self, key: str) -> None:
+        """Stop counting this socket (a count that expired meanwhile is left alone)."""
+        try:
+            if cache.decr(key) < 0:
+                cache.set(key, 0, timeout=SOCKET_COUNT_TTL)
+        except ValueError:  # expired
+            pass
+        except Exception as error:  # noqa: BLE001  any cache failure: the count expires
+            logger.warning("Socket limit unavailable (%s)", error)
 
     async def sockets_close(self, event) -> None:
         """The user's sessions ended or the membership changed (:func:`close_sockets`)."""

@@ -129,6 +129,7 @@ SETTINGS: dict[str, Setting] = {
         _rate("login", "Sign-in and registration attempts per client address"),
         _rate("account_email", "Account e-mails (verification resend) a user may ask for"),
         _rate("account_admin", "Account writes (create, re-email) per organization admin"),
+        _rate("chat_message", "Support chat messages per user, over REST and sockets alike"),
         Setting(
             key="page_size",
             group="pagination",

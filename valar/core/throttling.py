@@ -140,6 +140,36 @@ def _counted(cache, key: str, duration: int, now: float) -> tuple[int, float]:
     return count, start + duration - now
 
 
+def spend(scope: str, ident, *, what: str) -> None:
+    """Count one operation of ``ident`` against the rate of ``scope``; refuse one over it.
+
+    For limits a service counts whatever door the operation came through (a support message
+    over REST or over a socket: one counter). The rate is the runtime setting
+    ``throttle_<scope>`` (``core.sysconfig``), the window fixed as DRF's throttles' are; a
+    cache that cannot be reached lets the operation through (logged), as the throttles do.
+    Raises :class:`valar.core.errors.TooManyRequests` (429, ``Retry-After``) naming ``what``.
+    """
+    from django.core.cache import cache
+
+    from valar.core.errors import TooManyRequests
+
+    rate = sysconfig.throttle_rate(scope)
+    if rate is None:
+        return
+    allowed, duration = SimpleRateThrottle.parse_rate(None, rate)
+    key = f"throttle_{scope}_{ident}:window:{duration}"
+    try:
+        count, left = window_hit(cache, key, duration, time.time())
+    except Exception as error:  # noqa: BLE001  any cache failure
+        logger.warning("Rate limiter unavailable (%s); %s allowed", error, what)
+        return
+    if count > allowed:
+        raise TooManyRequests(
+            f"Too many {what}: at most {rate}. Try again in {max(math.ceil(left), 1)} seconds.",
+            retry_after=left,
+        )
+
+
 class AnonThrottle(ReportingThrottle):
     """The stricter limit for callers who are not signed in, keyed by client IP."""
 

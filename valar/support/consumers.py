@@ -21,8 +21,8 @@ from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 
-from valar.core.errors import DomainError
-from valar.core.sockets import Refusal, SocketRefused, TenantConsumer
+from valar.core.errors import DomainError, TooManyRequests
+from valar.core.sockets import CLOSE_THROTTLED, Refusal, SocketRefused, TenantConsumer
 from valar.support import selectors, services
 
 NO_SUCH_CHAT = Refusal(4404, 404, "not_found", "No such chat.")
@@ -30,6 +30,8 @@ NO_SUCH_CHAT = Refusal(4404, 404, "not_found", "No such chat.")
 BACKLOG_LIMIT = 500
 #: Seconds between two typing events of one socket that are passed on (others are dropped).
 TYPING_INTERVAL = 1.0
+#: Open sockets of one user on one chat.
+SOCKETS_PER_USER = 5
 
 
 class ChatConsumer(TenantConsumer):
@@ -37,6 +39,9 @@ class ChatConsumer(TenantConsumer):
 
     module = "support"
     route = "/ws/support/chats/{id}/"
+    user_socket_limit = SOCKETS_PER_USER
+    #: Messages refused by the rate limit since the last one accepted (a second closes).
+    throttled = 0
 
     def _resolve(self, request):
         """The tenant, then the chat as the caller may see it (refused when they may not)."""
@@ -49,6 +54,10 @@ class ChatConsumer(TenantConsumer):
         self.agent = selectors.is_agent(tenant.membership)
         self.sent_seqs: set[int] = set()
         return tenant
+
+    def limit_key(self) -> str:
+        """Sockets are counted per user and chat."""
+        return f"sockets:support.chat:{self.chat.pk}:{self.user.pk}"
 
     def group_names(self) -> list[str]:
         """The chat's group."""
@@ -143,8 +152,25 @@ class ChatConsumer(TenantConsumer):
                 text=text,
                 internal=internal,
             )
+        except TooManyRequests as error:
+            # Over the rate: an error event the first time, the socket closed if it goes on.
+            self.throttled += 1
+            if self.throttled > 1:
+                await self.close(code=CLOSE_THROTTLED)
+                return
+            await self.send_json(
+                {
+                    "type": "error",
+                    "code": error.code,
+                    "detail": error.message,
+                    "errors": {},
+                    "retry_after": error.retry_after,
+                }
+            )
         except DomainError as error:
             await self._error(error.code, error.message, error.errors)
+        else:
+            self.throttled = 0
 
     async def message_created(self, event) -> None:
         """A committed message of the chat: internal notes to agents only."""

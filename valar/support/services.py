@@ -18,6 +18,7 @@ from django.utils import timezone
 from rest_framework.fields import DateTimeField
 
 from valar.audit.services import audit_record
+from valar.core import throttling
 from valar.core.errors import Conflict, DomainError
 from valar.core.notify import notify
 from valar.core.renderers import plain
@@ -241,10 +242,13 @@ def clean_text(text: str) -> str:
 def message_post(*, tenant: Tenant, chat: Chat, text: str, internal: bool = False) -> Message:
     """Post a message in ``chat`` as the caller: the next number, under the chat's lock.
 
-    Only agents write internal notes (400 otherwise); a closed chat takes no message (409).
-    The message is sent to the chat's sockets once the transaction commits.
+    Only agents write internal notes (400 otherwise); a closed chat takes no message (409);
+    each user's messages count against the ``chat_message`` rate (429 over it, whichever door
+    they came through). The message is sent to the chat's sockets once the transaction
+    commits.
     """
     text = clean_text(text)
+    throttling.spend("chat_message", tenant.membership.user_id, what="chat messages")
     if internal and not selectors.is_agent(tenant.membership):
         message = "Only agents write internal notes."
         raise DomainError(message, errors={"internal": [message]})

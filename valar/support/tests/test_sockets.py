@@ -1,7 +1,10 @@
 """``ws/support/chats/<id>/`` through the real ASGI application: who joins, live messages,
 resume after a disconnect with no gap and no duplicate, internal notes, typing."""
 
+from unittest import mock
+
 from asgiref.sync import sync_to_async
+from rest_framework.throttling import SimpleRateThrottle
 
 from valar.accounts.services import token_create
 from valar.core.testing.sockets import SocketTestCase
@@ -241,3 +244,36 @@ class ChatSocketTests(SocketTestCase):
             self.assertNotIn("unread", event["chat"])
         await member.disconnect()
         await agent.disconnect()
+
+    async def test_messages_over_the_rate_are_refused_then_the_socket_closed_and_sockets_capped(
+        self,
+    ):
+        with mock.patch.dict(SimpleRateThrottle.THROTTLE_RATES, {"chat_message": "3/min"}):
+            member = await self.join(self.member, after=1)
+            # The chat's first message counted: two more pass, over REST and socket alike.
+            await self.say(self.member, "Second")
+            await member.send_json_to({"type": "message.send", "text": "Third"})
+            self.assertEqual(await self.seqs(member, 2), [2, 3])
+            refused = await sync_to_async(self.rest[self.member.pk].post)(
+                f"{URL}{self.chat.pk}/messages/", {"text": "Fourth"}, format="json"
+            )
+            self.assertEqual(refused.status_code, 429)
+            self.assertEqual(refused.json()["code"], "throttled")
+            self.assertGreaterEqual(int(refused["Retry-After"]), 1)
+            await member.send_json_to({"type": "message.send", "text": "Fourth"})
+            error = await member.receive_json_from()
+            self.assertEqual((error["type"], error["code"]), ("error", "throttled"))
+            self.assertGreaterEqual(error["retry_after"], 1)
+            await member.send_json_to({"type": "message.send", "text": "Fifth"})
+            closed = await member.receive_output(timeout=2)
+            self.assertEqual((closed["type"], closed["code"]), ("websocket.close", 4429))
+            # Another user's messages have their own count.
+            await self.say(self.admin, "Agent")
+        # At most 5 sockets of one user on one chat; closing one frees its place.
+        open_ = [await self.join(self.admin) for _ in range(5)]
+        sixth = self.socket(self.path(self.admin))
+        self.assertEqual(await sixth.connect(), (False, 4429))
+        await open_.pop().disconnect()
+        again = await self.join(self.admin)
+        for socket in [*open_, again]:
+            await socket.disconnect()
