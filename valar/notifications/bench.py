@@ -13,20 +13,15 @@ every timed round, and the p50 and p95 of each round's last arrival.
 
 import asyncio
 import json
-import os
-import signal
 import statistics
-import subprocess
-import sys
 import time
 
 import requests
 import websockets
 
-from valar.accounts.models import ApiToken, User
-from valar.accounts.services import token_create
+from valar.accounts.models import User
 from valar.core.policy import MODULES, Role
-from valar.ops.bench import free_port, wait_for
+from valar.ops.bench import api_keys, asgi_server, quantile
 from valar.organizations.models import Membership, Organization
 from valar.organizations.services import organization_create
 
@@ -66,12 +61,6 @@ def seed(stdout) -> tuple[Organization, User, list[User]]:
         )
     )
     return organization, admin, members
-
-
-def _keys(users: list[User]) -> list[str]:
-    """A fresh API token key per user (the previous run's bench tokens are deleted)."""
-    ApiToken.objects.filter(user__in=users, name=TOKEN_NAME).delete()
-    return [token_create(user=user, name=TOKEN_NAME)[1] for user in users]
 
 
 async def _fanout(port: int, admin_key: str, keys: list[str], rounds: int, warmup: int) -> dict:
@@ -117,11 +106,6 @@ async def _fanout(port: int, admin_key: str, keys: list[str], rounds: int, warmu
             await socket.close()
 
 
-def _percentile(values: list[float], q: float) -> float:
-    """The ``q`` quantile of ``values`` (inclusive method)."""
-    return statistics.quantiles(values, n=100, method="inclusive")[int(q * 100) - 1]
-
-
 def fanout(*, ports: str, rounds: int, warmup: int, stdout) -> dict:
     """Serve ``valar.asgi`` with uvicorn, measure the fan-out, stop the server.
 
@@ -129,50 +113,17 @@ def fanout(*, ports: str, rounds: int, warmup: int, stdout) -> dict:
     round's slowest, in ms, or ``{"error": ...}``.
     """
     organization, admin, members = seed(stdout)
-    admin_key, *keys = _keys([admin, *members])
-    low, high = (int(n) for n in ports.split("-"))
-    port = free_port(low, high)
-    env = {
-        **os.environ,
-        "DEBUG": "false",
-        "LOCAL_HTTP": "true",
-        "THROTTLE_USER": "1000000000/min",
-        "LOG_LEVEL": "ERROR",
-    }
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "valar.asgi:application",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--log-level",
-        "error",
-        "--no-access-log",
-    ]
-    server = subprocess.Popen(
-        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
-    )
+    admin_key, *keys = api_keys([admin, *members], TOKEN_NAME)
     try:
-        try:
-            wait_for(port, server=server)
-        except RuntimeError as exc:
-            return {"error": str(exc)}
-        figures = asyncio.run(_fanout(port, admin_key, keys, rounds, warmup))
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
+        with asgi_server("valar.asgi:application", ports=ports) as port:
+            figures = asyncio.run(_fanout(port, admin_key, keys, rounds, warmup))
+    except RuntimeError as exc:
+        return {"error": str(exc)}
     return {
         "p50": statistics.median(figures["latencies"]),
-        "p95": _percentile(figures["latencies"], 0.95),
+        "p95": quantile(figures["latencies"], 0.95),
         "last_p50": statistics.median(figures["last"]),
-        "last_p95": _percentile(figures["last"], 0.95),
+        "last_p95": quantile(figures["last"], 0.95),
         "deliveries": len(figures["latencies"]),
         "rounds": rounds,
         "organization": organization.slug,

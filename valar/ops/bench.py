@@ -3,10 +3,12 @@
 Apps contribute their rows in ``valar/<app>/bench.py`` (a ``seed()`` and ``cases()``); this
 module measures the cases interleaved in one run, so every row sees the same machine state,
 captures the SQL statements a Valar request sends and explains them, drives real servers with
-``wrk`` once every worker has answered, and checks the measured figures against the targets.
+``wrk`` once every worker has answered, serves ASGI applications for the socket rows
+(:func:`asgi_server`), and checks the measured figures against the targets.
 """
 
 import concurrent.futures
+import contextlib
 import http.client
 import json
 import os
@@ -19,7 +21,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from django.db import connection
@@ -394,6 +396,84 @@ def wait_for(port: int, timeout: float = 60, server: subprocess.Popen | None = N
     raise RuntimeError(f"server on port {port} did not start")
 
 
+def stop_server(server: subprocess.Popen) -> None:
+    """Stop a server started in its own session: SIGTERM to its group, SIGKILL after 30 s."""
+    os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
+
+
+#: The environment of the socket rows' servers: the product's settings (DEBUG off, plain HTTP
+#: on loopback), throttles out of the way, errors only in the logs.
+ASGI_ENV = {
+    "DEBUG": "false",
+    "LOCAL_HTTP": "true",
+    "THROTTLE_USER": "1000000000/min",
+    "LOG_LEVEL": "ERROR",
+}
+
+
+@contextlib.contextmanager
+def asgi_server(application: str, *, ports: str, env: dict | None = None) -> Iterator[int]:
+    """Serve ``application`` (``module:attribute``) with one uvicorn process; yield its port.
+
+    The port is the first free one of ``ports`` (``"8130-8139"``); the block starts once the
+    server accepts connections, and the server's whole process group is stopped when it ends.
+    Raises ``RuntimeError`` when the server exits or does not listen within 60 s.
+    """
+    low, high = (int(n) for n in ports.split("-"))
+    port = free_port(low, high)
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        application,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "error",
+        "--no-access-log",
+    ]
+    server = subprocess.Popen(
+        command,
+        env={**os.environ, **ASGI_ENV, **(env or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        try:
+            wait_for(port, server=server)
+        except RuntimeError as exc:
+            if server.poll() is not None:
+                raise RuntimeError(f"{exc}: {server.stderr.read().decode()[-500:]}") from exc
+            raise
+        yield port
+    finally:
+        stop_server(server)
+
+
+def quantile(values: list[float], q: float) -> float:
+    """The ``q`` quantile of ``values`` (inclusive method; the value itself when alone)."""
+    if len(values) < 2:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[round(q * 100) - 1]
+
+
+def api_keys(users, name: str) -> list[str]:
+    """A fresh API token key per user, named ``name`` (that name's earlier tokens deleted)."""
+    from valar.accounts.models import ApiToken
+    from valar.accounts.services import token_create
+
+    ApiToken.objects.filter(user__in=users, name=name).delete()
+    return [token_create(user=user, name=name)[1] for user in users]
+
+
 def _one_request(port: int, path: str, cookie: str) -> tuple[int, str]:
     """GET ``path`` on a new connection; the status and the answering worker's pid."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -534,12 +614,7 @@ def serve_and_load(
         figures["loadavg"] = os.getloadavg()[0]
         return figures
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
+        stop_server(server)
 
 
 def combine_rounds(runs: list[dict]) -> dict:
