@@ -18,6 +18,7 @@ from valar.notifications import bench as notifications_bench
 from valar.ops import bench
 from valar.ops.bench import Target, at_least, at_most
 from valar.organizations.models import Organization
+from valar.support import bench as support_bench
 from valar.tasks import bench as tasks_bench
 
 #: The lists whose count and page statements the report explains: title prefix -> table.
@@ -81,7 +82,17 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--only",
-            choices=["lists", "scale", "finance", "insights", "realtime", "bulk", "load", "jobs"],
+            choices=[
+                "lists",
+                "scale",
+                "finance",
+                "insights",
+                "realtime",
+                "support",
+                "bulk",
+                "load",
+                "jobs",
+            ],
             help="One suite.",
         )
         parser.add_argument(
@@ -89,6 +100,18 @@ class Command(BaseCommand):
             type=int,
             default=30,
             help="Timed notifications of the realtime row (each to 50 open sockets); 0 skips it.",
+        )
+        parser.add_argument(
+            "--chat-messages",
+            type=int,
+            default=400,
+            help="Timed messages of the support chat's socket pair (and its baseline's); 0 skips.",
+        )
+        parser.add_argument(
+            "--chat-rounds",
+            type=int,
+            default=30,
+            help="Timed messages of the support chat's fan-out to 50 sockets; 0 skips it.",
         )
 
     def handle(self, *args, **options):
@@ -116,6 +139,8 @@ class Command(BaseCommand):
                     self.insights(options, ledger)
             if only in (None, "realtime") and options["fanout_rounds"]:
                 self.realtime(options)
+            if only in (None, "support") and (options["chat_messages"] or options["chat_rounds"]):
+                self.support(options)
             if only in (None, "bulk"):
                 self.bulk(options, organization, admin)
             if only in (None, "load") and not options["no_load"]:
@@ -369,6 +394,63 @@ class Command(BaseCommand):
                 f"{'the last of the 50 sockets, per round':<58}"
                 f"{figures['last_p50']:>9.2f}{figures['last_p95']:>9.2f}\n"
             )
+
+    def support(self, options) -> None:
+        """The support chat's socket pair and 50-socket fan-out, each beside a bare consumer."""
+        out = self.stdout
+        messages, rounds = options["chat_messages"], options["chat_rounds"]
+        figures = support_bench.measure(
+            ports=options["ports"], messages=messages, rounds=rounds, stdout=out
+        )
+        layer = settings.CHANNEL_LAYERS["default"]["BACKEND"].rsplit(".", 1)[-1]
+        out.write(
+            f"\nsupport chat: ws/support/chats/{{id}}/ on one uvicorn process (valar.asgi), "
+            f"channel layer {layer}; baseline: a bare AsyncJsonWebsocketConsumer (group_send of "
+            "what it receives; no auth, no database) on its own uvicorn process "
+            "(valar.ops.bench_asgi), same layer, same clients, interleaved\n"
+            f"  pair: the opener sends {messages} message.send (after "
+            f"{support_bench.WARMUP_MESSAGES} untimed), each once the previous one reached both "
+            "sockets; latency to the agent's socket\n"
+            f"  fan-out: {rounds} rounds (after {support_bench.WARMUP_ROUNDS} untimed) of one "
+            f"message.send over the opener's socket to {support_bench.LISTENERS} listening "
+            f"sockets ({support_bench.AGENTS} agents x {support_bench.SOCKETS_PER_AGENT})\n"
+        )
+        label = "support chat: messages lost, duplicated or out of seq order"
+        if "error" in figures:
+            out.write(f"no figures: {figures['error']}\n")
+            self.targets.append(
+                Target(label, "0", None, at_most(0), why_missing=figures["error"][:30])
+            )
+            return
+        base, chat = figures["baseline"], figures["support"]
+        out.write(f"{'row':<58}{'p50 ms':>9}{'p95 ms':>9}{'msgs/s':>9}{'x baseline':>12}\n")
+        rows = [
+            ("pair, one message in flight", "pair_p50", "pair_p95", "rate"),
+            ("fan-out to 50, every delivery", "fan_p50", "fan_p95", None),
+            ("fan-out to 50, the last socket per round", "last_p50", "last_p95", None),
+        ]
+        for title, p50, p95, rate in rows:
+            for name, row in (("baseline", base), ("support", chat)):
+                if p50 not in row:
+                    continue
+                shown = f"{row[rate]:>9.0f}" if rate else f"{'-':>9}"
+                ratio = row[p50] / base[p50] if p50 in base else float("nan")
+                out.write(
+                    f"{name + ' ' + title:<58}{row[p50]:>9.2f}{row[p95]:>9.2f}{shown}"
+                    f"{ratio:>12.2f}\n"
+                )
+        if "rate" in chat and "rate" in base:
+            out.write(
+                f"  x baseline: the p50 ratio; the pair's messages/s are "
+                f"{chat['rate'] / base['rate']:.2f}x the baseline's\n"
+            )
+        for name, row in (("baseline", base), ("support", chat)):
+            problems = ", ".join(f"{kind} {n}" for kind, n in sorted(row["problems"].items()))
+            out.write(
+                f"  {name}: every socket's message numbers checked: {problems}"
+                f"{'; errors: ' + '; '.join(row['errors']) if row['errors'] else ''}\n"
+            )
+        self.targets.append(Target(label, "0", sum(chat["problems"].values()), at_most(0)))
 
     # -- bulk writes ----------------------------------------------------------------------
 
