@@ -364,13 +364,15 @@ def print_table(cases: list[Case], *, floor: str, out=sys.stdout) -> None:
 # -- load -----------------------------------------------------------------------------------
 
 
-def free_port(start: int | None = None, end: int | None = None) -> int:
-    """A TCP port nobody listens on, in ``[start, end]`` when given.
+def free_port(start: int | None = None, end: int | None = None, taken=frozenset()) -> int:
+    """A TCP port nobody listens on, in ``[start, end]`` when given, and not one of ``taken``
+    (ports given to servers that may not listen yet).
 
     ``SO_REUSEADDR`` as the servers set it: a port whose last run's connections linger in
     ``TIME_WAIT`` is free for them.
     """
-    candidates = range(start, end + 1) if start and end else [0]
+    # Without a range, the kernel picks (asked again if it picks one of ``taken``).
+    candidates = range(start, end + 1) if start and end else [0] * (len(taken) + 10)
     for candidate in candidates:
         with socket.socket() as sock:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -378,7 +380,9 @@ def free_port(start: int | None = None, end: int | None = None) -> int:
                 sock.bind(("127.0.0.1", candidate))
             except OSError:
                 continue
-            return sock.getsockname()[1]
+            port = sock.getsockname()[1]
+            if port not in taken:
+                return port
     raise RuntimeError(f"no free port in {start}-{end}")
 
 
@@ -396,14 +400,18 @@ def wait_for(port: int, timeout: float = 60, server: subprocess.Popen | None = N
     raise RuntimeError(f"server on port {port} did not start")
 
 
-def stop_server(server: subprocess.Popen) -> None:
-    """Stop a server started in its own session: SIGTERM to its group, SIGKILL after 30 s."""
-    os.killpg(server.pid, signal.SIGTERM)
-    try:
-        server.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(server.pid, signal.SIGKILL)
-        server.wait()
+def stop_server(*servers: subprocess.Popen) -> None:
+    """Stop servers started in their own sessions: SIGTERM to each group (all at once), then
+    SIGKILL to those still running after 30 s."""
+    for server in servers:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGTERM)
+    for server in servers:
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
 
 
 #: The environment of the socket rows' servers: the product's settings (DEBUG off, plain HTTP
@@ -417,45 +425,58 @@ ASGI_ENV = {
 
 
 @contextlib.contextmanager
-def asgi_server(application: str, *, ports: str, env: dict | None = None) -> Iterator[int]:
-    """Serve ``application`` (``module:attribute``) with one uvicorn process; yield its port.
+def asgi_servers(applications: list[str], *, ports: str, env: dict | None = None) -> Iterator:
+    """Serve each of ``applications`` (``module:attribute``) with its own uvicorn process, all
+    started at once; yield their ports, in the same order.
 
-    The port is the first free one of ``ports`` (``"8130-8139"``); the block starts once the
-    server accepts connections, and the server's whole process group is stopped when it ends.
-    Raises ``RuntimeError`` when the server exits or does not listen within 60 s.
+    The ports are free ones of ``ports`` (``"8130-8139"``; ``"0-0"``: any free ports, as the
+    tests ask); the block starts once every server accepts connections, and every server's
+    process group is stopped when it ends. Raises ``RuntimeError`` when a server exits or does
+    not listen within 60 s.
     """
     low, high = (int(n) for n in ports.split("-"))
-    port = free_port(low, high)
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        application,
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--log-level",
-        "error",
-        "--no-access-log",
-    ]
-    server = subprocess.Popen(
-        command,
-        env={**os.environ, **ASGI_ENV, **(env or {})},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
+    servers: list[tuple[int, subprocess.Popen]] = []
     try:
-        try:
-            wait_for(port, server=server)
-        except RuntimeError as exc:
-            if server.poll() is not None:
-                raise RuntimeError(f"{exc}: {server.stderr.read().decode()[-500:]}") from exc
-            raise
-        yield port
+        for application in applications:
+            port = free_port(low, high, taken={taken for taken, _ in servers})
+            command = [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                application,
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--log-level",
+                "error",
+                "--no-access-log",
+            ]
+            server = subprocess.Popen(
+                command,
+                env={**os.environ, **ASGI_ENV, **(env or {})},
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+            )
+            servers.append((port, server))
+        for port, server in servers:
+            try:
+                wait_for(port, server=server)
+            except RuntimeError as exc:
+                if server.poll() is not None:
+                    raise RuntimeError(f"{exc}: {server.stderr.read().decode()[-500:]}") from exc
+                raise
+        yield [port for port, _ in servers]
     finally:
-        stop_server(server)
+        stop_server(*(server for _, server in servers))
+
+
+@contextlib.contextmanager
+def asgi_server(application: str, *, ports: str, env: dict | None = None) -> Iterator[int]:
+    """One server of :func:`asgi_servers`; yield its port."""
+    with asgi_servers([application], ports=ports, env=env) as (port,):
+        yield port
 
 
 def quantile(values: list[float], q: float) -> float:

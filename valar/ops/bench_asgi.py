@@ -12,10 +12,13 @@ serves it.
 import os
 
 import django
+from django.apps import apps
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "valar.settings")
-# The channel layer is configured by the settings (Redis when REDIS_URL is set).
-django.setup()
+# The channel layer is configured by the settings (Redis when REDIS_URL is set); imported in
+# a process where Django runs already (a test), the setup is not redone.
+if not apps.ready:
+    django.setup()
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402

@@ -24,6 +24,7 @@ exactly once, in ``seq`` order (:func:`order_problems`).
 import asyncio
 import contextlib
 import json
+import os
 import statistics
 import time
 import uuid
@@ -36,7 +37,7 @@ from django.utils import timezone
 
 from valar.accounts.models import User
 from valar.core.policy import Role
-from valar.ops.bench import api_keys, asgi_server, quantile
+from valar.ops.bench import api_keys, asgi_servers, quantile
 from valar.organizations.models import Membership, Organization
 from valar.organizations.services import organization_create
 from valar.support.models import Chat
@@ -325,21 +326,24 @@ async def run(
             await _close([sender, *others], endpoint, expected)
 
 
-def measure(*, ports: str, messages: int, rounds: int, stdout, env: dict | None = None) -> dict:
+def measure(
+    *, ports: str, messages: int, rounds: int, stdout, env: dict | None = None, **sizes
+) -> dict:
     """Serve the chat and the baseline, run both rows on each, stop the servers.
 
-    Returns ``{"baseline": figures, "support": figures}`` (see :meth:`Endpoint.figures`) or
-    ``{"error": ...}``; ``env`` adds to the servers' environment (the test's database, say).
+    Returns ``{"baseline": figures, "support": figures, "loadavg": ...}`` (see
+    :meth:`Endpoint.figures`) or ``{"error": ...}``; ``env`` adds to the servers' environment
+    (the test's database, say); ``sizes`` (``warmup_messages``, ``warmup_rounds``,
+    ``listeners``) go to :func:`run`.
     """
     organization, opener, agents = seed(stdout)
     keys = api_keys([opener, *agents], TOKEN_NAME)
     chat = new_chat(organization, opener, agents[0])
     group = uuid.uuid4().hex
     try:
-        with (
-            asgi_server("valar.asgi:application", ports=ports, env=env) as valar_port,
-            asgi_server("valar.ops.bench_asgi:application", ports=ports, env=env) as base_port,
-        ):
+        with asgi_servers(
+            ["valar.asgi:application", "valar.ops.bench_asgi:application"], ports=ports, env=env
+        ) as (valar_port, base_port):
             endpoints = [
                 Endpoint(
                     "baseline",
@@ -353,7 +357,9 @@ def measure(*, ports: str, messages: int, rounds: int, stdout, env: dict | None 
                     ),
                 ),
             ]
-            asyncio.run(run(endpoints, messages=messages, rounds=rounds))
+            asyncio.run(run(endpoints, messages=messages, rounds=rounds, **sizes))
     except (RuntimeError, OSError, websockets.WebSocketException) as exc:
         return {"error": f"{type(exc).__name__}: {exc}"}
-    return {endpoint.name: endpoint.figures(messages) for endpoint in endpoints}
+    figures = {endpoint.name: endpoint.figures(messages) for endpoint in endpoints}
+    # The machine's 1-minute load average at the end of the run: other jobs show here.
+    return figures | {"loadavg": os.getloadavg()[0]}

@@ -450,6 +450,7 @@ class Command(BaseCommand):
                 f"  {name}: every socket's message numbers checked: {problems}"
                 f"{'; errors: ' + '; '.join(row['errors']) if row['errors'] else ''}\n"
             )
+        out.write(f"  machine load average at the end: {figures['loadavg']:.2f}\n")
         self.targets.append(Target(label, "0", sum(chat["problems"].values()), at_most(0)))
 
     # -- bulk writes ----------------------------------------------------------------------
