@@ -6,14 +6,20 @@ silently; the figures it prints mean nothing at that size.
 
 import io
 import re
+import unittest
 
+from asgiref.sync import async_to_sync
+from channels.layers import channel_layers
+from channels.testing import WebsocketCommunicator
 from django.core.management import call_command
-from django.test import SimpleTestCase
+from django.db import connection
+from django.test import SimpleTestCase, TransactionTestCase, override_settings
 
 from valar.core.testing import ApiTestCase
-from valar.core.testing.worker import worker_unavailable_reason
+from valar.core.testing.worker import database_url, worker_unavailable_reason
 from valar.ops import bench
 from valar.organizations.models import Organization
+from valar.support import bench as support_bench
 from valar.tasks.bench import SCALE_PREFIX
 
 WRK_OUTPUT = """Running 5s test @ http://127.0.0.1:8105/api/v1/tasks/
@@ -64,6 +70,8 @@ class BenchCommandTests(ApiTestCase):
             # The fan-out row serves the bench database from another process, which cannot
             # see this test's uncommitted rows.
             fanout_rounds=0,
+            chat_messages=0,
+            chat_rounds=0,
             jobs=0,
             stdout=out,
         )
@@ -135,3 +143,83 @@ class BenchPartsTests(SimpleTestCase):
         self.assertEqual(combined["errors"], 12 + 0 + 1)
         self.assertEqual(combined["failed"], "did not start")
         self.assertEqual(bench.combine_rounds([{"error": "x"}]), {"error": "x"})
+
+
+@unittest.skipUnless(
+    connection.vendor == "postgresql",
+    "needs PostgreSQL: the chat's server process cannot see an in-memory SQLite test database",
+)
+class BenchSupportRowsTests(TransactionTestCase):
+    """The support chat rows, tiny, on real servers: the chat and the bare consumer."""
+
+    def test_both_servers_deliver_every_message_once_in_order_and_give_figures(self):
+        out = io.StringIO()
+        # The servers use the in-memory channel layer (each server's sockets are all its own):
+        # no Redis needed, and they stop at once (channels-redis keeps a closed socket's
+        # consumer until its blocking pop times out, up to 5 s).
+        figures = support_bench.measure(
+            ports="0-0",
+            messages=5,
+            rounds=2,
+            stdout=out,
+            env={"DATABASE_URL": database_url(), "REDIS_URL": ""},
+            warmup_messages=1,
+            warmup_rounds=1,
+            listeners=10,
+        )
+        self.assertNotIn("error", figures, figures)
+        for name in ("baseline", "support"):
+            row = figures[name]
+            self.assertEqual(set(row["problems"].values()), {0}, (name, row))
+            self.assertEqual(row["errors"], [], name)
+            self.assertEqual(len(row["problems"]), 4)
+            self.assertEqual(row["deliveries"], 2 * 10)
+            for key in ("pair_p50", "pair_p95", "rate", "fan_p50", "last_p95"):
+                self.assertGreater(row[key], 0, (name, key))
+
+
+class BenchSupportPartsTests(SimpleTestCase):
+    """The checks and the bare consumer the support rows rest on."""
+
+    def test_a_socket_s_numbers_are_checked_for_loss_duplicates_and_order(self):
+        check = support_bench.order_problems
+        self.assertEqual(set(check([1, 2, 3], range(1, 4)).values()), {0})
+        problems = check([1, 3, 3, 2, 9], range(1, 5))
+        self.assertEqual(
+            dict(problems), {"lost": 1, "duplicated": 1, "unexpected": 1, "out_of_order": 1}
+        )
+
+    @override_settings(
+        CHANNEL_LAYERS={"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    )
+    def test_the_bare_consumer_numbers_what_it_receives_for_its_whole_group(self):
+        from valar.ops.bench_asgi import application
+
+        channel_layers.backends.clear()
+        self.addCleanup(channel_layers.backends.clear)
+
+        async def scenario():
+            sockets = [WebsocketCommunicator(application, "/ws/bench/chat/ab12/") for _ in (1, 2)]
+            for socket in sockets:
+                connected, _ = await socket.connect()
+                self.assertTrue(connected)
+                self.assertEqual(await socket.receive_json_from(), {"type": "hello"})
+            await sockets[0].send_json_to({"type": "message.send", "text": "hi"})
+            for socket in sockets:
+                event = await socket.receive_json_from()
+                self.assertEqual(event["message"], {"seq": 1, "text": "hi"})
+            for socket in sockets:
+                await socket.disconnect()
+
+        async_to_sync(scenario)()
+
+    def test_the_production_routes_never_reach_the_bare_consumer(self):
+        from valar.core.sockets import NotFoundConsumer
+        from valar.routing import websocket_urlpatterns
+
+        matched = next(
+            route.resolve("ws/bench/chat/ab12/")
+            for route in websocket_urlpatterns
+            if route.resolve("ws/bench/chat/ab12/")
+        )
+        self.assertIs(matched.func.consumer_class, NotFoundConsumer)
