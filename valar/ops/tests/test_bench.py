@@ -199,6 +199,7 @@ class BenchSupportPartsTests(SimpleTestCase):
         self.addCleanup(channel_layers.backends.clear)
 
         async def scenario():
+            """Two sockets of one group: one sends, both get it numbered 1."""
             sockets = [WebsocketCommunicator(application, "/ws/bench/chat/ab12/") for _ in (1, 2)]
             for socket in sockets:
                 connected, _ = await socket.connect()
