@@ -77,7 +77,8 @@ bench: install ## Benchmarks against the raw SQL floor (on DATABASE_URL; Postgre
 		echo "wrk is not installed: the load rows will say so"
 	@[ -n "$$DATABASE_URL" ] || echo "DATABASE_URL is not set: measuring on SQLite; set it to a PostgreSQL database for the real figures"
 	$(PY) manage.py migrate --noinput -v0
-	THROTTLE_USER=1000000000/min THROTTLE_ANON=1000000000/min $(PY) manage.py bench $(BENCH_ARGS)
+	THROTTLE_USER=1000000000/min THROTTLE_ANON=1000000000/min THROTTLE_CHAT_MESSAGE=1000000000/min \
+		$(PY) manage.py bench $(BENCH_ARGS)
 
 clean: ## Remove the virtualenvs and local data.
 	rm -rf .venv .tools var

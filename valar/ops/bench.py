@@ -420,6 +420,7 @@ ASGI_ENV = {
     "DEBUG": "false",
     "LOCAL_HTTP": "true",
     "THROTTLE_USER": "1000000000/min",
+    "THROTTLE_CHAT_MESSAGE": "1000000000/min",
     "LOG_LEVEL": "ERROR",
 }
 
