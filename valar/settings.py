@@ -438,6 +438,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "alerts.check",
         "schedule": crontab(),
     },
+    "email-due-notifications": {
+        "task": "notifications.email_due",
+        "schedule": crontab(),
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 #: Days a finished job's record is kept before the nightly prune deletes it.

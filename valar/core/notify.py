@@ -10,6 +10,8 @@
    (``valar.notifications.tasks``; a platform job, listed by no organization) runs
    :func:`deliver_notification_emails`, so no request waits for a mail server. Its row is
    written in the same transaction as the notifications and its message is sent on commit.
+   With ``email_after`` the rows wait instead (``email_due_at``): the every-minute job
+   ``notifications.email_due`` (:func:`deliver_due_emails`) e-mails those still unread then.
 
 Nothing is sent for a transaction that rolls back. A failure of the channel layer is logged,
 never raised: the rows are written and listed either way. A mail server that cannot be
@@ -18,6 +20,7 @@ twice); one that fails part-way is logged and not retried (some messages went ou
 """
 
 import asyncio
+import datetime
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -27,6 +30,7 @@ from typing import Any
 from asgiref.sync import async_to_sync
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from rest_framework import serializers
 
 from valar.core import mail
@@ -106,6 +110,7 @@ def notify(
     link: str = "",
     level: str = "info",
     actor=None,
+    email_after: datetime.timedelta | None = None,
 ) -> list:
     """Notify ``recipients`` (users or user ids) in ``organization``; return the new rows.
 
@@ -119,17 +124,26 @@ def notify(
         kind=kind,
         level=level,
         actor=actor,
+        email_after=email_after,
     )
 
 
 def notify_many(
-    *, organization, messages: Iterable[Message], kind: str, level: str = "info", actor=None
+    *,
+    organization,
+    messages: Iterable[Message],
+    kind: str,
+    level: str = "info",
+    actor=None,
+    email_after: datetime.timedelta | None = None,
 ) -> list:
     """Send several messages of one ``kind`` in ``organization`` at once; return the new rows.
 
     What :func:`notify` does for one message, for any number of them in the same statements:
     one query drops the recipients who are not members, one ``INSERT`` writes every row, one
     e-mail job takes them all. A bulk write notifies through it (one message per row).
+    With ``email_after``, nothing is e-mailed now: each row is e-mailed by
+    :func:`deliver_due_emails` once that much time has passed, if it is still unread.
     """
     from valar.notifications.models import Notification
     from valar.organizations.models import Membership
@@ -155,6 +169,7 @@ def notify_many(
     if not members:
         return []
     actor_id = getattr(actor, "pk", actor)
+    email_due_at = timezone.now() + email_after if email_after is not None else None
     rows = Notification.objects.bulk_create(
         [
             Notification(
@@ -166,6 +181,7 @@ def notify_many(
                 body=message.body,
                 link=message.link,
                 created_by_id=actor_id,
+                email_due_at=email_due_at,
             )
             for message, users in wanted
             for user_id in sorted(users & members, key=str)
@@ -175,6 +191,8 @@ def notify_many(
         return []
     live = [(user_group(organization.pk, row.user_id), as_json(row)) for row in rows]
     transaction.on_commit(partial(send_live, live), robust=True)
+    if email_due_at is not None:
+        return rows
     from valar.jobs.services import job_start
 
     job_start(
@@ -235,3 +253,35 @@ def deliver_notification_emails(notification_ids: list, *, retry: bool = False) 
             text = f"{text}\n\n{link}" if text else link
         messages.append((row.user.email, f"[{row.organization.name}] {row.title}", text))
     return mail.send_many(messages, raise_unavailable=retry)
+
+
+#: The most waiting e-mails one run of :func:`deliver_due_emails` sends (the next run, a
+#: minute later, takes the rest).
+DUE_BATCH = 500
+
+
+def deliver_due_emails(*, now: datetime.datetime | None = None) -> dict[str, int]:
+    """E-mail the notifications whose ``email_due_at`` has come and that are still unread.
+
+    In one transaction: the due rows are locked (``SKIP LOCKED``: two runs never take the
+    same row), their ``email_due_at`` cleared, the unread ones e-mailed. A mail server that
+    cannot be reached raises ``MailUnavailable`` before anything is sent: the transaction
+    rolls back and the rows wait for the next run, so nothing is lost and nothing goes twice.
+    Returns ``{"due", "sent"}``.
+    """
+    from valar.notifications.models import Notification
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        due = list(
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(email_due_at__isnull=False, email_due_at__lte=now)
+            .order_by("email_due_at")
+            .values_list("pk", "read_at")[:DUE_BATCH]
+        )
+        if not due:
+            return {"due": 0, "sent": 0}
+        Notification.objects.filter(pk__in=[pk for pk, _ in due]).update(email_due_at=None)
+        unread = [pk for pk, read_at in due if read_at is None]
+        sent = deliver_notification_emails(unread, retry=True) if unread else 0
+    return {"due": len(due), "sent": sent}

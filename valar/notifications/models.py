@@ -31,6 +31,9 @@ class Notification(BaseModel):
     body = models.TextField(blank=True)
     link = models.CharField(max_length=500, blank=True)
     read_at = models.DateTimeField(null=True, blank=True)
+    #: When to e-mail it if it is still unread then (``notify(email_after=...)``); ``None``:
+    #: e-mailed at once, or its e-mail is done with.
+    email_due_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -53,6 +56,12 @@ class Notification(BaseModel):
                 fields=["organization", "user"],
                 condition=Q(read_at__isnull=True),
                 name="notif_user_unread",
+            ),
+            # The e-mails due (the every-minute job): only rows waiting for one are in it.
+            models.Index(
+                fields=["email_due_at"],
+                condition=Q(email_due_at__isnull=False),
+                name="notif_email_due",
             ),
         ]
 

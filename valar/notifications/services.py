@@ -32,6 +32,14 @@ def notification_read_all(*, tenant: Tenant) -> int:
     ).update(read_at=timezone.now())
 
 
+def notifications_read_about(*, organization, user_id, kind: str, link: str) -> int:
+    """Mark the user's unread notifications of ``kind`` about ``link`` read (a chat they just
+    read, say); return how many. Their waiting e-mails are then not sent."""
+    return Notification.objects.filter(
+        organization=organization, user_id=user_id, kind=kind, link=link, read_at__isnull=True
+    ).update(read_at=timezone.now())
+
+
 def _unknown(wanted: list, found) -> list[str]:
     """The ids of ``wanted`` that are not in ``found``, as text, in the order given."""
     known = {str(value) for value in found}

@@ -57,7 +57,7 @@ class ChatConsumer(TenantConsumer):
 
     def limit_key(self) -> str:
         """Sockets are counted per user and chat."""
-        return f"sockets:support.chat:{self.chat.pk}:{self.user.pk}"
+        return services.socket_count_key(self.chat.pk, self.user.pk)
 
     def group_names(self) -> list[str]:
         """The chat's group."""

@@ -7,11 +7,13 @@ the transaction commits, the message goes to the chat's channel-layer group
 (:func:`chat_group`): every open socket of the chat gets it, internal notes only agents'.
 """
 
+import datetime
 import logging
 from functools import partial
 from typing import Any
 
 from asgiref.sync import async_to_sync
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, Max
 from django.utils import timezone
@@ -24,6 +26,7 @@ from valar.core.notify import notify
 from valar.core.renderers import plain
 from valar.core.services import model_update
 from valar.core.tenancy import Tenant
+from valar.notifications.services import notifications_read_about
 from valar.support import selectors
 from valar.support.models import Chat, ChatReader, Message
 
@@ -41,9 +44,24 @@ CHAT_EVENT = "chat.event"
 EDITABLE_FIELDS = ("subject", "priority")
 
 
+#: How long a support notification waits unread before it is e-mailed.
+EMAIL_AFTER = datetime.timedelta(minutes=10)
+
+
 def chat_group(chat_id) -> str:
     """The channel-layer group of one chat's sockets."""
     return f"support.chat.{str(chat_id).replace('-', '')}"
+
+
+def socket_count_key(chat_id, user_id) -> str:
+    """The cache key counting one user's open sockets on one chat (the socket cap, and
+    whether they are connected)."""
+    return f"sockets:support.chat:{chat_id}:{user_id}"
+
+
+def chat_link(chat: Chat) -> str:
+    """The API path of a chat, the ``link`` of its notifications."""
+    return f"/api/v1/support/chats/{chat.pk}/"
 
 
 def _check_agent(*, organization, user_id) -> None:
@@ -98,15 +116,61 @@ def chat_open(*, tenant: Tenant, data: dict[str, Any]) -> tuple[Chat, bool]:
 
 
 def _tell_assignee(chat: Chat, *, actor) -> None:
-    """Notify the agent a chat was given to."""
+    """Notify the agent a chat was given to (e-mailed if still unread after 10 minutes)."""
     notify(
         organization=chat.organization,
         recipients=[chat.assignee_id],
         title=f"Chat assigned: {chat.subject}"[:200],
-        link=f"/api/v1/support/chats/{chat.pk}/",
+        link=chat_link(chat),
         kind="support",
         actor=actor,
+        email_after=EMAIL_AFTER,
     )
+
+
+def _tell_absent(chat: Chat, message: Message, *, sender_id) -> None:
+    """Notify the chat's people a new message is for when no socket of theirs is open on it:
+    one unread notification per person and chat (not one per message), e-mailed if still
+    unread after 10 minutes.
+
+    Who it is for: the assignee, and the opener unless it is an internal note; never the
+    sender. Whether they are connected is the socket count (one cache round trip); whether
+    one is unread already, one query.
+    """
+    from valar.notifications.models import Notification
+
+    wanted = {chat.assignee_id} if message.internal else {chat.assignee_id, chat.created_by_id}
+    wanted -= {None, sender_id}
+    if not wanted:
+        return
+    try:
+        counts = cache.get_many([socket_count_key(chat.pk, user_id) for user_id in wanted])
+    except Exception:  # noqa: BLE001  the cache is down: tell everyone (a notification too many)
+        counts = {}
+    absent = {u for u in wanted if not counts.get(socket_count_key(chat.pk, u))}
+    if not absent:
+        return
+    link = chat_link(chat)
+    absent -= set(
+        Notification.objects.filter(
+            organization_id=chat.organization_id,
+            user_id__in=absent,
+            kind="support",
+            link=link,
+            read_at__isnull=True,
+        ).values_list("user_id", flat=True)
+    )
+    if absent:
+        notify(
+            organization=chat.organization,
+            recipients=absent,
+            title=f"New message: {chat.subject}"[:200],
+            body=message.text[:200],
+            link=link,
+            kind="support",
+            actor=sender_id,
+            email_after=EMAIL_AFTER,
+        )
 
 
 @transaction.atomic
@@ -290,6 +354,7 @@ def message_post(*, tenant: Tenant, chat: Chat, text: str, internal: bool = Fals
         public_seq=counters.get("last_public_seq", locked.last_public_seq),
         now=now,
     )
+    _tell_absent(locked, message, sender_id=tenant.membership.user_id)
     transaction.on_commit(partial(_broadcast, chat.pk, message), robust=True)
     return message
 
@@ -369,6 +434,14 @@ def chat_read(*, tenant: Tenant, chat: Chat, seq: int | None = None) -> dict[str
             "read_at": _datetime(now),
         }
         transaction.on_commit(partial(_send, chat_group(chat.pk), event), robust=True)
+    if seq == last:
+        # Read to the end: the chat's unread notification is read too (its e-mail not sent).
+        notifications_read_about(
+            organization=chat.organization_id,
+            user_id=user_id,
+            kind="support",
+            link=chat_link(chat),
+        )
     unread = locked.last_seq - marker.seq if agent else locked.public_count - marker.public_count
     return {
         "chat": str(chat.pk),

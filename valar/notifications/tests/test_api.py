@@ -1,7 +1,9 @@
 """``/api/v1/notifications/``: own only, read marks, unread counts, admins' sends, e-mails."""
 
+import datetime
 from unittest import mock
 
+from django.conf import settings
 from django.core import mail
 from django.core.mail.backends import locmem as mail_backend
 from django.db import connection
@@ -10,7 +12,7 @@ from django.utils import timezone
 
 from valar.audit.models import AuditEvent
 from valar.core.mail import MailUnavailable
-from valar.core.notify import deliver_notification_emails, notify
+from valar.core.notify import deliver_due_emails, deliver_notification_emails, notify
 from valar.core.policy import Role
 from valar.core.testing import ApiTestCase
 from valar.core.testing.resources import ROLES, TenantFixtureMixin
@@ -271,3 +273,38 @@ class NotificationEmailTests(TenantFixtureMixin, ApiTestCase):
         [row] = notify(organization=self.org, recipients=[worker], title="x", kind="tasks")
         self.assertEqual(deliver_notification_emails([row.pk]), 0)
         self.assertEqual(mail.outbox, [])
+
+    def test_a_delayed_email_goes_when_due_only_if_still_unread_and_survives_a_mail_outage(self):
+        worker, manager = self.users[Role.WORKER], self.users[Role.MANAGER]
+        for user in (worker, manager):
+            user.email_verified_at = timezone.now()
+            user.save()
+        wait = datetime.timedelta(minutes=10)
+        with self.captureOnCommitCallbacks(execute=True):
+            rows = notify(
+                organization=self.org,
+                recipients=[worker, manager],
+                title="Chat",
+                kind="support",
+                email_after=wait,
+            )
+        # No e-mail job now; nothing is due before ten minutes.
+        self.assertFalse(Job.objects.filter(kind="notifications.email").exists())
+        self.assertEqual(deliver_due_emails(), {"due": 0, "sent": 0})
+        by_user = {row.user_id: row for row in rows}
+        Notification.objects.filter(pk=by_user[manager.pk].pk).update(read_at=timezone.now())
+        later = timezone.now() + wait + datetime.timedelta(seconds=1)
+        with mock.patch.object(
+            mail_backend.EmailBackend, "open", side_effect=ConnectionRefusedError("down")
+        ):
+            with self.assertRaises(MailUnavailable):
+                deliver_due_emails(now=later)
+        # The outage changed nothing: the next run sends the unread one, once.
+        self.assertEqual(deliver_due_emails(now=later), {"due": 2, "sent": 1})
+        self.assertEqual([message.to for message in mail.outbox], [[worker.email]])
+        self.assertEqual(deliver_due_emails(now=later), {"due": 0, "sent": 0})
+        self.assertEqual(Notification.objects.filter(email_due_at__isnull=False).count(), 0)
+        # The beat job runs the same function.
+        self.assertIn(
+            "notifications.email_due", {e["task"] for e in settings.CELERY_BEAT_SCHEDULE.values()}
+        )
