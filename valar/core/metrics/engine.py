@@ -217,7 +217,12 @@ def _format(value: Any, source: Source, measure: str) -> Any:
         return int(value)
     if source.money:
         return str(Decimal(value).quantize(CENT))
-    return float(value) if measure == "avg" else value
+    if measure == "avg":
+        return float(value)
+    if isinstance(value, Decimal) and value == value.to_integral_value():
+        # A whole sum that is not money (seconds): totals are summed as Decimals.
+        return int(value)
+    return value
 
 
 def _cache_key(organization, spec: dict[str, Any], source: Source) -> str:
