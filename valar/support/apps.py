@@ -8,3 +8,7 @@ class SupportConfig(AppConfig):
 
     name = "valar.support"
     label = "support"
+
+    def ready(self) -> None:
+        """Register the support metric source."""
+        from valar.support import metrics  # noqa: F401

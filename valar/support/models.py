@@ -66,6 +66,7 @@ class Chat(TenantModel):
     first_response_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     owner_fields = ("created_by", "assignee")
+    metric_sources = ("support",)
 
     class Meta:
         ordering = ["-created_at"]

@@ -20,7 +20,7 @@ from django.utils import timezone
 from rest_framework.fields import DateTimeField
 
 from valar.audit.services import audit_record
-from valar.core import throttling
+from valar.core import throttling, versions
 from valar.core.errors import Conflict, DomainError
 from valar.core.notify import notify
 from valar.core.renderers import plain
@@ -334,6 +334,9 @@ def message_post(*, tenant: Tenant, chat: Chat, text: str, internal: bool = Fals
         if locked.first_response_at is None and tenant.membership.user_id != locked.created_by_id:
             counters["first_response_at"] = now
     Chat.objects.filter(pk=chat.pk).update(**counters, updated_at=now)
+    if "first_response_at" in counters:
+        # An UPDATE sends no save signal: the support figures' version moves on here.
+        versions.bump(chat.organization_id, "support")
     for name, value in counters.items():
         setattr(chat, name, value)
     message = Message.objects.create(

@@ -269,7 +269,8 @@ class InputShapesTests(ApiTestCase):
             return found
 
         self.assertEqual(
-            values(query["source"]), {"income", "expense", "profit", "leads", "deals", "tasks"}
+            values(query["source"]),
+            {"income", "expense", "profit", "leads", "deals", "tasks", "support"},
         )
         self.assertLessEqual({"sum", "count", "weighted"}, values(query["measure"]))
         self.assertEqual(values(query["interval"]), {"day", "week", "month", "quarter", "year"})
