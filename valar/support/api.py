@@ -9,15 +9,21 @@ from rest_framework.response import Response
 
 from valar.accounts.models import User
 from valar.core.filters import AliasOrderingFilter, FilterBackend
+from valar.core.metrics.documents import SeriesSerializer
+from valar.core.metrics.engine import INTERVALS
 from valar.core.serializers import (
+    PeriodSerializer,
     QuerySerializer,
     StrictBooleanField,
     StrictCharField,
+    StrictUUIDField,
     TenantRelatedField,
 )
 from valar.core.viewsets import TenantViewSet
 from valar.crm.models import Customer
+from valar.finance.api import ReportSchema
 from valar.support import selectors, services
+from valar.support.metrics import support_summary
 from valar.support.models import Chat, Message
 
 
@@ -340,3 +346,94 @@ class ChatViewSet(
         ).filter(seq__gt=query.validated_data["after"])
         page = self.paginate_queryset(messages)
         return self.get_paginated_response(MessageSerializer(page, many=True).data)
+
+
+# --- support/summary/ ----------------------------------------------------------------------
+
+
+class SupportSummaryQuerySerializer(PeriodSerializer):
+    """Query parameters of ``support/summary/``: the period and the series' interval."""
+
+    interval = serializers.ChoiceField(choices=list(INTERVALS), default="month")
+
+
+class SupportTimingSerializer(serializers.Serializer):
+    """A duration over some chats: how many, and the mean in seconds."""
+
+    count = serializers.IntegerField(min_value=0, help_text="The chats the mean is over.")
+    average_seconds = serializers.FloatField(
+        allow_null=True, help_text="Mean seconds, to the hundredth; null over none."
+    )
+
+
+class SupportFiguresSerializer(serializers.Serializer):
+    """Chats opened and closed in the period, and their mean first response and resolution."""
+
+    opened = serializers.IntegerField(min_value=0, help_text="Chats opened in the period.")
+    closed = serializers.IntegerField(min_value=0, help_text="Chats closed in the period.")
+    first_response = SupportTimingSerializer(
+        help_text="Chats first answered in the period: seconds from opening to that answer."
+    )
+    resolution = SupportTimingSerializer(
+        help_text="Chats closed in the period: seconds from opening to closing."
+    )
+
+
+class SupportAssigneeSerializer(SupportFiguresSerializer):
+    """The figures of the chats assigned to one agent (or to nobody)."""
+
+    assignee = StrictUUIDField(allow_null=True, help_text="The agent; null: unassigned chats.")
+    email = StrictCharField(allow_null=True, help_text="The agent's e-mail; null when unassigned.")
+
+
+class ChatStatusCountsSerializer(serializers.Serializer):
+    """Chats opened in the period, by their status now."""
+
+    open = serializers.IntegerField(min_value=0)
+    pending = serializers.IntegerField(min_value=0)
+    closed = serializers.IntegerField(min_value=0)
+
+
+class SupportSummarySerializer(SupportFiguresSerializer):
+    """``support/summary/``: the period's figures, by status, by agent, and their series."""
+
+    start_date = serializers.DateField()
+    end_date = serializers.DateField()
+    interval = serializers.ChoiceField(choices=list(INTERVALS))
+    by_status = ChatStatusCountsSerializer()
+    labels = serializers.ListField(child=StrictCharField())
+    series = SeriesSerializer(
+        many=True, help_text="`opened` and `closed`: chats per bucket (counts)."
+    )
+    by_assignee = SupportAssigneeSerializer(
+        many=True, help_text="One row per agent with chats in the period, unassigned last."
+    )
+
+
+class SupportSummaryViewSet(TenantViewSet):
+    """``support/summary/``: the organization's support figures, over the metrics engine.
+
+    For agents only (``view: all`` on ``support``): members who read only their own chats
+    get a 403, as do members without the module.
+    """
+
+    schema = ReportSchema()
+    module = "support"
+    model = Chat
+    filter_backends: list = []
+    pagination_class = None
+
+    def select(self):
+        """Not used: the summary reads through the metrics engine."""
+        return Chat.objects.none()
+
+    @extend_schema(
+        parameters=[SupportSummaryQuerySerializer], responses={200: SupportSummarySerializer}
+    )
+    def list(self, request, *args, **kwargs):
+        """Chats opened and closed, by status and by agent, and their mean response times."""
+        if not selectors.is_agent(self.tenant.membership):
+            self.permission_denied(request, message="The support summary is for agents.")
+        query = SupportSummaryQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return Response(support_summary(tenant=self.tenant, **query.validated_data))

@@ -6,5 +6,6 @@ from valar.support import api
 
 router = SimpleRouter()
 router.register("chats", api.ChatViewSet, basename="support-chat")
+router.register("summary", api.SupportSummaryViewSet, basename="support-summary")
 
 urlpatterns = router.urls

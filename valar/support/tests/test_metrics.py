@@ -1,6 +1,8 @@
-"""The ``support`` metrics source through the insights engine: exact figures, tenancy."""
+"""The ``support`` metrics source and ``support/summary/``: exact figures, tenancy, roles."""
 
 import datetime
+
+from django.utils import timezone
 
 from valar.core.metrics import run
 from valar.core.policy import Role
@@ -9,6 +11,7 @@ from valar.core.testing.resources import TenantFixtureMixin
 from valar.insights.tests.support import grant
 from valar.support.models import Chat
 
+URL = "/api/v1/support/summary/"
 MARCH = {"start_date": "2025-03-01", "end_date": "2025-03-31"}
 UTC = datetime.UTC
 
@@ -96,6 +99,152 @@ class SupportFiguresMixin(TenantFixtureMixin):
             closed_at=at("2025-03-06"),
             status=closed,
         )
+
+
+class SummaryTests(SupportFiguresMixin, ApiTestCase):
+    """``support/summary/`` figures, computed by hand from the chats above."""
+
+    def summary(self, role=Role.ADMIN, **params) -> dict:
+        """The summary for March 2025 (and ``params``) as ``role``; must be a 200."""
+        response = self.clients[role].get(URL, {**MARCH, **params})
+        self.assertEqual(response.status_code, 200, response.content)
+        return response.json()
+
+    def test_exact_figures_of_the_period(self):
+        body = self.summary()
+        self.assertEqual(
+            (body["start_date"], body["end_date"], body["interval"]),
+            ("2025-03-01", "2025-03-31", "month"),
+        )
+        self.assertEqual(body["opened"], 5)
+        self.assertEqual(body["closed"], 3)
+        self.assertEqual(body["by_status"], {"open": 2, "pending": 1, "closed": 2})
+        # (90 + 301 + 45) / 3 and (7,200 + 172,800 + 518,400) / 3.
+        self.assertEqual(body["first_response"], {"count": 3, "average_seconds": 145.33})
+        self.assertEqual(body["resolution"], {"count": 3, "average_seconds": 232800.0})
+        self.assertEqual(body["labels"], ["2025-03"])
+        self.assertEqual(
+            body["series"],
+            [
+                {"name": "opened", "key": None, "data": [5]},
+                {"name": "closed", "key": None, "data": [3]},
+            ],
+        )
+
+    def test_figures_by_assignee_unassigned_last(self):
+        manager, worker = self.users[Role.MANAGER], self.users[Role.WORKER]
+        self.assertEqual(
+            self.summary()["by_assignee"],
+            [
+                {
+                    "assignee": str(manager.pk),
+                    "email": manager.email,
+                    "opened": 1,
+                    "closed": 2,
+                    "first_response": {"count": 1, "average_seconds": 45.0},
+                    "resolution": {"count": 2, "average_seconds": 345600.0},
+                },
+                {
+                    "assignee": str(worker.pk),
+                    "email": worker.email,
+                    "opened": 3,
+                    "closed": 1,
+                    "first_response": {"count": 2, "average_seconds": 195.5},
+                    "resolution": {"count": 1, "average_seconds": 7200.0},
+                },
+                {
+                    "assignee": None,
+                    "email": None,
+                    "opened": 1,
+                    "closed": 0,
+                    "first_response": {"count": 0, "average_seconds": None},
+                    "resolution": {"count": 0, "average_seconds": None},
+                },
+            ],
+        )
+
+    def test_series_follow_the_interval(self):
+        body = self.summary(interval="week", start_date="2025-03-01", end_date="2025-03-14")
+        self.assertEqual(body["labels"], ["2025-02-24", "2025-03-03", "2025-03-10"])
+        self.assertEqual(
+            [(s["name"], s["data"]) for s in body["series"]],
+            [("opened", [1, 1, 1]), ("closed", [1, 1, 1])],
+        )
+
+    def test_an_empty_period_has_zeros_and_no_means(self):
+        body = self.summary(start_date="2024-01-01", end_date="2024-01-31")
+        self.assertEqual((body["opened"], body["closed"], body["by_assignee"]), (0, 0, []))
+        self.assertEqual(body["first_response"], {"count": 0, "average_seconds": None})
+        self.assertEqual(body["by_status"], {"open": 0, "pending": 0, "closed": 0})
+
+    def test_another_organizations_chats_are_never_counted(self):
+        self.assertEqual(self.summary()["closed"], 3)
+        response = self.other_client.get(URL, MARCH)
+        self.assertEqual(response.status_code, 200, response.content)
+        body = response.json()
+        self.assertEqual((body["opened"], body["closed"]), (1, 1))
+        self.assertEqual(body["first_response"], {"count": 1, "average_seconds": 10.0})
+        self.assertEqual([row["assignee"] for row in body["by_assignee"]], [None])
+        # The other organization's admin naming this one is refused, never served its figures.
+        response = self.other_client.get(URL, MARCH, HTTP_X_ORGANIZATION=str(self.org.pk))
+        self.assertEqual(response.status_code, 403, response.content)
+
+    def test_agents_read_it_members_who_read_their_own_chats_do_not(self):
+        expected = {
+            Role.ADMIN: 200,
+            Role.MANAGER: 200,
+            Role.WORKER: 200,
+            Role.BASIC: 403,
+            Role.CLIENT: 403,
+        }
+        got = {role: self.clients[role].get(URL, MARCH).status_code for role in expected}
+        self.assertEqual(got, expected)
+        grant(self.org, self.users[Role.WORKER], [])
+        self.assertEqual(self.token_client(self.users[Role.WORKER]).get(URL).status_code, 403)
+        self.assertEqual(self.client.get(URL).status_code, 401)
+
+    def test_bad_parameters_are_400(self):
+        client = self.clients[Role.ADMIN]
+        for params, field in (
+            ({"interval": "hour"}, "interval"),
+            ({"start_date": "2025-03-02", "end_date": "2025-03-01"}, "end_date"),
+            ({"start_date": "2025-13-01"}, "start_date"),
+            ({"start_date": "2015-01-01", "end_date": "2025-01-01"}, "end_date"),
+        ):
+            with self.subTest(params=params):
+                self.assert_problem(client.get(URL, params), 400, field=field)
+
+    def test_query_count_is_pinned(self):
+        client = self.clients[Role.ADMIN]
+        client.get(URL, {"start_date": "2024-01-01", "end_date": "2024-01-31"})
+        # The token, then one GROUP BY per figure: by status, by agent (opened, closed,
+        # resolution seconds, answered, response seconds), and the two series.
+        with self.assertNumQueries(9):
+            client.get(URL, MARCH)
+        # Cached under the source's version: no GROUP BY again.
+        with self.assertNumQueries(1):
+            client.get(URL, MARCH)
+
+    def test_every_write_of_a_chat_moves_the_figures_on(self):
+        client = self.clients[Role.WORKER]
+        today = timezone.localdate().isoformat()
+        period = {"start_date": today, "end_date": today}
+        self.assertEqual(self.summary(Role.WORKER, **period)["opened"], 0)
+        basic = self.clients[Role.BASIC]
+        opened = basic.post("/api/v1/support/chats/", {"subject": "Hi"}, format="json").json()
+        self.assertEqual(self.summary(Role.WORKER, **period)["opened"], 1)
+        path = f"/api/v1/support/chats/{opened['id']}/"
+        # The opener's own message is no response; an agent's is (an UPDATE, bumped by hand).
+        basic.post(f"{path}messages/", {"text": "Anyone?"}, format="json")
+        self.assertEqual(self.summary(Role.WORKER, **period)["first_response"]["count"], 0)
+        client.post(f"{path}messages/", {"text": "Here"}, format="json")
+        self.assertEqual(self.summary(Role.WORKER, **period)["first_response"]["count"], 1)
+        client.post(f"{path}close/")
+        self.assertEqual(self.summary(Role.WORKER, **period)["resolution"]["count"], 1)
+        client.post(f"{path}reopen/")
+        self.assertEqual(self.summary(Role.WORKER, **period)["closed"], 0)
+        self.clients[Role.ADMIN].delete(path)
+        self.assertEqual(self.summary(Role.WORKER, **period)["opened"], 0)
 
 
 class SourceTests(SupportFiguresMixin, ApiTestCase):
