@@ -364,6 +364,12 @@ class SupportTimingSerializer(serializers.Serializer):
     average_seconds = serializers.FloatField(
         allow_null=True, help_text="Mean seconds, to the hundredth; null over none."
     )
+    p50_seconds = serializers.IntegerField(
+        allow_null=True, help_text="The median in whole seconds (nearest rank); null over none."
+    )
+    p90_seconds = serializers.IntegerField(
+        allow_null=True, help_text="The 90th percentile in whole seconds (nearest rank)."
+    )
 
 
 class SupportFiguresSerializer(serializers.Serializer):

@@ -5,23 +5,32 @@ so durations are measured as sums of whole seconds next to the counts they divid
 ``response_seconds / answered`` is the mean first response time of the chats counted, and
 ``resolution_seconds / closed`` the mean resolution time. Bucketed by ``first_response_at``
 (or ``closed_at``) every row counted has the duration, so ``count`` is the divisor. The engine
-has no percentile aggregate (SQLite has none), so the summary gives means only.
+has no percentile aggregate (SQLite has none), so the summary's p50 and p90 come from one
+window-function query per duration (:func:`duration_percentiles`), cached like the engine's
+figures under the ``support`` version.
 """
 
 import datetime
+import zoneinfo
 from decimal import Decimal
 
 from django.db.models import (
     BigIntegerField,
+    Case,
     Count,
     DurationField,
     ExpressionWrapper,
     F,
     Func,
     Sum,
+    Value,
+    When,
+    Window,
 )
+from django.db.models.functions import RowNumber
 
 from valar.core.metrics import Dimension, Source, register, run_for
+from valar.core.metrics.engine import cached_figures, scoped_rows
 from valar.core.tenancy import Tenant
 from valar.support.models import Chat
 
@@ -94,9 +103,76 @@ def _mean(seconds: int, count: int) -> float | None:
     return float((Decimal(seconds) / count).quantize(Decimal("0.01")))
 
 
-def _timing(seconds: int, count: int) -> dict:
-    """How many chats a duration covers and its mean in seconds."""
-    return {"count": count, "average_seconds": _mean(seconds, count)}
+#: The percentiles the summary gives, and the bit that marks a row holding one (per agent;
+#: the same shifted by 2 over every chat).
+PERCENTILES = {"p50_seconds": (50, 1), "p90_seconds": (90, 2)}
+#: The key of the figures over every chat in :func:`duration_percentiles`' answer.
+ALL = "all"
+
+
+def _is_rank(rank: str, count: str, percent: int, bit: int) -> Case:
+    """``bit`` where row ``rank`` is the nearest rank of ``percent`` (``ceil(p * n / 100)``, in
+    integers) among ``count`` rows, else 0."""
+    nearest = (F(count) * percent + 99) / 100
+    return Case(When(**{rank: nearest}, then=Value(bit)), default=Value(0))
+
+
+def duration_percentiles(
+    *, organization, end_field: str, start_date: datetime.date, end_date: datetime.date
+) -> dict[str, dict[str, int]]:
+    """p50 and p90 (nearest rank) of the seconds from opening to ``end_field`` of the chats
+    whose ``end_field`` falls in the period (days in the organization's time zone), per agent
+    (``str`` id; ``"None"`` unassigned) and over all (:data:`ALL`).
+
+    One query: window functions rank each chat's seconds within its agent's chats and within
+    all, and only the rows at a percentile's rank come back (at most four per agent).
+    """
+    tz = zoneinfo.ZoneInfo(getattr(organization, "timezone", None) or "UTC")
+    rows = scoped_rows(
+        organization,
+        SOURCE,
+        date_field=end_field,
+        start=datetime.datetime.combine(start_date, datetime.time.min, tzinfo=tz),
+        end=datetime.datetime.combine(
+            end_date + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz
+        ),
+        filters={},
+    )
+    seconds = Seconds(end_field, "created_at")
+    agent = [F("assignee_id")]
+    ranked = rows.annotate(
+        seconds=seconds,
+        rank=Window(RowNumber(), partition_by=agent, order_by=[F("seconds").asc(), F("pk")]),
+        n=Window(Count("pk"), partition_by=agent),
+        rank_all=Window(RowNumber(), order_by=[F("seconds").asc(), F("pk")]),
+        n_all=Window(Count("pk")),
+    )
+    marks = None
+    for percent, bit in PERCENTILES.values():
+        for mark in (
+            _is_rank("rank", "n", percent, bit),
+            _is_rank("rank_all", "n_all", percent, bit << 2),
+        ):
+            marks = mark if marks is None else marks + mark
+    picked = ranked.annotate(marks=marks).filter(marks__gt=0).order_by()
+    found: dict[str, dict[str, int]] = {}
+    for row in picked.values("assignee_id", "seconds", "marks"):
+        for name, (_, bit) in PERCENTILES.items():
+            if row["marks"] & bit:
+                found.setdefault(str(row["assignee_id"]), {})[name] = row["seconds"]
+            if row["marks"] & (bit << 2):
+                found.setdefault(ALL, {})[name] = row["seconds"]
+    return found
+
+
+def _timing(seconds: int, count: int, percentiles: dict | None = None) -> dict:
+    """How many chats a duration covers, its mean and its p50 and p90 in seconds."""
+    percentiles = percentiles or {}
+    return {
+        "count": count,
+        "average_seconds": _mean(seconds, count),
+        **{name: percentiles.get(name) for name in PERCENTILES},
+    }
 
 
 def support_summary(
@@ -142,13 +218,34 @@ def support_summary(
         labels = counted["labels"]
         series.append({**counted["series"][0], "name": name})
 
-    def figures_of(row: dict) -> dict:
-        """Counts and mean times of one row of part totals."""
+    def ranks(end_field: str) -> dict:
+        """The period's percentiles of one duration, cached under the ``support`` version."""
+        return cached_figures(
+            organization=tenant.organization,
+            name=f"support-percentiles-{end_field}",
+            params={"start": start_date, "end": end_date},
+            sources=("support",),
+            compute=lambda: duration_percentiles(
+                organization=tenant.organization,
+                end_field=end_field,
+                start_date=start_date,
+                end_date=end_date,
+            ),
+        )
+
+    response_ranks, resolution_ranks = ranks("first_response_at"), ranks("closed_at")
+
+    def figures_of(row: dict, key: str) -> dict:
+        """Counts and times of one row of part totals (``key``: its agent, or :data:`ALL`)."""
         return {
             "opened": row["opened"],
             "closed": row["closed"],
-            "first_response": _timing(row["response_seconds"], row["answered"]),
-            "resolution": _timing(row["resolution_seconds"], row["closed"]),
+            "first_response": _timing(
+                row["response_seconds"], row["answered"], response_ranks.get(key)
+            ),
+            "resolution": _timing(
+                row["resolution_seconds"], row["closed"], resolution_ranks.get(key)
+            ),
         }
 
     ordered = sorted(rows.items(), key=lambda item: (item[0] is None, item[1]["email"] or ""))
@@ -156,11 +253,12 @@ def support_summary(
         "start_date": start_date.isoformat(),
         "end_date": end_date.isoformat(),
         "interval": interval,
-        **figures_of(totals),
+        **figures_of(totals, ALL),
         "by_status": {status: int(by_status.get(status, 0)) for status in Chat.Status.values},
         "labels": labels,
         "series": series,
         "by_assignee": [
-            {"assignee": key, "email": row["email"], **figures_of(row)} for key, row in ordered
+            {"assignee": key, "email": row["email"], **figures_of(row, str(key))}
+            for key, row in ordered
         ],
     }
