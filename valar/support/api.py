@@ -167,18 +167,39 @@ class MessageSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Message
-        fields = ["id", "chat", "seq", "created_by", "text", "internal", "created_at"]
+        fields = [
+            "id",
+            "chat",
+            "seq",
+            "created_by",
+            "text",
+            "internal",
+            "created_at",
+            "edited_at",
+            "deleted_at",
+        ]
         read_only_fields = fields
+        extra_kwargs = {
+            "edited_at": {"help_text": "When its author last changed the text (null: never)."},
+            "deleted_at": {
+                "help_text": "When it was deleted: a tombstone, its text empty (null: it was not)."
+            },
+        }
 
 
-class MessageCreateSerializer(serializers.Serializer):
-    """A new message: text (trimmed, 1 to 4,000 characters) and, for agents, ``internal``."""
+class MessageEditSerializer(serializers.Serializer):
+    """A message's new text (trimmed, 1 to 4,000 characters)."""
 
     text = StrictCharField(
         max_length=services.MAX_MESSAGE_LENGTH * 2,
         trim_whitespace=False,
         help_text="1 to 4,000 characters once trimmed.",
     )
+
+
+class MessageCreateSerializer(MessageEditSerializer):
+    """A new message: text (trimmed, 1 to 4,000 characters) and, for agents, ``internal``."""
+
     internal = StrictBooleanField(
         default=False, help_text="An internal note, seen by agents only (agents only)."
     )
@@ -223,6 +244,7 @@ class ChatViewSet(
         "reopen": "change",
         "messages": "view",
         "read": "view",
+        "message": "view",
     }
 
     def select(self):
@@ -346,6 +368,30 @@ class ChatViewSet(
         ).filter(seq__gt=query.validated_data["after"])
         page = self.paginate_queryset(messages)
         return self.get_paginated_response(MessageSerializer(page, many=True).data)
+
+    @extend_schema(
+        methods=["PATCH"], request=MessageEditSerializer, responses={200: MessageSerializer}
+    )
+    @extend_schema(methods=["DELETE"], request=None, responses={204: None})
+    @action(
+        detail=True,
+        methods=["patch", "delete"],
+        url_path=r"messages/(?P<seq>[0-9]{1,9})",
+        filter_backends=[],
+    )
+    def message(self, request, pk=None, seq=None):
+        """PATCH: edit one's own message (``edited_at`` kept). DELETE: leave a tombstone (its
+        author or an admin). A message the caller cannot read is a 404."""
+        chat = self.get_object()
+        if request.method == "DELETE":
+            services.message_delete(tenant=self.tenant, chat=chat, seq=int(seq))
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        body = MessageEditSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        message = services.message_edit(
+            tenant=self.tenant, chat=chat, seq=int(seq), text=body.validated_data["text"]
+        )
+        return Response(MessageSerializer(message).data)
 
 
 # --- support/summary/ ----------------------------------------------------------------------

@@ -9,6 +9,7 @@ twice, so a client that keeps the last ``seq`` it saw misses nothing and gets no
 
 Client events: ``message.send {text, internal}``, ``read {seq?}``, ``resume {after}``,
 ``typing``, ``ping``. Server events: ``hello``, ``message.created {message}``,
+``message.updated {message}``, ``message.deleted {message}`` (a tombstone),
 ``message.read {chat, user, seq, read_at}``, ``typing {user}``, ``chat.assigned``,
 ``chat.updated``, ``chat.closed``, ``chat.reopened`` (each ``{chat}``), ``pong``,
 ``error {code, detail, errors}``. A message sent here is stored by the same service as
@@ -178,6 +179,20 @@ class ChatConsumer(TenantConsumer):
         if message["internal"] and not self.agent:
             return
         await self._send_message(message)
+
+    async def message_updated(self, event) -> None:
+        """A message was edited (internal notes to agents only)."""
+        await self._relay(event)
+
+    async def message_deleted(self, event) -> None:
+        """A message was deleted: its tombstone (internal notes to agents only)."""
+        await self._relay(event)
+
+    async def _relay(self, event) -> None:
+        """Pass on a change of a message the reader may see."""
+        if event["message"]["internal"] and not self.agent:
+            return
+        await self.send_json({"type": event["type"], "message": event["message"]})
 
     async def message_read(self, event) -> None:
         """Someone moved their read marker (non-agents see it at a message they can read)."""

@@ -36,6 +36,9 @@ _DATETIME = DateTimeField()
 MAX_MESSAGE_LENGTH = 4000
 #: The channel-layer event of a new message.
 MESSAGE_EVENT = "message.created"
+#: The channel-layer events of an edited message and of a deleted one (its tombstone).
+EDIT_EVENT = "message.updated"
+DELETE_EVENT = "message.deleted"
 #: The channel-layer event of a moved read marker.
 READ_EVENT = "message.read"
 #: The channel-layer event of a change of the chat itself (its ``kind`` says which).
@@ -469,3 +472,82 @@ def as_json(message: Message) -> dict[str, Any]:
 def _broadcast(chat_id, message: Message) -> None:
     """Send a committed message to the chat's sockets (a failing layer is logged)."""
     _send(chat_group(chat_id), {"type": MESSAGE_EVENT, "message": as_json(message)})
+
+
+def _message_for_change(*, tenant: Tenant, chat: Chat, seq: int) -> Message:
+    """Message ``seq`` of the chat as the caller may see it, locked (404 otherwise)."""
+    agent = selectors.is_agent(tenant.membership)
+    message = (
+        selectors.message_list(chat=chat, agent=agent).filter(seq=seq).select_for_update().first()
+    )
+    if message is None:
+        raise DomainError("No such message.", code="not_found", status_code=404)
+    if message.deleted_at is not None:
+        raise Conflict("The message was deleted.", code="message_deleted")
+    return message
+
+
+@transaction.atomic
+def message_edit(*, tenant: Tenant, chat: Chat, seq: int, text: str) -> Message:
+    """Change the text of one's own message; it keeps ``edited_at`` (never a silent edit).
+
+    Only the author edits (403 otherwise); a deleted message (409 ``message_deleted``) or a
+    closed chat (409 ``chat_closed``) takes no edit. The same text changes nothing. Audited
+    ``chat.message_edit`` (its number, not its words); sockets get ``message.updated``.
+    """
+    text = clean_text(text)
+    message = _message_for_change(tenant=tenant, chat=chat, seq=seq)
+    if message.created_by_id != tenant.membership.user_id:
+        raise DomainError(
+            "Only its author edits a message.", code="permission_denied", status_code=403
+        )
+    if Chat.objects.filter(pk=chat.pk, status=Chat.Status.CLOSED).exists():
+        raise Conflict("The chat is closed: reopen it first.", code="chat_closed")
+    if text == message.text:
+        return message
+    message.text, message.edited_at = text, timezone.now()
+    message.save(update_fields=["text", "edited_at", "updated_at"])
+    audit_record(
+        action="chat.message_edit",
+        organization_id=chat.organization_id,
+        instance=chat,
+        changes={"seq": message.seq},
+    )
+    transaction.on_commit(partial(_relay, chat.pk, EDIT_EVENT, message), robust=True)
+    return message
+
+
+@transaction.atomic
+def message_delete(*, tenant: Tenant, chat: Chat, seq: int) -> Message:
+    """Delete a message, leaving a tombstone: its number and sender stay, its text goes and
+    ``deleted_at`` is set (the numbering keeps no gap, a resume still sees it).
+
+    Its author or an admin of the organization deletes it (403 otherwise), also in a closed
+    chat; a tombstone is a 409 ``message_deleted``. Audited ``chat.message_delete``; sockets
+    get ``message.deleted``.
+    """
+    from valar.core.policy import Role
+
+    message = _message_for_change(tenant=tenant, chat=chat, seq=seq)
+    mine = message.created_by_id == tenant.membership.user_id
+    if not mine and tenant.membership.role != Role.ADMIN:
+        raise DomainError(
+            "Only its author or an admin deletes a message.",
+            code="permission_denied",
+            status_code=403,
+        )
+    message.text, message.deleted_at = "", timezone.now()
+    message.save(update_fields=["text", "deleted_at", "updated_at"])
+    audit_record(
+        action="chat.message_delete",
+        organization_id=chat.organization_id,
+        instance=chat,
+        changes={"seq": message.seq, "author": str(message.created_by_id)},
+    )
+    transaction.on_commit(partial(_relay, chat.pk, DELETE_EVENT, message), robust=True)
+    return message
+
+
+def _relay(chat_id, kind: str, message: Message) -> None:
+    """Send a committed change of a message to the chat's sockets."""
+    _send(chat_group(chat_id), {"type": kind, "message": as_json(message)})

@@ -295,3 +295,58 @@ class ChatReadingTests(TenantFixtureMixin, ApiTestCase):
             organization=self.other, chat=chat(self.other, 9), seq=1, text="found"
         )
         self.assertEqual(found(Role.ADMIN, "found"), [self.chat["id"]])
+
+    def test_edits_keep_edited_at_and_deletes_leave_tombstones(self):
+        member, agent, admin = (self.clients[r] for r in (Role.BASIC, Role.WORKER, Role.ADMIN))
+        one = f"{self.path}messages/1/"
+        edited = member.patch(one, {"text": "  Very late  "}, format="json")
+        self.assertEqual(edited.status_code, 200, edited.content)
+        self.assertEqual(edited.json()["text"], "Very late")
+        self.assertIsNotNone(edited.json()["edited_at"])
+        self.assertTrue(
+            AuditEvent.objects.filter(
+                object_id=self.chat["id"], action="chat.message_edit"
+            ).exists()
+        )
+        # Only the author edits; nobody edits into nothing; a note is no member's to see.
+        self.assertEqual(agent.patch(one, {"text": "x"}, format="json").status_code, 403)
+        self.assert_problem(member.patch(one, {"text": " "}, format="json"), 400, field="text")
+        self.assertEqual(
+            member.patch(f"{self.path}messages/3/", {"text": "x"}, format="json").status_code, 404
+        )
+        self.assertEqual(member.delete(f"{self.path}messages/3/").status_code, 404)
+        self.assertEqual(
+            member.patch(f"{self.path}messages/99/", {"text": "x"}, format="json").status_code, 404
+        )
+        # The agent's message: not the member's to delete; an admin's or its author's.
+        self.assertEqual(member.delete(f"{self.path}messages/2/").status_code, 403)
+        self.assertEqual(admin.delete(f"{self.path}messages/2/").status_code, 204)
+        self.assert_problem(agent.delete(f"{self.path}messages/2/"), 409, code="message_deleted")
+        self.assert_problem(
+            agent.patch(f"{self.path}messages/2/", {"text": "x"}, format="json"),
+            409,
+            code="message_deleted",
+        )
+        listed = member.get(f"{self.path}messages/").json()["results"]
+        self.assertEqual(
+            [(m["seq"], m["text"], m["deleted_at"] is not None) for m in listed],
+            [(1, "Very late", False), (2, "", True), (4, "Found it", False)],
+        )
+        self.assertEqual(
+            self.clients[Role.BASIC].get(URL, {"search": "checking"}).json()["count"], 0
+        )
+        # Closed: no edit, but a delete still.
+        member.post(f"{self.path}close/")
+        self.assert_problem(
+            member.patch(one, {"text": "x"}, format="json"), 409, code="chat_closed"
+        )
+        self.assertEqual(member.delete(one).status_code, 204)
+        # Another organization's chat and message: 404.
+        theirs = chat(self.other, 9, status=Chat.Status.OPEN)
+        Message.objects.create(organization=self.other, chat=theirs, seq=1, text="x")
+        self.assertEqual(admin.delete(f"{URL}{theirs.pk}/messages/1/").status_code, 404)
+        self.assertEqual(
+            admin.patch(f"{URL}{theirs.pk}/messages/1/", {"text": "y"}, format="json").status_code,
+            404,
+        )
+        self.assertEqual(Message.objects.get(chat=theirs).text, "x")

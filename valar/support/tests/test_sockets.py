@@ -277,3 +277,28 @@ class ChatSocketTests(SocketTestCase):
         again = await self.join(self.admin)
         for socket in [*open_, again]:
             await socket.disconnect()
+
+    async def test_edits_and_tombstones_reach_the_sockets_notes_only_agents(self):
+        member = await self.join(self.member, after=1)
+        agent = await self.join(self.admin, after=1)
+        note = await self.say(self.admin, "Note", internal=True)
+        self.assertEqual(await self.seqs(agent, 1), [note["seq"]])
+        edit = await sync_to_async(self.rest[self.member.pk].patch)(
+            f"{URL}{self.chat.pk}/messages/1/", {"text": "First, edited"}, format="json"
+        )
+        self.assertEqual(edit.status_code, 200, edit.content)
+        for sock in (member, agent):
+            event = await sock.receive_json_from(timeout=2)
+            self.assertEqual(
+                (event["type"], event["message"]["text"]), ("message.updated", "First, edited")
+            )
+        gone = await sync_to_async(self.rest[self.admin.pk].delete)(
+            f"{URL}{self.chat.pk}/messages/{note['seq']}/"
+        )
+        self.assertEqual(gone.status_code, 204)
+        event = await agent.receive_json_from(timeout=2)
+        self.assertEqual((event["type"], event["message"]["text"]), ("message.deleted", ""))
+        self.assertIsNotNone(event["message"]["deleted_at"])
+        self.assertTrue(await member.receive_nothing(timeout=0.2))
+        await member.disconnect()
+        await agent.disconnect()
