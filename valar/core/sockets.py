@@ -362,23 +362,35 @@ class TenantConsumer(AsyncJsonWebsocketConsumer):
             member_sockets_group(self.tenant.organization.pk, self.user.pk),
             *self.group_names(),
         ]
-        for group in self.groups:
-            await self.channel_layer.group_add(group, self.channel_name)
-        offered = self.scope.get("subprotocols") or []
-        await self.accept(subprotocol=PROTOCOL if PROTOCOL in offered else None)
-        telemetry.websocket_opened(self.route_label())
-        self._counted = True
-        await self.joined()
+        try:
+            for group in self.groups:
+                await self.channel_layer.group_add(group, self.channel_name)
+            offered = self.scope.get("subprotocols") or []
+            await self.accept(subprotocol=PROTOCOL if PROTOCOL in offered else None)
+            telemetry.websocket_opened(self.route_label())
+            self._counted = True
+            await self.joined()
+        except BaseException:
+            # The client went away mid-handshake or mid-greeting (the server raises on the
+            # send, and may never deliver a disconnect): give back what the socket took.
+            await self._release()
+            for group in self.groups:
+                await self.channel_layer.group_discard(group, self.channel_name)
+            raise
 
     async def disconnect(self, code):
-        """Stop counting the connection in the open-connections gauge (when it was accepted)."""
+        """Stop counting the connection (the open-connections gauge, the user's socket count)."""
+        await self._release()
+        await super().disconnect(code)
+
+    async def _release(self) -> None:
+        """Stop counting this socket, once: in the gauge and under :meth:`limit_key`."""
         if self._counted:
             telemetry.websocket_closed(self.route_label())
             self._counted = False
         if self._slot is not None:
-            await sync_to_async(self._free_slot)(self._slot)
-            self._slot = None
-        await super().disconnect(code)
+            slot, self._slot = self._slot, None
+            await sync_to_async(self._free_slot)(slot)
 
     def limit_key(self) -> str:
         """What :attr:`user_socket_limit` counts per: the route and the user by default."""
@@ -392,10 +404,10 @@ class TenantConsumer(AsyncJsonWebsocketConsumer):
         try:
             cache.add(key, 0, timeout=SOCKET_COUNT_TTL)
             count = cache.incr(key)
-            cache.touch(key, timeout=SOCKET_COUNT_TTL)
             if count > self.user_socket_limit:
-                cache.decr(key)
+                cache.decr(key)  # a refused attempt does not keep the count alive
                 return False
+            cache.touch(key, timeout=SOCKET_COUNT_TTL)
         except Exception as error:  # noqa: BLE001  any cache failure
             logger.warning("Socket limit unavailable (%s); socket allowed", error)
             return True

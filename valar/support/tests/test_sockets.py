@@ -302,3 +302,23 @@ class ChatSocketTests(SocketTestCase):
         self.assertTrue(await member.receive_nothing(timeout=0.2))
         await member.disconnect()
         await agent.disconnect()
+
+    async def test_a_socket_that_fails_while_joining_gives_its_place_back(self):
+        from django.core.cache import cache
+
+        from valar.support import services
+        from valar.support.consumers import ChatConsumer
+
+        key = services.socket_count_key(self.chat.pk, self.admin.pk)
+        # The client goes away while the greeting is sent (the server raises on the send).
+        with mock.patch.object(ChatConsumer, "joined", side_effect=ConnectionResetError("gone")):
+            for _ in range(6):
+                socket = self.socket(self.path(self.admin))
+                await socket.connect()
+                with self.assertRaises(ConnectionResetError):
+                    await socket.receive_output(timeout=1)
+        self.assertEqual(await sync_to_async(cache.get)(key), 0)
+        socket = await self.join(self.admin)
+        self.assertEqual(await sync_to_async(cache.get)(key), 1)
+        await socket.disconnect()
+        self.assertEqual(await sync_to_async(cache.get)(key), 0)
