@@ -100,3 +100,54 @@ class StandardPagination(PageNumberPagination):
         if callable(rows):
             return rows(bottom, bottom + paginator.per_page)
         return list(rows[bottom : bottom + paginator.per_page])
+
+
+class AfterPagination:
+    """Keyset pagination over a whole-number key that only grows (a chat's message numbers):
+    ``after`` (the last key the client has, 0 by default) and ``page_size``.
+
+    The answer is ``{next, results}``: ``next`` is the URL of the following page (``after``
+    the page's last key) or ``null`` at the end; nothing is counted, a page reads
+    ``page_size + 1`` rows by the key's index, and a client that keeps the last key it saw
+    resumes there: rows added meanwhile come next, none is skipped or repeated.
+    """
+
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+    def __init__(self, key: str):
+        """Paginate by the integer field ``key``."""
+        self.key = key
+
+    def paginate(self, queryset: QuerySet, request, after: int) -> list:
+        """The rows after ``after`` in key order, one page of them."""
+        size = page_size_param(request, self.page_size_query_param, self.max_page_size)
+        size = sysconfig.value("page_size") if size is None else size
+        rows = list(queryset.filter(**{f"{self.key}__gt": after}).order_by(self.key)[: size + 1])
+        self.request, self.more = request, len(rows) > size
+        self.rows = rows[:size]
+        return self.rows
+
+    def next_link(self) -> str | None:
+        """The URL of the next page, or ``None`` after the last row."""
+        if not self.more:
+            return None
+        from rest_framework.utils.urls import replace_query_param
+
+        url = self.request.build_absolute_uri()
+        return replace_query_param(url, "after", getattr(self.rows[-1], self.key))
+
+    @classmethod
+    def parameters(cls, description: str) -> list:
+        """The OpenAPI parameters: ``after`` (described by the caller) and ``page_size``."""
+        from drf_spectacular.utils import OpenApiParameter
+
+        return [
+            OpenApiParameter("after", {"type": "integer", "minimum": 0}, description=description),
+            OpenApiParameter(
+                cls.page_size_query_param,
+                {"type": "integer", "minimum": 1},
+                description="Rows per page (default: the platform setting `page_size`; a "
+                f"larger number than {cls.max_page_size} is read as {cls.max_page_size}).",
+            ),
+        ]

@@ -1,7 +1,6 @@
 """Support endpoints under ``/api/v1/support/``: chats (get-or-create, assign, close, reopen,
 delete) and their messages (read oldest first, ``after`` to resume; post)."""
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
@@ -11,6 +10,7 @@ from valar.accounts.models import User
 from valar.core.filters import AliasOrderingFilter, FilterBackend
 from valar.core.metrics.documents import SeriesSerializer
 from valar.core.metrics.engine import INTERVALS
+from valar.core.pagination import AfterPagination
 from valar.core.serializers import (
     PeriodSerializer,
     QuerySerializer,
@@ -187,6 +187,13 @@ class MessageSerializer(serializers.ModelSerializer):
         }
 
 
+class MessagePageSerializer(serializers.Serializer):
+    """A page of messages, oldest first, and the link to the next one (``null``: the last)."""
+
+    next = serializers.URLField(allow_null=True, help_text="The next page (`after` its last).")
+    results = MessageSerializer(many=True)
+
+
 class MessageEditSerializer(serializers.Serializer):
     """A message's new text (trimmed, 1 to 4,000 characters)."""
 
@@ -217,6 +224,15 @@ class AfterSerializer(QuerySerializer):
     """The messages list's ``after``: the last message number the client has seen."""
 
     after = serializers.IntegerField(min_value=0, required=False, default=0)
+
+
+#: The path's message number (``messages/{seq}/``).
+SEQ_PARAMETER = OpenApiParameter(
+    "seq",
+    {"type": "integer", "minimum": 1, "maximum": 999_999_999},
+    OpenApiParameter.PATH,
+    description="The message's number in the chat.",
+)
 
 
 class ChatViewSet(
@@ -337,23 +353,19 @@ class ChatViewSet(
 
     @extend_schema(
         methods=["GET"],
-        parameters=[
-            OpenApiParameter(
-                "after",
-                OpenApiTypes.INT,
-                description="Only messages numbered after this one (resume from the last "
-                "`seq` seen); 0 by default.",
-            )
-        ],
-        responses=MessageSerializer(many=True),
+        parameters=AfterPagination.parameters(
+            "Only messages numbered after this one (resume from the last `seq` seen); 0 by default."
+        ),
+        responses=MessagePageSerializer,
     )
     @extend_schema(
         methods=["POST"], request=MessageCreateSerializer, responses={201: MessageSerializer}
     )
     @action(detail=True, methods=["get", "post"], filter_backends=[])
     def messages(self, request, pk=None):
-        """GET: the chat's messages, oldest first (paginated; internal notes for agents only).
-        POST: a message as the caller (409 on a closed chat)."""
+        """GET: the chat's messages, oldest first, a page after ``after`` with the ``next`` page's
+        link (internal notes for agents only). POST: a message as the caller (409 on a closed
+        chat)."""
         chat = self.get_object()
         tenant = self.tenant
         if request.method == "POST":
@@ -363,16 +375,22 @@ class ChatViewSet(
             return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
         query = AfterSerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        messages = selectors.message_list(
-            chat=chat, agent=selectors.is_agent(tenant.membership)
-        ).filter(seq__gt=query.validated_data["after"])
-        page = self.paginate_queryset(messages)
-        return self.get_paginated_response(MessageSerializer(page, many=True).data)
+        messages = selectors.message_list(chat=chat, agent=selectors.is_agent(tenant.membership))
+        pages = AfterPagination("seq")
+        page = pages.paginate(messages, request, query.validated_data["after"])
+        return Response(
+            {"next": pages.next_link(), "results": MessageSerializer(page, many=True).data}
+        )
 
     @extend_schema(
-        methods=["PATCH"], request=MessageEditSerializer, responses={200: MessageSerializer}
+        methods=["PATCH"],
+        parameters=[SEQ_PARAMETER],
+        request=MessageEditSerializer,
+        responses={200: MessageSerializer},
     )
-    @extend_schema(methods=["DELETE"], request=None, responses={204: None})
+    @extend_schema(
+        methods=["DELETE"], parameters=[SEQ_PARAMETER], request=None, responses={204: None}
+    )
     @action(
         detail=True,
         methods=["patch", "delete"],

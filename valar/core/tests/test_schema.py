@@ -106,12 +106,20 @@ class SchemaGenerationTests(ApiTestCase):
             if method in {"get", "post", "put", "patch", "delete"}
             for parameter in operation.get("parameters", [])
             if parameter["in"] == "path"
-            # an invitation's token and a runtime setting's key are not ids
-            and parameter["name"] not in {"token", "key"}
+            # an invitation's token, a runtime setting's key and a message's number in its
+            # chat are not ids
+            and parameter["name"] not in {"token", "key", "seq"}
             and parameter["schema"]
             != {"type": "string", "format": "uuid", "pattern": FORMAT_PATTERNS["uuid"]}
         }
         self.assertEqual(loose, set())
+
+    def test_a_message_number_in_a_path_is_a_bounded_integer(self):
+        parameters = self.operation("/api/v1/support/chats/{id}/messages/{seq}/", "patch")[
+            "parameters"
+        ]
+        seq = next(parameter for parameter in parameters if parameter["name"] == "seq")
+        self.assertEqual(seq["schema"], {"type": "integer", "minimum": 1, "maximum": 999999999})
 
     def test_a_sub_resource_of_an_item_declares_no_filters_of_the_list(self):
         """``deals/{id}/history/``, ``teams/{id}/members/`` page, but take no list filters.

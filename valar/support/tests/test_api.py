@@ -350,3 +350,26 @@ class ChatReadingTests(TenantFixtureMixin, ApiTestCase):
             404,
         )
         self.assertEqual(Message.objects.get(chat=theirs).text, "x")
+
+    def test_messages_page_by_number_with_a_next_link_and_a_pinned_query_count(self):
+        agent = self.clients[Role.WORKER]
+        first = agent.get(f"{self.path}messages/", {"page_size": 2}).json()
+        self.assertEqual([m["seq"] for m in first["results"]], [1, 2])
+        self.assertIn("after=2", first["next"])
+        # A message posted between two pages comes in its turn: nothing skipped or repeated.
+        agent.post(f"{self.path}messages/", {"text": "Late one"}, format="json")
+        second = agent.get(first["next"]).json()
+        self.assertEqual([m["seq"] for m in second["results"]], [3, 4])
+        third = agent.get(second["next"]).json()
+        self.assertEqual(([m["seq"] for m in third["results"]], third["next"]), ([5], None))
+        # The member's pages skip the note; bad parameters are 400s.
+        member = self.clients[Role.BASIC].get(f"{self.path}messages/", {"page_size": 2}).json()
+        self.assertEqual([m["seq"] for m in member["results"]], [1, 2])
+        after = self.clients[Role.BASIC].get(member["next"]).json()
+        self.assertEqual([m["seq"] for m in after["results"]], [4, 5])
+        for params, field in (({"page_size": 0}, "page_size"), ({"after": "x"}, "after")):
+            self.assert_problem(agent.get(f"{self.path}messages/", params), 400, field=field)
+        # The token, the chat, the page: whatever the page's size.
+        for size in (1, 50):
+            with self.subTest(size=size), self.assertNumQueries(3):
+                agent.get(f"{self.path}messages/", {"page_size": size})
