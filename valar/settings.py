@@ -331,6 +331,8 @@ REST_FRAMEWORK = {
         "account_admin": os.environ.get("THROTTLE_ACCOUNT_ADMIN", "100/hour"),
         # Support chat messages per user (counted by the service: REST and sockets alike).
         "chat_message": os.environ.get("THROTTLE_CHAT_MESSAGE", "30/min"),
+        # Chats a member who is not an agent opens or reopens (each one notifies an agent).
+        "chat_open": os.environ.get("THROTTLE_CHAT_OPEN", "10/hour"),
         # Platform operators on ops/ endpoints; not a runtime setting (it must stay usable).
         "operator": os.environ.get("THROTTLE_OPERATOR", "600/min"),
     },

@@ -140,6 +140,17 @@ class StrictIntegerField(StrictTypeMixin, serializers.IntegerField):
     json_type_name = "an integer"
 
 
+class QueryIntegerField(serializers.IntegerField):
+    """A whole number in a query parameter: ASCII digits only (``1.0``, ``+1``, ``1e3`` or a
+    digit of another script are a 400 ``invalid``, as the schema's integer says)."""
+
+    def to_internal_value(self, data):
+        """Refuse anything but ASCII digits, then read the number."""
+        if not (isinstance(data, str) and data.isascii() and data.isdigit()):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class StrictFloatField(StrictTypeMixin, serializers.FloatField):
     """A number field that takes JSON numbers only (not strings or booleans)."""
 

@@ -130,6 +130,7 @@ SETTINGS: dict[str, Setting] = {
         _rate("account_email", "Account e-mails (verification resend) a user may ask for"),
         _rate("account_admin", "Account writes (create, re-email) per organization admin"),
         _rate("chat_message", "Support chat messages per user, over REST and sockets alike"),
+        _rate("chat_open", "Support chats a member who is not an agent opens or reopens"),
         Setting(
             key="page_size",
             group="pagination",

@@ -13,9 +13,11 @@ from valar.core.metrics.engine import INTERVALS
 from valar.core.pagination import AfterPagination
 from valar.core.serializers import (
     PeriodSerializer,
+    QueryIntegerField,
     QuerySerializer,
     StrictBooleanField,
     StrictCharField,
+    StrictIntegerField,
     StrictUUIDField,
     TenantRelatedField,
 )
@@ -142,8 +144,11 @@ class ChatUpdateSerializer(serializers.ModelSerializer):
 class ReadSerializer(serializers.Serializer):
     """``read/``: up to which message (by default the last one the caller can read)."""
 
-    seq = serializers.IntegerField(
-        min_value=0, required=False, help_text="The last message number read; default: the last."
+    seq = StrictIntegerField(
+        min_value=0,
+        max_value=2_147_483_647,
+        required=False,
+        help_text="The last message number read; default: the last.",
     )
 
 
@@ -223,7 +228,7 @@ class AssignSerializer(serializers.Serializer):
 class AfterSerializer(QuerySerializer):
     """The messages list's ``after``: the last message number the client has seen."""
 
-    after = serializers.IntegerField(min_value=0, required=False, default=0)
+    after = QueryIntegerField(min_value=0, required=False, default=0)
 
 
 #: The path's message number (``messages/{seq}/``).

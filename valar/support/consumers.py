@@ -22,9 +22,10 @@ from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 
-from valar.core.errors import DomainError, TooManyRequests
+from valar.core.errors import DomainError, TooManyRequests, flatten_errors
 from valar.core.sockets import CLOSE_THROTTLED, Refusal, SocketRefused, TenantConsumer
 from valar.support import selectors, services
+from valar.support.api import ReadSerializer
 
 NO_SUCH_CHAT = Refusal(4404, 404, "not_found", "No such chat.")
 #: The most messages one backlog sends (a client pages the rest over REST).
@@ -124,10 +125,11 @@ class ChatConsumer(TenantConsumer):
 
     async def _read(self, content: dict) -> None:
         """Move the caller's read marker through the service (announced on commit)."""
-        seq = content.get("seq")
-        if seq is not None and (not isinstance(seq, int) or isinstance(seq, bool) or seq < 0):
-            await self._error("invalid", "seq: a message number >= 0.")
+        body = ReadSerializer(data={k: v for k, v in content.items() if k == "seq"})
+        if not body.is_valid():
+            await self._error("invalid", "seq: a message number >= 0.", flatten_errors(body.errors))
             return
+        seq = body.validated_data.get("seq")
         try:
             await self.run_service(services.chat_read, tenant=self.tenant, chat=self.chat, seq=seq)
         except DomainError as error:
@@ -195,7 +197,10 @@ class ChatConsumer(TenantConsumer):
         await self.send_json({"type": event["type"], "message": event["message"]})
 
     async def message_read(self, event) -> None:
-        """Someone moved their read marker (non-agents see it at a message they can read)."""
+        """Someone moved their read marker (non-agents see it at a message they can read, and
+        only when it passed one)."""
+        if not self.agent and not event.get("public_moved", True):
+            return
         await self.send_json(
             {
                 "type": "message.read",

@@ -98,6 +98,9 @@ def chat_open(*, tenant: Tenant, data: dict[str, Any]) -> tuple[Chat, bool]:
             if first_message:
                 message_post(tenant=tenant, chat=existing, text=first_message)
             return existing, False
+        # Each new chat notifies an agent: a member's chats are rationed (close and open
+        # again is no way around the one-open-chat rule).
+        throttling.spend("chat_open", user.pk, what="chats opened")
     if assignee is not None:
         _check_agent(organization=tenant.organization, user_id=assignee.pk)
         assignee_id = assignee.pk
@@ -241,6 +244,7 @@ def chat_reopen(*, tenant: Tenant, chat: Chat) -> Chat:
                 f"You have an open chat already ({current.pk}): close it first.",
                 code="open_chat_exists",
             )
+        throttling.spend("chat_open", tenant.membership.user_id, what="chats opened")
     chat.status, chat.closed_at = Chat.Status.OPEN, None
     chat.save(update_fields=["status", "closed_at", "updated_at"])
     audit_record(action="chat.reopen", organization_id=chat.organization_id, instance=chat)
@@ -336,7 +340,9 @@ def message_post(*, tenant: Tenant, chat: Chat, text: str, internal: bool = Fals
         }
         if locked.first_response_at is None and tenant.membership.user_id != locked.created_by_id:
             counters["first_response_at"] = now
-    Chat.objects.filter(pk=chat.pk).update(**counters, updated_at=now)
+    if not internal:
+        counters["updated_at"] = now  # a note leaves no trace for members who are not agents
+    Chat.objects.filter(pk=chat.pk).update(**counters)
     if "first_response_at" in counters:
         # An UPDATE sends no save signal: the support figures' version moves on here.
         versions.bump(chat.organization_id, "support")
@@ -408,6 +414,7 @@ def chat_read(*, tenant: Tenant, chat: Chat, seq: int | None = None) -> dict[str
     user_id = tenant.membership.user_id
     marker = ChatReader.objects.filter(chat_id=chat.pk, user_id=user_id).first()
     if marker is None or marker.seq < seq:
+        was_public = marker.public_seq if marker is not None else 0
         if seq == locked.last_seq:
             public_count, public_seq = locked.public_count, locked.last_public_seq
         else:
@@ -437,6 +444,9 @@ def chat_read(*, tenant: Tenant, chat: Chat, seq: int | None = None) -> dict[str
             "user": str(user_id),
             "seq": seq,
             "public_seq": public_seq,
+            # Whether members who are not agents are told: only when the marker passed a
+            # message they can read (a marker moving over notes alone says nothing to them).
+            "public_moved": public_seq > was_public,
             "read_at": _datetime(now),
         }
         transaction.on_commit(partial(_send, chat_group(chat.pk), event), robust=True)

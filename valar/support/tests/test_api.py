@@ -1,5 +1,9 @@
 """``/api/v1/support/chats/``: the generic resource tests, get-or-create, assignment, messages."""
 
+from unittest import mock
+
+from rest_framework.throttling import SimpleRateThrottle
+
 from valar.audit.models import AuditEvent
 from valar.core.policy import Role
 from valar.core.testing import ApiTestCase
@@ -373,3 +377,45 @@ class ChatReadingTests(TenantFixtureMixin, ApiTestCase):
         for size in (1, 50):
             with self.subTest(size=size), self.assertNumQueries(3):
                 agent.get(f"{self.path}messages/", {"page_size": size})
+
+    def test_members_open_chats_at_a_rate_and_numbers_are_read_strictly(self):
+        member = self.clients[Role.BASIC]
+        with mock.patch.dict(SimpleRateThrottle.THROTTLE_RATES, {"chat_open": "2/hour"}):
+            # setUp opened one: closing and reopening it is the second; then no more.
+            member.post(f"{self.path}close/")
+            self.assertEqual(member.post(f"{self.path}reopen/").status_code, 200)
+            member.post(f"{self.path}close/")
+            refused = member.post(URL, {"subject": "Again"}, format="json")
+            self.assert_problem(refused, 429, code="throttled")
+            self.assertTrue(refused["Retry-After"])
+            self.assertEqual(member.post(f"{self.path}reopen/").status_code, 429)
+            # Agents open chats on customers' behalf without that limit.
+            for _ in range(3):
+                self.assertEqual(
+                    self.clients[Role.WORKER]
+                    .post(URL, {"subject": "x"}, format="json")
+                    .status_code,
+                    201,
+                )
+        for body in ({"seq": "1"}, {"seq": True}, {"seq": None}, {"seq": 1.5}):
+            with self.subTest(body=body):
+                self.assert_problem(
+                    member.post(f"{self.path}read/", body, format="json"), 400, field="seq"
+                )
+        for after in ("1.0", "٣", "+1", "1e1"):
+            with self.subTest(after=after):
+                self.assert_problem(
+                    member.get(f"{self.path}messages/", {"after": after}), 400, field="after"
+                )
+        self.assertEqual(
+            member.post(f"{self.path}read/", {"seq": 1.0}, format="json").status_code, 200
+        )
+
+    def test_an_internal_note_moves_nothing_a_member_is_shown(self):
+        before = self.shown(Role.BASIC)
+        self.clients[Role.WORKER].post(
+            f"{self.path}messages/", {"text": "Just a note", "internal": True}, format="json"
+        )
+        after = self.shown(Role.BASIC)
+        for field in ("updated_at", "last_seq", "last_message_at", "unread"):
+            self.assertEqual(after[field], before[field], field)

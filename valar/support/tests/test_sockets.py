@@ -322,3 +322,19 @@ class ChatSocketTests(SocketTestCase):
         self.assertEqual(await sync_to_async(cache.get)(key), 1)
         await socket.disconnect()
         self.assertEqual(await sync_to_async(cache.get)(key), 0)
+
+    async def test_a_marker_moving_over_notes_only_tells_members_nothing(self):
+        member = await self.join(self.member, after=1)
+        agent = await self.join(self.admin, after=1)
+        await self.say(self.admin, "Public")
+        await self.say(self.admin, "Note", internal=True)
+        self.assertEqual(await self.seqs(agent, 2), [2, 3])
+        self.assertEqual(await self.seqs(member, 1), [2])
+        await sync_to_async(ChatReader.objects.filter(chat=self.chat, user=self.admin).update)(
+            seq=2, public_count=2, public_seq=2
+        )
+        await agent.send_json_to({"type": "read", "seq": 3})
+        self.assertEqual((await agent.receive_json_from(timeout=2))["seq"], 3)
+        self.assertTrue(await member.receive_nothing(timeout=0.3))
+        await member.disconnect()
+        await agent.disconnect()
