@@ -67,7 +67,7 @@ test: lint check ## Lint, checks, then the whole suite.
 fuzz: install ## schemathesis with every check over the whole schema: in process, then against make run.
 	THROTTLE_ANON=100000/min THROTTLE_USER=100000/min THROTTLE_LOGIN=100000/min \
 		THROTTLE_ACCOUNT_ADMIN=100000/min THROTTLE_OPERATOR=100000/min \
-		THROTTLE_CHAT_MESSAGE=100000/min \
+		THROTTLE_CHAT_MESSAGE=100000/min THROTTLE_CHAT_OPEN=100000/min \
 		.venv/bin/pytest -q fuzz/test_schema_fuzz.py fuzz/test_live_fuzz.py
 
 BENCH_ARGS ?=
@@ -77,7 +77,7 @@ bench: install ## Benchmarks against the raw SQL floor (on DATABASE_URL; Postgre
 		echo "wrk is not installed: the load rows will say so"
 	@[ -n "$$DATABASE_URL" ] || echo "DATABASE_URL is not set: measuring on SQLite; set it to a PostgreSQL database for the real figures"
 	$(PY) manage.py migrate --noinput -v0
-	THROTTLE_USER=1000000000/min THROTTLE_ANON=1000000000/min THROTTLE_CHAT_MESSAGE=1000000000/min \
+	THROTTLE_USER=1000000000/min THROTTLE_ANON=1000000000/min THROTTLE_CHAT_MESSAGE=1000000000/min THROTTLE_CHAT_OPEN=1000000000/min \
 		$(PY) manage.py bench $(BENCH_ARGS)
 
 clean: ## Remove the virtualenvs and local data.
