@@ -1,18 +1,16 @@
 """Finance endpoints under ``/api/v1/finance/``."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import FileResponse
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import exceptions, mixins, serializers, status
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
-from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.viewsets import ModelViewSet
 
-from valar.core import bulk
+from valar.core import bulk, files
 from valar.core.bulk_api import BulkMixin
 from valar.core.metrics.documents import MoneyOutField, PercentOutField, SeriesSerializer
 from valar.core.metrics.engine import INTERVALS
@@ -374,20 +372,6 @@ class ExpenseViewSet(TransactionViewSet):
     export_filename = "expenses"
 
 
-class FileNegotiation(DefaultContentNegotiation):
-    """A download answers the file's own type whatever ``Accept`` asks (``image/png``...).
-
-    Errors on the way are rendered by the first renderer (problem details), not refused 406.
-    """
-
-    def select_renderer(self, request, renderers, format_suffix=None):
-        """The negotiated renderer, or the first one instead of a 406."""
-        try:
-            return super().select_renderer(request, renderers, format_suffix)
-        except exceptions.NotAcceptable:
-            return renderers[0], renderers[0].media_type
-
-
 class AttachmentViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -417,24 +401,12 @@ class AttachmentViewSet(
             upload=serializer.validated_data["file"],
         )
 
-    @extend_schema(
-        responses={
-            (200, content_type): OpenApiResponse(
-                OpenApiTypes.BINARY, description="The file, as the type it was stored as"
-            )
-            for content_type, _ in services.SIGNATURES
-        }
-    )
-    @action(detail=True, methods=["get"], content_negotiation_class=FileNegotiation)
+    @extend_schema(responses=files.download_responses())
+    @action(detail=True, methods=["get"], content_negotiation_class=files.FileNegotiation)
     def download(self, request, pk=None):
         """The file itself, for members who may see the entry."""
         attachment = self.get_object()
-        return FileResponse(
-            attachment.file.open("rb"),
-            as_attachment=True,
-            filename=attachment.original_name,
-            content_type=attachment.content_type,
-        )
+        return files.download(attachment.file, attachment.original_name, attachment.content_type)
 
 
 class ReportSchema(AutoSchema):

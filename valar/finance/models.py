@@ -1,10 +1,9 @@
 """The ledger: income and expense entries in one table, their categories and attachments."""
 
-import uuid
-
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 
+from valar.core import files
 from valar.core.models import TenantModel
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
@@ -115,7 +114,7 @@ class LedgerEntry(FinanceModel):
 
 def attachment_path(instance: "Attachment", filename: str) -> str:
     """An unguessable storage name, never the uploaded name."""
-    return f"attachments/{instance.organization_id}/{uuid.uuid4().hex}"
+    return files.storage_name("attachments", instance.organization_id)
 
 
 class Attachment(FinanceModel):

@@ -4,9 +4,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db import transaction
-from rest_framework import status
 
-from valar.core import bulk, versions
+from valar.core import bulk, files, versions
 from valar.core.errors import Conflict, DomainError
 from valar.core.policy import Access, decide, owner_filter
 from valar.core.services import model_update
@@ -16,14 +15,6 @@ from valar.finance.models import Attachment, Category, LedgerEntry, Subcategory
 CENT = Decimal("0.01")
 #: Amounts have at most 12 digits before the point.
 MAX_AMOUNT = Decimal(10) ** 12
-MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
-#: File signatures accepted for attachments: the bytes decide, never the file's name.
-SIGNATURES = (
-    ("application/pdf", lambda head: head.startswith(b"%PDF-")),
-    ("image/png", lambda head: head.startswith(b"\x89PNG\r\n\x1a\n")),
-    ("image/jpeg", lambda head: head.startswith(b"\xff\xd8\xff")),
-    ("image/webp", lambda head: head[:4] == b"RIFF" and head[8:12] == b"WEBP"),
-)
 ENTRY_FIELDS = [
     "title",
     "description",
@@ -258,31 +249,10 @@ def category_delete(
     category.delete()
 
 
-def sniff_content_type(head: bytes) -> str | None:
-    """The content type the file's first bytes prove, if it is one we accept."""
-    for content_type, matches in SIGNATURES:
-        if matches(head):
-            return content_type
-    return None
-
-
 def attachment_create(*, tenant: Tenant, entry: LedgerEntry, upload) -> Attachment:
-    """Store an uploaded receipt under an unguessable name, after checking its bytes."""
-    if upload.size > MAX_ATTACHMENT_BYTES:
-        raise DomainError(
-            "The file is larger than 10 MB.",
-            code="too_large",
-            status_code=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
-        )
-    head = upload.read(16)
-    upload.seek(0)
-    content_type = sniff_content_type(head)
-    if content_type is None:
-        raise DomainError(
-            "Only PDF, PNG, JPEG and WebP files are accepted.",
-            code="unsupported_file",
-            errors={"file": ["Only PDF, PNG, JPEG and WebP files are accepted."]},
-        )
+    """Store an uploaded receipt under an unguessable name, after checking its bytes
+    (``core.files``: the rules every attachment follows)."""
+    content_type = files.check_upload(upload)
     return Attachment.objects.create(
         organization=tenant.organization,
         created_by=tenant.membership.user,

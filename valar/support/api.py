@@ -1,12 +1,20 @@
 """Support endpoints under ``/api/v1/support/``: chats (get-or-create, assign, close, reopen,
 delete) and their messages (read oldest first, ``after`` to resume; post)."""
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from django.http import Http404
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from valar.accounts.models import User
+from valar.core import files
 from valar.core.filters import AliasOrderingFilter, FilterBackend
 from valar.core.metrics.documents import SeriesSerializer
 from valar.core.metrics.engine import INTERVALS
@@ -161,6 +169,19 @@ class MarkerSerializer(serializers.Serializer):
     read_at = serializers.DateTimeField()
 
 
+class MessageFileSerializer(serializers.Serializer):
+    """A message's file: its original name, the type its bytes proved, its size, where to get it."""
+
+    name = serializers.CharField(source="file_name")
+    content_type = serializers.ChoiceField(choices=list(files.CONTENT_TYPES), source="file_type")
+    size = serializers.IntegerField(source="file_size", min_value=0)
+    url = serializers.SerializerMethodField(help_text="The download (`GET`, same credentials).")
+
+    def get_url(self, message) -> str:
+        """The file's API path."""
+        return f"/api/v1/support/chats/{message.chat_id}/messages/{message.seq}/file/"
+
+
 class MessageSerializer(serializers.ModelSerializer):
     """A message: its number in the chat (``seq``), its sender, its text (JSON values only,
     so the sockets send exactly what the API answers)."""
@@ -169,6 +190,7 @@ class MessageSerializer(serializers.ModelSerializer):
     created_by = serializers.UUIDField(
         source="created_by_id", read_only=True, allow_null=True, help_text="The sender."
     )
+    attachment = serializers.SerializerMethodField(help_text="Its file, or null.")
 
     class Meta:
         model = Message
@@ -182,6 +204,7 @@ class MessageSerializer(serializers.ModelSerializer):
             "created_at",
             "edited_at",
             "deleted_at",
+            "attachment",
         ]
         read_only_fields = fields
         extra_kwargs = {
@@ -190,6 +213,11 @@ class MessageSerializer(serializers.ModelSerializer):
                 "help_text": "When it was deleted: a tombstone, its text empty (null: it was not)."
             },
         }
+
+    @extend_schema_field(MessageFileSerializer(allow_null=True))
+    def get_attachment(self, message) -> dict | None:
+        """The file's details, or ``None`` without one."""
+        return dict(MessageFileSerializer(message).data) if message.file else None
 
 
 class MessagePageSerializer(serializers.Serializer):
@@ -213,6 +241,23 @@ class MessageCreateSerializer(MessageEditSerializer):
     """A new message: text (trimmed, 1 to 4,000 characters) and, for agents, ``internal``."""
 
     internal = StrictBooleanField(
+        default=False, help_text="An internal note, seen by agents only (agents only)."
+    )
+
+
+class MessageUploadSerializer(serializers.Serializer):
+    """A message with a file (multipart): the file, and optionally text and ``internal``."""
+
+    file = serializers.FileField(help_text="PDF, PNG, JPEG or WebP (by its bytes), at most 10 MB.")
+    text = StrictCharField(
+        required=False,
+        default="",
+        allow_blank=True,
+        max_length=services.MAX_MESSAGE_LENGTH * 2,
+        trim_whitespace=False,
+        help_text="Up to 4,000 characters once trimmed; may be empty.",
+    )
+    internal = serializers.BooleanField(
         default=False, help_text="An internal note, seen by agents only (agents only)."
     )
 
@@ -266,6 +311,8 @@ class ChatViewSet(
         "messages": "view",
         "read": "view",
         "message": "view",
+        "attachments": "view",
+        "message_file": "view",
     }
 
     def select(self):
@@ -415,6 +462,46 @@ class ChatViewSet(
             tenant=self.tenant, chat=chat, seq=int(seq), text=body.validated_data["text"]
         )
         return Response(MessageSerializer(message).data)
+
+    @extend_schema(request=MessageUploadSerializer, responses={201: MessageSerializer})
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser], filter_backends=[])
+    def attachments(self, request, pk=None):
+        """Post a message with a file (multipart ``file``, ``text``, ``internal``): the
+        attachment rules of ``core.files``; the message counts like any other."""
+        chat = self.get_object()
+        body = MessageUploadSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        message = services.message_post(
+            tenant=self.tenant,
+            chat=chat,
+            text=data["text"],
+            internal=data["internal"],
+            upload=data["file"],
+        )
+        return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(parameters=[SEQ_PARAMETER], responses=files.download_responses())
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"messages/(?P<seq>[0-9]{1,9})/file",
+        content_negotiation_class=files.FileNegotiation,
+        filter_backends=[],
+    )
+    def message_file(self, request, pk=None, seq=None):
+        """A message's file, for whoever may read the message (404 without one)."""
+        chat = self.get_object()
+        agent = selectors.is_agent(self.tenant.membership)
+        message = (
+            selectors.message_list(chat=chat, agent=agent)
+            .filter(seq=int(seq))
+            .exclude(file="")
+            .first()
+        )
+        if message is None:
+            raise Http404
+        return files.download(message.file, message.file_name, message.file_type)
 
 
 # --- support/summary/ ----------------------------------------------------------------------

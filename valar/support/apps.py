@@ -10,5 +10,9 @@ class SupportConfig(AppConfig):
     label = "support"
 
     def ready(self) -> None:
-        """Register the support metric source."""
+        """Register the support metric source; a deleted message's file goes with its row."""
+        from valar.core.files import delete_stored_files
         from valar.support import metrics  # noqa: F401
+        from valar.support.models import Message
+
+        delete_stored_files(Message)

@@ -8,6 +8,7 @@ missed, in order.
 from django.conf import settings
 from django.db import models
 
+from valar.core import files
 from valar.core.models import AuthoredModel, TenantModel
 
 
@@ -81,6 +82,11 @@ class Chat(TenantModel):
         return self.subject
 
 
+def message_file_path(instance: "Message", filename: str) -> str:
+    """An unguessable storage name for a message's file, never the uploaded name."""
+    return files.storage_name("support", instance.organization_id)
+
+
 class Message(AuthoredModel):
     """One message of a chat: its number in the chat, its sender (``created_by``) and text.
 
@@ -99,6 +105,12 @@ class Message(AuthoredModel):
     edited_at = models.DateTimeField(null=True, blank=True, editable=False)
     #: When it was deleted: the row stays as a tombstone (its number kept, its text emptied).
     deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    #: An attached file (``core.files`` rules: PDF, PNG, JPEG or WebP, at most 10 MB), its
+    #: original name, the type its bytes proved and its size; empty without one.
+    file = models.FileField(upload_to=message_file_path, max_length=200, blank=True)
+    file_name = models.CharField(max_length=255, blank=True)
+    file_type = models.CharField(max_length=50, blank=True)
+    file_size = models.PositiveIntegerField(null=True, blank=True)
 
     owner_fields = ("chat__created_by", "chat__assignee")
 

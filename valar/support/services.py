@@ -20,7 +20,7 @@ from django.utils import timezone
 from rest_framework.fields import DateTimeField
 
 from valar.audit.services import audit_record
-from valar.core import throttling, versions
+from valar.core import files, throttling, versions
 from valar.core.errors import Conflict, DomainError
 from valar.core.notify import notify
 from valar.core.renderers import plain
@@ -310,15 +310,21 @@ def clean_text(text: str) -> str:
 
 
 @transaction.atomic
-def message_post(*, tenant: Tenant, chat: Chat, text: str, internal: bool = False) -> Message:
+def message_post(
+    *, tenant: Tenant, chat: Chat, text: str, internal: bool = False, upload=None
+) -> Message:
     """Post a message in ``chat`` as the caller: the next number, under the chat's lock.
+
+    With an ``upload`` the message carries that file (checked by ``core.files``, the rules
+    of every attachment: 413 over 10 MB, 400 ``unsupported_file``) and its text may be empty.
 
     Only agents write internal notes (400 otherwise); a closed chat takes no message (409);
     each user's messages count against the ``chat_message`` rate (429 over it, whichever door
     they came through). The message is sent to the chat's sockets once the transaction
     commits.
     """
-    text = clean_text(text)
+    text = clean_text(text) if upload is None or (text or "").strip() else ""
+    file_type = files.check_upload(upload) if upload is not None else ""
     throttling.spend("chat_message", tenant.membership.user_id, what="chat messages")
     if internal and not selectors.is_agent(tenant.membership):
         message = "Only agents write internal notes."
@@ -355,6 +361,16 @@ def message_post(*, tenant: Tenant, chat: Chat, text: str, internal: bool = Fals
         text=text,
         internal=internal,
         created_by=tenant.membership.user,
+        **(
+            {
+                "file": upload,
+                "file_name": (upload.name or "file")[:255],
+                "file_type": file_type,
+                "file_size": upload.size,
+            }
+            if upload is not None
+            else {}
+        ),
     )
     # Writing is reading: the sender's marker moves to their message (no event: the message
     # itself says it).
@@ -546,8 +562,17 @@ def message_delete(*, tenant: Tenant, chat: Chat, seq: int) -> Message:
             code="permission_denied",
             status_code=403,
         )
+    stored = message.file.name
     message.text, message.deleted_at = "", timezone.now()
-    message.save(update_fields=["text", "deleted_at", "updated_at"])
+    message.file, message.file_name, message.file_type, message.file_size = "", "", "", None
+    message.save(
+        update_fields=["text", "deleted_at", "file", "file_name", "file_type", "file_size"]
+        + ["updated_at"]
+    )
+    if stored:
+        # The file goes with the words, once the tombstone is committed.
+        storage = message.file.storage
+        transaction.on_commit(partial(storage.delete, stored), robust=True)
     audit_record(
         action="chat.message_delete",
         organization_id=chat.organization_id,

@@ -4,11 +4,11 @@ import os
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from valar.core.files import MAX_ATTACHMENT_BYTES
 from valar.core.policy import Role
 from valar.core.testing import ApiTestCase, MediaRootMixin
 from valar.core.testing.resources import TenantFixtureMixin
 from valar.finance.models import Attachment, LedgerEntry
-from valar.finance.services import MAX_ATTACHMENT_BYTES
 from valar.finance.tests.support import (
     API,
     HTML,

@@ -2,12 +2,14 @@
 
 from unittest import mock
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.throttling import SimpleRateThrottle
 
 from valar.audit.models import AuditEvent
 from valar.core.policy import Role
-from valar.core.testing import ApiTestCase
+from valar.core.testing import ApiTestCase, MediaRootMixin
 from valar.core.testing.resources import TenantFixtureMixin, TenantResourceTestsMixin
+from valar.finance.tests.support import HTML, PDF, PNG
 from valar.notifications.models import Notification
 from valar.organizations.models import Membership
 from valar.support.models import Chat, Message
@@ -419,3 +421,77 @@ class ChatReadingTests(TenantFixtureMixin, ApiTestCase):
         after = self.shown(Role.BASIC)
         for field in ("updated_at", "last_seq", "last_message_at", "unread"):
             self.assertEqual(after[field], before[field], field)
+
+
+class ChatFileTests(MediaRootMixin, TenantFixtureMixin, ApiTestCase):
+    """Files in messages: the attachment rules of core.files, downloads, tombstones."""
+
+    module = "support"
+
+    def setUp(self) -> None:
+        super().setUp()
+        member = self.clients[Role.BASIC]
+        self.chat = member.post(URL, {"subject": "Receipt"}, format="json").json()
+        self.path = f"{URL}{self.chat['id']}/"
+
+    def upload(self, role: str, content: bytes, name: str = "scan.pdf", **fields):
+        """Post ``content`` as a message's file (multipart) as ``role``."""
+        body = {"file": SimpleUploadedFile(name, content), **fields}
+        return self.clients[role].post(f"{self.path}attachments/", body, format="multipart")
+
+    def test_a_file_is_checked_by_its_bytes_shown_downloaded_and_gone_with_a_tombstone(self):
+        posted = self.upload(Role.BASIC, PDF, "march.pdf", text="  Here  ")
+        self.assertEqual(posted.status_code, 201, posted.content)
+        message = posted.json()
+        self.assertEqual(message["text"], "Here")
+        self.assertEqual(
+            {k: message["attachment"][k] for k in ("name", "content_type", "size")},
+            {"name": "march.pdf", "content_type": "application/pdf", "size": len(PDF)},
+        )
+        stored = Message.objects.get(pk=message["id"]).file
+        self.assertNotIn("march", stored.name)
+        # The agent downloads it; the client of the organization cannot reach the chat.
+        got = self.clients[Role.WORKER].get(message["attachment"]["url"])
+        self.assertEqual((got.status_code, got["Content-Type"]), (200, "application/pdf"))
+        self.assertEqual(b"".join(got.streaming_content), PDF)
+        self.assertEqual(
+            self.clients[Role.CLIENT].get(message["attachment"]["url"]).status_code, 404
+        )
+        # A file with no text is a message; the rules refuse what is not a document.
+        self.assertEqual(self.upload(Role.WORKER, PNG, "shot.png").json()["text"], "")
+        self.assert_problem(self.upload(Role.BASIC, HTML, "page.pdf"), 400, code="unsupported_file")
+        self.assertEqual(
+            self.clients[Role.BASIC].get(f"{self.path}messages/1/file/").status_code, 200
+        )
+        self.assertEqual(
+            self.clients[Role.BASIC].get(f"{self.path}messages/9/file/").status_code, 404
+        )
+        # An internal note's file is the agents' only.
+        note = self.upload(Role.WORKER, PDF, internal="true").json()
+        self.assertEqual(self.clients[Role.BASIC].get(note["attachment"]["url"]).status_code, 404)
+        self.assertEqual(self.clients[Role.ADMIN].get(note["attachment"]["url"]).status_code, 200)
+        # Deleted: the tombstone has no file, and the stored file is gone.
+        with self.captureOnCommitCallbacks(execute=True):
+            self.assertEqual(
+                self.clients[Role.BASIC].delete(f"{self.path}messages/1/").status_code, 204
+            )
+        self.assertFalse(stored.storage.exists(stored.name))
+        listed = self.clients[Role.BASIC].get(f"{self.path}messages/").json()["results"]
+        self.assertIsNone(listed[0]["attachment"])
+        self.assertEqual(
+            self.clients[Role.BASIC].get(f"{self.path}messages/1/file/").status_code, 404
+        )
+        # Deleting the chat removes its files.
+        kept = Message.objects.get(pk=note["id"]).file
+        self.assertTrue(kept.storage.exists(kept.name))
+        self.assertEqual(self.clients[Role.ADMIN].delete(self.path).status_code, 204)
+        self.assertFalse(kept.storage.exists(kept.name))
+
+    def test_another_organizations_chat_takes_no_file(self):
+        theirs = chat(self.other, 9, status=Chat.Status.OPEN)
+        body = {"file": SimpleUploadedFile("x.pdf", PDF)}
+        response = self.clients[Role.ADMIN].post(
+            f"{URL}{theirs.pk}/attachments/", body, format="multipart"
+        )
+        self.assertEqual(response.status_code, 404)
+        self.assertFalse(Message.objects.filter(chat=theirs).exists())
