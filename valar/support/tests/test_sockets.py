@@ -338,3 +338,21 @@ class ChatSocketTests(SocketTestCase):
         self.assertTrue(await member.receive_nothing(timeout=0.3))
         await member.disconnect()
         await agent.disconnect()
+
+    async def test_a_session_cookie_joins_the_chat_from_an_allowed_origin_only(self):
+        from rest_framework.test import APIClient
+
+        from valar.core.testing.sockets import ALLOWED_ORIGIN
+
+        client = APIClient(enforce_csrf_checks=True)
+        await sync_to_async(self.session_login)(self.member, client=client)
+        cookie = self.session_cookie(client)
+        path = f"/ws/support/chats/{self.chat.pk}/?after=0"
+        socket = self.socket(path, cookie=cookie, origin=ALLOWED_ORIGIN)
+        connected, _ = await socket.connect()
+        self.assertTrue(connected)
+        self.assertEqual((await socket.receive_json_from())["type"], "hello")
+        self.assertEqual(await self.seqs(socket, 1), [1])
+        await socket.disconnect()
+        foreign = self.socket(path, cookie=cookie, origin="http://evil.example")
+        self.assertEqual(await foreign.connect(), (False, 4403))
