@@ -26,8 +26,11 @@ def paths() -> dict:
 
 
 def fill(path: str, value: str | None = None) -> str:
-    """``path`` with every parameter replaced by ``value`` (a fresh UUID by default)."""
-    return PARAMETER.sub(lambda match: value or str(uuid.uuid4()), path)
+    """``path`` with every parameter replaced by ``value`` (a fresh UUID by default; a
+    message's number, ``seq``, is a number)."""
+    return PARAMETER.sub(
+        lambda match: "1" if match.group(0) == "{seq}" else value or str(uuid.uuid4()), path
+    )
 
 
 class JsonBodiesOnlyTests(TenantFixtureMixin, ApiTestCase):
@@ -44,7 +47,8 @@ class JsonBodiesOnlyTests(TenantFixtureMixin, ApiTestCase):
                 with self.subTest(method=method, path=path):
                     expected = (
                         ["multipart/form-data"]
-                        if path == "/api/v1/finance/attachments/" or path.endswith("/import/")
+                        if path == "/api/v1/finance/attachments/"
+                        or path.endswith(("/import/", "/attachments/"))
                         else ["application/json"]
                     )
                     self.assertEqual(list(body["content"]), expected)

@@ -181,6 +181,9 @@ class BenchSupportRowsTests(TransactionTestCase):
 class BenchSupportPartsTests(SimpleTestCase):
     """The checks and the bare consumer the support rows rest on."""
 
+    # Channels closes old database connections around each consumer event (no query).
+    databases = {"default"}
+
     def test_a_socket_s_numbers_are_checked_for_loss_duplicates_and_order(self):
         check = support_bench.order_problems
         self.assertEqual(set(check([1, 2, 3], range(1, 4)).values()), {0})
