@@ -142,7 +142,8 @@ class ChatEventSerializer(ChatSerializer):
 
 
 class ChatUpdateSerializer(serializers.ModelSerializer):
-    """What PATCH changes: the subject and the priority."""
+    """What PATCH changes: the subject and the priority; agents also the status, between
+    ``open`` and ``pending``."""
 
     class Meta:
         model = Chat
@@ -350,11 +351,12 @@ class ChatViewSet(
 
     @extend_schema(request=ChatUpdateSerializer, responses=ChatSerializer)
     def update(self, request, *args, **kwargs):
-        """Change the subject or the priority (the opener and agents)."""
+        """Change the subject or the priority (the opener and agents), the status between open
+        and pending (agents)."""
         chat = self.get_object()
         body = ChatUpdateSerializer(chat, data=request.data, partial=kwargs.get("partial", False))
         body.is_valid(raise_exception=True)
-        chat = services.chat_update(chat=chat, data=body.validated_data)
+        chat = services.chat_update(tenant=self.tenant, chat=chat, data=body.validated_data)
         return Response(self.get_serializer(chat).data)
 
     @extend_schema(request=ChatUpdateSerializer, responses=ChatSerializer)

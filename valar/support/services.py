@@ -43,8 +43,9 @@ DELETE_EVENT = "message.deleted"
 READ_EVENT = "message.read"
 #: The channel-layer event of a change of the chat itself (its ``kind`` says which).
 CHAT_EVENT = "chat.event"
-#: What a chat's opener or an agent may change with PATCH.
-EDITABLE_FIELDS = ("subject", "priority")
+#: What a chat's opener or an agent may change with PATCH (``status``: agents, between open
+#: and pending only; closing and reopening have their own audited services).
+EDITABLE_FIELDS = ("subject", "priority", "status")
 
 
 #: How long a support notification waits unread before it is e-mailed.
@@ -199,8 +200,23 @@ def chat_assign(*, tenant: Tenant, chat: Chat, assignee) -> Chat:
 
 
 @transaction.atomic
-def chat_update(*, chat: Chat, data: dict[str, Any]) -> Chat:
-    """Change the subject or the priority (the change is audited); sockets get ``chat.updated``."""
+def chat_update(*, tenant: Tenant, chat: Chat, data: dict[str, Any]) -> Chat:
+    """Change the subject, the priority or (agents) the status between ``open`` and
+    ``pending`` (the change is audited); sockets get ``chat.updated``.
+
+    A status from a member who is not an agent is a 400; ``closed`` is ``close/``'s to set (400
+    here), and a closed chat's status is ``reopen/``'s (409 ``chat_closed``).
+    """
+    status = data.get("status")
+    if status is not None and status != chat.status:
+        if not selectors.is_agent(tenant.membership):
+            message = "Only agents set the status."
+            raise DomainError(message, errors={"status": [message]})
+        if status == Chat.Status.CLOSED:
+            message = "Close a chat with close/."
+            raise DomainError(message, errors={"status": [message]})
+        if chat.status == Chat.Status.CLOSED:
+            raise Conflict("The chat is closed: reopen it first.", code="chat_closed")
     chat, changed = model_update(instance=chat, fields=list(EDITABLE_FIELDS), data=data)
     if changed:
         _announce(chat, "chat.updated")

@@ -495,3 +495,27 @@ class ChatFileTests(MediaRootMixin, TenantFixtureMixin, ApiTestCase):
         )
         self.assertEqual(response.status_code, 404)
         self.assertFalse(Message.objects.filter(chat=theirs).exists())
+
+    def test_agents_move_a_chat_between_open_and_pending_only(self):
+        agent, member = self.clients[Role.WORKER], self.clients[Role.BASIC]
+        pending = agent.patch(self.path, {"status": "pending"}, format="json")
+        self.assertEqual((pending.status_code, pending.json()["status"]), (200, "pending"))
+        listed = agent.get(URL, {"status": "pending"}).json()["results"]
+        self.assertEqual([c["id"] for c in listed], [self.chat["id"]])
+        self.assert_problem(
+            member.patch(self.path, {"status": "open"}, format="json"), 400, field="status"
+        )
+        self.assert_problem(
+            agent.patch(self.path, {"status": "closed"}, format="json"), 400, field="status"
+        )
+        # The same status from a member is no change, so no refusal.
+        self.assertEqual(
+            member.patch(self.path, {"status": "pending"}, format="json").status_code, 200
+        )
+        self.assertEqual(
+            agent.patch(self.path, {"status": "open"}, format="json").json()["status"], "open"
+        )
+        agent.post(f"{self.path}close/")
+        self.assert_problem(
+            agent.patch(self.path, {"status": "pending"}, format="json"), 409, code="chat_closed"
+        )
