@@ -495,12 +495,7 @@ class ChatViewSet(
         """A message's file, for whoever may read the message (404 without one)."""
         chat = self.get_object()
         agent = selectors.is_agent(self.tenant.membership)
-        message = (
-            selectors.message_list(chat=chat, agent=agent)
-            .filter(seq=int(seq))
-            .exclude(file="")
-            .first()
-        )
+        message = selectors.message_file(chat=chat, agent=agent, seq=int(seq))
         if message is None:
             raise Http404
         return files.download(message.file, message.file_name, message.file_type)

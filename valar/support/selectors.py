@@ -143,3 +143,8 @@ def message_list(*, chat: Chat, agent: bool) -> QuerySet[Message]:
     """A chat's messages in order; internal notes only for agents."""
     messages = Message.objects.filter(chat=chat).order_by("seq")
     return messages if agent else messages.filter(internal=False)
+
+
+def message_file(*, chat: Chat, agent: bool, seq: int) -> Message | None:
+    """Message ``seq`` of the chat if the reader may see it and it carries a file."""
+    return message_list(chat=chat, agent=agent).filter(seq=seq).exclude(file="").first()
