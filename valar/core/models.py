@@ -143,3 +143,27 @@ class SystemSetting(models.Model):
     def __str__(self) -> str:
         """Show the key."""
         return self.key
+
+
+class Sequence(models.Model):
+    """The last number handed out of one gap-free counter of an organization.
+
+    ``key`` names the counter (``customer``, ``invoice:2026``); :func:`valar.core.sequences.
+    next_number` moves it in one locking statement, inside the caller's transaction.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    organization = models.ForeignKey(
+        "organizations.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    key = models.CharField(max_length=64)
+    last = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "key"], name="sequence_unique_key")
+        ]
+
+    def __str__(self) -> str:
+        """Show the counter's key and its last number."""
+        return f"{self.key}: {self.last}"
