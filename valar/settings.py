@@ -391,6 +391,8 @@ SPECTACULAR_SETTINGS = {
         "PriorityEnum": "valar.tasks.models.Task.Priority",
         "ChatStatusEnum": "valar.support.models.Chat.Status",
         "ChatPriorityEnum": "valar.support.models.Chat.Priority",
+        "DocumentStatusEnum": "valar.finance.models.Document.Status",
+        "PaymentMethodEnum": "valar.finance.models.Payment.Method",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -443,6 +445,10 @@ CELERY_BEAT_SCHEDULE = {
     "email-due-notifications": {
         "task": "notifications.email_due",
         "schedule": crontab(),
+    },
+    "expire-quotes": {
+        "task": "finance.expire_quotes",
+        "schedule": crontab(minute=5),
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
+from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -128,6 +129,13 @@ def _as_drf_exception(exc: Exception) -> Exception:
         # A uniqueness race lost against another request: the row exists now.
         error = exceptions.APIException(
             "This conflicts with data that exists already.", code="conflict"
+        )
+        error.status_code = status.HTTP_409_CONFLICT
+        return error
+    if isinstance(exc, ProtectedError | RestrictedError):
+        # A row others depend on (a customer with issued invoices, an entry a payment made).
+        error = exceptions.APIException(
+            "Other records depend on this one; it cannot be deleted.", code="in_use"
         )
         error.status_code = status.HTTP_409_CONFLICT
         return error

@@ -5,12 +5,15 @@ default membership. The result is resolved once per request and cached on it; vi
 services and selectors receive the organization explicitly from here.
 """
 
+import datetime
 import logging
 import re
 import uuid
+import zoneinfo
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from django.utils import timezone
 from rest_framework import exceptions
 
 from valar.core import entries
@@ -129,3 +132,9 @@ def parse_reference(reference: str) -> dict[str, object]:
         return {"organization_id": uuid.UUID(reference)}
     except ValueError:
         return {"organization__slug": reference}
+
+
+def local_today(organization: "Organization") -> datetime.date:
+    """Today's date where the organization is (its time zone; UTC when it has none)."""
+    zone = zoneinfo.ZoneInfo(organization.timezone or "UTC")
+    return timezone.now().astimezone(zone).date()

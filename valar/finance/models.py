@@ -136,3 +136,158 @@ class Attachment(FinanceModel):
     def __str__(self) -> str:
         """Show the file's original name."""
         return self.original_name
+
+
+class Document(FinanceModel):
+    """A quote, an invoice or a credit note: one shape, its totals kept exact.
+
+    Totals follow the one rounding policy of :mod:`valar.finance.pricing` (each line rounded
+    half-up to cents, then summed) and are stored, so every list, export and figure shows the
+    same numbers. A credit note's totals are negative: it corrects the invoice it ``credits``.
+    ``number`` stays empty while the document is a draft and is given, gap-free, when it is
+    issued. ``status`` is the stored state; an unpaid invoice past its due date reads as
+    ``overdue`` (derived when read, never stored).
+    """
+
+    class Type(models.TextChoices):
+        """What the document is."""
+
+        QUOTE = "quote"
+        INVOICE = "invoice"
+        CREDIT_NOTE = "credit_note"
+
+    class Status(models.TextChoices):
+        """Every state a document can be in (each type uses some of them)."""
+
+        DRAFT = "draft"
+        SENT = "sent"
+        ACCEPTED = "accepted"
+        REJECTED = "rejected"
+        EXPIRED = "expired"
+        PARTIAL = "partial"
+        PAID = "paid"
+        OVERDUE = "overdue"
+        CANCELLED = "cancelled"
+        ISSUED = "issued"
+
+    type = models.CharField(max_length=11, choices=Type.choices, editable=False)
+    customer = models.ForeignKey("crm.Customer", on_delete=models.PROTECT, related_name="+")
+    number = models.CharField(max_length=40, blank=True, editable=False)
+    status = models.CharField(
+        max_length=9, choices=Status.choices, default=Status.DRAFT, editable=False
+    )
+    issue_date = models.DateField(null=True, blank=True)
+    due_date = models.DateField(null=True, blank=True)
+    expiry_date = models.DateField(null=True, blank=True)
+    currency = models.CharField(max_length=3)
+    exchange_rate = models.DecimalField(max_digits=18, decimal_places=8, null=True, blank=True)
+    terms = models.TextField(blank=True)
+    notes = models.TextField(blank=True)
+    subtotal = models.DecimalField(**MONEY, default=0, editable=False)
+    discount_total = models.DecimalField(**MONEY, default=0, editable=False)
+    tax_total = models.DecimalField(**MONEY, default=0, editable=False)
+    total = models.DecimalField(**MONEY, default=0, editable=False)
+    base_total = models.DecimalField(**MONEY, default=0, editable=False)
+    paid_amount = models.DecimalField(**MONEY, default=0, editable=False)
+    credited_amount = models.DecimalField(**MONEY, default=0, editable=False)
+    balance = models.DecimalField(**MONEY, default=0, editable=False)
+    source_quote = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="converted_invoice",
+        editable=False,
+    )
+    credits = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="credit_notes",
+    )
+    issued_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["organization", "type", "-created_at"]),
+            models.Index(fields=["organization", "type", "status", "due_date"]),
+            models.Index(fields=["organization", "customer"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "number"],
+                condition=~models.Q(number=""),
+                name="document_number_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        """Show the document's type and number (or that it is a draft)."""
+        return f"{self.get_type_display()} {self.number or '(draft)'}"
+
+
+class DocumentLine(FinanceModel):
+    """A line of a document, with its amounts rounded by the pricing policy.
+
+    ``expense`` links a billable approved expense billed on this line (once: unique).
+    """
+
+    metric_sources = ()
+    owner_fields = tuple(f"document__{field}" for field in Document.owner_fields)
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveSmallIntegerField()
+    description = models.CharField(max_length=500)
+    quantity = models.DecimalField(max_digits=12, decimal_places=3)
+    unit_price = models.DecimalField(**MONEY)
+    discount_percent = models.DecimalField(max_digits=5, decimal_places=2, default=0)
+    tax_rate = models.DecimalField(max_digits=5, decimal_places=2, default=0)
+    amount = models.DecimalField(**MONEY, editable=False)
+    discount = models.DecimalField(**MONEY, editable=False)
+    tax = models.DecimalField(**MONEY, editable=False)
+    total = models.DecimalField(**MONEY, editable=False)
+    expense = models.OneToOneField(
+        LedgerEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="billed_line"
+    )
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["document", "position"], name="line_position_unique")
+        ]
+
+    def __str__(self) -> str:
+        """Show the line's description."""
+        return self.description
+
+
+class Payment(FinanceModel):
+    """A payment of an invoice; its income ledger ``entry`` is created and deleted with it."""
+
+    class Method(models.TextChoices):
+        """How the money came."""
+
+        BANK_TRANSFER = "bank_transfer"
+        CASH = "cash"
+        CARD = "card"
+        CHEQUE = "cheque"
+        OTHER = "other"
+
+    invoice = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="payments")
+    amount = models.DecimalField(**MONEY)
+    date = models.DateField()
+    method = models.CharField(max_length=13, choices=Method.choices, default=Method.BANK_TRANSFER)
+    reference = models.CharField(max_length=100, blank=True)
+    entry = models.OneToOneField(
+        LedgerEntry, on_delete=models.PROTECT, related_name="payment", editable=False
+    )
+
+    class Meta:
+        ordering = ["-date", "-created_at"]
+        indexes = [models.Index(fields=["organization", "-date", "-created_at"])]
+
+    def __str__(self) -> str:
+        """Show the amount and the invoice."""
+        return f"{self.amount} for {self.invoice}"

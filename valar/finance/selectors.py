@@ -8,13 +8,22 @@ import datetime
 from decimal import Decimal
 
 import django_filters
-from django.db.models import Count, QuerySet
+from django.db.models import Case, CharField, Count, F, Q, QuerySet, Value, When
 
+from valar.core import tenancy
 from valar.core.filters import DateRangeFilterSet, MoneyFilter, TimeFilter, UserRefFilter
 from valar.core.metrics import run_for
 from valar.core.policy import Access, owner_filter, view_access
 from valar.core.tenancy import Tenant
-from valar.finance.models import Attachment, Category, Kind, LedgerEntry, Subcategory
+from valar.finance.models import (
+    Attachment,
+    Category,
+    Document,
+    Kind,
+    LedgerEntry,
+    Payment,
+    Subcategory,
+)
 from valar.organizations.models import Organization
 
 
@@ -171,3 +180,80 @@ def finance_summary(
         "labels": labels,
         "series": series,
     }
+
+
+def _overdue(today: datetime.date) -> Q:
+    """Invoices sent, not fully paid and past their due date on ``today``."""
+    return Q(
+        type=Document.Type.INVOICE,
+        status__in=(Document.Status.SENT, Document.Status.PARTIAL),
+        due_date__lt=today,
+    )
+
+
+class DocumentFilter(DateRangeFilterSet):
+    """Document filters; ``start_date``/``end_date`` apply to the issue date.
+
+    ``status=overdue`` finds the invoices past their due date that are not paid; ``sent`` and
+    ``partial`` then leave those out, as the answers show them.
+    """
+
+    date_field = "issue_date"
+    status = django_filters.ChoiceFilter(choices=Document.Status.choices, method="filter_status")
+    customer = django_filters.UUIDFilter(field_name="customer_id")
+    number = django_filters.CharFilter(field_name="number", lookup_expr="iexact")
+    created_by = UserRefFilter(field_name="created_by")
+
+    class Meta:
+        model = Document
+        fields: list[str] = []
+
+    def filter_status(self, queryset, name, value):
+        """The documents that show ``value`` (overdue derived from today's date)."""
+        overdue = _overdue(tenancy.local_today(tenancy.resolve(self.request).organization))
+        if value == Document.Status.OVERDUE:
+            return queryset.filter(overdue)
+        return queryset.filter(status=value).exclude(overdue)
+
+
+class PaymentFilter(DateRangeFilterSet):
+    """Payment filters; ``start_date``/``end_date`` apply to the payment date."""
+
+    date_field = "date"
+    invoice = django_filters.UUIDFilter(field_name="invoice_id")
+    method = django_filters.ChoiceFilter(choices=Payment.Method.choices)
+
+    class Meta:
+        model = Payment
+        fields: list[str] = []
+
+
+def document_list(*, organization: Organization, document_type: str) -> QuerySet[Document]:
+    """The organization's documents of one type."""
+    return Document.objects.filter(organization=organization, type=document_type)
+
+
+def document_display(documents: QuerySet[Document], *, organization) -> QuerySet[Document]:
+    """``documents`` with their shown status (``overdue`` derived), customer and lines."""
+    today = tenancy.local_today(organization)
+    return (
+        documents.select_related("customer")
+        .prefetch_related("lines")
+        .annotate(
+            shown_status=Case(
+                When(_overdue(today), then=Value(Document.Status.OVERDUE)),
+                default=F("status"),
+                output_field=CharField(),
+            )
+        )
+    )
+
+
+def payment_list(*, organization: Organization) -> QuerySet[Payment]:
+    """The organization's payments."""
+    return Payment.objects.filter(organization=organization)
+
+
+def payment_display(payments: QuerySet[Payment]) -> QuerySet[Payment]:
+    """``payments`` with their invoice (for its number)."""
+    return payments.select_related("invoice")

@@ -3,6 +3,7 @@
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
 
 from valar.core import bulk, files, versions
@@ -97,8 +98,22 @@ def entry_create(*, tenant: Tenant, kind: str, data: dict[str, Any]) -> LedgerEn
     return entry
 
 
+def _check_not_paid_in(entry: LedgerEntry) -> None:
+    """An entry a payment made changes and goes only with its payment (409)."""
+    try:
+        linked = entry.payment is not None
+    except ObjectDoesNotExist:
+        linked = False
+    if linked:
+        raise Conflict(
+            "The entry records an invoice payment; change or delete the payment.",
+            code="payment_entry",
+        )
+
+
 def entry_change(*, tenant: Tenant, entry: LedgerEntry, data: dict[str, Any]) -> LedgerEntry:
     """Apply a change to an entry, checked, its base amount following; unsaved."""
+    _check_not_paid_in(entry)
     for field in ENTRY_FIELDS:
         if field in data:
             setattr(entry, field, data[field])
@@ -123,7 +138,7 @@ class EntryWriter(bulk.Writer):
     """
 
     model = LedgerEntry
-    related = ("category", "subcategory")
+    related = ("category", "subcategory", "payment")
 
     def __init__(self, fixed_kind: str | None = None) -> None:
         """Remember the URL's kind, if any."""
@@ -143,7 +158,8 @@ class EntryWriter(bulk.Writer):
 
 
 def entry_delete(*, entry: LedgerEntry) -> None:
-    """Delete an entry and its attachments (their files too)."""
+    """Delete an entry and its attachments (their files too); a payment's entry is a 409."""
+    _check_not_paid_in(entry)
     for attachment in entry.attachments.all():
         attachment.delete()
     entry.delete()

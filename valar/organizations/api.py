@@ -61,8 +61,18 @@ class OrganizationCreateSerializer(serializers.Serializer):
     base_currency = StrictRegexField(r"^[A-Z]{3}$", required=False, default="USD")
 
 
+class DocumentPrefixesSerializer(serializers.Serializer):
+    """The prefixes of document numbers (``INV-2026-0001``): 1 to 10 capitals or digits."""
+
+    quote = StrictRegexField(r"^[A-Z0-9]{1,10}$", required=False)
+    invoice = StrictRegexField(r"^[A-Z0-9]{1,10}$", required=False)
+    credit_note = StrictRegexField(r"^[A-Z0-9]{1,10}$", required=False)
+
+
 class OrganizationSettingsSerializer(serializers.Serializer):
-    """Organization-wide settings: currency, time zone, fiscal year, lead-scoring weights."""
+    """Organization-wide settings: currency, time zone, fiscal year, lead-scoring weights and
+    the prefixes of quote, invoice and credit-note numbers (given when a document is issued;
+    numbers already given keep theirs)."""
 
     base_currency = StrictRegexField(r"^[A-Z]{3}$", help_text="ISO 4217 code.")
     timezone = TimeZoneField()
@@ -70,6 +80,7 @@ class OrganizationSettingsSerializer(serializers.Serializer):
     lead_scoring_weights = serializers.DictField(
         child=StrictIntegerField(min_value=0, max_value=100), required=False
     )
+    document_prefixes = DocumentPrefixesSerializer(required=False)
 
     @staticmethod
     def of(organization: Organization) -> dict:
@@ -79,6 +90,10 @@ class OrganizationSettingsSerializer(serializers.Serializer):
             "timezone": organization.timezone,
             "fiscal_year_start_month": organization.fiscal_year_start_month,
             "lead_scoring_weights": organization.settings.get("lead_scoring_weights", {}),
+            "document_prefixes": {
+                **services.DEFAULT_DOCUMENT_PREFIXES,
+                **organization.settings.get("document_prefixes", {}),
+            },
         }
 
 

@@ -89,6 +89,11 @@ class TenantResourceTestsMixin(TenantFixtureMixin):
         """A valid request body to create a row (``index`` keeps rows distinct)."""
         raise NotImplementedError
 
+    def create_data_as(self, role: str, index: int) -> dict[str, Any]:
+        """The body ``role`` creates with (:meth:`create_data`, unless a body must name rows
+        the member can reach, such as an invoice they own under ``view: own``)."""
+        return self.create_data(index)
+
     def list_url(self) -> str:
         """The list URL (for the caller's own organization)."""
         return self.url.format(org=self.org.pk)
@@ -195,7 +200,7 @@ class TenantResourceTestsMixin(TenantFixtureMixin):
             return
         if verb == "create":
             response = client.post(
-                self.list_url(), self.create_data(next(self._sequence)), format="json"
+                self.list_url(), self.create_data_as(role, next(self._sequence)), format="json"
             )
             self.assertEqual(
                 response.status_code, 403 if access == Access.NONE else 201, response.content
