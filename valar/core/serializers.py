@@ -387,6 +387,45 @@ class DecimalFieldSchema(OpenApiSerializerFieldExtension):
         return {"type": "string", "format": "decimal", "pattern": rf"^[-+]?{number}$"}
 
 
+#: A quantity: greater than zero, at most 9 whole digits and 3 decimals.
+QUANTITY_PATTERN = r"^(0*[1-9][0-9]{0,8}(\.[0-9]{1,3})?|0*\.(00[1-9]|0[1-9][0-9]?|[1-9][0-9]{0,2}))$"
+#: A percentage from 0 to 100 with at most 2 decimals.
+PERCENT_PATTERN = r"^(0*100(\.0{1,2})?|0*[0-9]{1,2}(\.[0-9]{1,2})?|0*\.[0-9]{1,2})$"
+
+
+class PatternDecimalField(serializers.DecimalField):
+    """A decimal whose text must match ``pattern``: the schema states it, the field enforces it.
+
+    Accepts a decimal string or an exact JSON number (as :class:`MoneyField` does); a float,
+    a boolean or text outside the pattern is a 400.
+    """
+
+    def __init__(self, *, pattern: str, **kwargs):
+        """Keep the pattern the value's text must match."""
+        self.pattern = pattern
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        """Check the text against the pattern, then parse as DRF does."""
+        if isinstance(data, bool) or not isinstance(data, str | int | Decimal):
+            self.fail("invalid")
+        text = data if isinstance(data, str) else str(data)
+        if re.fullmatch(self.pattern, text) is None:
+            self.fail("invalid")
+        return super().to_internal_value(text)
+
+
+class PatternDecimalFieldSchema(OpenApiSerializerFieldExtension):
+    """A pattern decimal's schema: a decimal string of exactly the field's pattern."""
+
+    target_class = "valar.core.serializers.PatternDecimalField"
+    priority = 1
+
+    def map_serializer_field(self, auto_schema, direction):
+        """The field's pattern, for requests and responses alike."""
+        return {"type": "string", "format": "decimal", "pattern": self.target.pattern}
+
+
 class MoneyFieldSchema(OpenApiSerializerFieldExtension):
     """A money field's schema: an exact decimal string of what is accepted and answered.
 

@@ -11,13 +11,20 @@ from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from valar.core.serializers import MoneyField, StrictCharField, TenantRelatedField
+from valar.core.serializers import (
+    PERCENT_PATTERN,
+    QUANTITY_PATTERN,
+    MoneyField,
+    PatternDecimalField,
+    StrictCharField,
+    TenantRelatedField,
+)
 from valar.core.viewsets import ExportMixin, TenantViewSet
 from valar.crm.models import Customer
 from valar.finance import documents, selectors
 from valar.finance.models import Category, Document, DocumentLine, LedgerEntry, Payment
 
-PERCENT = {"max_digits": 5, "decimal_places": 2, "min_value": Decimal(0), "max_value": Decimal(100)}
+PERCENT = {"max_digits": 5, "decimal_places": 2, "pattern": PERCENT_PATTERN}
 #: The most lines one document holds.
 MAX_LINES = 200
 
@@ -30,10 +37,10 @@ class LineItemSerializer(serializers.ModelSerializer):
     """
 
     description = StrictCharField(max_length=500)
-    quantity = serializers.DecimalField(max_digits=12, decimal_places=3, min_value=Decimal("0.001"))
+    quantity = PatternDecimalField(max_digits=12, decimal_places=3, pattern=QUANTITY_PATTERN)
     unit_price = MoneyField()
-    discount_percent = serializers.DecimalField(**PERCENT, default=Decimal(0))
-    tax_rate = serializers.DecimalField(**PERCENT, default=Decimal(0))
+    discount_percent = PatternDecimalField(**PERCENT, default=Decimal(0))
+    tax_rate = PatternDecimalField(**PERCENT, default=Decimal(0))
     expense = TenantRelatedField(
         queryset=LedgerEntry.objects.all(), module="finance", required=False, allow_null=True
     )
