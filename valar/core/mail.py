@@ -55,3 +55,24 @@ def send_many(messages: list[tuple[str, str, str]], *, raise_unavailable: bool =
         return 0
     finally:
         connection.close()
+
+
+def send_file(
+    *, to: str, subject: str, body: str, filename: str, content: bytes, mimetype: str
+) -> None:
+    """Send one e-mail with one attached file (a document's PDF).
+
+    A mail server that cannot be reached raises :class:`MailUnavailable` (nothing was sent),
+    so the job sending it may try again; any other transport failure is raised as it is.
+    """
+    message = EmailMessage(subject, body, sysconfig.value("default_from_email"), [to])
+    message.attach(filename, content, mimetype)
+    connection = get_connection()
+    try:
+        connection.open()
+    except Exception as exc:  # noqa: BLE001  any transport failure: nothing was sent
+        raise MailUnavailable(f"{type(exc).__name__}: {exc}") from exc
+    try:
+        connection.send_messages([message])
+    finally:
+        connection.close()

@@ -6,22 +6,26 @@ Transitions are ``POST`` actions answering the document (409 with the allowed ac
 
 from decimal import Decimal
 
-from drf_spectacular.utils import extend_schema
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from valar.core import files
 from valar.core.serializers import (
     PERCENT_PATTERN,
     QUANTITY_PATTERN,
     MoneyField,
     PatternDecimalField,
     StrictCharField,
+    StrictEmailField,
     TenantRelatedField,
 )
 from valar.core.viewsets import ExportMixin, TenantViewSet
 from valar.crm.models import Customer
-from valar.finance import documents, selectors
+from valar.finance import documents, pdf, selectors
 from valar.finance.models import Category, Document, DocumentLine, LedgerEntry, Payment
 
 PERCENT = {"max_digits": 5, "decimal_places": 2, "pattern": PERCENT_PATTERN}
@@ -113,6 +117,8 @@ class DocumentSerializer(serializers.ModelSerializer):
         "total",
         "base_total",
         "issued_at",
+        "emailed_to",
+        "emailed_at",
         "created_by",
         "created_at",
         "updated_at",
@@ -121,7 +127,16 @@ class DocumentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Document
         fields: list[str] = []
-        read_only_fields = ["id", "number", "issued_at", "created_by", "created_at", "updated_at"]
+        read_only_fields = [
+            "id",
+            "number",
+            "issued_at",
+            "emailed_to",
+            "emailed_at",
+            "created_by",
+            "created_at",
+            "updated_at",
+        ]
 
 
 class QuoteSerializer(DocumentSerializer):
@@ -170,6 +185,15 @@ class CreditNoteSerializer(DocumentSerializer):
             "currency",
             "exchange_rate",
         ]
+
+
+class SendSerializer(serializers.Serializer):
+    """How a draft is issued: e-mailed as a PDF (to ``to``, else the customer) or not."""
+
+    email = serializers.BooleanField(
+        default=True, help_text="E-mail the PDF (a job) when there is an address."
+    )
+    to = StrictEmailField(required=False, help_text="Default: the customer's e-mail.")
 
 
 class DocumentExportSerializer(serializers.ModelSerializer):
@@ -263,6 +287,7 @@ class DocumentViewSet(
         "reject": "change",
         "cancel": "change",
         "convert": "change",
+        "pdf": "view",
     }
 
     def select(self):
@@ -313,11 +338,32 @@ class DocumentViewSet(
         """Apply the transition ``name`` to the document of the URL."""
         return self._answer(documents.document_transition(document=self.get_object(), action=name))
 
-    @extend_schema(request=None)
+    @extend_schema(request=SendSerializer)
     @action(detail=True, methods=["post"])
     def send(self, request, pk=None):
-        """Issue the draft: its number (gap-free per year), issue date and rate are fixed."""
-        return self._answer(documents.document_send(tenant=self.tenant, document=self.get_object()))
+        """Issue the draft: its number (gap-free per year), issue date and rate are fixed, and
+        its PDF is e-mailed by a job (``emailed_at`` is set once it went)."""
+        body = SendSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        document = documents.document_send(
+            tenant=self.tenant, document=self.get_object(), **body.validated_data
+        )
+        return self._answer(document)
+
+    @extend_schema(
+        responses={
+            (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The PDF")
+        }
+    )
+    @action(detail=True, methods=["get"], content_negotiation_class=files.FileNegotiation)
+    def pdf(self, request, pk=None):
+        """The document as a PDF: the organization's details and exactly the API's totals."""
+        document = self.get_object()
+        return HttpResponse(
+            pdf.render(document),
+            content_type="application/pdf",
+            headers={"Content-Disposition": f'attachment; filename="{pdf.filename(document)}"'},
+        )
 
 
 class QuoteViewSet(DocumentViewSet):

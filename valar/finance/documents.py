@@ -17,11 +17,13 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from valar.core import mail
 from valar.core.errors import Conflict, DomainError
 from valar.core.sequences import formatted, next_number
 from valar.core.tenancy import Tenant, local_today
-from valar.finance import pricing
+from valar.finance import pdf, pricing
 from valar.finance.models import Category, Document, DocumentLine, Kind, LedgerEntry, Payment
+from valar.jobs.services import job_start
 from valar.organizations.models import Organization
 from valar.organizations.services import DEFAULT_DOCUMENT_PREFIXES
 
@@ -288,9 +290,15 @@ def document_delete(*, document: Document) -> None:
 
 
 @transaction.atomic
-def document_send(*, tenant: Tenant, document: Document) -> Document:
+def document_send(
+    *, tenant: Tenant, document: Document, email: bool = True, to: str = ""
+) -> Document:
     """Issue a draft: its number, issue date and rate are fixed; a credit note lowers the
-    balance of the invoice it credits (never below zero)."""
+    balance of the invoice it credits (never below zero).
+
+    With ``email`` the PDF is e-mailed by a job (``finance.email_document``) after the commit,
+    to ``to`` or else the customer's address (none: it is only issued).
+    """
     document = _locked(document)
     status = _check_transition(document, "send")
     if not document.lines.exists():
@@ -306,7 +314,36 @@ def document_send(*, tenant: Tenant, document: Document) -> Document:
     document.status = status
     document.issued_at = timezone.now()
     document.save()
+    address = to or document.customer.email
+    if email and address:
+        job_start(
+            organization=organization,
+            user=tenant.membership.user,
+            kind="finance.email_document",
+            document_id=str(document.pk),
+            to=address,
+        )
     return document
+
+
+def document_email(*, document_id: str, to: str) -> dict[str, str]:
+    """Render the document's PDF, e-mail it to ``to`` and record it (the job's body)."""
+    document = (
+        Document.objects.select_related("organization", "customer")
+        .prefetch_related("lines")
+        .get(pk=document_id)
+    )
+    title = f"{pdf.TITLES[document.type]} {document.number}"
+    mail.send_file(
+        to=to,
+        subject=f"{title} from {document.organization.name}",
+        body=f"Please find attached {title.lower()} for {document.total:.2f} {document.currency}.",
+        filename=pdf.filename(document),
+        content=pdf.render(document),
+        mimetype="application/pdf",
+    )
+    Document.objects.filter(pk=document.pk).update(emailed_to=to, emailed_at=timezone.now())
+    return {"to": to, "number": document.number}
 
 
 def _apply_credit(note: Document) -> None:

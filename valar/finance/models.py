@@ -207,6 +207,8 @@ class Document(FinanceModel):
         related_name="credit_notes",
     )
     issued_at = models.DateTimeField(null=True, blank=True, editable=False)
+    emailed_to = models.EmailField(blank=True, editable=False)
+    emailed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]

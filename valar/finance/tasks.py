@@ -1,9 +1,16 @@
-"""The finance app's jobs: quotes past their expiry date become ``expired`` (Celery beat)."""
+"""The finance app's jobs: e-mailing a document's PDF, and expiring quotes (Celery beat)."""
 
 from django.db import OperationalError
 
 from valar.core.jobs import job
-from valar.finance.documents import expire_quotes
+from valar.core.mail import MailUnavailable
+from valar.finance.documents import document_email, expire_quotes
+
+
+@job("finance.email_document", retry_for=(MailUnavailable, OperationalError), max_retries=5)
+def email_document(self, document_id: str, to: str) -> dict[str, str]:
+    """E-mail the document's PDF to ``to`` and record when (retried while mail is down)."""
+    return document_email(document_id=document_id, to=to)
 
 
 @job("finance.expire_quotes", retry_for=(OperationalError,))

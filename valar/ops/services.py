@@ -19,6 +19,7 @@ from valar.core.policy import Role
 from valar.core.tenancy import Tenant
 from valar.crm.models import Customer
 from valar.crm.services import deal_create, lead_create
+from valar.finance.documents import document_create, document_send, payment_create
 from valar.finance.models import Category
 from valar.finance.services import entry_create
 from valar.organizations.models import Membership
@@ -79,7 +80,54 @@ def demo_seed() -> tuple[User, str] | None:
     _demo_work(tenant=tenant, worker=worker, teams=teams)
     _demo_alerts(tenant=tenant, teams=teams)
     _demo_support(tenant=tenant)
+    _demo_invoicing(tenant=tenant)
     return user, password
+
+
+def _demo_invoicing(*, tenant: Tenant) -> None:
+    """Acme's sent quote, and an issued invoice half paid (its payment in the ledger)."""
+    customer = Customer.objects.get(organization=tenant.organization, name="Acme")
+    today = timezone.localdate()
+    lines = [
+        {
+            "description": "Onboarding workshop",
+            "quantity": Decimal("2"),
+            "unit_price": Decimal("450.00"),
+            "tax_rate": Decimal("11"),
+        },
+        {
+            "description": "Support hours",
+            "quantity": Decimal("7.5"),
+            "unit_price": Decimal("60.00"),
+            "discount_percent": Decimal("10"),
+            "tax_rate": Decimal("11"),
+        },
+    ]
+    quote = document_create(
+        tenant=tenant,
+        document_type="quote",
+        data={
+            "customer": customer,
+            "expiry_date": today + datetime.timedelta(days=30),
+            "line_items": lines,
+        },
+    )
+    document_send(tenant=tenant, document=quote, email=False)
+    invoice = document_create(
+        tenant=tenant,
+        document_type="invoice",
+        data={
+            "customer": customer,
+            "due_date": today + datetime.timedelta(days=14),
+            "terms": "14 days",
+            "line_items": lines,
+        },
+    )
+    invoice = document_send(tenant=tenant, document=invoice, email=False)
+    payment_create(
+        tenant=tenant,
+        data={"invoice": invoice, "amount": Decimal("500.00"), "date": today},
+    )
 
 
 def _demo_support(*, tenant: Tenant) -> None:

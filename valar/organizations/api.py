@@ -69,10 +69,19 @@ class DocumentPrefixesSerializer(serializers.Serializer):
     credit_note = StrictRegexField(r"^[A-Z0-9]{1,10}$", required=False)
 
 
+class DocumentIssuerSerializer(serializers.Serializer):
+    """The organization's details printed on its quotes, invoices and credit notes."""
+
+    address = StrictCharField(max_length=500, required=False, allow_blank=True)
+    email = StrictEmailField(required=False, allow_blank=True)
+    phone = StrictCharField(max_length=40, required=False, allow_blank=True)
+    tax_number = StrictCharField(max_length=50, required=False, allow_blank=True)
+
+
 class OrganizationSettingsSerializer(serializers.Serializer):
-    """Organization-wide settings: currency, time zone, fiscal year, lead-scoring weights and
-    the prefixes of quote, invoice and credit-note numbers (given when a document is issued;
-    numbers already given keep theirs)."""
+    """Organization-wide settings: currency, time zone, fiscal year, lead-scoring weights, the
+    prefixes of quote, invoice and credit-note numbers (given when a document is issued;
+    numbers already given keep theirs) and the details printed on those documents."""
 
     base_currency = StrictRegexField(r"^[A-Z]{3}$", help_text="ISO 4217 code.")
     timezone = TimeZoneField()
@@ -81,6 +90,7 @@ class OrganizationSettingsSerializer(serializers.Serializer):
         child=StrictIntegerField(min_value=0, max_value=100), required=False
     )
     document_prefixes = DocumentPrefixesSerializer(required=False)
+    document_issuer = DocumentIssuerSerializer(required=False)
 
     @staticmethod
     def of(organization: Organization) -> dict:
@@ -94,6 +104,7 @@ class OrganizationSettingsSerializer(serializers.Serializer):
                 **services.DEFAULT_DOCUMENT_PREFIXES,
                 **organization.settings.get("document_prefixes", {}),
             },
+            "document_issuer": organization.settings.get("document_issuer", {}),
         }
 
 

@@ -79,7 +79,7 @@ def organization_update(*, organization: Organization, data: dict[str, Any]) -> 
     return organization
 
 
-SETTINGS_DOCUMENT_KEYS = ("lead_scoring_weights", "document_prefixes")
+SETTINGS_DOCUMENT_KEYS = ("lead_scoring_weights", "document_prefixes", "document_issuer")
 #: The prefixes of document numbers unless the settings' ``document_prefixes`` say others.
 DEFAULT_DOCUMENT_PREFIXES = {"quote": "QUO", "invoice": "INV", "credit_note": "CN"}
 
