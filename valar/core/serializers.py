@@ -388,7 +388,9 @@ class DecimalFieldSchema(OpenApiSerializerFieldExtension):
 
 
 #: A quantity: greater than zero, at most 9 whole digits and 3 decimals.
-QUANTITY_PATTERN = r"^(0*[1-9][0-9]{0,8}(\.[0-9]{1,3})?|0*\.(00[1-9]|0[1-9][0-9]?|[1-9][0-9]{0,2}))$"
+QUANTITY_PATTERN = (
+    r"^(0*[1-9][0-9]{0,8}(\.[0-9]{1,3})?|0*\.(00[1-9]|0[1-9][0-9]?|[1-9][0-9]{0,2}))$"
+)
 #: A percentage from 0 to 100 with at most 2 decimals.
 PERCENT_PATTERN = r"^(0*100(\.0{1,2})?|0*[0-9]{1,2}(\.[0-9]{1,2})?|0*\.[0-9]{1,2})$"
 
