@@ -36,6 +36,8 @@ from valar.core.tenancy import Tenant
 MAX_ITEMS = 1000
 #: Operations of a bulk request, in the order they are checked and written.
 OPERATIONS = ("create", "update", "delete")
+#: The policy action of each bulk operation, unless the resource names its own.
+POLICY_ACTIONS = {"create": "create", "update": "change", "delete": "delete"}
 NOT_FOUND = "Not found."
 NOT_OWNED = "You may change or delete only the rows you created or are assigned to."
 REPEATED = "This id is given more than once."
@@ -99,7 +101,9 @@ class BulkResource:
     """A resource that takes bulk writes and imports: its policy module, serializer and writer.
 
     ``preview_fields`` are read-only fields the rules compute that an import's dry run shows
-    with each row (a lead's ``score``, an entry's ``base_amount``).
+    with each row (a lead's ``score``, an entry's ``base_amount``). ``policy_actions`` are the
+    policy actions its operations need, as its views' single writes do (by default ``create``,
+    ``change`` and ``delete``; every one ``claim`` for expense claims).
     """
 
     name: str
@@ -107,6 +111,9 @@ class BulkResource:
     serializer_class: type[serializers.ModelSerializer]
     writer: Writer
     preview_fields: tuple[str, ...] = ()
+    policy_actions: Mapping[str, str] = field(
+        default_factory=lambda: dict(POLICY_ACTIONS), compare=False
+    )
 
     @property
     def model(self) -> type[models.Model]:

@@ -22,8 +22,6 @@ from valar.core import bulk, imports
 from valar.core.policy import Access, decide
 from valar.core.serializers import StrictBooleanField, StrictUUIDField
 
-#: The policy action of each bulk operation.
-POLICY_ACTIONS = {"create": "create", "update": "change", "delete": "delete"}
 #: How a refusal names each operation.
 OPERATION_VERBS = {"create": "create", "update": "change", "delete": "delete"}
 
@@ -280,7 +278,7 @@ class BulkMixin:
                 role=membership.role,
                 modules=membership.modules,
                 module=self.module,
-                action=POLICY_ACTIONS[operation],
+                action=self.bulk_resource.policy_actions[operation],
             )
             for operation in bulk.OPERATIONS
         }

@@ -264,10 +264,11 @@ def import_file(
 ) -> ImportResult:
     """Import ``upload`` into ``resource`` as ``user`` in ``organization``, all rows or none.
 
-    The user must be a member allowed to create in the resource's module (checked here too,
-    so a job that runs later checks it again). A dry run checks every row and writes nothing;
-    otherwise every row is created in one transaction, or none (400 with each bad row's
-    errors under ``row.<n>``, ``n`` the spreadsheet row, the header being row 1).
+    The user must be a member allowed to create in the resource's module (its policy action
+    ``policy_actions["create"]``; checked here too, so a job that runs later checks it
+    again). A dry run checks every row and writes nothing; otherwise every row is created in
+    one transaction, or none (400 with each bad row's errors under ``row.<n>``, ``n`` the
+    spreadsheet row, the header being row 1).
     """
     from valar.organizations.models import Membership
 
@@ -282,7 +283,10 @@ def import_file(
         raise exceptions.PermissionDenied("You are not a member of this organization.")
     module = resource.module
     access = decide(
-        role=membership.role, modules=membership.modules, module=module, action="create"
+        role=membership.role,
+        modules=membership.modules,
+        module=module,
+        action=resource.policy_actions["create"],
     )
     if access == Access.NONE:
         raise exceptions.PermissionDenied()
