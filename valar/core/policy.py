@@ -134,16 +134,24 @@ MODULE_RULES: dict[str, dict[str, dict[str, Access]]] = {
     # Seeds 001 and 002: people see their own income and expenses. Workers and basic members
     # read only the entries they own (and those entries' attachments, and figures computed
     # from them); the organization's categories are shared reference data everyone sees.
+    # ``claim`` writes expense claims: every write of ``expenses/`` (create, change, delete,
+    # bulk, import) and a receipt's upload; ``own`` reaches only one's own claims. ``create``,
+    # ``change`` and ``delete`` are every other finance write (income, categories,
+    # ``transactions/``). So basic members record, correct and withdraw their own expense
+    # claims but never record income. A claim of a member without ``approve`` is
+    # ``submitted`` until a manager or admin approves or rejects it (finance.services);
+    # theirs are approved on entry.
     "finance": {
-        Role.ADMIN: {action: Access.ALL for action in CRUD_ACTIONS},
-        Role.MANAGER: {action: Access.ALL for action in CRUD_ACTIONS},
+        Role.ADMIN: {action: Access.ALL for action in (*CRUD_ACTIONS, "claim", "approve")},
+        Role.MANAGER: {action: Access.ALL for action in (*CRUD_ACTIONS, "claim", "approve")},
         Role.WORKER: {
             "view": Access.OWN,
             "create": Access.ALL,
             "change": Access.OWN,
             "delete": Access.OWN,
+            "claim": Access.OWN,
         },
-        Role.BASIC: {"view": Access.OWN},
+        Role.BASIC: {"view": Access.OWN, "claim": Access.OWN},
         Role.CLIENT: {},
     },
 }

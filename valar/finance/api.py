@@ -17,6 +17,7 @@ from valar.core.metrics.engine import INTERVALS
 from valar.core.serializers import (
     MoneyField,
     PeriodSerializer,
+    StrictBooleanField,
     StrictCharField,
     StrictIntegerField,
     StrictRegexField,
@@ -27,7 +28,14 @@ from valar.core.viewsets import ExportMixin, RowListMixin, TenantViewSet
 from valar.crm.models import Customer, Vendor
 from valar.finance import selectors, services
 from valar.finance.metrics import DIMENSIONS
-from valar.finance.models import Attachment, Category, Kind, LedgerEntry, Subcategory
+from valar.finance.models import (
+    ApprovalStatus,
+    Attachment,
+    Category,
+    Kind,
+    LedgerEntry,
+    Subcategory,
+)
 from valar.organizations.models import Team
 
 
@@ -75,6 +83,19 @@ class EntrySerializer(serializers.ModelSerializer):
     category_name = StrictCharField(source="category.name", read_only=True)
     subcategory_name = StrictCharField(source="subcategory.name", read_only=True, allow_null=True)
     team_name = StrictCharField(source="team.name", read_only=True, allow_null=True)
+    receipt_number = StrictCharField(max_length=100, required=False, allow_blank=True)
+    tax_amount = MoneyField(
+        required=False, help_text="The tax included in the amount (0 to the amount)."
+    )
+    is_billable = StrictBooleanField(
+        required=False, help_text="An expense to bill to a customer (expenses only)."
+    )
+    approval_status = serializers.ChoiceField(
+        choices=ApprovalStatus.choices,
+        read_only=True,
+        help_text="Income, and expenses of managers and admins, are approved on entry; other "
+        "expenses are claims submitted for approval (approve/, reject/).",
+    )
 
     class Meta:
         model = LedgerEntry
@@ -98,11 +119,28 @@ class EntrySerializer(serializers.ModelSerializer):
             "customer",
             "vendor",
             "reference",
+            "receipt_number",
+            "tax_amount",
+            "is_billable",
+            "approval_status",
+            "rejection_reason",
+            "decided_by",
+            "decided_at",
             "created_by",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["id", "base_amount", "created_by", "created_at", "updated_at"]
+        read_only_fields = [
+            "id",
+            "base_amount",
+            "approval_status",
+            "rejection_reason",
+            "decided_by",
+            "decided_at",
+            "created_by",
+            "created_at",
+            "updated_at",
+        ]
 
 
 class FixedKindEntrySerializer(EntrySerializer):
@@ -110,6 +148,12 @@ class FixedKindEntrySerializer(EntrySerializer):
 
     class Meta(EntrySerializer.Meta):
         read_only_fields = [*EntrySerializer.Meta.read_only_fields, "kind"]
+
+
+class RejectSerializer(serializers.Serializer):
+    """Input of ``expenses/{id}/reject/``."""
+
+    reason = StrictCharField(max_length=500, help_text="Why the claim is rejected.")
 
 
 class AttachmentSerializer(serializers.ModelSerializer):
@@ -145,6 +189,11 @@ class SummaryQuerySerializer(PeriodSerializer):
 
     interval = serializers.ChoiceField(choices=list(INTERVALS), default="month")
     group_by = serializers.ChoiceField(choices=list(DIMENSIONS), required=False)
+    include_unapproved = StrictBooleanField(
+        default=False,
+        help_text="true: count expense claims submitted or rejected too (approved only "
+        "by default).",
+    )
 
 
 class TotalsSerializer(serializers.Serializer):
@@ -171,6 +220,9 @@ class SummarySerializer(serializers.Serializer):
     start_date = serializers.DateField()
     end_date = serializers.DateField()
     interval = serializers.ChoiceField(choices=list(INTERVALS))
+    include_unapproved = serializers.BooleanField(
+        help_text="Whether expense claims not approved are counted."
+    )
     currency = StrictCharField(help_text="The organization's base currency.")
     totals = TotalsSerializer()
     previous_totals = TotalsSerializer(help_text="The period of equal length just before this one.")
@@ -279,7 +331,9 @@ class SubcategoryViewSet(FinanceViewSet):
         services.subcategory_delete(subcategory=instance)
 
 
-def _entries(name: str, serializer_class, fixed_kind: str | None) -> bulk.BulkResource:
+def _entries(
+    name: str, serializer_class, fixed_kind: str | None, policy_actions: dict | None = None
+) -> bulk.BulkResource:
     """The bulk resource of the ledger entries of one URL (all, incomes or expenses)."""
     return bulk.register(
         bulk.BulkResource(
@@ -287,14 +341,17 @@ def _entries(name: str, serializer_class, fixed_kind: str | None) -> bulk.BulkRe
             module="finance",
             serializer_class=serializer_class,
             writer=services.EntryWriter(fixed_kind),
-            preview_fields=("kind", "base_amount"),
+            preview_fields=("kind", "base_amount", "approval_status"),
+            policy_actions=policy_actions or bulk.POLICY_ACTIONS,
         )
     )
 
 
 TRANSACTIONS = _entries("finance.transactions", EntrySerializer, None)
 INCOMES = _entries("finance.incomes", FixedKindEntrySerializer, Kind.INCOME)
-EXPENSES = _entries("finance.expenses", FixedKindEntrySerializer, Kind.EXPENSE)
+#: Expense claims: every write needs ``finance: claim`` (basic members claim too).
+CLAIM_ACTIONS = {"create": "claim", "update": "claim", "delete": "claim"}
+EXPENSES = _entries("finance.expenses", FixedKindEntrySerializer, Kind.EXPENSE, CLAIM_ACTIONS)
 
 
 class TransactionViewSet(BulkMixin, FinanceViewSet):
@@ -319,6 +376,8 @@ class TransactionViewSet(BulkMixin, FinanceViewSet):
         "subcategory",
         "min_amount",
         "max_amount",
+        "approval_status",
+        "is_billable",
         "search",
     )
     fixed_kind: str | None = None
@@ -364,12 +423,39 @@ class IncomeViewSet(TransactionViewSet):
 
 
 class ExpenseViewSet(TransactionViewSet):
-    """Expense entries only."""
+    """Expense entries only: claims, written with ``finance: claim`` (``own``: one's own),
+    approved or rejected by managers and admins (``finance: approve``)."""
 
     serializer_class = FixedKindEntrySerializer
     fixed_kind = Kind.EXPENSE
     bulk_resource = EXPENSES
     export_filename = "expenses"
+    action_permissions = {
+        **dict.fromkeys(
+            ("create", "update", "partial_update", "destroy", "bulk", "import_file"), "claim"
+        ),
+        "approve": "approve",
+        "reject": "approve",
+    }
+
+    @extend_schema(request=None, responses=FixedKindEntrySerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        """Approve a submitted claim (403 for its submitter, 409 unless it is submitted)."""
+        entry = services.expense_approve(tenant=self.tenant, entry=self.get_object())
+        return Response(self.get_serializer(self._fresh(entry)).data)
+
+    @extend_schema(request=RejectSerializer, responses=FixedKindEntrySerializer)
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        """Reject a submitted claim with a reason (403 for its submitter, 409 unless it is
+        submitted)."""
+        serializer = RejectSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        entry = services.expense_reject(
+            tenant=self.tenant, entry=self.get_object(), **serializer.validated_data
+        )
+        return Response(self.get_serializer(self._fresh(entry)).data)
 
 
 class AttachmentViewSet(
@@ -387,7 +473,8 @@ class AttachmentViewSet(
     filterset_class = selectors.AttachmentFilter
     ordering_fields = ["created_at"]
     parser_classes = [MultiPartParser]
-    action_permissions = {"download": "view"}
+    #: Whoever records expense claims attaches their receipts (to the entries they can see).
+    action_permissions = {"create": "claim", "download": "view"}
 
     def select(self):
         """The organization's attachments."""

@@ -1,9 +1,14 @@
-"""The finance sources of the metrics engine: income, expense and profit."""
+"""The finance sources of the metrics engine: income, expense and profit.
+
+Only approved entries count (income always is; an expense claim once a manager or admin
+approved it). ``expense_all`` and ``profit_all`` count every expense, claims submitted or
+rejected included (``finance/summary/?include_unapproved=true``).
+"""
 
 from django.db.models import Case, DecimalField, F, Q, When
 
 from valar.core.metrics import Dimension, Source, register
-from valar.finance.models import Kind, LedgerEntry
+from valar.finance.models import ApprovalStatus, Kind, LedgerEntry
 
 DIMENSIONS = {
     "category": Dimension("category_id", "category__name"),
@@ -13,6 +18,19 @@ DIMENSIONS = {
     "customer": Dimension("customer_id", "customer__name"),
     "vendor": Dimension("vendor_id", "vendor__name"),
 }
+#: The entries finance figures count by default.
+APPROVED = Q(approval_status=ApprovalStatus.APPROVED)
+#: Income minus expenses, per entry.
+SIGNED = Case(
+    When(kind=Kind.INCOME, then=F("base_amount")),
+    default=-F("base_amount"),
+    output_field=DecimalField(max_digits=14, decimal_places=2),
+)
+#: The source names of the summary's figures: approved entries only, or every entry.
+SUMMARY_SOURCES = {
+    False: {"income": "income", "expense": "expense", "profit": "profit"},
+    True: {"income": "income", "expense": "expense_all", "profit": "profit_all"},
+}
 
 register(
     Source(
@@ -20,7 +38,7 @@ register(
         model=LedgerEntry,
         date_field="date",
         value=F("base_amount"),
-        filter=Q(kind=Kind.INCOME),
+        filter=Q(kind=Kind.INCOME) & APPROVED,
         dimensions=DIMENSIONS,
         version="finance",
         module="finance",
@@ -33,11 +51,24 @@ register(
         model=LedgerEntry,
         date_field="date",
         value=F("base_amount"),
+        filter=Q(kind=Kind.EXPENSE) & APPROVED,
+        dimensions=DIMENSIONS,
+        version="finance",
+        module="finance",
+        description="Approved expenses in the base currency.",
+    )
+)
+register(
+    Source(
+        name="expense_all",
+        model=LedgerEntry,
+        date_field="date",
+        value=F("base_amount"),
         filter=Q(kind=Kind.EXPENSE),
         dimensions=DIMENSIONS,
         version="finance",
         module="finance",
-        description="Expenses in the base currency.",
+        description="Every expense in the base currency, claims submitted or rejected included.",
     )
 )
 register(
@@ -45,15 +76,26 @@ register(
         name="profit",
         model=LedgerEntry,
         date_field="date",
-        value=Case(
-            When(kind=Kind.INCOME, then=F("base_amount")),
-            default=-F("base_amount"),
-            output_field=DecimalField(max_digits=14, decimal_places=2),
-        ),
+        value=SIGNED,
+        filter=APPROVED,
         measures=("sum",),
         dimensions=DIMENSIONS,
         version="finance",
         module="finance",
-        description="Income minus expenses in the base currency.",
+        description="Income minus approved expenses in the base currency.",
+    )
+)
+register(
+    Source(
+        name="profit_all",
+        model=LedgerEntry,
+        date_field="date",
+        value=SIGNED,
+        measures=("sum",),
+        dimensions=DIMENSIONS,
+        version="finance",
+        module="finance",
+        description="Income minus every expense (claims submitted or rejected included) in "
+        "the base currency.",
     )
 )

@@ -1,5 +1,6 @@
 """The ledger: income and expense entries in one table, their categories and attachments."""
 
+from django.conf import settings
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 
@@ -15,6 +16,18 @@ class Kind(models.TextChoices):
 
     INCOME = "income"
     EXPENSE = "expense"
+
+
+class ApprovalStatus(models.TextChoices):
+    """Where an expense claim stands: ``submitted`` waits for a manager or admin.
+
+    ``submitted -> approved | rejected``; income, and expenses recorded by a manager or an
+    admin, are ``approved`` on entry. Only approved entries count in finance figures.
+    """
+
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    REJECTED = "rejected"
 
 
 class FinanceModel(TenantModel):
@@ -96,10 +109,39 @@ class LedgerEntry(FinanceModel):
         "crm.Vendor", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     reference = models.CharField(max_length=100, blank=True)
+    receipt_number = models.CharField(max_length=100, blank=True)
+    tax_amount = models.DecimalField(**MONEY, default=0, validators=[MinValueValidator(0)])
+    is_billable = models.BooleanField(default=False)
+    #: Set by ``finance.services`` on every write; the default ``approved`` is what rows
+    #: written outside the services (data migrations, fixtures) and the ledger before
+    #: approvals existed are.
+    approval_status = models.CharField(
+        max_length=9, choices=ApprovalStatus.choices, default=ApprovalStatus.APPROVED
+    )
+    rejection_reason = models.CharField(max_length=500, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-date", "-created_at"]
         verbose_name_plural = "ledger entries"
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(kind=Kind.INCOME) | models.Q(approval_status="approved"),
+                name="ledger_income_is_approved",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(tax_amount__gte=0)
+                & models.Q(tax_amount__lte=models.F("amount")),
+                name="ledger_tax_within_amount",
+            ),
+        ]
         indexes = [
             models.Index(fields=["organization", "kind", "date"]),
             models.Index(fields=["organization", "category", "date"]),

@@ -11,11 +11,19 @@ import django_filters
 from django.db.models import Case, CharField, Count, F, Q, QuerySet, Value, When
 
 from valar.core import tenancy
-from valar.core.filters import DateRangeFilterSet, MoneyFilter, TimeFilter, UserRefFilter
+from valar.core.filters import (
+    DateRangeFilterSet,
+    MoneyFilter,
+    StrictBooleanFilter,
+    TimeFilter,
+    UserRefFilter,
+)
 from valar.core.metrics import run_for
 from valar.core.policy import Access, owner_filter, view_access
 from valar.core.tenancy import Tenant
+from valar.finance.metrics import SUMMARY_SOURCES
 from valar.finance.models import (
+    ApprovalStatus,
     Attachment,
     Category,
     Document,
@@ -42,6 +50,8 @@ class EntryFilter(DateRangeFilterSet):
     min_amount = MoneyFilter(field_name="amount", lookup_expr="gte")
     max_amount = MoneyFilter(field_name="amount", lookup_expr="lte")
     created_by = UserRefFilter(field_name="created_by")
+    approval_status = django_filters.ChoiceFilter(choices=ApprovalStatus.choices)
+    is_billable = StrictBooleanFilter()
 
     class Meta:
         model = LedgerEntry
@@ -113,15 +123,21 @@ def attachment_list(*, organization: Organization) -> QuerySet[Attachment]:
     return Attachment.objects.filter(organization=organization)
 
 
-def _totals(tenant: Tenant, start: datetime.date, end: datetime.date) -> dict:
-    """Income, expense, profit and margin over a period the caller may see (cached)."""
+def _totals(
+    tenant: Tenant, start: datetime.date, end: datetime.date, names: dict[str, str]
+) -> dict:
+    """Income, expense, profit and margin over a period the caller may see (cached).
+
+    ``names`` maps each figure to its metrics source (:data:`SUMMARY_SOURCES`).
+    """
     values = {}
     for source in ("income", "expense"):
+        name = names[source]
         document = run_for(
             tenant=tenant,
-            spec={"source": source, "measure": "sum", "start_date": start, "end_date": end},
+            spec={"source": name, "measure": "sum", "start_date": start, "end_date": end},
         )
-        values[source] = Decimal(document["totals"][source])
+        values[source] = Decimal(document["totals"][name])
     profit = values["income"] - values["expense"]
     margin = (
         (profit / values["income"] * 100).quantize(Decimal("0.01")) if values["income"] else None
@@ -149,30 +165,40 @@ def finance_summary(
     end_date: datetime.date,
     interval: str | None = "month",
     group_by: str | None = None,
+    include_unapproved: bool = False,
 ) -> dict:
-    """Totals, the series and the comparison with the previous period of equal length."""
+    """Totals, the series and the comparison with the previous period of equal length.
+
+    Only approved entries count, unless ``include_unapproved`` (expense claims submitted or
+    rejected too).
+    """
     organization = tenant.organization
-    totals = _totals(tenant, start_date, end_date)
+    names = SUMMARY_SOURCES[include_unapproved]
+    totals = _totals(tenant, start_date, end_date, names)
     length = end_date - start_date + datetime.timedelta(days=1)
     previous_end = start_date - datetime.timedelta(days=1)
-    previous = _totals(tenant, previous_end - length + datetime.timedelta(days=1), previous_end)
+    previous = _totals(
+        tenant, previous_end - length + datetime.timedelta(days=1), previous_end, names
+    )
     base = {"start_date": start_date, "end_date": end_date, "interval": interval, "measure": "sum"}
     labels: list[str] = []
     series: list[dict] = []
     if group_by:
         for source in ("income", "expense"):
-            document = run_for(tenant=tenant, spec={**base, "source": source, "group_by": group_by})
+            spec = {**base, "source": names[source], "group_by": group_by}
+            document = run_for(tenant=tenant, spec=spec)
             labels = document["labels"]
             series += [{**item, "name": f"{source}: {item['name']}"} for item in document["series"]]
     else:
         for source in ("income", "expense", "profit"):
-            document = run_for(tenant=tenant, spec={**base, "source": source})
+            document = run_for(tenant=tenant, spec={**base, "source": names[source]})
             labels = document["labels"]
             series.append({**document["series"][0], "name": source})
     return {
         "start_date": start_date.isoformat(),
         "end_date": end_date.isoformat(),
         "interval": interval,
+        "include_unapproved": include_unapproved,
         "currency": organization.base_currency,
         "totals": totals,
         "previous_totals": previous,

@@ -5,13 +5,23 @@ from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
+from django.utils import timezone
 
+from valar.audit.services import audit_record
 from valar.core import bulk, files, versions
 from valar.core.errors import Conflict, DomainError
+from valar.core.notify import notify
 from valar.core.policy import Access, decide, owner_filter
 from valar.core.services import model_update
 from valar.core.tenancy import Tenant
-from valar.finance.models import Attachment, Category, LedgerEntry, Subcategory
+from valar.finance.models import (
+    ApprovalStatus,
+    Attachment,
+    Category,
+    Kind,
+    LedgerEntry,
+    Subcategory,
+)
 
 CENT = Decimal("0.01")
 #: Amounts have at most 12 digits before the point.
@@ -30,7 +40,12 @@ ENTRY_FIELDS = [
     "customer",
     "vendor",
     "reference",
+    "receipt_number",
+    "tax_amount",
+    "is_billable",
 ]
+#: The fields that record a decision on an expense claim.
+DECISION_FIELDS = ["approval_status", "rejection_reason", "decided_by", "decided_at"]
 
 
 def _prepare(entry: LedgerEntry, base_currency: str) -> LedgerEntry:
@@ -42,6 +57,10 @@ def _prepare(entry: LedgerEntry, base_currency: str) -> LedgerEntry:
         errors["subcategory"] = ["The subcategory is not in the category."]
     if entry.amount is None or entry.amount <= 0:
         errors["amount"] = ["The amount must be greater than zero."]
+    elif entry.tax_amount is None or not 0 <= entry.tax_amount <= entry.amount:
+        errors["tax_amount"] = ["The tax amount must be between zero and the amount."]
+    if entry.is_billable and entry.kind != Kind.EXPENSE:
+        errors["is_billable"] = ["Only an expense can be billable."]
     if entry.currency == base_currency:
         entry.exchange_rate = Decimal(1)
     elif entry.exchange_rate is None or entry.exchange_rate <= 0:
@@ -78,8 +97,36 @@ def entry_kind(*, fixed_kind: str | None, data: dict[str, Any], entry=None) -> s
     return kind
 
 
+def _finance_access(tenant: Tenant, action: str) -> Access:
+    """What the caller may do with ``action`` in finance (a lookup in the policy table)."""
+    membership = tenant.membership
+    return decide(role=membership.role, modules=membership.modules, module="finance", action=action)
+
+
+def may_approve(tenant: Tenant) -> bool:
+    """Whether the caller approves expense claims (``finance: approve``: managers, admins)."""
+    return _finance_access(tenant, "approve") == Access.ALL
+
+
+def _submit(entry: LedgerEntry) -> None:
+    """Put an expense claim (back) to ``submitted``, clearing any earlier decision."""
+    entry.approval_status = ApprovalStatus.SUBMITTED
+    entry.rejection_reason = ""
+    entry.decided_by = None
+    entry.decided_at = None
+
+
 def entry_build(*, tenant: Tenant, kind: str, data: dict[str, Any]) -> LedgerEntry:
-    """A new income or expense, checked and with its base amount, unsaved."""
+    """A new income or expense, checked and with its base amount, unsaved.
+
+    Income needs ``finance: create`` (basic members record expense claims only: 403). An
+    income, and an expense of a member who approves claims, is ``approved`` on entry; any
+    other expense is a claim ``submitted`` for approval.
+    """
+    if kind == Kind.INCOME and _finance_access(tenant, "create") == Access.NONE:
+        raise DomainError(
+            "You may record expense claims, not income.", code="forbidden", status_code=403
+        )
     organization = tenant.organization
     data = {**data, "currency": data.get("currency") or organization.base_currency}
     entry = LedgerEntry(
@@ -87,6 +134,10 @@ def entry_build(*, tenant: Tenant, kind: str, data: dict[str, Any]) -> LedgerEnt
     )
     if "exchange_rate" not in data or data["exchange_rate"] is None:
         entry.exchange_rate = None
+    if kind == Kind.EXPENSE and not may_approve(tenant):
+        _submit(entry)
+    else:
+        entry.approval_status = ApprovalStatus.APPROVED
     return _prepare(entry, organization.base_currency)
 
 
@@ -112,11 +163,19 @@ def _check_not_paid_in(entry: LedgerEntry) -> None:
 
 
 def entry_change(*, tenant: Tenant, entry: LedgerEntry, data: dict[str, Any]) -> LedgerEntry:
-    """Apply a change to an entry, checked, its base amount following; unsaved."""
+    """Apply a change to an entry, checked, its base amount following; unsaved.
+
+    An entry a payment made is a 409 (it changes with its payment). A change of an expense by
+    a member who does not approve claims (its submitter: they change only their own) sends it
+    for approval again: a submitted claim stays ``submitted``, a rejected or approved one
+    becomes ``submitted``. A manager's or admin's change keeps the status.
+    """
     _check_not_paid_in(entry)
     for field in ENTRY_FIELDS:
         if field in data:
             setattr(entry, field, data[field])
+    if entry.kind == Kind.EXPENSE and not may_approve(tenant):
+        _submit(entry)
     if "category" in data and "subcategory" not in data:
         keep = entry.subcategory and entry.subcategory.category_id == entry.category_id
         entry.subcategory = entry.subcategory if keep else None
@@ -155,6 +214,70 @@ class EntryWriter(bulk.Writer):
         data = dict(data)
         entry_kind(fixed_kind=self.fixed_kind, data=data, entry=instance)
         entry_change(tenant=tenant, entry=instance, data=data)
+
+
+def _decide(*, tenant: Tenant, entry: LedgerEntry, status: str, reason: str = "") -> LedgerEntry:
+    """Approve or reject a submitted expense claim; audited, its submitter notified.
+
+    403 for the claim's own submitter (nobody decides their own claim); 409 unless the claim
+    is ``submitted`` (``submitted -> approved | rejected``).
+    """
+    actor = tenant.membership.user
+    entry = LedgerEntry.objects.select_for_update().get(pk=entry.pk)
+    verb = "approve" if status == ApprovalStatus.APPROVED else "reject"
+    if entry.created_by_id == actor.pk:
+        raise DomainError(
+            f"You cannot {verb} your own expense claim; another manager or admin decides it.",
+            code="own_claim",
+            status_code=403,
+        )
+    if entry.approval_status != ApprovalStatus.SUBMITTED:
+        raise Conflict(
+            f"The claim is {entry.approval_status}; only a submitted claim can be approved or "
+            "rejected (submitted -> approved | rejected).",
+            code="invalid_transition",
+        )
+    entry.approval_status = status
+    entry.rejection_reason = reason
+    entry.decided_by = actor
+    entry.decided_at = timezone.now()
+    entry.save(update_fields=[*DECISION_FIELDS, "updated_at"])
+    audit_record(
+        action=f"expense.{verb}",
+        organization_id=entry.organization_id,
+        instance=entry,
+        changes={"reason": reason} if reason else {},
+    )
+    approved = status == ApprovalStatus.APPROVED
+    notify(
+        organization=tenant.organization,
+        recipients={entry.created_by_id} - {None},
+        title=f"Expense claim {'approved' if approved else 'rejected'}: {entry.title}"[:200],
+        body=f"{actor.full_name} {'approved' if approved else 'rejected'} your claim of "
+        f"{entry.amount} {entry.currency}." + ("" if approved else f" Reason: {reason}"),
+        link=f"/api/v1/finance/expenses/{entry.pk}/",
+        level="success" if approved else "warning",
+        kind="finance",
+        actor=actor,
+    )
+    return entry
+
+
+@transaction.atomic
+def expense_approve(*, tenant: Tenant, entry: LedgerEntry) -> LedgerEntry:
+    """Approve a submitted expense claim (403 for its submitter, 409 unless submitted)."""
+    return _decide(tenant=tenant, entry=entry, status=ApprovalStatus.APPROVED)
+
+
+@transaction.atomic
+def expense_reject(*, tenant: Tenant, entry: LedgerEntry, reason: str) -> LedgerEntry:
+    """Reject a submitted expense claim with a reason (403 for its submitter, 409 unless
+    submitted)."""
+    if not reason.strip():
+        raise DomainError(
+            "Give the reason for the rejection.", errors={"reason": ["This field is required."]}
+        )
+    return _decide(tenant=tenant, entry=entry, status=ApprovalStatus.REJECTED, reason=reason)
 
 
 def entry_delete(*, entry: LedgerEntry) -> None:

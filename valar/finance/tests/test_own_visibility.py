@@ -218,7 +218,16 @@ class OwnPermissionsReportTests(OwnEntriesTestCase):
             Role.WORKER: {"view": "own", "create": "all", "change": "own", "delete": "own"},
             Role.BASIC: {"view": "own", "create": "none", "change": "none", "delete": "none"},
         }
+        # Expense claims: everyone records their own, managers and admins anyone's and
+        # approve them.
+        named = {
+            Role.ADMIN: {"claim": "all", "approve": "all"},
+            Role.MANAGER: {"claim": "all", "approve": "all"},
+            Role.WORKER: {"claim": "own", "approve": "none"},
+            Role.BASIC: {"claim": "own", "approve": "none"},
+        }
         for role, permissions in expected.items():
+            permissions = {**permissions, **named[role]}
             with self.subTest(role=role):
                 response = self.clients[role].options(TRANSACTIONS)
                 self.assertEqual(response.status_code, 200)
