@@ -124,11 +124,15 @@ def attachment_list(*, organization: Organization) -> QuerySet[Attachment]:
 
 
 def _totals(
-    tenant: Tenant, start: datetime.date, end: datetime.date, names: dict[str, str]
+    tenant: Tenant,
+    start: datetime.date,
+    end: datetime.date,
+    names: dict[str, str] = SUMMARY_SOURCES[False],
 ) -> dict:
     """Income, expense, profit and margin over a period the caller may see (cached).
 
-    ``names`` maps each figure to its metrics source (:data:`SUMMARY_SOURCES`).
+    ``names`` maps each figure to its metrics source (:data:`SUMMARY_SOURCES`): approved
+    entries only by default (as ``insights/overview/`` shows them).
     """
     values = {}
     for source in ("income", "expense"):

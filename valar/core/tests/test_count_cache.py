@@ -18,6 +18,7 @@ from valar.core.testing import ApiTestCase
 from valar.core.testing.lists import count_statement
 from valar.core.testing.resources import TenantFixtureMixin
 from valar.finance.tests.support import record_incomes
+from valar.organizations.models import Membership
 from valar.tasks.models import Task
 
 URL = "/api/v1/tasks/"
@@ -120,8 +121,17 @@ class OwnRowsCountCacheTests(TenantFixtureMixin, ApiTestCase):
     module = "finance"
 
     def record(self, user, number: int) -> None:
-        """``number`` income entries created by ``user`` (who then owns them)."""
+        """``number`` income entries created by ``user`` (who then owns them).
+
+        Basic members record expense claims, never income: a basic member's income entries
+        are the ones they recorded while they were a worker.
+        """
+        memberships = Membership.objects.filter(organization=self.org, user=user)
+        role = memberships.get().role
+        if role == Role.BASIC:
+            memberships.update(role=Role.WORKER)
         record_incomes(self.org, user, number)
+        memberships.update(role=role)
 
     def count(self, role: str) -> tuple[int, bool]:
         """``(count, whether a COUNT statement ran)`` of the transaction list for ``role``."""

@@ -270,7 +270,17 @@ class InputShapesTests(ApiTestCase):
 
         self.assertEqual(
             values(query["source"]),
-            {"income", "expense", "profit", "leads", "deals", "tasks", "support"},
+            {
+                "income",
+                "expense",
+                "expense_all",
+                "profit",
+                "profit_all",
+                "leads",
+                "deals",
+                "tasks",
+                "support",
+            },
         )
         self.assertLessEqual({"sum", "count", "weighted"}, values(query["measure"]))
         self.assertEqual(values(query["interval"]), {"day", "week", "month", "quarter", "year"})
