@@ -1,14 +1,18 @@
 """Attachments: checked by their bytes, at most 10 MB, unguessable names, deleted with the entry."""
 
+import datetime
 import os
+from decimal import Decimal
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from valar.core.files import MAX_ATTACHMENT_BYTES
 from valar.core.policy import Role
+from valar.core.tenancy import Tenant
 from valar.core.testing import ApiTestCase, MediaRootMixin
 from valar.core.testing.resources import TenantFixtureMixin
-from valar.finance.models import Attachment, LedgerEntry
+from valar.finance.models import Attachment, Kind, LedgerEntry
+from valar.finance.services import entry_create
 from valar.finance.tests.support import (
     API,
     HTML,
@@ -19,6 +23,7 @@ from valar.finance.tests.support import (
     category,
     entry,
 )
+from valar.organizations.models import Membership
 
 ATTACHMENTS = f"{API}attachments/"
 
@@ -199,3 +204,22 @@ class AttachmentTests(MediaRootMixin, TenantFixtureMixin, ApiTestCase):
         self.assertEqual(response.status_code, 204)
         self.assertFalse(Attachment.objects.exists())
         self.assertFalse(os.path.exists(path))
+
+    def test_a_basic_member_attaches_a_receipt_to_their_own_claim_only(self):
+        basic_user = self.users[Role.BASIC]
+        membership = Membership.objects.get(organization=self.org, user=basic_user)
+        claim = entry_create(
+            tenant=Tenant(organization=self.org, membership=membership),
+            kind=Kind.EXPENSE,
+            data={
+                "title": "Taxi",
+                "amount": Decimal("12.00"),
+                "date": datetime.date(2026, 1, 15),
+                "category": category(self.org, name="Travel", kind=Kind.EXPENSE),
+            },
+        )
+        basic = self.clients[Role.BASIC]
+        response = self.upload(PDF, client=basic, entry=claim)
+        self.assertEqual(response.status_code, 201, response.content)
+        self.assert_problem(self.upload(PDF, client=basic), 400, field="entry")
+        self.assert_problem(self.upload(PDF, client=self.clients[Role.CLIENT], entry=claim), 403)
