@@ -16,8 +16,10 @@ from valar.core.policy import Role
 from valar.core.testing import ApiTestCase
 from valar.core.testing.bulk import BulkResourceTestsMixin
 from valar.core.testing.resources import TenantFixtureMixin
-from valar.finance.models import ApprovalStatus, Category, Kind, LedgerEntry
+from valar.finance.models import ApprovalStatus, Kind, LedgerEntry
+from valar.finance.services import DECISION_FIELDS
 from valar.finance.tests.support import API, category, entry
+from valar.finance.tests.test_resources import expense_category
 from valar.notifications.models import Notification
 
 EXPENSES = f"{API}expenses/"
@@ -354,27 +356,11 @@ class FigureTests(ClaimTestCase):
         self.assertEqual(response.status_code, 200)
         content = b"".join(response.streaming_content).decode()
         rows = list(csv.DictReader(io.StringIO(content.lstrip("\ufeff"))))
-        for column in (
-            "receipt_number",
-            "tax_amount",
-            "is_billable",
-            "approval_status",
-            "rejection_reason",
-            "decided_by",
-            "decided_at",
-        ):
+        for column in ("receipt_number", "tax_amount", "is_billable", *DECISION_FIELDS):
             self.assertIn(column, rows[0])
         by_id = {row["id"]: row for row in rows}
         self.assertEqual(by_id[self.ids["rejected"]]["approval_status"], "rejected")
         self.assertEqual(by_id[self.ids["rejected"]]["rejection_reason"], "Personal")
-
-
-def rent(organization) -> Category:
-    """The organization's expense category."""
-    found, _ = Category.objects.get_or_create(
-        organization=organization, type=Kind.EXPENSE, name="Rent"
-    )
-    return found
 
 
 class ExpenseBulkTests(BulkResourceTestsMixin, ApiTestCase):
@@ -389,25 +375,25 @@ class ExpenseBulkTests(BulkResourceTestsMixin, ApiTestCase):
         return {**self.create_data(0), "amount": "-5"}, "amount"
 
     def make_object(self, organization, index=0):
-        return entry(organization, rent(organization), title=f"Expense {index}")
+        return entry(organization, expense_category(organization), title=f"Expense {index}")
 
     def create_data(self, index):
         return {
             "title": f"New expense {index}",
             "amount": "12.34",
             "date": "2026-01-15",
-            "category": str(rent(self.org).pk),
+            "category": str(expense_category(self.org).pk),
         }
 
     def foreign_item(self):
-        return {**self.create_data(0), "category": str(rent(self.other).pk)}, "category"
+        return {**self.create_data(0), "category": str(expense_category(self.other).pk)}, "category"
 
     def import_row(self, index):
         return {
             "title": f"Imported {index}",
             "amount": "10.50",
             "date": "2026-02-01",
-            "category": str(rent(self.org).pk),
+            "category": str(expense_category(self.org).pk),
             "receipt_number": f"REC-{index}",
         }
 
