@@ -16,6 +16,7 @@ from valar.core.policy import Role
 from valar.core.testing import ApiTestCase
 from valar.core.testing.bulk import BulkResourceTestsMixin
 from valar.core.testing.resources import TenantFixtureMixin
+from valar.crm.models import Customer
 from valar.finance.models import ApprovalStatus, Kind, LedgerEntry
 from valar.finance.services import DECISION_FIELDS
 from valar.finance.tests.support import API, category, entry
@@ -272,6 +273,27 @@ class ChangeTests(ClaimTestCase):
         )
         self.assertEqual(response.status_code, 200, response.content)
         self.assertEqual(response.json()["updated"][0]["approval_status"], "submitted")
+
+
+class BillingTests(ClaimTestCase):
+    """The invoices' rule reads these fields: only approved, billable expenses are billed."""
+
+    def test_an_approved_billable_expense_is_billed_and_a_submitted_claim_is_not(self):
+        customer = Customer.objects.create(organization=self.org, name="Acme")
+        approved = self.claim(Role.MANAGER, is_billable=True)
+        submitted = self.claim(Role.WORKER, is_billable=True)
+        for claim, expected in ((submitted, 400), (approved, 201)):
+            with self.subTest(status=claim["approval_status"]):
+                line = {"description": "Taxi", "quantity": "1", "unit_price": "50.00"}
+                response = self.clients[Role.ADMIN].post(
+                    f"{API}invoices/",
+                    {
+                        "customer": str(customer.pk),
+                        "line_items": [{**line, "expense": claim["id"]}],
+                    },
+                    format="json",
+                )
+                self.assertEqual(response.status_code, expected, response.content)
 
 
 class FigureTests(ClaimTestCase):
