@@ -154,6 +154,9 @@ class InvoiceSerializer(DocumentSerializer):
     balance = MoneyField(
         read_only=True, min_value=None, help_text="total - paid_amount - credited_amount."
     )
+    base_balance = MoneyField(
+        read_only=True, min_value=None, help_text="The balance in the base currency, at the rate."
+    )
 
     class Meta(DocumentSerializer.Meta):
         fields = [
@@ -162,6 +165,7 @@ class InvoiceSerializer(DocumentSerializer):
             "paid_amount",
             "credited_amount",
             "balance",
+            "base_balance",
             "source_quote",
         ]
         read_only_fields = [*DocumentSerializer.Meta.read_only_fields, "source_quote"]
@@ -187,7 +191,7 @@ class CreditNoteSerializer(DocumentSerializer):
         ]
 
 
-class SendSerializer(serializers.Serializer):
+class DocumentSendSerializer(serializers.Serializer):
     """How a draft is issued: e-mailed as a PDF (to ``to``, else the customer) or not."""
 
     email = serializers.BooleanField(
@@ -224,6 +228,7 @@ class DocumentExportSerializer(serializers.ModelSerializer):
             "paid_amount",
             "credited_amount",
             "balance",
+            "base_balance",
         ]
 
 
@@ -338,12 +343,12 @@ class DocumentViewSet(
         """Apply the transition ``name`` to the document of the URL."""
         return self._answer(documents.document_transition(document=self.get_object(), action=name))
 
-    @extend_schema(request=SendSerializer)
+    @extend_schema(request=DocumentSendSerializer)
     @action(detail=True, methods=["post"])
     def send(self, request, pk=None):
         """Issue the draft: its number (gap-free per year), issue date and rate are fixed, and
         its PDF is e-mailed by a job (``emailed_at`` is set once it went)."""
-        body = SendSerializer(data=request.data)
+        body = DocumentSendSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         document = documents.document_send(
             tenant=self.tenant, document=self.get_object(), **body.validated_data

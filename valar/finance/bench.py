@@ -36,7 +36,9 @@ TRANSACTIONS_QUERY = "kind=expense&page_size=25"
 TRANSACTION_FIELDS = (
     "id", "kind", "title", "description", "amount", "currency", "exchange_rate", "base_amount",
     "date", "time", "category", "category_name", "subcategory", "subcategory_name", "team",
-    "team_name", "customer", "vendor", "reference", "created_by", "created_at", "updated_at",
+    "team_name", "customer", "vendor", "reference", "receipt_number", "tax_amount",
+    "is_billable", "approval_status", "rejection_reason", "decided_by", "decided_at",
+    "created_by", "created_at", "updated_at",
 )  # fmt: skip
 
 
@@ -151,7 +153,7 @@ def transaction_cases(organization: Organization, admin: User) -> tuple[str, lis
     """The transaction list (expenses, newest first) beside its floor."""
     client = Client()
     client.force_login(admin)
-    related = {"category", "subcategory", "team", "customer", "vendor", "created_by"}
+    related = {"category", "subcategory", "team", "customer", "vendor", "created_by", "decided_by"}
     names = {"category_name": "category__name", "subcategory_name": "subcategory__name"}
     names["team_name"] = "team__name"
     columns = [
@@ -180,6 +182,7 @@ BULK_COLUMNS = (
     "id", "created_at", "updated_at", "created_by_id", "organization_id", "kind", "title",
     "description", "amount", "currency", "exchange_rate", "base_amount", "date", "time",
     "category_id", "subcategory_id", "team_id", "customer_id", "vendor_id", "reference",
+    "receipt_number", "tax_amount", "is_billable", "approval_status", "rejection_reason",
 )  # fmt: skip
 
 
@@ -224,7 +227,7 @@ def bulk_cases(organization: Organization, admin: User) -> list[Case]:
                 uuid.uuid4(), now, now, admin.pk, organization.pk, "income", item["title"], "",
                 amount, organization.base_currency, Decimal(1), amount,
                 datetime.date.fromisoformat(item["date"]), None, category.pk, None, None, None,
-                None, item["reference"],
+                None, item["reference"], "", Decimal(0), False, "approved", "",
             ]  # fmt: skip
             params += [
                 field.get_db_prep_save(value, connection)

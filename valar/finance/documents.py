@@ -199,6 +199,7 @@ def _refresh_amounts(document: Document) -> None:
         document.balance = document.total - document.paid_amount - document.credited_amount
     else:
         document.balance = Decimal("0.00")
+    document.base_balance = pricing.in_base(document.balance, rate)
 
 
 def _prefix(organization, document_type: str) -> str:

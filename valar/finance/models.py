@@ -233,6 +233,7 @@ class Document(FinanceModel):
     paid_amount = models.DecimalField(**MONEY, default=0, editable=False)
     credited_amount = models.DecimalField(**MONEY, default=0, editable=False)
     balance = models.DecimalField(**MONEY, default=0, editable=False)
+    base_balance = models.DecimalField(**MONEY, default=0, editable=False)
     source_quote = models.OneToOneField(
         "self",
         on_delete=models.PROTECT,

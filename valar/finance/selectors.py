@@ -8,7 +8,7 @@ import datetime
 from decimal import Decimal
 
 import django_filters
-from django.db.models import Case, CharField, Count, F, Q, QuerySet, Value, When
+from django.db.models import Case, CharField, Count, F, Q, QuerySet, Sum, Value, When
 
 from valar.core import tenancy
 from valar.core.filters import (
@@ -19,6 +19,7 @@ from valar.core.filters import (
     UserRefFilter,
 )
 from valar.core.metrics import run_for
+from valar.core.metrics.engine import cached_figures
 from valar.core.policy import Access, owner_filter, view_access
 from valar.core.tenancy import Tenant
 from valar.finance.metrics import SUMMARY_SOURCES
@@ -287,3 +288,102 @@ def payment_list(*, organization: Organization) -> QuerySet[Payment]:
 def payment_display(payments: QuerySet[Payment]) -> QuerySet[Payment]:
     """``payments`` with their invoice (for its number)."""
     return payments.select_related("invoice")
+
+
+#: The aging buckets of receivables: days past the due date (not yet due counts as 0).
+AGING_BUCKETS = (("0-30", 0, 30), ("31-60", 31, 60), ("61-90", 61, 90), ("90+", 91, None))
+#: How many customers ``receivables`` lists, largest balances first.
+RECEIVABLE_CUSTOMERS = 20
+
+
+def _aged(today: datetime.date, low: int, high: int | None) -> Q:
+    """Invoices ``low`` to ``high`` days past due on ``today`` (inclusive; none due yet: 0)."""
+    if low == 0:
+        return Q(due_date__isnull=True) | Q(due_date__gte=today - datetime.timedelta(days=high))
+    condition = Q(due_date__lte=today - datetime.timedelta(days=low))
+    if high is not None:
+        condition &= Q(due_date__gte=today - datetime.timedelta(days=high))
+    return condition
+
+
+def _money(value) -> str:
+    """An aggregate sum as a money string (0.00 over no row)."""
+    return f"{(value or Decimal(0)):.2f}"
+
+
+def receivables(*, tenant: Tenant, as_of: datetime.date | None = None) -> dict:
+    """What customers owe on open invoices (sent or partly paid), in the base currency, aged
+    by days past due, in total and for the customers who owe most; computed in SQL (one
+    aggregate and one ``GROUP BY``), cached under the ``finance`` version. Members who read
+    only their own finance rows are shown their own invoices."""
+    organization = tenant.organization
+    today = as_of or tenancy.local_today(organization)
+    own = view_access(membership=tenant.membership, module="finance") == Access.OWN
+
+    def compute() -> dict:
+        """The figures, from the database."""
+        rows = Document.objects.filter(
+            organization=organization,
+            type=Document.Type.INVOICE,
+            status__in=(Document.Status.SENT, Document.Status.PARTIAL),
+        )
+        if own:
+            rows = rows.filter(owner_filter(Document, tenant.membership.user_id))
+        overdue = Q(due_date__lt=today)
+        aggregates = {}
+        for index, (_, low, high) in enumerate(AGING_BUCKETS):
+            condition = _aged(today, low, high)
+            aggregates[f"amount_{index}"] = Sum("base_balance", filter=condition)
+            aggregates[f"count_{index}"] = Count("pk", filter=condition)
+        totals = rows.aggregate(
+            outstanding=Sum("base_balance"),
+            invoices=Count("pk"),
+            overdue=Sum("base_balance", filter=overdue),
+            overdue_invoices=Count("pk", filter=overdue),
+            **aggregates,
+        )
+        customers = (
+            rows.values("customer_id", "customer__name")
+            .annotate(
+                outstanding=Sum("base_balance"),
+                overdue=Sum("base_balance", filter=overdue),
+                invoices=Count("pk"),
+            )
+            .order_by("-outstanding", "customer__name")[:RECEIVABLE_CUSTOMERS]
+        )
+        return {
+            "as_of": today.isoformat(),
+            "currency": organization.base_currency,
+            "outstanding": _money(totals["outstanding"]),
+            "invoices": totals["invoices"],
+            "overdue": _money(totals["overdue"]),
+            "overdue_invoices": totals["overdue_invoices"],
+            "buckets": [
+                {
+                    "name": name,
+                    "from_days": low,
+                    "to_days": high,
+                    "amount": _money(totals[f"amount_{index}"]),
+                    "invoices": totals[f"count_{index}"],
+                }
+                for index, (name, low, high) in enumerate(AGING_BUCKETS)
+            ],
+            "customers": [
+                {
+                    "customer": str(row["customer_id"]),
+                    "name": row["customer__name"],
+                    "outstanding": _money(row["outstanding"]),
+                    "overdue": _money(row["overdue"]),
+                    "invoices": row["invoices"],
+                }
+                for row in customers
+            ],
+        }
+
+    return cached_figures(
+        organization=organization,
+        name="receivables",
+        params={"as_of": today, "owner": tenant.membership.user_id if own else None},
+        sources=("finance",),
+        compute=compute,
+    )

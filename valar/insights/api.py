@@ -41,6 +41,7 @@ from valar.core.serializers import (
     TenantRelatedField,
 )
 from valar.core.viewsets import TenantViewSet
+from valar.finance import selectors as finance_selectors
 from valar.finance.api import ChangeSerializer, TotalsSerializer
 from valar.insights import selectors, services
 from valar.insights.models import Chart, Dashboard, DashboardShare
@@ -279,6 +280,47 @@ def _period(request, serializer_class=PeriodSerializer) -> dict:
     return serializer.validated_data
 
 
+class ReceivablesQuerySerializer(QuerySerializer):
+    """Query parameters of ``insights/receivables/``."""
+
+    as_of = DateField(required=False, help_text="Age the balances on this date (default today).")
+
+
+class AgingBucketSerializer(serializers.Serializer):
+    """Open balances between ``from_days`` and ``to_days`` days past due (null: no upper end)."""
+
+    name = StrictCharField()
+    from_days = StrictIntegerField()
+    to_days = StrictIntegerField(allow_null=True)
+    amount = MoneyOutField()
+    invoices = StrictIntegerField()
+
+
+class ReceivableCustomerSerializer(serializers.Serializer):
+    """One customer's open balance."""
+
+    customer = StrictUUIDField()
+    name = StrictCharField()
+    outstanding = MoneyOutField()
+    overdue = MoneyOutField()
+    invoices = StrictIntegerField()
+
+
+class ReceivablesSerializer(serializers.Serializer):
+    """What customers owe on open invoices, in the base currency, aged by days past due."""
+
+    as_of = DateField()
+    currency = StrictCharField()
+    outstanding = MoneyOutField()
+    invoices = StrictIntegerField()
+    overdue = MoneyOutField()
+    overdue_invoices = StrictIntegerField()
+    buckets = AgingBucketSerializer(many=True)
+    customers = ReceivableCustomerSerializer(
+        many=True, help_text="The 20 customers who owe most, largest balance first."
+    )
+
+
 class InsightsViewSet(TenantViewSet):
     """Company figures, trends, breakdowns, projections, team leaderboards, ad-hoc queries."""
 
@@ -289,7 +331,16 @@ class InsightsViewSet(TenantViewSet):
     filter_backends: list = []
     action_permissions = {
         name: "view"
-        for name in ("overview", "trends", "breakdown", "projections", "query", "teams", "team")
+        for name in (
+            "overview",
+            "trends",
+            "breakdown",
+            "projections",
+            "query",
+            "teams",
+            "team",
+            "receivables",
+        )
     }
 
     def select(self):
@@ -348,6 +399,21 @@ class InsightsViewSet(TenantViewSet):
                 request, message=f"The {source.name} source needs the {source.module} module."
             )
         return Response(run_for(tenant=self.tenant, spec=spec))
+
+    @extend_schema(parameters=[ReceivablesQuerySerializer], responses={200: ReceivablesSerializer})
+    @action(detail=False, methods=["get"])
+    def receivables(self, request):
+        """Open invoice balances aged 0-30, 31-60, 61-90 and 90+ days past due (module
+        ``finance`` needed too; members who read only their own finance rows see theirs)."""
+        if not selectors.can_view(self.tenant, "finance"):
+            return self.permission_denied(request, message="Receivables need the finance module.")
+        query = ReceivablesQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return Response(
+            finance_selectors.receivables(
+                tenant=self.tenant, as_of=query.validated_data.get("as_of")
+            )
+        )
 
     @extend_schema(parameters=[LeaderboardQuerySerializer], responses={200: LeaderboardSerializer})
     @action(detail=False, methods=["get"])

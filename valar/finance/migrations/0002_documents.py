@@ -40,6 +40,7 @@ class Migration(migrations.Migration):
                 ('paid_amount', models.DecimalField(decimal_places=2, default=0, editable=False, max_digits=14)),
                 ('credited_amount', models.DecimalField(decimal_places=2, default=0, editable=False, max_digits=14)),
                 ('balance', models.DecimalField(decimal_places=2, default=0, editable=False, max_digits=14)),
+                ('base_balance', models.DecimalField(decimal_places=2, default=0, editable=False, max_digits=14)),
                 ('issued_at', models.DateTimeField(blank=True, editable=False, null=True)),
                 ('emailed_to', models.EmailField(blank=True, editable=False, max_length=254)),
                 ('emailed_at', models.DateTimeField(blank=True, editable=False, null=True)),
