@@ -86,6 +86,11 @@ class Writer:
         """The rows that must not be deleted, by primary key, with why (one query at most)."""
         return {}
 
+    def numbered(self, *, tenant: Tenant, created: list[models.Model]) -> None:
+        """Just before the new rows are inserted, in the writing transaction: give them what
+        is taken only when they are written (gap-free numbers, ``core.sequences``), in one
+        statement. A dry run never calls it. By default nothing."""
+
     def written(
         self, *, tenant: Tenant, created: list[models.Model], updated: list[Changed]
     ) -> None:
@@ -367,6 +372,7 @@ def bulk_write(
                 errors=checked.problem_errors(item_key),
             )
         before = [dict(getattr(row, "_audit_loaded", None) or {}) for row in checked.updated]
+        resource.writer.numbered(tenant=tenant, created=checked.created)
         write(resource.model, created=checked.created, updated=checked.updated)
         delete_rows(resource.model, checked.deleted)
         resource.writer.written(

@@ -17,8 +17,19 @@ def next_number(organization_id, key: str) -> int:
 
     Must be called inside ``transaction.atomic``: the counter stays locked until it commits.
     """
+    return next_numbers(organization_id, key, 1)[0]
+
+
+def next_numbers(organization_id, key: str, count: int) -> range:
+    """The next ``count`` numbers of the counter ``key``, taken in one statement.
+
+    For writes that save many rows at once (a bulk write, an import). Must be called inside
+    ``transaction.atomic``, as :func:`next_number`.
+    """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("next_number must run inside the transaction that uses the number.")
+    if count < 1:
+        return range(0)
     quote = connection.ops.quote_name
     table = quote(Sequence._meta.db_table)
     key_column, last = quote("key"), quote("last")
@@ -28,11 +39,12 @@ def next_number(organization_id, key: str) -> int:
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (organization_id, {key_column}, {last}) "  # noqa: S608
-            f"VALUES (%s, %s, 1) ON CONFLICT (organization_id, {key_column}) "
-            f"DO UPDATE SET {last} = {table}.{last} + 1 RETURNING {last}",
-            [organization, key],
+            f"VALUES (%s, %s, %s) ON CONFLICT (organization_id, {key_column}) "
+            f"DO UPDATE SET {last} = {table}.{last} + %s RETURNING {last}",
+            [organization, key, count, count],
         )
-        return cursor.fetchone()[0]
+        end = cursor.fetchone()[0]
+    return range(end - count + 1, end + 1)
 
 
 def formatted(prefix: str, number: int, *, year: int | None = None, width: int = 4) -> str:

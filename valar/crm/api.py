@@ -101,8 +101,11 @@ class ConvertSerializer(serializers.Serializer):
 
 
 class CustomerSerializer(serializers.ModelSerializer):
-    """A customer, with its open and won deal values (base currency)."""
+    """A customer, with its code and its open and won deal values (base currency)."""
 
+    code = StrictCharField(
+        read_only=True, help_text="CUST-0001...: given on create, gap-free, never reused."
+    )
     assigned_to = _member_field()
     open_deals_value = MoneyField(read_only=True)
     won_deals_value = MoneyField(read_only=True)
@@ -111,6 +114,7 @@ class CustomerSerializer(serializers.ModelSerializer):
         model = Customer
         fields = [
             "id",
+            "code",
             "name",
             "email",
             "phone",
@@ -419,12 +423,12 @@ class CustomerViewSet(BulkMixin, CrmViewSet):
     bulk_resource = CUSTOMERS
     serializer_class = CustomerSerializer
     filterset_class = selectors.CustomerFilter
-    search_fields = ["name", "email", "company", "phone", "tax_number"]
-    ordering_fields = ["name", "created_at", "open_deals_value", "won_deals_value"]
+    search_fields = ["code", "name", "email", "company", "phone", "tax_number"]
+    ordering_fields = ["code", "name", "created_at", "open_deals_value", "won_deals_value"]
     ordering = ["name"]
     export_filename = "customers"
     count_sources = ("crm",)
-    count_cached_params = ("status", "start_date", "end_date", "search")
+    count_cached_params = ("status", "code", "start_date", "end_date", "search")
 
     def select(self):
         """The organization's customers."""
@@ -435,9 +439,13 @@ class CustomerViewSet(BulkMixin, CrmViewSet):
         return selectors.customer_display(queryset, organization=self.tenant.organization)
 
     def perform_create(self, serializer):
-        """Create, then read it back with its figures."""
-        super().perform_create(serializer)
-        serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
+        """Create through the service (with the next code), then read it back with its figures."""
+        customer = services.customer_create(
+            organization=self.tenant.organization,
+            created_by=self.request.user,
+            **serializer.validated_data,
+        )
+        serializer.instance = self.get_queryset().get(pk=customer.pk)
 
     def perform_update(self, serializer):
         """Change, then read it back with its figures."""

@@ -16,6 +16,7 @@ from django.utils import timezone
 from valar.accounts.models import User
 from valar.crm import selectors
 from valar.crm.models import Customer, Deal, Lead, Pipeline
+from valar.crm.services import customer_codes
 from valar.ops.bench import Case, columns_floor, list_rows, settle
 from valar.organizations.models import Organization, Team
 
@@ -63,11 +64,13 @@ def _seed_organization(organization: Organization, share: int, randomizer) -> No
             for i in range(share)
         ],
     )
+    codes = customer_codes(organization.pk, share)
     customers = _bulk(
         Customer,
         [
             Customer(
                 organization=organization,
+                code=codes[i],
                 name=f"Customer {i:06d}",
                 email=f"customer{i}@example.com",
                 company=f"Company {i % 500}",

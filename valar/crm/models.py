@@ -115,6 +115,8 @@ class Customer(CrmModel):
         PROSPECT = "prospect"
         VIP = "vip"
 
+    #: ``CUST-0001``: gap-free per organization, never reused (``crm.services.customer_codes``).
+    code = models.CharField(max_length=20)
     name = models.CharField(max_length=200)
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=40, blank=True)
@@ -135,6 +137,9 @@ class Customer(CrmModel):
             models.Index(fields=["organization", "name"]),
             models.Index(fields=["organization", "status"]),
             models.Index(fields=["organization", "assigned_to"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "code"], name="customer_code_unique")
         ]
 
     def __str__(self) -> str:

@@ -43,9 +43,10 @@ class LeadFilter(AssignedToFilterMixin, DateRangeFilterSet):
 
 
 class CustomerFilter(AssignedToFilterMixin, DateRangeFilterSet):
-    """Customer filters."""
+    """Customer filters; ``code`` is exact (any case)."""
 
     status = django_filters.MultipleChoiceFilter(choices=Customer.Status.choices, distinct=False)
+    code = django_filters.CharFilter(field_name="code", lookup_expr="iexact", max_length=20)
 
     class Meta:
         model = Customer

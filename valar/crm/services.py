@@ -10,6 +10,7 @@ from valar.audit.services import audit_record
 from valar.core import bulk, versions
 from valar.core.errors import Conflict, DomainError
 from valar.core.notify import notify
+from valar.core.sequences import formatted, next_numbers
 from valar.core.services import model_update
 from valar.core.tenancy import Tenant
 from valar.crm import scoring
@@ -194,6 +195,27 @@ def stage_update(*, stage: Stage, data: dict[str, Any]) -> Stage:
 
 
 CUSTOMER_HAS_DEALS = "The customer has deals."
+#: The counter (``core.sequences``) and the prefix of customer codes.
+CUSTOMER_SEQUENCE, CUSTOMER_PREFIX = "customer", "CUST"
+
+
+def customer_codes(organization_id, count: int) -> list[str]:
+    """The organization's next ``count`` customer codes (``CUST-0001``...), in one statement.
+
+    Gap-free and never reused (a deleted customer's code is not given again): call it inside
+    the transaction that saves the customers, so a rollback gives the numbers back.
+    """
+    numbers = next_numbers(organization_id, CUSTOMER_SEQUENCE, count)
+    return [formatted(CUSTOMER_PREFIX, number) for number in numbers]
+
+
+@transaction.atomic
+def customer_create(*, organization: Organization, created_by=None, **fields) -> Customer:
+    """Create a customer with the organization's next code (every single create goes here)."""
+    customer = Customer(organization=organization, created_by=created_by, **fields)
+    customer.code = customer_codes(organization.pk, 1)[0]
+    customer.save()
+    return customer
 
 
 def customers_with_deals(customer_ids) -> set:
@@ -206,14 +228,15 @@ def customers_with_deals(customer_ids) -> set:
 
 
 def customer_delete(*, customer: Customer) -> None:
-    """Delete a customer that has no deals (409 otherwise)."""
+    """Delete a customer that has no deals (409 otherwise); its code is never given again."""
     if customers_with_deals([customer.pk]):
         raise Conflict(CUSTOMER_HAS_DEALS, code="in_use")
     customer.delete()
 
 
 class CustomerWriter(bulk.Writer):
-    """Bulk writes of customers: the serializer's fields; one with deals is not deleted."""
+    """Bulk writes of customers: the serializer's fields, a code for each new one (numbered
+    as they are written); one with deals is not deleted."""
 
     model = Customer
 
@@ -221,6 +244,12 @@ class CustomerWriter(bulk.Writer):
         """The customers that have deals (one query), as :func:`customer_delete` refuses."""
         used = customers_with_deals([customer.pk for customer in instances])
         return {pk: CUSTOMER_HAS_DEALS for pk in used}
+
+    def numbered(self, *, tenant: Tenant, created: list[Customer]) -> None:
+        """The new customers' codes, in the order of the request (one statement)."""
+        codes = customer_codes(tenant.organization.pk, len(created))
+        for customer, code in zip(created, codes, strict=True):
+            customer.code = code
 
 
 def stage_delete(*, stage: Stage) -> None:
@@ -367,7 +396,7 @@ def lead_convert(
     _check_open(lead)
     if lead.status == Lead.Status.UNQUALIFIED:
         raise Conflict("An unqualified lead cannot be converted.", code="unqualified")
-    customer = Customer.objects.create(
+    customer = customer_create(
         organization=tenant.organization,
         created_by=tenant.membership.user,
         name=lead.company or str(lead),

@@ -10,7 +10,7 @@ import datetime
 import random
 from decimal import Decimal
 
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -19,6 +19,7 @@ from valar.accounts.models import User
 from valar.core.policy import MODULES, Role
 from valar.core.tenancy import Tenant
 from valar.crm.models import Customer, Deal, Pipeline
+from valar.crm.services import customer_codes
 from valar.insights import selectors, services
 from valar.insights.models import Dashboard
 from valar.ops.bench import Case, settle
@@ -68,9 +69,14 @@ def seed(organization: Organization, *, tasks: int, deals: int, stdout) -> Tenan
         Task.objects.bulk_create(batch)
         pipeline = Pipeline.objects.get(organization=organization, is_default=True)
         stages = list(pipeline.stages.order_by("order"))
-        customers = Customer.objects.bulk_create(
-            [Customer(organization=organization, name=f"Customer {i}") for i in range(200)]
-        )
+        with transaction.atomic():
+            codes = customer_codes(organization.pk, 200)
+            customers = Customer.objects.bulk_create(
+                [
+                    Customer(organization=organization, code=code, name=f"Customer {i}")
+                    for i, code in enumerate(codes)
+                ]
+            )
         batch = []
         for _ in range(deals):
             won = randomizer.random() < 0.4

@@ -18,7 +18,7 @@ from valar.core.models import SystemSetting
 from valar.core.policy import Role
 from valar.core.tenancy import Tenant
 from valar.crm.models import Customer
-from valar.crm.services import deal_create, lead_create
+from valar.crm.services import customer_create, deal_create, lead_create
 from valar.finance.documents import document_create, document_send, payment_create
 from valar.finance.models import Category
 from valar.finance.services import entry_create
@@ -199,7 +199,7 @@ def _demo_work(*, tenant: Tenant, worker: User, teams: list) -> None:
             "team": teams[0],
         },
     )
-    customer = Customer.objects.create(
+    customer = customer_create(
         organization=tenant.organization, name="Acme", created_by=tenant.membership.user
     )
     deal_create(

@@ -9,7 +9,7 @@ from django.test import TestCase, TransactionTestCase
 
 from valar.accounts.models import User
 from valar.core.models import Sequence
-from valar.core.sequences import formatted, next_number
+from valar.core.sequences import formatted, next_number, next_numbers
 from valar.organizations.services import organization_create
 
 ON_POSTGRESQL = connection.vendor == "postgresql"
@@ -49,6 +49,15 @@ class NextNumberTests(TestCase):
             self.assertEqual(next_number(self.org.pk, "customer"), 2)
             _ = 1 / 0
         self.assertEqual(self.take(self.org, "customer"), 2)
+
+    def test_a_block_of_numbers_is_taken_in_one_statement(self):
+        self.assertEqual(self.take(self.org, "customer"), 1)
+        with transaction.atomic(), self.assertNumQueries(1):
+            self.assertEqual(list(next_numbers(self.org.pk, "customer", 3)), [2, 3, 4])
+        with transaction.atomic():
+            self.assertEqual(list(next_numbers(self.other.pk, "customer", 2)), [1, 2])
+            self.assertEqual(list(next_numbers(self.org.pk, "customer", 0)), [])
+        self.assertEqual(self.take(self.org, "customer"), 5)
 
     def test_outside_a_transaction_it_refuses(self):
         with (

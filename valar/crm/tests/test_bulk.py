@@ -6,7 +6,7 @@ from valar.core.tenancy import Tenant
 from valar.core.testing import ApiTestCase
 from valar.core.testing.bulk import BulkResourceTestsMixin
 from valar.crm.models import Customer, Deal, Lead
-from valar.crm.services import deal_create
+from valar.crm.services import customer_create, deal_create
 from valar.organizations.models import Membership, Team
 
 
@@ -84,7 +84,7 @@ class CustomerBulkTests(BulkResourceTestsMixin, ApiTestCase):
     invalid_item = ({"name": ""}, "name")
 
     def make_object(self, organization, index=0):
-        return Customer.objects.create(organization=organization, name=f"Customer {index}")
+        return customer_create(organization=organization, name=f"Customer {index}")
 
     def create_data(self, index):
         return {"name": f"New customer {index}", "email": f"c{index}@example.com"}
@@ -97,8 +97,8 @@ class CustomerBulkTests(BulkResourceTestsMixin, ApiTestCase):
         return {"name": f"Imported {index}", "status": "vip"}
 
     def test_a_customer_with_deals_is_an_item_error_as_the_single_delete_refuses_it(self):
-        free = Customer.objects.create(organization=self.org, name="Free")
-        busy = Customer.objects.create(organization=self.org, name="Busy")
+        free = customer_create(organization=self.org, name="Free")
+        busy = customer_create(organization=self.org, name="Busy")
         membership = Membership.objects.get(organization=self.org, user=self.users["admin"])
         deal_create(
             tenant=Tenant(organization=self.org, membership=membership),
@@ -114,7 +114,7 @@ class CustomerBulkTests(BulkResourceTestsMixin, ApiTestCase):
         self.assertEqual(Deal.objects.filter(customer=busy).count(), 1)
 
     def test_deleting_a_customer_clears_the_references_to_it_as_a_single_delete_does(self):
-        customer = Customer.objects.create(organization=self.org, name="Gone")
+        customer = customer_create(organization=self.org, name="Gone")
         lead = Lead.objects.create(
             organization=self.org, first_name="A", last_name="B", converted_customer=customer
         )

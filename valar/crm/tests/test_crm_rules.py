@@ -6,7 +6,8 @@ from valar.core.policy import Role
 from valar.core.testing import ApiTestCase
 from valar.core.testing.resources import TenantFixtureMixin
 from valar.crm import selectors
-from valar.crm.models import Customer, Deal, Lead, Pipeline
+from valar.crm.models import Deal, Lead, Pipeline
+from valar.crm.services import customer_create
 
 CRM = "/api/v1/crm/"
 
@@ -21,7 +22,7 @@ class CrmRuleTests(TenantFixtureMixin, ApiTestCase):
         self.admin = self.clients[Role.ADMIN]
         self.pipeline = Pipeline.objects.get(organization=self.org, is_default=True)
         self.stages = list(self.pipeline.stages.order_by("order"))
-        self.customer = Customer.objects.create(organization=self.org, name="Acme")
+        self.customer = customer_create(organization=self.org, name="Acme")
 
     def deal(self, value="100.00"):
         response = self.admin.post(

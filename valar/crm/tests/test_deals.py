@@ -10,6 +10,7 @@ from valar.core.policy import Role
 from valar.core.testing import ApiTestCase
 from valar.core.testing.resources import TenantFixtureMixin
 from valar.crm.models import Customer, Deal, DealStageChange, Pipeline, Stage
+from valar.crm.services import customer_create
 from valar.organizations.models import Organization, Team
 
 DEALS = "/api/v1/crm/deals/"
@@ -32,7 +33,7 @@ class DealCaseMixin(TenantFixtureMixin):
         self.renewal_stage = Stage.objects.create(
             organization=self.org, pipeline=self.second, name="Renew", order=1, probability=60
         )
-        self.customer = Customer.objects.create(organization=self.org, name="Acme")
+        self.customer = customer_create(organization=self.org, name="Acme")
         self.manager = self.clients[Role.MANAGER]
 
     def deal(self, stage: str = "Lead", **fields) -> Deal:
@@ -114,7 +115,7 @@ class DealCreateTests(DealCaseMixin, ApiTestCase):
         self.assertEqual(Deal.objects.count(), 0)
 
     def test_references_to_another_organization_are_400(self):
-        theirs = Customer.objects.create(organization=self.other, name="Theirs")
+        theirs = customer_create(organization=self.other, name="Theirs")
         their_pipeline = Pipeline.objects.get(organization=self.other, is_default=True)
         their_stage = their_pipeline.stages.get(order=1)
         their_team = Team.objects.create(organization=self.other, name="Their team")
@@ -303,7 +304,7 @@ class DealListTests(DealCaseMixin, ApiTestCase):
         super().setUp()
         self.today = timezone.localdate()
         self.ops = Team.objects.create(organization=self.org, name="Ops")
-        self.bolt = Customer.objects.create(organization=self.org, name="Bolt Industries")
+        self.bolt = customer_create(organization=self.org, name="Bolt Industries")
         worker, manager = self.users[Role.WORKER], self.users[Role.MANAGER]
 
         def day(offset):
@@ -348,7 +349,7 @@ class DealListTests(DealCaseMixin, ApiTestCase):
             customer=self.bolt,
             expected_close_date=day(1),
         )
-        their_customer = Customer.objects.create(organization=self.other, name="Acme")
+        their_customer = customer_create(organization=self.other, name="Acme")
         their_stage = Stage.objects.filter(organization=self.other, order=1).get()
         Deal.objects.create(
             organization=self.other,
@@ -417,7 +418,7 @@ class CustomerFiguresTests(DealCaseMixin, ApiTestCase):
         self.deal("Won", value=Decimal("999.99"), status="won")
         self.deal("Lost", value=Decimal("50.00"), status="lost")
         self.deal("Lead", value=Decimal("7000.00"), currency="USD")
-        other = Customer.objects.create(organization=self.org, name="Other")
+        other = customer_create(organization=self.org, name="Other")
         self.deal("Lead", value=Decimal("1.00"), customer=other)
         body = self.manager.get(f"{CUSTOMERS}{self.customer.pk}/").json()
         self.assertEqual(

@@ -12,7 +12,8 @@ from valar.core.tenancy import Tenant
 from valar.core.testing import ApiTestCase
 from valar.core.testing.resources import TenantFixtureMixin
 from valar.crm import selectors, services
-from valar.crm.models import Customer, Deal, Lead, Pipeline, Stage
+from valar.crm.models import Deal, Lead, Pipeline, Stage
+from valar.crm.services import customer_create
 from valar.organizations.models import Membership, Organization, Team
 
 CENT = Decimal("0.01")
@@ -101,7 +102,7 @@ class FiguresCaseMixin(TenantFixtureMixin):
         stages = {stage.name: stage for stage in pipeline.stages.all()}
         data = {
             "title": spec.key,
-            "customer": Customer.objects.create(organization=organization, name=spec.key),
+            "customer": customer_create(organization=organization, name=spec.key),
             "value": spec.amount,
             "currency": spec.currency,
             "pipeline": pipeline,

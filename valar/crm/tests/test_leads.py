@@ -13,6 +13,7 @@ from valar.core.policy import Role
 from valar.core.testing import ApiTestCase
 from valar.core.testing.resources import TenantFixtureMixin
 from valar.crm.models import Customer, Deal, Lead, Pipeline
+from valar.crm.services import customer_create
 from valar.organizations.models import Team
 
 LEADS = "/api/v1/crm/leads/"
@@ -173,7 +174,7 @@ class LeadConversionTests(LeadCaseMixin, ApiTestCase):
         self.assertEqual(self.act(lead, "convert").json()["customer"]["name"], "Alan Turing")
 
     def test_converting_with_a_deal_opens_it_in_the_default_pipelines_first_stage(self):
-        Customer.objects.create(organization=self.other, name="Noise")
+        customer_create(organization=self.other, name="Noise")
         response = self.act(self.qualified, "convert", {"create_deal": True, "value": "2500.50"})
         self.assertEqual(response.status_code, 201, response.content)
         deal = Deal.objects.get(organization=self.org)

@@ -3,7 +3,8 @@
 from valar.core.policy import Access, Role, decide
 from valar.core.testing import ApiTestCase
 from valar.core.testing.resources import TenantFixtureMixin
-from valar.crm.models import Customer, Deal, Pipeline, Stage
+from valar.crm.models import Deal, Pipeline, Stage
+from valar.crm.services import customer_create
 from valar.organizations.models import Membership
 from valar.organizations.services import organization_create
 
@@ -53,7 +54,7 @@ class PipelineCaseMixin(TenantFixtureMixin):
 
     def add_deal(self, stage: Stage) -> Deal:
         """An open deal in ``stage``."""
-        customer = Customer.objects.create(organization=self.org, name="Buyer")
+        customer = customer_create(organization=self.org, name="Buyer")
         return Deal.objects.create(
             organization=self.org,
             title="Deal",

@@ -4,7 +4,8 @@ from decimal import Decimal
 
 from valar.core.testing import ApiTestCase
 from valar.core.testing.resources import TenantFixtureMixin, TenantResourceTestsMixin
-from valar.crm.models import Customer, Deal, Lead, Pipeline, Stage, Vendor
+from valar.crm.models import Deal, Lead, Pipeline, Stage, Vendor
+from valar.crm.services import customer_create
 
 
 def default_pipeline(organization) -> Pipeline:
@@ -43,7 +44,7 @@ class CustomerResourceTests(TenantResourceTestsMixin, ApiTestCase):
     list_queries = 3
 
     def make_object(self, organization, index=0):
-        customer = Customer.objects.create(organization=organization, name=f"Customer {index}")
+        customer = customer_create(organization=organization, name=f"Customer {index}")
         stage = first_stage(organization)
         Deal.objects.create(
             organization=organization,
@@ -62,7 +63,7 @@ class CustomerResourceTests(TenantResourceTestsMixin, ApiTestCase):
 
     def test_each_role_gets_what_the_policy_table_says(self):
         # Customers with deals cannot be deleted, so the matrix runs on customers without any.
-        self.make_object = lambda organization, index=0: Customer.objects.create(
+        self.make_object = lambda organization, index=0: customer_create(
             organization=organization, name=f"Bare {index}"
         )
         super().test_each_role_gets_what_the_policy_table_says()
@@ -133,7 +134,7 @@ class DealResourceTests(TenantResourceTestsMixin, ApiTestCase):
     list_queries = 3
 
     def make_object(self, organization, index=0):
-        customer = Customer.objects.create(organization=organization, name=f"Customer {index}")
+        customer = customer_create(organization=organization, name=f"Customer {index}")
         stage = first_stage(organization)
         return Deal.objects.create(
             organization=organization,
@@ -147,7 +148,7 @@ class DealResourceTests(TenantResourceTestsMixin, ApiTestCase):
         )
 
     def create_data(self, index):
-        customer = Customer.objects.create(organization=self.org, name=f"Buyer {index}")
+        customer = customer_create(organization=self.org, name=f"Buyer {index}")
         return {"title": f"New deal {index}", "customer": str(customer.pk), "value": "5.00"}
 
     def test_list_rows_carry_the_customer_and_stage_names(self):
@@ -183,7 +184,7 @@ class CrmExportTests(TenantFixtureMixin, ApiTestCase):
     def test_each_export_lists_only_the_callers_rows(self):
         for organization, name in ((self.org, "Ours"), (self.other, "Theirs")):
             Lead.objects.create(organization=organization, first_name=name, last_name="L")
-            customer = Customer.objects.create(organization=organization, name=name)
+            customer = customer_create(organization=organization, name=name)
             Vendor.objects.create(organization=organization, name=name)
             stage = first_stage(organization)
             Deal.objects.create(

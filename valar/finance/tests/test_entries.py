@@ -7,7 +7,8 @@ from decimal import Decimal
 from valar.core.policy import Role
 from valar.core.testing import ApiTestCase
 from valar.core.testing.resources import TenantFixtureMixin
-from valar.crm.models import Customer, Vendor
+from valar.crm.models import Vendor
+from valar.crm.services import customer_create
 from valar.finance.models import Kind, LedgerEntry, Subcategory
 from valar.finance.tests.support import API, category, entry
 from valar.organizations.models import Membership, Team
@@ -464,7 +465,7 @@ class EntryForeignKeyTests(LedgerTestCase):
     def setUp(self):
         super().setUp()
         self.team = Team.objects.create(organization=self.org, name="North")
-        self.customer = Customer.objects.create(organization=self.org, name="Acme")
+        self.customer = customer_create(organization=self.org, name="Acme")
         self.vendor = Vendor.objects.create(organization=self.org, name="Supplies Ltd")
         self.subcategory = Subcategory.objects.create(
             organization=self.org, category=self.sales, name="Online"
@@ -472,7 +473,7 @@ class EntryForeignKeyTests(LedgerTestCase):
         self.theirs = {
             "category": category(self.other, name="Sales"),
             "team": Team.objects.create(organization=self.other, name="North"),
-            "customer": Customer.objects.create(organization=self.other, name="Acme"),
+            "customer": customer_create(organization=self.other, name="Acme"),
             "vendor": Vendor.objects.create(organization=self.other, name="Supplies Ltd"),
         }
         self.theirs["subcategory"] = Subcategory.objects.create(

@@ -10,7 +10,8 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from valar.crm.models import Customer, Deal, Lead, Pipeline
+from valar.crm.models import Deal, Lead, Pipeline
+from valar.crm.services import customer_create
 from valar.finance.models import Category, LedgerEntry
 from valar.organizations.models import Membership, Organization, Team, TeamMembership
 from valar.tasks.models import Task
@@ -145,7 +146,7 @@ def deal(
     created = Deal.objects.create(
         organization=organization,
         title=f"Deal {value}",
-        customer=Customer.objects.create(organization=organization, name=f"Customer {value}"),
+        customer=customer_create(organization=organization, name=f"Customer {value}"),
         value=Decimal(value),
         currency=organization.base_currency,
         pipeline=pipeline,
