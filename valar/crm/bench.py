@@ -188,6 +188,7 @@ def cases(organization: Organization, admin: User) -> list[tuple[str, list[Case]
                 ordering=("name",),
                 columns=_columns(
                     "id",
+                    "code",
                     "name",
                     "email",
                     "phone",
