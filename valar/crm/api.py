@@ -10,8 +10,11 @@ from rest_framework.viewsets import ModelViewSet
 from valar.accounts.models import User
 from valar.core import bulk
 from valar.core.bulk_api import BulkMixin
+from valar.core.metrics.documents import MoneyOutField, SeriesSerializer
+from valar.core.metrics.engine import INTERVALS
 from valar.core.serializers import (
     MoneyField,
+    PeriodSerializer,
     StrictBooleanField,
     StrictCharField,
     StrictIntegerField,
@@ -131,6 +134,54 @@ class CustomerSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["id", "source_lead", "created_by", "created_at", "updated_at"]
+
+
+class CustomerStatsQuerySerializer(PeriodSerializer):
+    """Query parameters of ``customers/stats/``: the period and the series' interval."""
+
+    interval = serializers.ChoiceField(choices=list(INTERVALS), default="month")
+
+
+class CustomerStatusCountsSerializer(serializers.Serializer):
+    """Customers by their status now."""
+
+    active = serializers.IntegerField(min_value=0)
+    inactive = serializers.IntegerField(min_value=0)
+    prospect = serializers.IntegerField(min_value=0)
+    vip = serializers.IntegerField(min_value=0)
+
+
+class CustomerStatsSerializer(serializers.Serializer):
+    """``customers/stats/``: customers by status, and the new ones of the period."""
+
+    start_date = serializers.DateField()
+    end_date = serializers.DateField()
+    interval = serializers.ChoiceField(choices=list(INTERVALS))
+    total = serializers.IntegerField(min_value=0, help_text="Every customer, whenever created.")
+    by_status = CustomerStatusCountsSerializer(help_text="Every customer, by its status now.")
+    new_customers = serializers.IntegerField(
+        min_value=0, help_text="Customers created in the period."
+    )
+    labels = serializers.ListField(child=StrictCharField())
+    series = SeriesSerializer(
+        many=True, help_text="`new_customers`: customers created per bucket (counts)."
+    )
+
+
+class CustomerFiguresSerializer(serializers.Serializer):
+    """``customers/{id}/stats/``: one customer's deals and its last activity."""
+
+    id = StrictUUIDField()
+    code = StrictCharField()
+    currency = StrictCharField(help_text="The organization's base currency.")
+    deals_won = serializers.IntegerField(min_value=0)
+    won_value = MoneyOutField(help_text="Value of the won deals in the base currency.")
+    open_deals = serializers.IntegerField(min_value=0)
+    last_activity = serializers.DateTimeField(
+        allow_null=True,
+        help_text="The newest change to the customer's deals, ledger entries or support chats "
+        "(of those the caller may read); null without any.",
+    )
 
 
 class StageSerializer(serializers.ModelSerializer):
@@ -429,6 +480,7 @@ class CustomerViewSet(BulkMixin, CrmViewSet):
     export_filename = "customers"
     count_sources = ("crm",)
     count_cached_params = ("status", "code", "start_date", "end_date", "search")
+    action_permissions = {"stats": "view", "figures": "view"}
 
     def select(self):
         """The organization's customers."""
@@ -455,6 +507,25 @@ class CustomerViewSet(BulkMixin, CrmViewSet):
     def perform_destroy(self, instance):
         """A customer with deals cannot be deleted (409)."""
         services.customer_delete(customer=instance)
+
+    @extend_schema(
+        parameters=[CustomerStatsQuerySerializer], responses={200: CustomerStatsSerializer}
+    )
+    @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
+    def stats(self, request):
+        """Customers by status, and those created in the period per interval (metrics engine)."""
+        query = CustomerStatsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return Response(selectors.customer_stats(tenant=self.tenant, **query.validated_data))
+
+    @extend_schema(responses={200: CustomerFiguresSerializer})
+    @action(
+        detail=True, methods=["get"], url_path="stats", pagination_class=None, filter_backends=[]
+    )
+    def figures(self, request, pk=None):
+        """The customer's deals won (count, base value), open deals and last activity."""
+        customer = self.get_object()
+        return Response(selectors.customer_figures(tenant=self.tenant, customer=customer))
 
 
 @extend_schema_view(create=extend_schema(responses={201: PipelineSerializer}))

@@ -1,11 +1,11 @@
-"""The CRM sources of the metrics engine: leads and deals."""
+"""The CRM sources of the metrics engine: leads, customers and deals."""
 
 from decimal import Decimal
 
 from django.db.models import DecimalField, F, Sum, Value
 
 from valar.core.metrics import Dimension, Source, register
-from valar.crm.models import Deal, Lead
+from valar.crm.models import Customer, Deal, Lead
 
 register(
     Source(
@@ -24,6 +24,23 @@ register(
         version="crm",
         module="crm",
         description="Leads (count, or sum of estimated value).",
+    )
+)
+register(
+    Source(
+        name="customers",
+        model=Customer,
+        date_field="created_at",
+        value=F("pk"),
+        measures=("count",),
+        dimensions={
+            "status": Dimension("status", kind="text"),
+            "assigned_to": Dimension("assigned_to_id", "assigned_to__email"),
+        },
+        version="crm",
+        money=False,
+        module="crm",
+        description="Customers, counted by when they were created (customer growth).",
     )
 )
 register(

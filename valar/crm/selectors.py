@@ -4,13 +4,30 @@ import datetime
 from decimal import Decimal
 
 import django_filters
-from django.db.models import Count, DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import (
+    Count,
+    DecimalField,
+    F,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
 from valar.core.filters import DateRangeFilterSet, IntegerFilter, MoneyFilter, UserRefFilter
+from valar.core.limits import MAX_DATE, MIN_DATE
+from valar.core.metrics import run_for
+from valar.core.policy import visible_rows
+from valar.core.tenancy import Tenant
 from valar.crm.models import Customer, Deal, DealStageChange, Lead, Pipeline, Stage, Vendor
+from valar.finance.models import LedgerEntry
 from valar.organizations.models import Organization
+from valar.support.models import Chat
 
 MONEY_OUTPUT = DecimalField(max_digits=14, decimal_places=2)
 ZERO = Value(Decimal("0.00"), output_field=MONEY_OUTPUT)
@@ -307,3 +324,81 @@ def won_value_by(
         .annotate(deals=Count("pk"), value=Sum("value"))
         .order_by("-value", group_by)
     )
+
+
+# --- customer figures -------------------------------------------------------------------
+
+
+def customer_stats(
+    *,
+    tenant: Tenant,
+    start_date: datetime.date,
+    end_date: datetime.date,
+    interval: str | None = "month",
+) -> dict:
+    """The customers the caller may see, by status now, and those new in the period.
+
+    Two cached queries of the metrics engine's ``customers`` source (``run_for``: a member
+    whose crm ``view`` is ``own`` counts only the customers they created or are assigned to):
+    every customer grouped by status, and the customers created in ``start_date``..
+    ``end_date`` bucketed by ``interval``.
+    """
+    base = {"source": "customers", "measure": "count"}
+    everyone = run_for(
+        tenant=tenant,
+        spec={**base, "start_date": MIN_DATE, "end_date": MAX_DATE, "group_by": "status"},
+    )
+    counted = {line["key"]: everyone["totals"][line["name"]] for line in everyone["series"]}
+    by_status = {status: counted.get(status, 0) for status in Customer.Status.values}
+    new = run_for(
+        tenant=tenant,
+        spec={**base, "start_date": start_date, "end_date": end_date, "interval": interval},
+    )
+    return {
+        "start_date": start_date.isoformat(),
+        "end_date": end_date.isoformat(),
+        "interval": interval,
+        "total": sum(by_status.values()),
+        "by_status": by_status,
+        "new_customers": new["totals"]["customers"],
+        "labels": new["labels"],
+        "series": [{**new["series"][0], "name": "new_customers"}],
+    }
+
+
+def customer_figures(*, tenant: Tenant, customer: Customer) -> dict:
+    """One customer's deals won (count, value), open deals and last activity.
+
+    Three aggregate queries at most, each over the rows the caller may read in its module
+    (``visible_rows``): the customer's deals (crm), ledger entries (finance) and support chats
+    (support; none is read without the module). Won value is in the base currency (deals in
+    other currencies are left out). ``last_activity`` is the newest ``updated_at`` of them.
+    """
+    membership = tenant.membership
+    base_currency = tenant.organization.base_currency
+    won = Q(status=Deal.Status.WON)
+    deals = visible_rows(
+        Deal.objects.filter(customer=customer), membership=membership, module="crm"
+    ).aggregate(
+        deals_won=Count("pk", filter=won),
+        won_value=Coalesce(Sum("value", filter=won & Q(currency=base_currency)), ZERO),
+        open_deals=Count("pk", filter=Q(status=Deal.Status.OPEN)),
+        last=Max("updated_at"),
+    )
+    latest = [deals.pop("last")]
+    for model, module in ((LedgerEntry, "finance"), (Chat, "support")):
+        rows = visible_rows(
+            model.objects.filter(organization=tenant.organization, customer=customer),
+            membership=membership,
+            module=module,
+        )
+        latest.append(rows.aggregate(last=Max("updated_at"))["last"])
+    known = [moment for moment in latest if moment is not None]
+    return {
+        "id": str(customer.pk),
+        "code": customer.code,
+        "currency": base_currency,
+        **deals,
+        "won_value": f"{deals['won_value']:.2f}",
+        "last_activity": max(known) if known else None,
+    }

@@ -277,9 +277,12 @@ class InputShapesTests(ApiTestCase):
                 "profit",
                 "profit_all",
                 "leads",
+                "customers",
                 "deals",
                 "tasks",
                 "support",
+                "invoices",
+                "payments",
             },
         )
         self.assertLessEqual({"sum", "count", "weighted"}, values(query["measure"]))
