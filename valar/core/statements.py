@@ -11,8 +11,7 @@ the column names and the database converters; the next ones execute the kept sta
 Only requests whose statements are a pure function of the key are kept. The key holds the
 view class, its URL kwargs, every column of the organization row and of the caller's
 membership row as the request loaded them (a selector may compile one of them into the SQL,
-as the customer list does with the base currency its deal values are summed in, and the
-reach filters with the role and modules), the user, the active time zone and every query
+as the reach filters do with the role and modules), the user, the active time zone and every query
 parameter but ``page`` and ``page_size``. A list admits a request
 only when every filter parameter is one of its ``count_cached_params`` (filters on its own
 columns, none relative to today), minus those validated against database rows (model choice

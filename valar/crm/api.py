@@ -41,6 +41,11 @@ def _member_field(**kwargs) -> TenantRelatedField:
     )
 
 
+def _rate_field(**kwargs) -> serializers.DecimalField:
+    """An optional rate to the base currency, as the deal stores it (8 decimals)."""
+    return serializers.DecimalField(max_digits=18, decimal_places=8, required=False, **kwargs)
+
+
 def _team_field() -> TenantRelatedField:
     """A team of the caller's organization, by id."""
     return TenantRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
@@ -256,6 +261,17 @@ class DealSerializer(serializers.ModelSerializer):
     stage = TenantRelatedField(queryset=Stage.objects.all(), required=False)
     value = MoneyField(required=False)
     currency = StrictRegexField(r"^[A-Z]{3}$", required=False)
+    exchange_rate = _rate_field(
+        allow_null=True,
+        help_text="The rate to the base currency; required for a deal in another currency "
+        "(1 in the base currency).",
+    )
+    base_value = MoneyField(
+        read_only=True,
+        allow_null=True,
+        help_text="value x exchange_rate, half-up to the cent: what every deal figure sums "
+        "(null only on older deals in another currency without a rate).",
+    )
     probability = StrictIntegerField(min_value=0, max_value=100, required=False)
     assigned_to = _member_field()
     team = _team_field()
@@ -272,6 +288,8 @@ class DealSerializer(serializers.ModelSerializer):
             "customer_name",
             "value",
             "currency",
+            "exchange_rate",
+            "base_value",
             "pipeline",
             "pipeline_name",
             "stage",
@@ -302,6 +320,14 @@ class MoveStageSerializer(serializers.Serializer):
     """Input of ``deals/{id}/move-stage/``."""
 
     stage = TenantRelatedField(queryset=Stage.objects.all())
+
+
+class WinSerializer(serializers.Serializer):
+    """Input of ``deals/{id}/win/``: optionally the rate to fix the won value at."""
+
+    exchange_rate = _rate_field(
+        help_text="The rate to the base currency at the win (the deal's own rate by default)."
+    )
 
 
 class LoseSerializer(serializers.Serializer):
@@ -509,7 +535,9 @@ class CustomerViewSet(BulkMixin, CrmViewSet):
         services.customer_delete(customer=instance)
 
     @extend_schema(
-        parameters=[CustomerStatsQuerySerializer], responses={200: CustomerStatsSerializer}
+        operation_id="v1_crm_customers_stats_summary",
+        parameters=[CustomerStatsQuerySerializer],
+        responses={200: CustomerStatsSerializer},
     )
     @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
     def stats(self, request):
@@ -723,11 +751,14 @@ class DealViewSet(CrmViewSet):
         deal = services.deal_move_stage(tenant=self.tenant, deal=deal, **serializer.validated_data)
         return Response(DealSerializer(self._fresh(deal)).data)
 
-    @extend_schema(request=None, responses=DealSerializer)
+    @extend_schema(request=WinSerializer, responses=DealSerializer)
     @action(detail=True, methods=["post"])
     def win(self, request, pk=None):
-        """Close the deal as won (409 when closed)."""
-        deal = services.deal_win(tenant=self.tenant, deal=self.get_object())
+        """Close the deal as won (409 when closed); its base value is fixed again."""
+        deal = self.get_object()
+        serializer = WinSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        deal = services.deal_win(tenant=self.tenant, deal=deal, **serializer.validated_data)
         return Response(DealSerializer(self._fresh(deal)).data)
 
     @extend_schema(request=LoseSerializer, responses=DealSerializer)

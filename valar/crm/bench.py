@@ -87,23 +87,23 @@ def _seed_organization(organization: Organization, share: int, randomizer) -> No
     for i in range(share):
         stage = randomizer.choice(stages)
         status = Deal.Status.WON if stage.is_won else Deal.Status.LOST if stage.is_lost else "open"
-        deals.append(
-            Deal(
-                organization=organization,
-                title=f"Deal {i}",
-                customer=randomizer.choice(customers),
-                value=Decimal(randomizer.randint(1000, 5_000_000)) / 100,
-                currency=organization.base_currency,
-                pipeline=pipeline,
-                stage=stage,
-                probability=stage.probability,
-                status=status,
-                assigned_to=randomizer.choice(members),
-                team=randomizer.choice(teams),
-                created_by=members[0],
-                created_at=when(),
-            )
+        deal = Deal(
+            organization=organization,
+            title=f"Deal {i}",
+            customer=randomizer.choice(customers),
+            value=Decimal(randomizer.randint(1000, 5_000_000)) / 100,
+            currency=organization.base_currency,
+            pipeline=pipeline,
+            stage=stage,
+            probability=stage.probability,
+            status=status,
+            assigned_to=randomizer.choice(members),
+            team=randomizer.choice(teams),
+            created_by=members[0],
+            created_at=when(),
         )
+        deal.base_value = deal.value  # the base currency: rate 1
+        deals.append(deal)
     _bulk(Deal, deals)
 
 
@@ -224,6 +224,8 @@ def cases(organization: Organization, admin: User) -> list[tuple[str, list[Case]
             "customer_name",
             "value",
             "currency",
+            "exchange_rate",
+            "base_value",
             "pipeline",
             "pipeline_name",
             "stage",

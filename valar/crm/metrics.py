@@ -49,13 +49,13 @@ register(
         model=Deal,
         date_field="created_at",
         date_fields=("closed_at", "expected_close_date"),
-        value=F("value"),
+        value=F("base_value"),
         measures=("count", "sum", "weighted"),
         extra_measures={
             # value x probability %, summed; multiplying by 0.01 (not dividing by 100) keeps the
             # cents on SQLite, where whole amounts are stored as integers.
             "weighted": Sum(
-                F("value") * F("probability") * Value(Decimal("0.01")),
+                F("base_value") * F("probability") * Value(Decimal("0.01")),
                 output_field=DecimalField(max_digits=20, decimal_places=4),
             ),
         },
@@ -67,6 +67,6 @@ register(
         },
         version="crm",
         module="crm",
-        description="Deals (count, sum of value, value weighted by probability).",
+        description="Deals (count, sum of base value, base value weighted by probability).",
     )
 )

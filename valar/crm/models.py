@@ -194,7 +194,11 @@ class Stage(CrmModel):
 
 
 class Deal(CrmModel):
-    """A sale in progress for a customer, moving through a pipeline's stages."""
+    """A sale in progress for a customer, moving through a pipeline's stages.
+
+    ``base_value`` is its value in the organization's base currency, fixed when the deal is
+    created or changed and again when it is won (``crm.services``).
+    """
 
     class Status(models.TextChoices):
         """Open, or closed as won or lost."""
@@ -207,6 +211,11 @@ class Deal(CrmModel):
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="deals")
     value = models.DecimalField(**MONEY, default=0)
     currency = models.CharField(max_length=3)
+    #: The rate to the base currency the value is fixed at (1 in the base currency); null only
+    #: on deals in another currency from before rates were kept.
+    exchange_rate = models.DecimalField(max_digits=18, decimal_places=8, null=True, default=1)
+    #: ``value x exchange_rate`` rounded half-up to the cent: what every deal figure sums.
+    base_value = models.DecimalField(**MONEY, null=True, editable=False)
     pipeline = models.ForeignKey(Pipeline, on_delete=models.PROTECT, related_name="deals")
     stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="deals")
     probability = models.PositiveSmallIntegerField(validators=[MaxValueValidator(100)])

@@ -31,12 +31,11 @@ from valar.support.models import Chat
 
 MONEY_OUTPUT = DecimalField(max_digits=14, decimal_places=2)
 ZERO = Value(Decimal("0.00"), output_field=MONEY_OUTPUT)
-#: A customer's deals of one status in one currency, summed (0 without any), correlated to the
-#: customer row of the list's statement (``crm_customer`` is its unaliased base table).
+#: A customer's deals of one status, their base values summed (0 without any), correlated to
+#: the customer row of the list's statement (``crm_customer`` is its unaliased base table).
 DEALS_VALUE_SQL = (
-    f'SELECT COALESCE(SUM(d."value"), 0) FROM "{Deal._meta.db_table}" d '
-    f'WHERE d."customer_id" = "{Customer._meta.db_table}"."id" AND d."status" = %s '
-    'AND d."currency" = %s'
+    f'SELECT COALESCE(SUM(d."base_value"), 0) FROM "{Deal._meta.db_table}" d '
+    f'WHERE d."customer_id" = "{Customer._meta.db_table}"."id" AND d."status" = %s'
 )
 
 
@@ -126,10 +125,9 @@ def customer_display(
     They are written as SQL once (the same statement the ORM's ``Subquery`` + ``Sum`` made):
     building and compiling two ORM subqueries cost more per request than the database's work.
     """
-    currency = organization.base_currency
     return customers.annotate(
-        open_deals_value=RawSQL(DEALS_VALUE_SQL, (Deal.Status.OPEN, currency), MONEY_OUTPUT),
-        won_deals_value=RawSQL(DEALS_VALUE_SQL, (Deal.Status.WON, currency), MONEY_OUTPUT),
+        open_deals_value=RawSQL(DEALS_VALUE_SQL, (Deal.Status.OPEN,), MONEY_OUTPUT),
+        won_deals_value=RawSQL(DEALS_VALUE_SQL, (Deal.Status.WON,), MONEY_OUTPUT),
     )
 
 
@@ -212,21 +210,21 @@ def deal_figures(
 ) -> dict:
     """Deals closed in the period (win rate, won value) and the open pipeline now.
 
-    Values are in the organization's base currency (deals in other currencies are left out).
+    Values are the deals' base values (every deal, in the organization's base currency).
     """
-    base = Deal.objects.filter(organization=organization, currency=organization.base_currency)
+    base = Deal.objects.filter(organization=organization)
     lower = DateRangeFilterSet._day_start(start_date)
     upper = DateRangeFilterSet._day_start(end_date + datetime.timedelta(days=1))
     closed = base.filter(closed_at__gte=lower, closed_at__lt=upper)
     closed_totals = closed.aggregate(
         won=Count("pk", filter=Q(status=Deal.Status.WON)),
         lost=Count("pk", filter=Q(status=Deal.Status.LOST)),
-        won_value=Coalesce(Sum("value", filter=Q(status=Deal.Status.WON)), ZERO),
+        won_value=Coalesce(Sum("base_value", filter=Q(status=Deal.Status.WON)), ZERO),
     )
     open_totals = base.filter(status=Deal.Status.OPEN).aggregate(
         open=Count("pk"),
-        pipeline_value=Coalesce(Sum("value"), ZERO),
-        weighted_cents=Sum(F("value") * F("probability"), output_field=DecimalField()),
+        pipeline_value=Coalesce(Sum("base_value"), ZERO),
+        weighted_cents=Sum(F("base_value") * F("probability"), output_field=DecimalField()),
     )
     decided = closed_totals["won"] + closed_totals["lost"]
     weighted = _percent_of(open_totals.pop("weighted_cents"))
@@ -249,7 +247,6 @@ def pipeline_value_by_stage(*, organization: Organization, pipeline: Pipeline) -
         organization=organization,
         pipeline=pipeline,
         status=Deal.Status.OPEN,
-        currency=organization.base_currency,
         stage=OuterRef("pk"),
     )
 
@@ -261,8 +258,10 @@ def pipeline_value_by_stage(*, organization: Organization, pipeline: Pipeline) -
         .order_by("order")
         .annotate(
             deal_count=Coalesce(aggregate(Count("pk")), 0),
-            value=Coalesce(aggregate(Sum("value")), ZERO),
-            weighted=aggregate(Sum(F("value") * F("probability"), output_field=DecimalField())),
+            value=Coalesce(aggregate(Sum("base_value")), ZERO),
+            weighted=aggregate(
+                Sum(F("base_value") * F("probability"), output_field=DecimalField())
+            ),
         )
         .values("id", "name", "order", "deal_count", "value", "weighted")
     )
@@ -277,7 +276,6 @@ def funnel(*, organization: Organization, pipeline: Pipeline) -> list[dict]:
     reached = Deal.objects.filter(
         organization=organization,
         pipeline=pipeline,
-        currency=organization.base_currency,
         pk__in=DealStageChange.objects.filter(to_stage=OuterRef(OuterRef("pk"))).values("deal_id"),
     )
 
@@ -289,7 +287,7 @@ def funnel(*, organization: Organization, pipeline: Pipeline) -> list[dict]:
         .order_by("order")
         .annotate(
             reached=Coalesce(aggregate(Count("pk")), 0),
-            value=Coalesce(aggregate(Sum("value")), ZERO),
+            value=Coalesce(aggregate(Sum("base_value")), ZERO),
         )
         .values("id", "name", "order", "reached", "value")
     )
@@ -315,13 +313,12 @@ def won_value_by(
         Deal.objects.filter(
             organization=organization,
             status=Deal.Status.WON,
-            currency=organization.base_currency,
             closed_at__gte=lower,
             closed_at__lt=upper,
             **{f"{group_by}__isnull": False},
         )
         .values(group_by)
-        .annotate(deals=Count("pk"), value=Sum("value"))
+        .annotate(deals=Count("pk"), value=Sum("base_value"))
         .order_by("-value", group_by)
     )
 
@@ -371,17 +368,16 @@ def customer_figures(*, tenant: Tenant, customer: Customer) -> dict:
 
     Three aggregate queries at most, each over the rows the caller may read in its module
     (``visible_rows``): the customer's deals (crm), ledger entries (finance) and support chats
-    (support; none is read without the module). Won value is in the base currency (deals in
-    other currencies are left out). ``last_activity`` is the newest ``updated_at`` of them.
+    (support; none is read without the module). Won value sums the deals' base values.
+    ``last_activity`` is the newest ``updated_at`` of them.
     """
     membership = tenant.membership
-    base_currency = tenant.organization.base_currency
     won = Q(status=Deal.Status.WON)
     deals = visible_rows(
         Deal.objects.filter(customer=customer), membership=membership, module="crm"
     ).aggregate(
         deals_won=Count("pk", filter=won),
-        won_value=Coalesce(Sum("value", filter=won & Q(currency=base_currency)), ZERO),
+        won_value=Coalesce(Sum("base_value", filter=won), ZERO),
         open_deals=Count("pk", filter=Q(status=Deal.Status.OPEN)),
         last=Max("updated_at"),
     )
@@ -397,7 +393,7 @@ def customer_figures(*, tenant: Tenant, customer: Customer) -> dict:
     return {
         "id": str(customer.pk),
         "code": customer.code,
-        "currency": base_currency,
+        "currency": tenant.organization.base_currency,
         **deals,
         "won_value": f"{deals['won_value']:.2f}",
         "last_activity": max(known) if known else None,

@@ -9,6 +9,7 @@ from django.utils import timezone
 from valar.audit.services import audit_record
 from valar.core import bulk, versions
 from valar.core.errors import Conflict, DomainError
+from valar.core.money import fixed_rate, in_base, missing_rate
 from valar.core.notify import notify
 from valar.core.sequences import formatted, next_numbers
 from valar.core.services import model_update
@@ -460,6 +461,20 @@ def _check_stage(pipeline: Pipeline, stage: Stage) -> None:
         )
 
 
+def _fix_base_value(deal: Deal, base_currency: str) -> Deal:
+    """Fix the deal's value in the base currency at its rate (400 naming the base currency when
+    a deal in another currency has none), as a ledger entry's amount is fixed."""
+    rate = fixed_rate(
+        currency=deal.currency, exchange_rate=deal.exchange_rate, base_currency=base_currency
+    )
+    if rate is None:
+        message = missing_rate(base_currency=base_currency, what="a deal", currency=deal.currency)
+        raise DomainError(message, errors={"exchange_rate": [message]})
+    deal.exchange_rate = rate
+    deal.base_value = in_base(deal.value, rate)
+    return deal
+
+
 @transaction.atomic
 def deal_create(*, tenant: Tenant, data: dict[str, Any]) -> Deal:
     """Create a deal: default pipeline, its first stage, the stage's probability, base currency."""
@@ -482,9 +497,11 @@ def deal_create(*, tenant: Tenant, data: dict[str, Any]) -> Deal:
             "pipeline": pipeline,
             "stage": stage,
             "currency": data.get("currency") or organization.base_currency,
+            "exchange_rate": data.get("exchange_rate"),  # not the column's default of 1
             "probability": data.get("probability", stage.probability),
         },
     )
+    _fix_base_value(deal, organization.base_currency)
     deal.save()
     _record_stage(deal, None, tenant.membership.user)
     if stage.is_won or stage.is_lost:
@@ -513,6 +530,14 @@ def deal_update(*, tenant: Tenant, deal: Deal, data: dict[str, Any]) -> Deal:
     closing = stage.pk != previous_stage.pk and (stage.is_won or stage.is_lost)
     if stage.pk != previous_stage.pk:
         _check_not_closed(deal)
+    priced = Deal(
+        currency=data.get("currency", deal.currency),
+        value=data.get("value", deal.value),
+        exchange_rate=data.get("exchange_rate", deal.exchange_rate),
+    )
+    if "currency" in data and "exchange_rate" not in data and priced.currency != deal.currency:
+        priced.exchange_rate = None  # a new currency needs its own rate
+    _fix_base_value(priced, tenant.organization.base_currency)
     if closing:
         # Into a won or lost stage: the other fields first, then the close itself, exactly as
         # `win/` or `lose/` does it (audited and notified alike).
@@ -524,6 +549,8 @@ def deal_update(*, tenant: Tenant, deal: Deal, data: dict[str, Any]) -> Deal:
             "customer",
             "value",
             "currency",
+            "exchange_rate",
+            "base_value",
             "pipeline",
             "stage",
             "probability",
@@ -535,6 +562,8 @@ def deal_update(*, tenant: Tenant, deal: Deal, data: dict[str, Any]) -> Deal:
         ],
         data={
             **data,
+            "exchange_rate": priced.exchange_rate,
+            "base_value": priced.base_value,
             "pipeline": pipeline,
             "stage": stage,
             "status": deal.status,
@@ -566,18 +595,29 @@ def deal_move_stage(*, tenant: Tenant, deal: Deal, stage: Stage) -> Deal:
 
 
 def _close(
-    tenant: Tenant, deal: Deal, *, won: bool, reason: str = "", stage: Stage | None = None
+    tenant: Tenant,
+    deal: Deal,
+    *,
+    won: bool,
+    reason: str = "",
+    stage: Stage | None = None,
+    exchange_rate: Decimal | None = None,
 ) -> Deal:
     """Close a deal as won or lost, moving it to ``stage`` or the pipeline's matching stage.
 
     The one path to a closed deal (``win/``, ``lose/``, ``move-stage/``, a change of stage
     into a won or lost one, or a deal created in one): audited as ``deal.win`` /
     ``deal.lose``; a win notifies the deal's owner and creator (but not whoever closed it).
+    A win fixes the base value again, at ``exchange_rate`` when given (else the deal's rate).
     """
     _check_not_closed(deal)
     previous = deal.stage
     if stage is None:
         stage = deal.pipeline.stages.filter(**{"is_won" if won else "is_lost": True}).first()
+    if won:
+        if exchange_rate is not None:
+            deal.exchange_rate = exchange_rate
+        _fix_base_value(deal, tenant.organization.base_currency)
     deal.status = Deal.Status.WON if won else Deal.Status.LOST
     deal.closed_at = timezone.now()
     deal.lost_reason = "" if won else reason
@@ -609,9 +649,9 @@ def _close(
 
 
 @transaction.atomic
-def deal_win(*, tenant: Tenant, deal: Deal) -> Deal:
-    """Close a deal as won (409 when closed)."""
-    return _close(tenant, deal, won=True)
+def deal_win(*, tenant: Tenant, deal: Deal, exchange_rate: Decimal | None = None) -> Deal:
+    """Close a deal as won (409 when closed), its base value fixed again (at a new rate)."""
+    return _close(tenant, deal, won=True, exchange_rate=exchange_rate)
 
 
 @transaction.atomic

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from valar.core import mail
 from valar.core.errors import Conflict, DomainError
+from valar.core.money import fixed_rate, missing_rate
 from valar.core.sequences import formatted, next_number
 from valar.core.tenancy import Tenant, local_today
 from valar.finance import pdf, pricing
@@ -106,12 +107,16 @@ def _check_fields(document: Document, base_currency: str) -> None:
             value = getattr(document, field)
             if value is not None and value < document.issue_date:
                 errors[field] = ["It cannot be before the issue date."]
-    if document.currency == base_currency:
-        document.exchange_rate = Decimal(1)
-    elif document.exchange_rate is None or document.exchange_rate <= 0:
+    rate = fixed_rate(
+        currency=document.currency,
+        exchange_rate=document.exchange_rate,
+        base_currency=base_currency,
+    )
+    if rate is None:
         errors["exchange_rate"] = [
-            f"Give the rate to {base_currency} for a document in {document.currency}."
+            missing_rate(base_currency=base_currency, what="a document", currency=document.currency)
         ]
+    document.exchange_rate = rate
     if errors:
         raise DomainError("The document is invalid; see errors.", errors=errors)
 

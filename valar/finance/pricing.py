@@ -11,7 +11,10 @@ the figures read the stored results; nothing rounds a second time.
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-CENT = Decimal("0.01")
+from valar.core.money import CENT, in_base
+
+__all__ = ["LineFigures", "Totals", "document_totals", "in_base", "line_figures", "to_cents"]
+
 HUNDRED = Decimal(100)
 
 
@@ -61,8 +64,3 @@ def document_totals(lines: list[LineFigures], *, sign: int = 1) -> Totals:
         tax_total=sign * tax_total,
         total=sign * (subtotal - discount_total + tax_total),
     )
-
-
-def in_base(amount: Decimal, rate: Decimal) -> Decimal:
-    """``amount`` in the base currency at ``rate``, rounded half-up to cents."""
-    return to_cents(amount * rate)

@@ -1,6 +1,5 @@
 """Finance use cases: entries kept exact in the base currency, categories, attachments."""
 
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
@@ -10,6 +9,7 @@ from django.utils import timezone
 from valar.audit.services import audit_record
 from valar.core import bulk, files, versions
 from valar.core.errors import Conflict, DomainError
+from valar.core.money import fixed_rate, in_base, missing_rate
 from valar.core.notify import notify
 from valar.core.policy import Access, decide, owner_filter
 from valar.core.services import model_update
@@ -23,9 +23,6 @@ from valar.finance.models import (
     Subcategory,
 )
 
-CENT = Decimal("0.01")
-#: Amounts have at most 12 digits before the point.
-MAX_AMOUNT = Decimal(10) ** 12
 ENTRY_FIELDS = [
     "title",
     "description",
@@ -61,20 +58,17 @@ def _prepare(entry: LedgerEntry, base_currency: str) -> LedgerEntry:
         errors["tax_amount"] = ["The tax amount must be between zero and the amount."]
     if entry.is_billable and entry.kind != Kind.EXPENSE:
         errors["is_billable"] = ["Only an expense can be billable."]
-    if entry.currency == base_currency:
-        entry.exchange_rate = Decimal(1)
-    elif entry.exchange_rate is None or entry.exchange_rate <= 0:
+    rate = fixed_rate(
+        currency=entry.currency, exchange_rate=entry.exchange_rate, base_currency=base_currency
+    )
+    if rate is None:
         errors["exchange_rate"] = [
-            f"Give the rate to {base_currency} for an entry in {entry.currency}."
+            missing_rate(base_currency=base_currency, what="an entry", currency=entry.currency)
         ]
     if errors:
         raise DomainError("The entry is invalid; see errors.", errors=errors)
-    entry.base_amount = (entry.amount * entry.exchange_rate).quantize(CENT, ROUND_HALF_UP)
-    if entry.base_amount >= MAX_AMOUNT:
-        raise DomainError(
-            "The amount in the base currency is too large.",
-            errors={"exchange_rate": ["amount x exchange_rate must stay below 10^12."]},
-        )
+    entry.exchange_rate = rate
+    entry.base_amount = in_base(entry.amount, rate)
     return entry
 
 

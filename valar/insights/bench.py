@@ -80,25 +80,25 @@ def seed(organization: Organization, *, tasks: int, deals: int, stdout) -> Tenan
         batch = []
         for _ in range(deals):
             won = randomizer.random() < 0.4
-            batch.append(
-                Deal(
-                    organization=organization,
-                    title="Bench deal",
-                    customer=customers[randomizer.randrange(len(customers))],
-                    value=Decimal(randomizer.randint(1000, 5_000_000)) / 100,
-                    currency=organization.base_currency,
-                    pipeline=pipeline,
-                    stage=stages[4] if won else stages[randomizer.randrange(4)],
-                    probability=100 if won else 50,
-                    status=Deal.Status.WON if won else Deal.Status.OPEN,
-                    closed_at=(
-                        timezone.now() - datetime.timedelta(days=randomizer.randrange(365))
-                        if won
-                        else None
-                    ),
-                    team=teams[randomizer.randrange(len(teams))],
-                )
+            deal = Deal(
+                organization=organization,
+                title="Bench deal",
+                customer=customers[randomizer.randrange(len(customers))],
+                value=Decimal(randomizer.randint(1000, 5_000_000)) / 100,
+                currency=organization.base_currency,
+                pipeline=pipeline,
+                stage=stages[4] if won else stages[randomizer.randrange(4)],
+                probability=100 if won else 50,
+                status=Deal.Status.WON if won else Deal.Status.OPEN,
+                closed_at=(
+                    timezone.now() - datetime.timedelta(days=randomizer.randrange(365))
+                    if won
+                    else None
+                ),
+                team=teams[randomizer.randrange(len(teams))],
             )
+            deal.base_value = deal.value  # the base currency: rate 1
+            batch.append(deal)
             if len(batch) == 10_000:
                 Deal.objects.bulk_create(batch)
                 batch = []

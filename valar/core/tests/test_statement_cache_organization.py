@@ -1,8 +1,8 @@
-"""Kept list statements follow the organization's settings that their SQL is built from.
+"""Kept list statements and a change of the organization's settings.
 
-The customer list sums each customer's open and won deals in the organization's base
-currency, a value read from the organization row and compiled into the page statement. A
-kept statement must not go on summing the old currency after an admin changes it.
+The customer list once compiled the base currency into its page statement; it now sums each
+deal's base value, fixed at the deal's rate. A change of base currency changes the kept
+statements' key and the list answers what it answers without the cache: the fixed values.
 """
 
 from django.test import override_settings
@@ -18,12 +18,14 @@ DEALS = "/api/v1/crm/deals/"
 
 @override_settings(LIST_COUNT_CACHE=False)
 class KeptStatementsFollowTheBaseCurrencyTests(TenantFixtureMixin, ApiTestCase):
-    """A change of base currency shows in the customer list at once, as without the cache."""
+    """The customer list sums deals' fixed base values: a change of base currency (a change of
+    the organization row, so of the statements' key) shows the same figures, with or without
+    the cache, as the ledger keeps its base amounts."""
 
     module = "crm"
 
     def setUp(self) -> None:
-        """A customer with an open deal in USD and two in EUR."""
+        """A customer with an open deal in USD and two in EUR (at 2 USD)."""
         super().setUp()
         admin = self.clients[Role.ADMIN]
         response = admin.post(CUSTOMERS, {"name": "Acme"}, format="json")
@@ -37,6 +39,7 @@ class KeptStatementsFollowTheBaseCurrencyTests(TenantFixtureMixin, ApiTestCase):
                     "customer": customer,
                     "value": value,
                     "currency": currency,
+                    "exchange_rate": "2",
                 },
                 format="json",
             )
@@ -48,9 +51,9 @@ class KeptStatementsFollowTheBaseCurrencyTests(TenantFixtureMixin, ApiTestCase):
         self.assertEqual(response.status_code, 200, response.content)
         return response.json()["results"][0]["open_deals_value"]
 
-    def test_a_new_base_currency_shows_at_once(self):
-        self.assertEqual(self.open_value(), "100.00")
-        self.assertEqual(self.open_value(), "100.00")
+    def test_a_new_base_currency_keeps_the_fixed_values(self):
+        self.assertEqual(self.open_value(), "130.00")
+        self.assertEqual(self.open_value(), "130.00")
         self.assertEqual(len(statements.kept), 1)
         response = self.clients[Role.ADMIN].patch(
             f"/api/v1/organizations/{self.org.pk}/settings/",
@@ -59,6 +62,6 @@ class KeptStatementsFollowTheBaseCurrencyTests(TenantFixtureMixin, ApiTestCase):
         )
         self.assertEqual(response.status_code, 200, response.content)
         with override_settings(LIST_STATEMENT_CACHE=0):
-            self.assertEqual(self.open_value(), "15.00")
-        self.assertEqual(self.open_value(), "15.00")
-        self.assertEqual(self.open_value(), "15.00")
+            self.assertEqual(self.open_value(), "130.00")
+        self.assertEqual(self.open_value(), "130.00")
+        self.assertEqual(self.open_value(), "130.00")

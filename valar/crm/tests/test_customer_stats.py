@@ -147,7 +147,8 @@ class CustomerFiguresTests(TenantFixtureMixin, ApiTestCase):
     def test_the_figures_are_exact(self):
         for value in ("100.10", "200.25"):
             deal_win(tenant=self.tenant, deal=self.deal(value))
-        deal_win(tenant=self.tenant, deal=self.deal("999.00", currency="EUR"))
+        euro = self.deal("999.00", currency="EUR", exchange_rate=Decimal("1.5"))
+        deal_win(tenant=self.tenant, deal=euro)  # 1498.50 in the base currency
         deal_lose(tenant=self.tenant, deal=self.deal("50.00"), reason="No")
         self.deal("70.00")
         deal_win(tenant=self.tenant, deal=self.deal("1.00", customer=self.elsewhere))
@@ -160,7 +161,7 @@ class CustomerFiguresTests(TenantFixtureMixin, ApiTestCase):
                 "code": "CUST-0001",
                 "currency": "USD",
                 "deals_won": 3,
-                "won_value": "300.35",
+                "won_value": "1798.85",
                 "open_deals": 1,
                 "last_activity": newest.isoformat().replace("+00:00", "Z"),
             },

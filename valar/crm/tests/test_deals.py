@@ -43,6 +43,12 @@ class DealCaseMixin(TenantFixtureMixin):
         fields.setdefault("customer", self.customer)
         fields.setdefault("currency", "EUR")
         fields.setdefault("probability", stage_row.probability)
+        # Written straight to the table as the migration left older deals: in the base
+        # currency at rate 1, in another without a rate (and so without a base value).
+        if fields["currency"] == self.org.base_currency:
+            fields.setdefault("base_value", fields.get("value", Decimal(0)))
+        else:
+            fields.setdefault("exchange_rate", None)
         return Deal.objects.create(
             organization=self.org, pipeline=self.pipeline, stage=stage_row, **fields
         )
@@ -87,7 +93,9 @@ class DealCreateTests(DealCaseMixin, ApiTestCase):
             "", {"title": "B", "customer": customer, "stage": proposal, "probability": 5}
         ).json()
         self.assertEqual(body["probability"], 5)
-        body = self.post("", {"title": "C", "customer": customer, "currency": "GBP"}).json()
+        body = self.post(
+            "", {"title": "C", "customer": customer, "currency": "GBP", "exchange_rate": "1.2"}
+        ).json()
         self.assertEqual(body["currency"], "GBP")
 
     def test_another_pipeline_without_a_stage_starts_at_its_first_stage(self):

@@ -31,6 +31,8 @@ class DealSpec:
     owner: str | None = None
     team: str | None = None
     currency: str = "USD"
+    #: The rate to the base currency (USD) a deal in another currency is fixed at.
+    rate: str = "1"
     probability: int | None = None
     closed_days_ago: int | None = None
     pipeline: str = "default"
@@ -40,6 +42,11 @@ class DealSpec:
     def amount(self) -> Decimal:
         """The deal's value."""
         return Decimal(self.value)
+
+    @property
+    def base(self) -> Decimal:
+        """The deal's value in the base currency: value x rate, half-up to the cent."""
+        return (self.amount * Decimal(self.rate)).quantize(CENT, ROUND_HALF_UP)
 
 
 def scenario() -> list[DealSpec]:
@@ -58,11 +65,11 @@ def scenario() -> list[DealSpec]:
             "sales",
         ),
         DealSpec("d6", "10.00", ["Lead"]),
-        DealSpec("d7", "5000.00", ["Lead"], "won", "worker", "ops", currency="EUR"),
+        DealSpec("d7", "5000.00", ["Lead"], "won", "worker", "ops", currency="EUR", rate="1.085"),
         DealSpec("d8", "700.00", ["Lead"], "won", "worker", "ops", closed_days_ago=40),
         DealSpec("d9", "123.45", ["Renew"], owner="worker", pipeline="second"),
         DealSpec("d10", "5.00", ["Lead"], "lost", "worker", "ops", closed_days_ago=40),
-        DealSpec("d11", "777.00", ["Lead", "Qualified"], currency="EUR"),
+        DealSpec("d11", "777.00", ["Lead", "Qualified"], currency="EUR", rate="1.1234"),
     ]
 
 
@@ -105,6 +112,7 @@ class FiguresCaseMixin(TenantFixtureMixin):
             "customer": customer_create(organization=organization, name=spec.key),
             "value": spec.amount,
             "currency": spec.currency,
+            "exchange_rate": Decimal(spec.rate),
             "pipeline": pipeline,
             "stage": stages[spec.path[0]],
         }
@@ -144,8 +152,8 @@ class FiguresCaseMixin(TenantFixtureMixin):
         return spec.outcome != "open" and (spec.closed_days_ago or 0) <= days
 
     def in_base(self) -> list[DealSpec]:
-        """The deals in the organization's base currency."""
-        return [spec for spec in self.specs if spec.currency == "USD"]
+        """Every deal: each counts, at its value in the base currency (``base``)."""
+        return list(self.specs)
 
 
 class DealFiguresTests(FiguresCaseMixin, ApiTestCase):
@@ -160,25 +168,26 @@ class DealFiguresTests(FiguresCaseMixin, ApiTestCase):
                 open_ = [s for s in self.in_base() if s.outcome == "open"]
                 probability = {"Renew": 60, **{n: s.probability for n, s in self.stages.items()}}
                 weighted = sum(
-                    s.amount * (s.probability or probability[s.path[-1]]) / 100 for s in open_
+                    s.base * (s.probability or probability[s.path[-1]]) / 100 for s in open_
                 )
                 expected = {
                     "won": len(won),
                     "lost": len(lost),
-                    "won_value": sum(s.amount for s in won),
+                    "won_value": sum(s.base for s in won),
                     "open": len(open_),
-                    "pipeline_value": sum(s.amount for s in open_),
+                    "pipeline_value": sum(s.base for s in open_),
                     "weighted_value": weighted.quantize(CENT, ROUND_HALF_UP),
                     "win_rate": len(won) / (len(won) + len(lost)),
                 }
                 figures = selectors.deal_figures(organization=self.org, **self.period(days))
                 self.assertEqual(figures, expected)
         figures = selectors.deal_figures(organization=self.org, **self.period(7))
-        self.assertEqual((figures["won"], figures["lost"]), (2, 1))
-        self.assertEqual(figures["won_value"], Decimal("4250.50"))
-        self.assertAlmostEqual(figures["win_rate"], 2 / 3)
-        self.assertEqual(figures["pipeline_value"], Decimal("1466.78"))
-        self.assertEqual(figures["weighted_value"], Decimal("685.07"))
+        # d7 (EUR 5000.00 at 1.085) and d11 (EUR 777.00 at 1.1234) count in USD.
+        self.assertEqual((figures["won"], figures["lost"]), (3, 1))
+        self.assertEqual(figures["won_value"], Decimal("9675.50"))
+        self.assertAlmostEqual(figures["win_rate"], 3 / 4)
+        self.assertEqual(figures["pipeline_value"], Decimal("2339.66"))
+        self.assertEqual(figures["weighted_value"], Decimal("903.29"))
 
     def test_a_period_without_closed_deals_has_no_win_rate(self):
         long_ago = self.today - datetime.timedelta(days=400)
@@ -187,7 +196,7 @@ class DealFiguresTests(FiguresCaseMixin, ApiTestCase):
         )
         self.assertEqual((figures["won"], figures["lost"], figures["win_rate"]), (0, 0, None))
         self.assertEqual(figures["won_value"], Decimal("0"))
-        self.assertEqual(figures["open"], 4)
+        self.assertEqual(figures["open"], 5)
 
     def test_won_value_by_assignee_and_team(self):
         ids = {"worker": self.users[Role.WORKER].pk, "manager": self.users[Role.MANAGER].pk}
@@ -203,7 +212,7 @@ class DealFiguresTests(FiguresCaseMixin, ApiTestCase):
                         key = getattr(spec, attribute)
                         if spec.outcome == "won" and key and self.closed_within(spec, days):
                             count, value = totals.get(keys[key], (0, Decimal(0)))
-                            totals[keys[key]] = (count + 1, value + spec.amount)
+                            totals[keys[key]] = (count + 1, value + spec.base)
                     expected = sorted(
                         (
                             {group_by: key, "deals": count, "value": value}
@@ -218,7 +227,7 @@ class DealFiguresTests(FiguresCaseMixin, ApiTestCase):
         rows = selectors.won_value_by(organization=self.org, group_by="team", **self.period(60))
         self.assertEqual(
             [(row["team"], row["value"]) for row in rows],
-            [(teams["sales"], Decimal("4000.00")), (teams["ops"], Decimal("950.50"))],
+            [(teams["ops"], Decimal("6375.50")), (teams["sales"], Decimal("4000.00"))],
         )
 
     def test_won_value_by_refuses_other_groupings(self):
@@ -239,13 +248,13 @@ class StageFiguresTests(FiguresCaseMixin, ApiTestCase):
                 if s.outcome == "open" and s.pipeline == "default" and s.path[-1] == stage.name
             ]
             weighted = sum(
-                (s.amount * (s.probability or stage.probability) / 100 for s in here), Decimal(0)
+                (s.base * (s.probability or stage.probability) / 100 for s in here), Decimal(0)
             )
             rows.append(
                 (
                     stage.name,
                     len(here),
-                    sum((s.amount for s in here), Decimal(0)),
+                    sum((s.base for s in here), Decimal(0)),
                     weighted.quantize(CENT, ROUND_HALF_UP),
                 )
             )
@@ -258,7 +267,7 @@ class StageFiguresTests(FiguresCaseMixin, ApiTestCase):
             reached = [
                 s for s in self.in_base() if s.pipeline == "default" and stage.name in s.visited
             ]
-            rows.append((stage.name, len(reached), sum((s.amount for s in reached), Decimal(0))))
+            rows.append((stage.name, len(reached), sum((s.base for s in reached), Decimal(0))))
         return rows
 
     def test_pipeline_value_by_stage_weights_open_deals_by_probability(self):
@@ -271,6 +280,7 @@ class StageFiguresTests(FiguresCaseMixin, ApiTestCase):
             [(r["name"], r["weighted"]) for r in rows if r["deal_count"]],
             [
                 ("Lead", Decimal("1.00")),
+                ("Qualified", Decimal("218.22")),
                 ("Proposal", Decimal("500.00")),
                 ("Negotiation", Decimal("110.00")),
             ],
@@ -284,11 +294,11 @@ class StageFiguresTests(FiguresCaseMixin, ApiTestCase):
         self.assertEqual(
             [(r["name"], r["deals"]) for r in rows],
             [
-                ("Lead", 7),
-                ("Qualified", 3),
+                ("Lead", 9),
+                ("Qualified", 4),
                 ("Proposal", 2),
                 ("Negotiation", 2),
-                ("Won", 3),
+                ("Won", 4),
                 ("Lost", 2),
             ],
         )
@@ -302,7 +312,7 @@ class StageFiguresTests(FiguresCaseMixin, ApiTestCase):
             r["name"]: r["deals"]
             for r in selectors.funnel(organization=self.org, pipeline=self.pipeline)
         }
-        self.assertEqual((rows["Lead"], rows["Qualified"]), (7, 4))
+        self.assertEqual((rows["Lead"], rows["Qualified"]), (9, 5))
 
     def test_the_endpoints_answer_the_same_figures_as_strings(self):
         client = self.clients[Role.BASIC]
@@ -344,9 +354,9 @@ class StageFiguresTests(FiguresCaseMixin, ApiTestCase):
     def test_the_other_organization_sees_only_its_own_deals(self):
         theirs = Pipeline.objects.get(organization=self.other, is_default=True)
         rows = selectors.funnel(organization=self.other, pipeline=theirs)
-        self.assertEqual(rows[0]["deals"], 7)
+        self.assertEqual(rows[0]["deals"], 9)
         figures = selectors.deal_figures(organization=self.other, **self.period(7))
-        self.assertEqual((figures["won"], figures["open"]), (2, 3))
+        self.assertEqual((figures["won"], figures["open"]), (3, 4))
 
 
 class LeadFiguresTests(TenantFixtureMixin, ApiTestCase):

@@ -148,6 +148,7 @@ def deal(
         title=f"Deal {value}",
         customer=customer_create(organization=organization, name=f"Customer {value}"),
         value=Decimal(value),
+        base_value=Decimal(value),
         currency=organization.base_currency,
         pipeline=pipeline,
         stage=pipeline.stages.order_by("order").first(),

@@ -1,0 +1,42 @@
+"""Amounts fixed in the organization's base currency at a stated rate, exact to the cent.
+
+A ledger entry and a deal in another currency carry the rate to the base currency they were
+fixed at; their base amount is ``amount x rate`` rounded half-up to the cent, stored, and is
+what every total sums. In the base currency the rate is 1.
+"""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from valar.core.errors import DomainError
+
+CENT = Decimal("0.01")
+#: Amounts have at most 12 digits before the point.
+MAX_AMOUNT = Decimal(10) ** 12
+
+
+def fixed_rate(
+    *, currency: str, exchange_rate: Decimal | None, base_currency: str
+) -> Decimal | None:
+    """The rate an amount in ``currency`` is fixed at: 1 in the base currency, else the given
+    positive rate; ``None`` when another currency has no usable rate."""
+    if currency == base_currency:
+        return Decimal(1)
+    if exchange_rate is None or exchange_rate <= 0:
+        return None
+    return exchange_rate
+
+
+def missing_rate(*, base_currency: str, what: str, currency: str) -> str:
+    """Why a rate is required: ``Give the rate to USD for a deal in EUR.``"""
+    return f"Give the rate to {base_currency} for {what} in {currency}."
+
+
+def in_base(amount: Decimal, rate: Decimal) -> Decimal:
+    """``amount x rate`` rounded half-up to the cent (400 on ``exchange_rate`` when too large)."""
+    value = (amount * rate).quantize(CENT, ROUND_HALF_UP)
+    if abs(value) >= MAX_AMOUNT:
+        raise DomainError(
+            "The amount in the base currency is too large.",
+            errors={"exchange_rate": ["amount x exchange_rate must stay below 10^12."]},
+        )
+    return value
