@@ -174,7 +174,7 @@ class CustomerStatsSerializer(serializers.Serializer):
 
 
 class CustomerFiguresSerializer(serializers.Serializer):
-    """``customers/{id}/stats/``: one customer's deals and its last activity."""
+    """``customers/{id}/stats/``: one customer's deals, invoice figures and last activity."""
 
     id = StrictUUIDField()
     code = StrictCharField()
@@ -182,10 +182,16 @@ class CustomerFiguresSerializer(serializers.Serializer):
     deals_won = serializers.IntegerField(min_value=0)
     won_value = MoneyOutField(help_text="Value of the won deals in the base currency.")
     open_deals = serializers.IntegerField(min_value=0)
+    invoiced = MoneyOutField(
+        allow_null=True, help_text="Issued invoices' totals (null without the finance module)."
+    )
+    credited = MoneyOutField(allow_null=True, help_text="Issued credit notes' totals.")
+    paid = MoneyOutField(allow_null=True, help_text="Payments of its invoices (the ledger's).")
+    outstanding = MoneyOutField(allow_null=True, help_text="Its open invoices' balances.")
     last_activity = serializers.DateTimeField(
         allow_null=True,
-        help_text="The newest change to the customer's deals, ledger entries or support chats "
-        "(of those the caller may read); null without any.",
+        help_text="The newest change to the customer's deals, documents, ledger entries or "
+        "support chats (of those the caller may read); null without any.",
     )
 
 

@@ -22,10 +22,10 @@ from django.db.models.functions import Coalesce
 from valar.core.filters import DateRangeFilterSet, IntegerFilter, MoneyFilter, UserRefFilter
 from valar.core.limits import MAX_DATE, MIN_DATE
 from valar.core.metrics import run_for
-from valar.core.policy import visible_rows
+from valar.core.policy import Access, view_access, visible_rows
 from valar.core.tenancy import Tenant
 from valar.crm.models import Customer, Deal, DealStageChange, Lead, Pipeline, Stage, Vendor
-from valar.finance.models import LedgerEntry
+from valar.finance.models import Document, LedgerEntry, Payment
 from valar.organizations.models import Organization
 from valar.support.models import Chat
 
@@ -364,12 +364,14 @@ def customer_stats(
 
 
 def customer_figures(*, tenant: Tenant, customer: Customer) -> dict:
-    """One customer's deals won (count, value), open deals and last activity.
+    """One customer's deals won (count, value), open deals, invoice figures and last activity.
 
-    Three aggregate queries at most, each over the rows the caller may read in its module
-    (``visible_rows``): the customer's deals (crm), ledger entries (finance) and support chats
-    (support; none is read without the module). Won value sums the deals' base values.
-    ``last_activity`` is the newest ``updated_at`` of them.
+    One aggregate query per module the caller reads (``visible_rows``): the customer's deals
+    (crm); with ``finance``, its issued invoices and credit notes (invoiced, credited,
+    outstanding), the payments of its invoices (paid, from their ledger entries, so it agrees
+    with the ledger) and its ledger entries; with ``support``, its chats. Money is in the base
+    currency; the invoice figures are ``null`` for a member without ``finance``.
+    ``last_activity`` is the newest ``updated_at`` of all of them.
     """
     membership = tenant.membership
     won = Q(status=Deal.Status.WON)
@@ -382,6 +384,10 @@ def customer_figures(*, tenant: Tenant, customer: Customer) -> dict:
         last=Max("updated_at"),
     )
     latest = [deals.pop("last")]
+    money = {"invoiced": None, "credited": None, "paid": None, "outstanding": None}
+    if view_access(membership=membership, module="finance") != Access.NONE:
+        money, last = _invoice_figures(tenant=tenant, customer=customer)
+        latest.append(last)
     for model, module in ((LedgerEntry, "finance"), (Chat, "support")):
         rows = visible_rows(
             model.objects.filter(organization=tenant.organization, customer=customer),
@@ -396,5 +402,33 @@ def customer_figures(*, tenant: Tenant, customer: Customer) -> dict:
         "currency": tenant.organization.base_currency,
         **deals,
         "won_value": f"{deals['won_value']:.2f}",
+        **{key: None if value is None else f"{value:.2f}" for key, value in money.items()},
         "last_activity": max(known) if known else None,
     }
+
+
+def _invoice_figures(*, tenant: Tenant, customer: Customer) -> tuple[dict, object]:
+    """The customer's invoiced, credited, paid and outstanding amounts (base currency), and
+    the newest change to its documents; two queries over what the caller reads in finance."""
+    membership = tenant.membership
+    issued = ~Q(status__in=(Document.Status.DRAFT, Document.Status.CANCELLED))
+    invoice = Q(type=Document.Type.INVOICE)
+    documents = visible_rows(
+        Document.objects.filter(organization=tenant.organization, customer=customer),
+        membership=membership,
+        module="finance",
+    ).aggregate(
+        invoiced=Coalesce(Sum("base_total", filter=issued & invoice), ZERO),
+        credited=Coalesce(
+            Sum(-F("base_total"), filter=issued & Q(type=Document.Type.CREDIT_NOTE)), ZERO
+        ),
+        outstanding=Coalesce(Sum("base_balance", filter=invoice & issued), ZERO),
+        last=Max("updated_at"),
+    )
+    paid = visible_rows(
+        Payment.objects.filter(organization=tenant.organization, invoice__customer=customer),
+        membership=membership,
+        module="finance",
+    ).aggregate(paid=Coalesce(Sum("entry__base_amount"), ZERO))["paid"]
+    last = documents.pop("last")
+    return {**documents, "paid": paid}, last

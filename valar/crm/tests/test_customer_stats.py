@@ -163,6 +163,11 @@ class CustomerFiguresTests(TenantFixtureMixin, ApiTestCase):
                 "deals_won": 3,
                 "won_value": "1798.85",
                 "open_deals": 1,
+                # The basic member has no finance module: no invoice figures.
+                "invoiced": None,
+                "credited": None,
+                "paid": None,
+                "outstanding": None,
                 "last_activity": newest.isoformat().replace("+00:00", "Z"),
             },
         )
@@ -224,7 +229,58 @@ class CustomerFiguresTests(TenantFixtureMixin, ApiTestCase):
         for value in ("1.00", "2.00", "3.00"):
             deal_win(tenant=self.tenant, deal=self.deal(value))
         # The token, its last use, the membership and the settings; the customer; then one
-        # aggregate each over its deals, ledger entries and support chats.
-        with self.assertNumQueries(8):
+        # aggregate each over its deals, documents, payments, ledger entries and support chats.
+        with self.assertNumQueries(10):
             response = self.clients[Role.ADMIN].get(self.url(self.customer))
         self.assertEqual(response.json()["deals_won"], 3)
+
+
+class CustomerInvoiceFiguresTests(TenantFixtureMixin, ApiTestCase):
+    """``customers/{id}/stats/`` adds what the customer was invoiced, credited, paid and owes."""
+
+    module = "crm"
+
+    def test_invoice_figures_in_the_base_currency_and_null_without_finance(self):
+        from valar.finance.documents import (
+            document_create,
+            document_send,
+            document_transition,
+            payment_create,
+        )
+
+        admin = Membership.objects.get(organization=self.org, user=self.users[Role.ADMIN])
+        tenant = Tenant(organization=self.org, membership=admin)
+        customer = customer_create(organization=self.org, name="Billed")
+        line = {"description": "x", "quantity": Decimal("1"), "unit_price": Decimal("100.00")}
+
+        def issued(**data):
+            document = document_create(
+                tenant=tenant,
+                document_type=data.pop("type", "invoice"),
+                data={"customer": customer, "line_items": [line], **data},
+            )
+            return document_send(tenant=tenant, document=document, email=False)
+
+        first = issued()
+        issued(currency="EUR", exchange_rate=Decimal("2"))
+        document_transition(document=issued(), action="cancel")
+        payment_create(
+            tenant=tenant,
+            data={"invoice": first, "amount": Decimal("30.00"), "date": datetime.date(2026, 3, 1)},
+        )
+        note = document_create(
+            tenant=tenant,
+            document_type="credit_note",
+            data={"credits": first, "line_items": [{**line, "unit_price": Decimal("20.00")}]},
+        )
+        document_send(tenant=tenant, document=note, email=False)
+        url = f"/api/v1/crm/customers/{customer.pk}/stats/"
+        body = self.clients[Role.ADMIN].get(url).json()
+        self.assertEqual(
+            (body["invoiced"], body["credited"], body["paid"], body["outstanding"]),
+            ("300.00", "20.00", "30.00", "250.00"),
+        )
+        self.assertIsNotNone(body["last_activity"])
+        grant(self.org, self.users[Role.MANAGER], ["crm"])
+        body = self.clients[Role.MANAGER].get(url).json()
+        self.assertEqual((body["invoiced"], body["paid"]), (None, None))
