@@ -116,6 +116,7 @@ INSTALLED_APPS = [
     "valar.ops",
     "valar.alerts",
     "valar.support",
+    "valar.portal",
 ]
 
 MIDDLEWARE = [

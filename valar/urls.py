@@ -20,6 +20,7 @@ api_v1 = [
     path("ops/alerts/", include("valar.alerts.urls")),
     path("jobs/", include("valar.jobs.urls")),
     path("support/", include("valar.support.urls")),
+    path("portal/", include("valar.portal.urls")),
     path("", include("valar.ops.urls")),
 ]
 

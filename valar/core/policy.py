@@ -40,8 +40,8 @@ ROLE_RANK = {Role.ADMIN: 4, Role.MANAGER: 3, Role.WORKER: 2, Role.BASIC: 1, Role
 #: Business modules a membership can be granted (admins have all of them).
 MODULES = ("tasks", "crm", "finance", "insights", "screening", "support")
 #: Modules every member has by role alone (the organization's own people and teams, their own
-#: notifications and jobs, and its alert rules).
-BUILTIN_MODULES = ("organization", "teams", "notifications", "alerts", "jobs")
+#: notifications and jobs, its alert rules, and the customer portal, which only clients use).
+BUILTIN_MODULES = ("organization", "teams", "notifications", "alerts", "jobs", "portal")
 
 CRUD_ACTIONS = ("view", "create", "change", "delete")
 
@@ -110,6 +110,16 @@ MODULE_RULES: dict[str, dict[str, dict[str, Access]]] = {
         Role.WORKER: {"view": Access.OWN, "change": Access.OWN},
         Role.BASIC: {"view": Access.OWN, "change": Access.OWN},
         Role.CLIENT: {},
+    },
+    # The customer portal (portal/, seed 003): only ``client`` members use it, and read only
+    # their own customer's issued documents and payments (portal.selectors); they answer the
+    # quotes sent to it (``respond``). Everyone else works in the business modules instead.
+    "portal": {
+        Role.ADMIN: {},
+        Role.MANAGER: {},
+        Role.WORKER: {},
+        Role.BASIC: {},
+        Role.CLIENT: {"view": Access.ALL, "respond": Access.ALL},
     },
     # Support chats (seed 001): agents (worker and above with the module) see and work every
     # chat of the organization; basic members and portal clients open chats and see, write in

@@ -267,7 +267,27 @@ class PaymentSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "entry", "created_by", "created_at"]
 
 
+class DocumentPdfMixin:
+    """``{id}/pdf/``: the document as a PDF (the organization's details, the API's totals)."""
+
+    @extend_schema(
+        responses={
+            (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The PDF")
+        }
+    )
+    @action(detail=True, methods=["get"], content_negotiation_class=files.FileNegotiation)
+    def pdf(self, request, pk=None):
+        """The document as a PDF: the organization's details and exactly the API's totals."""
+        document = self.get_object()
+        return HttpResponse(
+            pdf.render(document),
+            content_type="application/pdf",
+            headers={"Content-Disposition": f'attachment; filename="{pdf.filename(document)}"'},
+        )
+
+
 class DocumentViewSet(
+    DocumentPdfMixin,
     ExportMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -354,21 +374,6 @@ class DocumentViewSet(
             tenant=self.tenant, document=self.get_object(), **body.validated_data
         )
         return self._answer(document)
-
-    @extend_schema(
-        responses={
-            (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The PDF")
-        }
-    )
-    @action(detail=True, methods=["get"], content_negotiation_class=files.FileNegotiation)
-    def pdf(self, request, pk=None):
-        """The document as a PDF: the organization's details and exactly the API's totals."""
-        document = self.get_object()
-        return HttpResponse(
-            pdf.render(document),
-            content_type="application/pdf",
-            headers={"Content-Disposition": f'attachment; filename="{pdf.filename(document)}"'},
-        )
 
 
 class QuoteViewSet(DocumentViewSet):

@@ -31,6 +31,7 @@ from valar.core.throttling import (
     UserThrottle,
 )
 from valar.core.viewsets import BaseViewSet, ExportMixin, TenantViewSet
+from valar.crm.models import Customer
 from valar.organizations import selectors, services
 from valar.organizations.models import Invitation, Membership, Organization, Team
 
@@ -118,12 +119,18 @@ class MemberUserSerializer(serializers.ModelSerializer):
 
 
 class MembershipSerializer(serializers.ModelSerializer):
-    """A member: role, modules and employee facts."""
+    """A member: role, modules, the customer a client acts for, and employee facts."""
 
     user = MemberUserSerializer(read_only=True)
     role = serializers.ChoiceField(choices=ROLE_CHOICES)
     modules = serializers.ListField(
         child=serializers.ChoiceField(choices=list(MODULES)), required=False, default=list
+    )
+    customer = TenantRelatedField(
+        queryset=Customer.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="The CRM customer a `client` member acts for in the portal (clients only).",
     )
 
     class Meta:
@@ -133,6 +140,7 @@ class MembershipSerializer(serializers.ModelSerializer):
             "user",
             "role",
             "modules",
+            "customer",
             "is_default",
             "job_title",
             "department",
@@ -150,6 +158,12 @@ class InvitationSerializer(serializers.ModelSerializer):
     )
     role = serializers.ChoiceField(choices=ROLE_CHOICES)
     team = TenantRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
+    customer = TenantRelatedField(
+        queryset=Customer.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="For a `client`: the CRM customer they will act for in the portal.",
+    )
     expired = serializers.SerializerMethodField()
 
     class Meta:
@@ -160,6 +174,7 @@ class InvitationSerializer(serializers.ModelSerializer):
             "role",
             "modules",
             "team",
+            "customer",
             "status",
             "expired",
             "expires_at",
@@ -169,7 +184,9 @@ class InvitationSerializer(serializers.ModelSerializer):
             "created_by",
             "created_at",
         ]
-        read_only_fields = [f for f in fields if f not in ("email", "role", "modules", "team")]
+        read_only_fields = [
+            f for f in fields if f not in ("email", "role", "modules", "team", "customer")
+        ]
 
     def get_expired(self, invitation: Invitation) -> bool:
         """Whether a pending invitation has passed its expiry."""

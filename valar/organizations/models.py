@@ -54,6 +54,10 @@ class Membership(Audited, BaseModel):
     job_title = models.CharField(max_length=150, blank=True)
     department = models.CharField(max_length=150, blank=True)
     hire_date = models.DateField(null=True, blank=True)
+    #: The customer a ``client`` member acts for in the portal (``portal/``); only clients.
+    customer = models.ForeignKey(
+        "crm.Customer", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["created_at"]
@@ -143,6 +147,10 @@ class Invitation(TenantModel):
     modules = models.JSONField(default=list, blank=True)
     team = models.ForeignKey(
         Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="invitations"
+    )
+    #: The customer a ``client`` invitee will act for in the portal.
+    customer = models.ForeignKey(
+        "crm.Customer", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     token_hash = models.CharField(max_length=64, unique=True, editable=False)

@@ -161,8 +161,18 @@ def _check_not_last_admin(*, target: Membership) -> None:
 
 
 @transaction.atomic
+def _check_customer(*, role: str, customer) -> None:
+    """Only a ``client`` acts for a customer (the portal's); 400 on ``customer`` otherwise."""
+    if customer is not None and role != Role.CLIENT:
+        raise DomainError(
+            "Only a client member acts for a customer.",
+            errors={"customer": ["Only a member with the client role has a customer."]},
+        )
+
+
 def member_update(*, tenant: Tenant, membership: Membership, data: dict[str, Any]) -> Membership:
-    """Change a member's role, modules or employee facts, within the actor's powers."""
+    """Change a member's role, modules, customer (clients) or employee facts, within the
+    actor's powers; a member who stops being a client stops acting for a customer."""
     _check_manages(actor=tenant.membership, target=membership)
     role = data.get("role", membership.role)
     modules = data.get("modules", membership.modules)
@@ -172,12 +182,16 @@ def member_update(*, tenant: Tenant, membership: Membership, data: dict[str, Any
         _check_not_last_admin(target=membership)
     if "modules" in data:
         data = {**data, "modules": sorted(set(modules))}
+    if "customer" in data:
+        _check_customer(role=role, customer=data["customer"])
+    elif role != Role.CLIENT and membership.customer_id is not None:
+        data = {**data, "customer": None}
     membership, changed = model_update(
         instance=membership,
-        fields=["role", "modules", "job_title", "department", "hire_date"],
+        fields=["role", "modules", "customer", "job_title", "department", "hire_date"],
         data=data,
     )
-    if {"role", "modules"} & set(changed):
+    if {"role", "modules", "customer"} & set(changed):
         # Open sockets reconnect, and are authorised again with the new role and modules.
         close_sockets(user_id=membership.user_id, organization_id=membership.organization_id)
     return membership
@@ -443,14 +457,22 @@ def _send_invitation_email(*, invitation: Invitation, token: str) -> None:
 
 @transaction.atomic
 def invitation_create(
-    *, tenant: Tenant, email: str, role: str, modules: list[str], team: Team | None = None
+    *,
+    tenant: Tenant,
+    email: str,
+    role: str,
+    modules: list[str],
+    team: Team | None = None,
+    customer=None,
 ) -> Invitation:
-    """Invite ``email`` with a role, modules and an optional team; the invitee must accept.
+    """Invite ``email`` with a role, modules, an optional team and, for a ``client``, the
+    customer they will act for in the portal; the invitee must accept.
 
     The answer never depends on whether the email has an account (only on this
     organization's own members and invitations, which the inviter can list anyway).
     """
     _check_grant(actor=tenant.membership, role=role, modules=modules)
+    _check_customer(role=role, customer=customer)
     if team is not None and tenant.role != Role.ADMIN and team.lead_id != tenant.membership.user_id:
         raise DomainError(
             "Managers invite only into teams they lead.",
@@ -485,6 +507,7 @@ def invitation_create(
         role=role,
         modules=sorted(set(modules)),
         team=team,
+        customer=customer,
         token_hash=token_hash,
         expires_at=_invitation_expiry(),
         sent_at=timezone.now(),
@@ -602,6 +625,7 @@ def invitation_accept(
         user=user,
         role=invitation.role,
         modules=invitation.modules,
+        customer_id=invitation.customer_id if invitation.role == Role.CLIENT else None,
         is_default=not Membership.objects.filter(user=user).exists(),
     )
     if invitation.team is not None:

@@ -91,9 +91,12 @@ def chat_open(*, tenant: Tenant, data: dict[str, Any]) -> tuple[Chat, bool]:
         raise DomainError("Write something.", errors={"message": ["Write something."]})
     assignee = data.pop("assignee", None)
     customer = data.pop("customer", None)
+    customer_id = customer.pk if customer is not None else None
     if not agent:
-        # Members who are not agents neither pick the agent nor link a CRM customer.
-        assignee = customer = None
+        # Members who are not agents neither pick the agent nor link a CRM customer; a portal
+        # client's chat is about the customer they act for.
+        assignee = None
+        customer_id = tenant.membership.customer_id
         existing = _open_chat_of(tenant=tenant, user=user)
         if existing is not None:
             if first_message:
@@ -112,7 +115,7 @@ def chat_open(*, tenant: Tenant, data: dict[str, Any]) -> tuple[Chat, bool]:
         created_by=user,
         assignee_id=assignee_id,
         assigned_at=timezone.now() if assignee_id else None,
-        customer=customer,
+        customer_id=customer_id,
         **data,
     )
     if assignee_id and assignee_id != user.pk:

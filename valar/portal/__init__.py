@@ -1,0 +1,1 @@
+"""The customer portal: what a client member sees of their own customer's business."""
