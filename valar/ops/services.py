@@ -27,6 +27,8 @@ from valar.organizations.services import organization_create, team_create, team_
 from valar.tasks.services import task_create
 
 DEMO_EMAIL = "admin@valar.local"
+#: The demo portal client, acting for the customer Acme (its password is not printed).
+DEMO_CLIENT_EMAIL = "client@valar.local"
 DEMO_TEAMS = ("Sales", "Operations")
 
 
@@ -81,7 +83,29 @@ def demo_seed() -> tuple[User, str] | None:
     _demo_alerts(tenant=tenant, teams=teams)
     _demo_support(tenant=tenant)
     _demo_invoicing(tenant=tenant)
+    _demo_portal_client(organization=organization)
     return user, password
+
+
+def _demo_portal_client(*, organization) -> None:
+    """A portal client acting for Acme (an admin resets its password to try the portal)."""
+    client = user_create(
+        email=DEMO_CLIENT_EMAIL,
+        password=secrets.token_urlsafe(12),
+        first_name="Demo",
+        last_name="Client",
+    )
+    client.email_verified_at = timezone.now()
+    client.save(update_fields=["email_verified_at"])
+    Membership.objects.create(
+        organization=organization,
+        user=client,
+        role=Role.CLIENT,
+        modules=["support"],
+        customer=Customer.objects.get(organization=organization, name="Acme"),
+        is_default=True,
+        manages_account=True,
+    )
 
 
 def _demo_invoicing(*, tenant: Tenant) -> None:

@@ -40,7 +40,10 @@ class RendererTests(ApiTestCase):
         for path, names in list_paths():
             if names:
                 continue
-            rows = self.api.get(path).json()["results"]
+            response = self.api.get(path)
+            if response.status_code != 200:
+                continue  # a portal list: clients only (its 403 is compared above)
+            rows = response.json()["results"]
             if rows and f"{path}{{id}}/" in openapi_schema()["paths"]:
                 found.append(f"{path}{rows[0]['id']}/")
         return found
