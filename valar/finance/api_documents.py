@@ -90,6 +90,9 @@ class DocumentSerializer(serializers.ModelSerializer):
         allow_null=True,
         help_text="Units of the base currency per unit of `currency` (1 in the base currency).",
     )
+    emailed_to = StrictCharField(
+        read_only=True, help_text="Where the PDF was e-mailed; empty until it was."
+    )
     line_items = LineItemSerializer(many=True, source="lines", required=False, max_length=MAX_LINES)
     subtotal = MoneyField(read_only=True, min_value=None)
     discount_total = MoneyField(read_only=True, min_value=None)
