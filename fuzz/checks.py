@@ -117,6 +117,15 @@ KNOWN_RULES = [
         ),
     ),
     KnownRule(
+        reason="each document type's number prefix must differ from the others' (defaults "
+        "fill the ones not given); no JSON Schema keyword compares two properties' values",
+        operations=_ops(
+            "PUT /api/v1/organizations/{id}/settings/",
+            "PATCH /api/v1/organizations/{id}/settings/",
+        ),
+        messages=("Each document type needs its own prefix.",),
+    ),
+    KnownRule(
         reason="a generated id in the body names no row of the organization (a 400 on the "
         "field, as documented); the schema cannot list the ids that exist",
         operations=None,

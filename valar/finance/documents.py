@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.http import Http404
 from django.utils import timezone
 
 from valar.core import mail
@@ -309,6 +310,7 @@ def document_send(
     status = _check_transition(document, "send")
     if not document.lines.exists():
         raise Conflict("A document without lines cannot be issued.", code="empty")
+    _check_billed_expenses(document)
     organization = tenant.organization
     today = local_today(organization)
     document.issue_date = document.issue_date or today
@@ -350,6 +352,16 @@ def document_email(*, document_id: str, to: str) -> dict[str, str]:
     )
     Document.objects.filter(pk=document.pk).update(emailed_to=to, emailed_at=timezone.now())
     return {"to": to, "number": document.number}
+
+
+def _check_billed_expenses(document: Document) -> None:
+    """The expenses a draft bills must still be billable and approved when it is issued."""
+    billed = LedgerEntry.objects.filter(billed_line__document=document)
+    if any(not _billable(entry) for entry in billed):
+        raise Conflict(
+            "An expense this draft bills is no longer billable or approved; change the line.",
+            code="expense_not_billable",
+        )
 
 
 def _apply_credit(note: Document) -> None:
@@ -522,6 +534,11 @@ def payment_create(*, tenant: Tenant, data: dict[str, Any]) -> Payment:
 def payment_delete(*, payment: Payment) -> None:
     """Delete a payment and its ledger entry together; the invoice's balance follows."""
     invoice = _locked(payment.invoice)
+    # Read again under the invoice's lock: a concurrent delete of the same payment has
+    # committed by now, and this one finds nothing (404), never a half-deleted payment.
+    payment = Payment.objects.select_related("entry").filter(pk=payment.pk).first()
+    if payment is None:
+        raise Http404
     entry = payment.entry
     payment.delete()
     entry.delete()

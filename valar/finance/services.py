@@ -154,6 +154,15 @@ def _check_not_paid_in(entry: LedgerEntry) -> None:
             "The entry records an invoice payment; change or delete the payment.",
             code="payment_entry",
         )
+    try:
+        billed_on = entry.billed_line.document
+    except ObjectDoesNotExist:
+        billed_on = None
+    if billed_on is not None and billed_on.status != "draft":
+        raise Conflict(
+            f"The expense is billed on {billed_on.number}; correct it with a credit note.",
+            code="billed",
+        )
 
 
 def entry_change(*, tenant: Tenant, entry: LedgerEntry, data: dict[str, Any]) -> LedgerEntry:
@@ -191,7 +200,7 @@ class EntryWriter(bulk.Writer):
     """
 
     model = LedgerEntry
-    related = ("category", "subcategory", "payment")
+    related = ("category", "subcategory", "payment", "billed_line__document")
 
     def __init__(self, fixed_kind: str | None = None) -> None:
         """Remember the URL's kind, if any."""

@@ -63,11 +63,19 @@ class OrganizationCreateSerializer(serializers.Serializer):
 
 
 class DocumentPrefixesSerializer(serializers.Serializer):
-    """The prefixes of document numbers (``INV-2026-0001``): 1 to 10 capitals or digits."""
+    """The prefixes of document numbers (``INV-2026-0001``): 1 to 10 capitals or digits, a
+    different one per type (numbers of two types never look alike)."""
 
     quote = StrictRegexField(r"^[A-Z0-9]{1,10}$", required=False)
     invoice = StrictRegexField(r"^[A-Z0-9]{1,10}$", required=False)
     credit_note = StrictRegexField(r"^[A-Z0-9]{1,10}$", required=False)
+
+    def validate(self, attrs):
+        """Refuse a prefix another type has (the defaults fill the ones not given)."""
+        prefixes = {**services.DEFAULT_DOCUMENT_PREFIXES, **attrs}
+        if len(set(prefixes.values())) < len(prefixes):
+            raise serializers.ValidationError("Each document type needs its own prefix.")
+        return attrs
 
 
 class DocumentIssuerSerializer(serializers.Serializer):

@@ -4,6 +4,7 @@ import csv
 import io
 from decimal import Decimal
 
+from django.http import Http404
 from django.utils import timezone
 
 from valar.core.policy import Role
@@ -458,3 +459,46 @@ class PortalFreeTests(DocumentTestCase):
         self.assertIn("invoice", response.json()["errors"])
         self.assertEqual(self.invoice(invoice)["status"], "sent")
         self.assertEqual(hostile.get(f"{API}invoices/").json()["count"], 0)
+
+
+class FoundFromOutsideTests(DocumentTestCase):
+    """What was found when the real server was driven as users and attackers would."""
+
+    def test_a_payment_deleted_meanwhile_is_a_404_not_a_server_error(self):
+        from valar.finance.documents import payment_delete
+
+        invoice = self.issued_invoice()
+        payment = Payment.objects.get(pk=self.pay(invoice, "30.00")["id"])
+        stale = Payment.objects.get(pk=payment.pk)
+        payment_delete(payment=payment)
+        with self.assertRaises(Http404):
+            payment_delete(payment=stale)
+        self.assertEqual(self.invoice(invoice)["paid_amount"], "0.00")
+
+    def test_a_prefix_another_type_has_is_refused(self):
+        response = self.admin.patch(
+            f"/api/v1/organizations/{self.org.pk}/settings/",
+            {"document_prefixes": {"invoice": "QUO"}},
+            format="json",
+        )
+        self.assertEqual(response.status_code, 400, response.content)
+
+    def test_a_billed_expense_stays_billable_until_issued_and_is_then_frozen(self):
+        from valar.finance.tests.support import category, entry
+
+        taxi = entry(
+            self.org,
+            category(self.org, name="Travel", kind="expense"),
+            amount="25.00",
+            is_billable=True,
+        )
+        line = {"description": "Taxi", "quantity": "1", "unit_price": "25.00"}
+        draft = self.create(line_items=[{**line, "expense": str(taxi.pk)}])
+        LedgerEntry.objects.filter(pk=taxi.pk).update(is_billable=False)
+        self.assertEqual(self.act("invoices", draft, "send", 409)["code"], "expense_not_billable")
+        LedgerEntry.objects.filter(pk=taxi.pk).update(is_billable=True)
+        self.act("invoices", draft, "send")
+        url = f"{API}expenses/{taxi.pk}/"
+        response = self.admin.patch(url, {"amount": "1.00"}, format="json")
+        self.assertEqual((response.status_code, response.json()["code"]), (409, "billed"))
+        self.assertEqual(self.admin.delete(url).status_code, 409)
