@@ -58,21 +58,8 @@ def demo_seed() -> tuple[User, str] | None:
         organization=organization,
         membership=Membership.objects.get(organization=organization, user=user),
     )
-    worker = user_create(
-        email="worker@valar.local",
-        password=secrets.token_urlsafe(12),
-        first_name="Demo",
-        last_name="Worker",
-    )
-    worker.email_verified_at = timezone.now()
-    worker.save(update_fields=["email_verified_at"])
-    Membership.objects.create(
-        organization=organization,
-        user=worker,
-        role=Role.WORKER,
-        modules=["tasks"],
-        is_default=True,
-        manages_account=True,
+    worker = _demo_member(
+        organization=organization, email="worker@valar.local", role=Role.WORKER, modules=["tasks"]
     )
     teams = []
     for name in DEMO_TEAMS:
@@ -83,29 +70,37 @@ def demo_seed() -> tuple[User, str] | None:
     _demo_alerts(tenant=tenant, teams=teams)
     _demo_support(tenant=tenant)
     _demo_invoicing(tenant=tenant)
-    _demo_portal_client(organization=organization)
-    return user, password
-
-
-def _demo_portal_client(*, organization) -> None:
-    """A portal client acting for Acme (an admin resets its password to try the portal)."""
-    client = user_create(
-        email=DEMO_CLIENT_EMAIL,
-        password=secrets.token_urlsafe(12),
-        first_name="Demo",
-        last_name="Client",
-    )
-    client.email_verified_at = timezone.now()
-    client.save(update_fields=["email_verified_at"])
-    Membership.objects.create(
+    _demo_member(
         organization=organization,
-        user=client,
+        email=DEMO_CLIENT_EMAIL,
         role=Role.CLIENT,
         modules=["support"],
         customer=Customer.objects.get(organization=organization, name="Acme"),
+    )
+    return user, password
+
+
+def _demo_member(*, organization, email: str, role: str, modules: list[str], customer=None):
+    """A demo member with a verified e-mail and an unprinted password (an admin sets one);
+    a portal client acts for ``customer``."""
+    member = user_create(
+        email=email,
+        password=secrets.token_urlsafe(12),
+        first_name="Demo",
+        last_name=role.capitalize(),
+    )
+    member.email_verified_at = timezone.now()
+    member.save(update_fields=["email_verified_at"])
+    Membership.objects.create(
+        organization=organization,
+        user=member,
+        role=role,
+        modules=modules,
+        customer=customer,
         is_default=True,
         manages_account=True,
     )
+    return member
 
 
 def _demo_invoicing(*, tenant: Tenant) -> None:
