@@ -451,6 +451,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "finance.expire_quotes",
         "schedule": crontab(minute=5),
     },
+    "run-recurring-schedules": {
+        "task": "finance.run_schedules",
+        "schedule": crontab(minute=10),
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 #: Days a finished job's record is kept before the nightly prune deletes it.

@@ -122,7 +122,7 @@ def _check_fields(document: Document, base_currency: str) -> None:
         raise DomainError("The document is invalid; see errors.", errors=errors)
 
 
-def _write_lines(document: Document, lines: list[dict[str, Any]], tenant: Tenant) -> None:
+def _write_lines(document: Document, lines: list[dict[str, Any]], user) -> None:
     """Replace the document's lines and recompute its totals by the rounding policy."""
     document.lines.all().delete()
     figures = []
@@ -138,7 +138,7 @@ def _write_lines(document: Document, lines: list[dict[str, Any]], tenant: Tenant
         rows.append(
             DocumentLine(
                 organization=document.organization,
-                created_by=tenant.membership.user,
+                created_by=user,
                 document=document,
                 position=position,
                 description=line["description"],
@@ -253,7 +253,7 @@ def document_create(*, tenant: Tenant, document_type: str, data: dict[str, Any])
     )
     _check_fields(document, organization.base_currency)
     document.save()
-    _write_lines(document, lines, tenant)
+    _write_lines(document, lines, tenant.membership.user)
     document.save()
     return document
 
@@ -280,7 +280,7 @@ def document_update(*, tenant: Tenant, document: Document, data: dict[str, Any])
         document.exchange_rate = None
     _check_fields(document, tenant.organization.base_currency)
     if lines is not None:
-        _write_lines(document, lines, tenant)
+        _write_lines(document, lines, tenant.membership.user)
     else:
         _refresh_amounts(document)
     document.save()
@@ -306,12 +306,24 @@ def document_send(
     With ``email`` the PDF is e-mailed by a job (``finance.email_document``) after the commit,
     to ``to`` or else the customer's address (none: it is only issued).
     """
-    document = _locked(document)
+    return issue(
+        _locked(document),
+        organization=tenant.organization,
+        user=tenant.membership.user,
+        email=email,
+        to=to,
+    )
+
+
+def issue(
+    document: Document, *, organization: Organization, user, email: bool, to: str = ""
+) -> Document:
+    """Issue the (locked) draft ``document`` on behalf of ``user``: :func:`document_send`'s
+    body, shared with the recurring invoices that are sent as they are made."""
     status = _check_transition(document, "send")
     if not document.lines.exists():
         raise Conflict("A document without lines cannot be issued.", code="empty")
     _check_billed_expenses(document)
-    organization = tenant.organization
     today = local_today(organization)
     document.issue_date = document.issue_date or today
     if document.type == Type.CREDIT_NOTE:
@@ -326,7 +338,7 @@ def document_send(
     if email and address:
         job_start(
             organization=organization,
-            user=tenant.membership.user,
+            user=user,
             kind="finance.email_document",
             document_id=str(document.pk),
             to=address,
@@ -437,7 +449,7 @@ def quote_convert(*, tenant: Tenant, quote: Document) -> Document:
         source_quote=quote,
     )
     invoice.save()
-    _write_lines(invoice, lines, tenant)
+    _write_lines(invoice, lines, tenant.membership.user)
     invoice.save()
     return invoice
 

@@ -127,11 +127,24 @@ class LedgerEntry(FinanceModel):
         related_name="+",
     )
     decided_at = models.DateTimeField(null=True, blank=True)
+    #: The recurring schedule that made the entry, and the period (its date) it is for.
+    recurrence = models.ForeignKey(
+        "finance.RecurringEntry",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="entries",
+        editable=False,
+    )
+    period = models.DateField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-date", "-created_at"]
         verbose_name_plural = "ledger entries"
         constraints = [
+            models.UniqueConstraint(
+                fields=["recurrence", "period"], name="ledger_entry_one_per_period"
+            ),
             models.CheckConstraint(
                 condition=~models.Q(kind=Kind.INCOME) | models.Q(approval_status="approved"),
                 name="ledger_income_is_approved",
@@ -252,6 +265,16 @@ class Document(FinanceModel):
     issued_at = models.DateTimeField(null=True, blank=True, editable=False)
     emailed_to = models.EmailField(blank=True, editable=False)
     emailed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    #: The recurring schedule that made the invoice, and the period (its date) it is for.
+    recurrence = models.ForeignKey(
+        "finance.RecurringInvoice",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="invoices",
+        editable=False,
+    )
+    period = models.DateField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]
@@ -262,10 +285,13 @@ class Document(FinanceModel):
         ]
         constraints = [
             models.UniqueConstraint(
+                fields=["recurrence", "period"], name="document_one_per_period"
+            ),
+            models.UniqueConstraint(
                 fields=["organization", "number"],
                 condition=~models.Q(number=""),
                 name="document_number_unique",
-            )
+            ),
         ]
 
     def __str__(self) -> str:
@@ -336,3 +362,93 @@ class Payment(FinanceModel):
     def __str__(self) -> str:
         """Show the amount and the invoice."""
         return f"{self.amount} for {self.invoice}"
+
+
+class Frequency(models.TextChoices):
+    """How often a recurring schedule makes its invoice or entry."""
+
+    MONTHLY = "monthly"
+    QUARTERLY = "quarterly"
+    YEARLY = "yearly"
+
+
+class Recurrence(FinanceModel):
+    """What every recurring schedule shares: its rhythm, the next date due, an optional end.
+
+    The ``runs``-th period falls on ``start_date`` plus ``runs`` times the frequency (a day
+    past the month's end is its last day), so dates never drift; ``next_date`` is that date
+    for the next period to make. The job ``finance.run_schedules`` makes each due period
+    once: the made row carries the schedule and the period under a unique key, so running it
+    twice for the same day makes nothing twice. Schedules themselves count in no figure.
+    """
+
+    metric_sources = ()
+
+    name = models.CharField(max_length=200)
+    frequency = models.CharField(max_length=9, choices=Frequency.choices)
+    start_date = models.DateField()
+    end_date = models.DateField(null=True, blank=True)
+    next_date = models.DateField(editable=False)
+    runs = models.PositiveIntegerField(default=0, editable=False)
+    active = models.BooleanField(default=True)
+    last_run_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_error = models.CharField(max_length=500, blank=True, editable=False)
+
+    class Meta:
+        abstract = True
+        ordering = ["next_date", "name"]
+
+    def __str__(self) -> str:
+        """Show the schedule's name and frequency."""
+        return f"{self.name} ({self.frequency})"
+
+
+class RecurringInvoice(Recurrence):
+    """An invoice made every period for a customer: its lines, terms and days to pay.
+
+    Each made invoice is dated on its period and due ``due_days`` later; with ``send`` it is
+    issued (numbered) and e-mailed as it is made, otherwise it waits as a draft.
+    """
+
+    customer = models.ForeignKey("crm.Customer", on_delete=models.PROTECT, related_name="+")
+    currency = models.CharField(max_length=3)
+    exchange_rate = models.DecimalField(max_digits=18, decimal_places=8, null=True, blank=True)
+    terms = models.TextField(blank=True)
+    notes = models.TextField(blank=True)
+    due_days = models.PositiveSmallIntegerField(default=30)
+    send = models.BooleanField(default=False)
+    #: The lines as given (description, quantity, unit_price, discount_percent, tax_rate),
+    #: decimals kept as strings; each made invoice prices them by the rounding policy.
+    line_items = models.JSONField(default=list)
+
+    class Meta(Recurrence.Meta):
+        indexes = [models.Index(fields=["organization", "active", "next_date"])]
+
+
+class RecurringEntry(Recurrence):
+    """A ledger entry (rent, a subscription, a retainer) made every period, approved."""
+
+    kind = models.CharField(max_length=7, choices=Kind.choices)
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    amount = models.DecimalField(**MONEY, validators=[MinValueValidator(0)])
+    currency = models.CharField(max_length=3)
+    exchange_rate = models.DecimalField(max_digits=18, decimal_places=8, null=True, blank=True)
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+")
+    subcategory = models.ForeignKey(
+        Subcategory, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    team = models.ForeignKey(
+        "organizations.Team", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    customer = models.ForeignKey(
+        "crm.Customer", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    vendor = models.ForeignKey(
+        "crm.Vendor", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reference = models.CharField(max_length=100, blank=True)
+
+    class Meta(Recurrence.Meta):
+        verbose_name_plural = "recurring entries"
+        indexes = [models.Index(fields=["organization", "active", "next_date"])]

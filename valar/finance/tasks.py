@@ -1,9 +1,11 @@
-"""The finance app's jobs: e-mailing a document's PDF, and expiring quotes (Celery beat)."""
+"""The finance app's jobs: e-mailing a document's PDF; expiring quotes and making the
+recurring invoices and entries due (both hourly, Celery beat)."""
 
 from django.db import OperationalError
 
 from valar.core.jobs import job
 from valar.core.mail import MailUnavailable
+from valar.finance import recurring
 from valar.finance.documents import document_email, expire_quotes
 
 
@@ -17,3 +19,9 @@ def email_document(self, document_id: str, to: str) -> dict[str, str]:
 def expire_due_quotes(self) -> dict[str, int]:
     """Expire every sent quote whose expiry date has passed; how many changed."""
     return {"expired": expire_quotes()}
+
+
+@job("finance.run_schedules", retry_for=(OperationalError,))
+def run_schedules(self) -> dict[str, int]:
+    """Make every due period of the recurring invoices and entries, once each."""
+    return recurring.run_due()
