@@ -123,6 +123,8 @@ class EntrySerializer(serializers.ModelSerializer):
             "tax_amount",
             "is_billable",
             *services.DECISION_FIELDS,
+            "recurrence",
+            "period",
             "created_by",
             "created_at",
             "updated_at",
@@ -131,6 +133,8 @@ class EntrySerializer(serializers.ModelSerializer):
             "id",
             "base_amount",
             *services.DECISION_FIELDS,
+            "recurrence",
+            "period",
             "created_by",
             "created_at",
             "updated_at",
@@ -372,6 +376,7 @@ class TransactionViewSet(BulkMixin, FinanceViewSet):
         "max_amount",
         "approval_status",
         "is_billable",
+        "recurrence",
         "search",
     )
     fixed_kind: str | None = None

@@ -170,8 +170,15 @@ class InvoiceSerializer(DocumentSerializer):
             "balance",
             "base_balance",
             "source_quote",
+            "recurrence",
+            "period",
         ]
-        read_only_fields = [*DocumentSerializer.Meta.read_only_fields, "source_quote"]
+        read_only_fields = [
+            *DocumentSerializer.Meta.read_only_fields,
+            "source_quote",
+            "recurrence",
+            "period",
+        ]
 
 
 class CreditNoteSerializer(DocumentSerializer):

@@ -38,7 +38,7 @@ TRANSACTION_FIELDS = (
     "date", "time", "category", "category_name", "subcategory", "subcategory_name", "team",
     "team_name", "customer", "vendor", "reference", "receipt_number", "tax_amount",
     "is_billable", "approval_status", "rejection_reason", "decided_by", "decided_at",
-    "created_by", "created_at", "updated_at",
+    "recurrence", "period", "created_by", "created_at", "updated_at",
 )  # fmt: skip
 
 
@@ -153,7 +153,10 @@ def transaction_cases(organization: Organization, admin: User) -> tuple[str, lis
     """The transaction list (expenses, newest first) beside its floor."""
     client = Client()
     client.force_login(admin)
-    related = {"category", "subcategory", "team", "customer", "vendor", "created_by", "decided_by"}
+    related = {
+        "category", "subcategory", "team", "customer", "vendor", "created_by", "decided_by",
+        "recurrence",
+    }  # fmt: skip
     names = {"category_name": "category__name", "subcategory_name": "subcategory__name"}
     names["team_name"] = "team__name"
     columns = [

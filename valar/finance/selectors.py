@@ -28,9 +28,12 @@ from valar.finance.models import (
     Attachment,
     Category,
     Document,
+    Frequency,
     Kind,
     LedgerEntry,
     Payment,
+    RecurringEntry,
+    RecurringInvoice,
     Subcategory,
 )
 from valar.organizations.models import Organization
@@ -53,6 +56,9 @@ class EntryFilter(DateRangeFilterSet):
     created_by = UserRefFilter(field_name="created_by")
     approval_status = django_filters.ChoiceFilter(choices=ApprovalStatus.choices)
     is_billable = StrictBooleanFilter()
+    recurrence = django_filters.UUIDFilter(
+        field_name="recurrence_id", help_text="The entries a recurring schedule made."
+    )
 
     class Meta:
         model = LedgerEntry
@@ -234,6 +240,9 @@ class DocumentFilter(DateRangeFilterSet):
     customer = django_filters.UUIDFilter(field_name="customer_id")
     number = django_filters.CharFilter(field_name="number", lookup_expr="iexact")
     created_by = UserRefFilter(field_name="created_by")
+    recurrence = django_filters.UUIDFilter(
+        field_name="recurrence_id", help_text="The invoices a recurring schedule made."
+    )
 
     class Meta:
         model = Document
@@ -387,3 +396,48 @@ def receivables(*, tenant: Tenant, as_of: datetime.date | None = None) -> dict:
         sources=("finance",),
         compute=compute,
     )
+
+
+class RecurrenceFilter(django_filters.FilterSet):
+    """Filters every recurring schedule has: active or paused, and frequency."""
+
+    active = StrictBooleanFilter()
+    frequency = django_filters.ChoiceFilter(choices=Frequency.choices)
+
+
+class RecurringInvoiceFilter(RecurrenceFilter):
+    """Recurring invoice filters: also by customer."""
+
+    customer = django_filters.UUIDFilter(field_name="customer_id")
+
+    class Meta:
+        model = RecurringInvoice
+        fields: list[str] = []
+
+
+class RecurringEntryFilter(RecurrenceFilter):
+    """Recurring entry filters: also by kind and category."""
+
+    kind = django_filters.ChoiceFilter(choices=Kind.choices)
+    category = django_filters.UUIDFilter(field_name="category_id")
+
+    class Meta:
+        model = RecurringEntry
+        fields: list[str] = []
+
+
+def recurring_invoice_list(*, organization: Organization) -> QuerySet[RecurringInvoice]:
+    """The organization's recurring invoices."""
+    return RecurringInvoice.objects.filter(organization=organization)
+
+
+def recurring_entry_list(*, organization: Organization) -> QuerySet[RecurringEntry]:
+    """The organization's recurring entries."""
+    return RecurringEntry.objects.filter(organization=organization)
+
+
+def recurring_display(schedules: QuerySet) -> QuerySet:
+    """``schedules`` with the names they show (the customer's, the category's)."""
+    if schedules.model is RecurringInvoice:
+        return schedules.select_related("customer")
+    return schedules.select_related("category")

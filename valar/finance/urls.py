@@ -2,7 +2,7 @@
 
 from rest_framework.routers import SimpleRouter
 
-from valar.finance import api, api_documents
+from valar.finance import api, api_documents, api_recurring
 
 router = SimpleRouter()
 router.register("categories", api.CategoryViewSet, basename="category")
@@ -15,6 +15,12 @@ router.register("quotes", api_documents.QuoteViewSet, basename="quote")
 router.register("invoices", api_documents.InvoiceViewSet, basename="invoice")
 router.register("credit-notes", api_documents.CreditNoteViewSet, basename="credit-note")
 router.register("payments", api_documents.PaymentViewSet, basename="payment")
+router.register(
+    "recurring-invoices", api_recurring.RecurringInvoiceViewSet, basename="recurring-invoice"
+)
+router.register(
+    "recurring-entries", api_recurring.RecurringEntryViewSet, basename="recurring-entry"
+)
 router.register("summary", api.SummaryViewSet, basename="finance-summary")
 
 urlpatterns = router.urls
