@@ -92,8 +92,15 @@ def _check_transition(document: Document, action: str) -> str:
 
 
 def _locked(document: Document) -> Document:
-    """The document's row again, locked until the transaction ends."""
-    return Document.objects.select_for_update().get(pk=document.pk)
+    """The document's row again, locked until the transaction ends.
+
+    A row deleted meanwhile (a concurrent delete committed first) is a 404, as it would have
+    been had the request come a moment later.
+    """
+    found = Document.objects.select_for_update().filter(pk=document.pk).first()
+    if found is None:
+        raise Http404
+    return found
 
 
 def _check_fields(document: Document, base_currency: str) -> None:
@@ -287,8 +294,15 @@ def document_update(*, tenant: Tenant, document: Document, data: dict[str, Any])
     return document
 
 
+@transaction.atomic
 def document_delete(*, document: Document) -> None:
-    """Delete a draft; an issued document stays (cancel an invoice, credit it)."""
+    """Delete a draft; an issued document stays (cancel an invoice, credit it).
+
+    The row is locked and its status read again, so a draft being sent or changed at the
+    same moment is either deleted before (the other request is a 404) or issued first
+    (this one is a 409), never both.
+    """
+    document = _locked(document)
     if document.status != Status.DRAFT:
         raise Conflict(
             "Only drafts are deleted; cancel or credit an issued document.", code="issued"
