@@ -367,6 +367,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "ComponentStatusEnum": ["ok", "error"],
+        "CurrencyEnum": "valar.core.money.CURRENCIES",
         "HealthStatusEnum": ["ok", "degraded", "error"],
         "LedgerKindEnum": "valar.finance.models.Kind",
         "ShareRoleEnum": "valar.insights.models.DashboardShare.Role",

@@ -7,7 +7,15 @@ what every total sums. In the base currency the rate is 1.
 
 from decimal import ROUND_HALF_UP, Decimal
 
+import pycountry
+
 from valar.core.errors import DomainError
+
+#: The ISO 4217 currency codes an amount may be in (pycountry's list), sorted; ``XXX`` (no
+#: currency) and ``XTS`` (reserved for testing) are not currencies anyone bills in.
+CURRENCIES: tuple[str, ...] = tuple(
+    sorted(c.alpha_3 for c in pycountry.currencies if c.alpha_3 not in ("XXX", "XTS"))
+)
 
 CENT = Decimal("0.01")
 #: Amounts have at most 12 digits before the point.

@@ -16,6 +16,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from valar.core.limits import MAX_DATE, MIN_DATE, date_range_message
+from valar.core.money import CURRENCIES
 from valar.core.policy import visible_rows
 
 #: The schema of every date the API accepts: ISO 8601, and its year within the accepted range.
@@ -116,6 +117,15 @@ class StrictEmailField(StrictStringMixin, serializers.EmailField):
 
 class StrictRegexField(StrictStringMixin, serializers.RegexField):
     """A pattern-checked string field that takes JSON strings only."""
+
+
+class CurrencyField(StrictStringMixin, serializers.ChoiceField):
+    """An ISO 4217 currency code (``EUR``); the schema lists them (``CurrencyEnum``)."""
+
+    def __init__(self, **kwargs):
+        """The choices are :data:`valar.core.money.CURRENCIES`."""
+        kwargs.setdefault("help_text", "ISO 4217 code.")
+        super().__init__(choices=CURRENCIES, **kwargs)
 
 
 class StrictSlugField(StrictStringMixin, serializers.SlugField):
@@ -270,6 +280,10 @@ def preload_related(serializer: serializers.Serializer, items) -> dict[str, dict
     return preloaded
 
 
+#: The text a money amount is read from (the digit and decimal limits are checked after).
+MONEY_TEXT = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+
+
 class MoneyField(serializers.DecimalField):
     """A money amount: exact, at most 12 digits before the point and 2 after, never a float.
 
@@ -296,10 +310,17 @@ class MoneyField(serializers.DecimalField):
         return super().validate_empty_values(data)
 
     def to_internal_value(self, data):
-        """Refuse floats that slipped past the exact parser (form data is text already)."""
+        """Refuse floats that slipped past the exact parser (form data is text already), and
+        any text but ASCII digits with an optional ``-`` and point: Python's ``Decimal()``
+        would read ``"5_0"``, ``"1E1"``, ``" 5 "`` or Arabic-Indic digits as amounts."""
         if isinstance(data, float):
             raise serializers.ValidationError("Send money as a decimal string or exact number.")
-        return super().to_internal_value(data)
+        if isinstance(data, bool) or not isinstance(data, str | int | Decimal):
+            self.fail("invalid")
+        text = data if isinstance(data, str) else str(data)
+        if MONEY_TEXT.fullmatch(text) is None:
+            self.fail("invalid")
+        return super().to_internal_value(text)
 
 
 @lru_cache(maxsize=1)
@@ -415,6 +436,20 @@ class PatternDecimalField(serializers.DecimalField):
         if re.fullmatch(self.pattern, text) is None:
             self.fail("invalid")
         return super().to_internal_value(text)
+
+
+#: An exchange rate: up to 10 digits and 8 decimals, plain ASCII digits.
+RATE_PATTERN = r"^[0-9]{1,10}(\.[0-9]{1,8})?$"
+
+
+def RateField(**kwargs) -> PatternDecimalField:  # noqa: N802 (a field, named like one)
+    """An optional exchange rate to the base currency, as every row stores it (8 decimals)."""
+    kwargs.setdefault(
+        "help_text", "Units of the base currency per unit of `currency` (1 in the base currency)."
+    )
+    kwargs.setdefault("required", False)
+    kwargs.setdefault("allow_null", True)
+    return PatternDecimalField(max_digits=18, decimal_places=8, pattern=RATE_PATTERN, **kwargs)
 
 
 class PatternDecimalFieldSchema(OpenApiSerializerFieldExtension):

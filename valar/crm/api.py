@@ -13,12 +13,13 @@ from valar.core.bulk_api import BulkMixin
 from valar.core.metrics.documents import MoneyOutField, SeriesSerializer
 from valar.core.metrics.engine import INTERVALS
 from valar.core.serializers import (
+    CurrencyField,
     MoneyField,
     PeriodSerializer,
+    RateField,
     StrictBooleanField,
     StrictCharField,
     StrictIntegerField,
-    StrictRegexField,
     StrictUUIDField,
     TenantRelatedField,
 )
@@ -39,11 +40,6 @@ def _member_field(**kwargs) -> TenantRelatedField:
         allow_null=True,
         **kwargs,
     )
-
-
-def _rate_field(**kwargs) -> serializers.DecimalField:
-    """An optional rate to the base currency, as the deal stores it (8 decimals)."""
-    return serializers.DecimalField(max_digits=18, decimal_places=8, required=False, **kwargs)
 
 
 def _team_field() -> TenantRelatedField:
@@ -266,9 +262,8 @@ class DealSerializer(serializers.ModelSerializer):
     pipeline = TenantRelatedField(queryset=Pipeline.objects.all(), required=False)
     stage = TenantRelatedField(queryset=Stage.objects.all(), required=False)
     value = MoneyField(required=False)
-    currency = StrictRegexField(r"^[A-Z]{3}$", required=False)
-    exchange_rate = _rate_field(
-        allow_null=True,
+    currency = CurrencyField(required=False)
+    exchange_rate = RateField(
         help_text="The rate to the base currency; required for a deal in another currency "
         "(1 in the base currency).",
     )
@@ -331,8 +326,9 @@ class MoveStageSerializer(serializers.Serializer):
 class WinSerializer(serializers.Serializer):
     """Input of ``deals/{id}/win/``: optionally the rate to fix the won value at."""
 
-    exchange_rate = _rate_field(
-        help_text="The rate to the base currency at the win (the deal's own rate by default)."
+    exchange_rate = RateField(
+        allow_null=False,
+        help_text="The rate to the base currency at the win (the deal's own rate by default).",
     )
 
 

@@ -15,12 +15,13 @@ from valar.core.bulk_api import BulkMixin
 from valar.core.metrics.documents import MoneyOutField, PercentOutField, SeriesSerializer
 from valar.core.metrics.engine import INTERVALS
 from valar.core.serializers import (
+    CurrencyField,
     MoneyField,
     PeriodSerializer,
+    RateField,
     StrictBooleanField,
     StrictCharField,
     StrictIntegerField,
-    StrictRegexField,
     TenantRelatedField,
     TimeField,
 )
@@ -68,10 +69,8 @@ class EntrySerializer(serializers.ModelSerializer):
 
     amount = MoneyField(min_value=None, positive=True)
     base_amount = MoneyField(read_only=True)
-    currency = StrictRegexField(r"^[A-Z]{3}$", required=False)
-    exchange_rate = serializers.DecimalField(
-        max_digits=18, decimal_places=8, required=False, allow_null=True
-    )
+    currency = CurrencyField(required=False)
+    exchange_rate = RateField()
     time = TimeField(required=False, allow_null=True)
     category = TenantRelatedField(queryset=Category.objects.all())
     subcategory = TenantRelatedField(

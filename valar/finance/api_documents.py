@@ -17,8 +17,11 @@ from valar.core import files
 from valar.core.serializers import (
     PERCENT_PATTERN,
     QUANTITY_PATTERN,
+    CurrencyField,
     MoneyField,
     PatternDecimalField,
+    RateField,
+    StrictBooleanField,
     StrictCharField,
     StrictEmailField,
     TenantRelatedField,
@@ -31,6 +34,8 @@ from valar.finance.models import Category, Document, DocumentLine, LedgerEntry, 
 PERCENT = {"max_digits": 5, "decimal_places": 2, "pattern": PERCENT_PATTERN}
 #: The most lines one document holds.
 MAX_LINES = 200
+#: The longest terms or notes a document prints (a PDF page or two).
+TEXT_LIMIT = 5000
 
 
 class LineItemSerializer(serializers.ModelSerializer):
@@ -82,17 +87,13 @@ class DocumentSerializer(serializers.ModelSerializer):
         read_only=True,
         help_text="The stored status; an unpaid invoice past its due date shows `overdue`.",
     )
-    currency = serializers.RegexField(r"^[A-Z]{3}$", required=False)
-    exchange_rate = serializers.DecimalField(
-        max_digits=18,
-        decimal_places=8,
-        required=False,
-        allow_null=True,
-        help_text="Units of the base currency per unit of `currency` (1 in the base currency).",
-    )
+    currency = CurrencyField(required=False)
+    exchange_rate = RateField()
     emailed_to = StrictCharField(
         read_only=True, help_text="Where the PDF was e-mailed; empty until it was."
     )
+    terms = StrictCharField(required=False, allow_blank=True, max_length=TEXT_LIMIT)
+    notes = StrictCharField(required=False, allow_blank=True, max_length=TEXT_LIMIT)
     line_items = LineItemSerializer(many=True, source="lines", required=False, max_length=MAX_LINES)
     subtotal = MoneyField(read_only=True, min_value=None)
     discount_total = MoneyField(read_only=True, min_value=None)
@@ -204,7 +205,7 @@ class CreditNoteSerializer(DocumentSerializer):
 class DocumentSendSerializer(serializers.Serializer):
     """How a draft is issued: e-mailed as a PDF (to ``to``, else the customer) or not."""
 
-    email = serializers.BooleanField(
+    email = StrictBooleanField(
         default=True, help_text="E-mail the PDF (a job) when there is an address."
     )
     to = StrictEmailField(required=False, help_text="Default: the customer's e-mail.")

@@ -10,12 +10,13 @@ from rest_framework.response import Response
 from valar.core.serializers import (
     PERCENT_PATTERN,
     QUANTITY_PATTERN,
+    CurrencyField,
     MoneyField,
     PatternDecimalField,
+    RateField,
     StrictBooleanField,
     StrictCharField,
     StrictIntegerField,
-    StrictRegexField,
     TenantRelatedField,
 )
 from valar.core.tenancy import local_today
@@ -28,6 +29,8 @@ from valar.organizations.models import Team
 PERCENT = {"max_digits": 5, "decimal_places": 2, "pattern": PERCENT_PATTERN}
 #: The most lines one recurring invoice holds.
 MAX_LINES = 200
+#: The longest terms, notes or description a schedule copies into what it makes.
+TEXT_LIMIT = 5000
 
 
 class LineTermsSerializer(serializers.Serializer):
@@ -49,13 +52,9 @@ class RecurrenceSerializer(serializers.ModelSerializer):
     """
 
     name = StrictCharField(max_length=200)
-    currency = StrictRegexField(r"^[A-Z]{3}$", required=False)
-    exchange_rate = serializers.DecimalField(
-        max_digits=18,
-        decimal_places=8,
-        required=False,
-        allow_null=True,
-        help_text="Units of the base currency per unit of `currency`, fixed for every period.",
+    currency = CurrencyField(required=False)
+    exchange_rate = RateField(
+        help_text="Units of the base currency per unit of `currency`, fixed for every period."
     )
     active = StrictBooleanField(required=False, help_text="false pauses the schedule.")
     last_error = StrictCharField(
@@ -103,8 +102,8 @@ class RecurringInvoiceSerializer(RecurrenceSerializer):
     send = StrictBooleanField(
         required=False, help_text="Issue and e-mail each invoice as it is made (default: draft)."
     )
-    terms = StrictCharField(required=False, allow_blank=True, max_length=5000)
-    notes = StrictCharField(required=False, allow_blank=True, max_length=5000)
+    terms = StrictCharField(required=False, allow_blank=True, max_length=TEXT_LIMIT)
+    notes = StrictCharField(required=False, allow_blank=True, max_length=TEXT_LIMIT)
     line_items = LineTermsSerializer(many=True, max_length=MAX_LINES)
 
     class Meta(RecurrenceSerializer.Meta):
@@ -130,7 +129,7 @@ class RecurringEntrySerializer(RecurrenceSerializer):
 
     amount = MoneyField(min_value=None, positive=True)
     title = StrictCharField(max_length=200)
-    description = StrictCharField(required=False, allow_blank=True, max_length=5000)
+    description = StrictCharField(required=False, allow_blank=True, max_length=TEXT_LIMIT)
     category = TenantRelatedField(queryset=Category.objects.all())
     category_name = StrictCharField(source="category.name", read_only=True)
     subcategory = TenantRelatedField(

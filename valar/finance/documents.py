@@ -339,6 +339,12 @@ def issue(
         raise Conflict("A document without lines cannot be issued.", code="empty")
     _check_billed_expenses(document)
     today = local_today(organization)
+    if document.expiry_date is not None and document.expiry_date < today:
+        raise Conflict(
+            "The quote's expiry date has passed; change it before sending.",
+            code="expired",
+            errors={"expiry_date": ["It is before today."]},
+        )
     document.issue_date = document.issue_date or today
     if document.type == Type.CREDIT_NOTE:
         _apply_credit(document)
@@ -422,9 +428,9 @@ def document_transition(*, document: Document, action: str) -> Document:
     """Move a document by ``action`` (accept, reject, cancel), or 409."""
     document = _locked(document)
     status = _check_transition(document, action)
-    if action == "accept" and document.expiry_date is not None:
+    if action in ("accept", "reject") and document.expiry_date is not None:
         if document.expiry_date < local_today(document.organization):
-            raise Conflict("The quote has expired; it cannot be accepted.", code="expired")
+            raise Conflict(f"The quote has expired; it cannot {action}.", code="expired")
     if action == "cancel" and document.payments.exists():
         raise Conflict("The invoice has payments; delete them or credit it.", code="paid")
     if action == "cancel" and document.credit_notes.exclude(status=Status.DRAFT).exists():

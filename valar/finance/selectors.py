@@ -228,32 +228,51 @@ def _overdue(today: datetime.date) -> Q:
     )
 
 
-class DocumentFilter(DateRangeFilterSet):
-    """Document filters; ``start_date``/``end_date`` apply to the issue date.
+def _expired(today: datetime.date) -> Q:
+    """Quotes sent and not answered whose expiry date has passed on ``today``."""
+    return Q(type=Document.Type.QUOTE, status=Document.Status.SENT, expiry_date__lt=today)
 
-    ``status=overdue`` finds the invoices past their due date that are not paid; ``sent`` and
-    ``partial`` then leave those out, as the answers show them.
+
+class IssuedDocumentFilter(DateRangeFilterSet):
+    """What any reader of documents filters by, the portal's clients too: dates, status,
+    number. ``start_date``/``end_date`` apply to the issue date.
+
+    ``status=overdue`` finds the invoices past their due date that are not paid, and
+    ``status=expired`` the quotes past their expiry date; ``sent`` and ``partial`` then leave
+    those out, as the answers show them.
     """
 
     date_field = "issue_date"
     status = django_filters.ChoiceFilter(choices=Document.Status.choices, method="filter_status")
-    customer = django_filters.UUIDFilter(field_name="customer_id")
     number = django_filters.CharFilter(field_name="number", lookup_expr="iexact")
-    created_by = UserRefFilter(field_name="created_by")
-    recurrence = django_filters.UUIDFilter(
-        field_name="recurrence_id", help_text="The invoices a recurring schedule made."
-    )
 
     class Meta:
         model = Document
         fields: list[str] = []
 
     def filter_status(self, queryset, name, value):
-        """The documents that show ``value`` (overdue derived from today's date)."""
-        overdue = _overdue(tenancy.local_today(tenancy.resolve(self.request).organization))
+        """The documents that show ``value`` (overdue and expired derived from the date)."""
+        today = tenancy.local_today(tenancy.resolve(self.request).organization)
+        overdue, expired = _overdue(today), _expired(today)
         if value == Document.Status.OVERDUE:
             return queryset.filter(overdue)
-        return queryset.filter(status=value).exclude(overdue)
+        if value == Document.Status.EXPIRED:
+            return queryset.filter(Q(status=value) | expired)
+        return queryset.filter(status=value).exclude(overdue).exclude(expired)
+
+
+class DocumentFilter(IssuedDocumentFilter):
+    """The organization's own document filters: also by customer, author and schedule (what
+    the portal does not show its clients)."""
+
+    customer = django_filters.UUIDFilter(field_name="customer_id")
+    created_by = UserRefFilter(field_name="created_by")
+    recurrence = django_filters.UUIDFilter(
+        field_name="recurrence_id", help_text="The invoices a recurring schedule made."
+    )
+
+    class Meta(IssuedDocumentFilter.Meta):
+        pass
 
 
 class PaymentFilter(DateRangeFilterSet):
@@ -274,7 +293,8 @@ def document_list(*, organization: Organization, document_type: str) -> QuerySet
 
 
 def document_display(documents: QuerySet[Document], *, organization) -> QuerySet[Document]:
-    """``documents`` with their shown status (``overdue`` derived), customer and lines."""
+    """``documents`` with their shown status (``overdue`` and ``expired`` derived from the
+    date, before the hourly job stores ``expired``), customer and lines."""
     today = tenancy.local_today(organization)
     return (
         documents.select_related("customer")
@@ -282,6 +302,7 @@ def document_display(documents: QuerySet[Document], *, organization) -> QuerySet
         .annotate(
             shown_status=Case(
                 When(_overdue(today), then=Value(Document.Status.OVERDUE)),
+                When(_expired(today), then=Value(Document.Status.EXPIRED)),
                 default=F("status"),
                 output_field=CharField(),
             )
@@ -324,7 +345,11 @@ def receivables(*, tenant: Tenant, as_of: datetime.date | None = None) -> dict:
     """What customers owe on open invoices (sent or partly paid), in the base currency, aged
     by days past due, in total and for the customers who owe most; computed in SQL (one
     aggregate and one ``GROUP BY``), cached under the ``finance`` version. Members who read
-    only their own finance rows are shown their own invoices."""
+    only their own finance rows are shown their own invoices.
+
+    ``as_of`` ages the invoices issued by that date on that date; their balances are the
+    current ones (payments and credits recorded since are not taken back).
+    """
     organization = tenant.organization
     today = as_of or tenancy.local_today(organization)
     own = view_access(membership=tenant.membership, module="finance") == Access.OWN
@@ -335,6 +360,7 @@ def receivables(*, tenant: Tenant, as_of: datetime.date | None = None) -> dict:
             organization=organization,
             type=Document.Type.INVOICE,
             status__in=(Document.Status.SENT, Document.Status.PARTIAL),
+            issue_date__lte=today,
         )
         if own:
             rows = rows.filter(owner_filter(Document, tenant.membership.user_id))

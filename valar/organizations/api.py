@@ -16,6 +16,7 @@ from valar.core import tenancy
 from valar.core.permissions import AnonymousWithCsrf
 from valar.core.policy import MODULES, Access, Role, decide, permissions_of
 from valar.core.serializers import (
+    CurrencyField,
     StrictCharField,
     StrictEmailField,
     StrictIntegerField,
@@ -59,7 +60,7 @@ class OrganizationCreateSerializer(serializers.Serializer):
     """Input to create an organization (the caller becomes its admin)."""
 
     name = StrictCharField(max_length=200)
-    base_currency = StrictRegexField(r"^[A-Z]{3}$", required=False, default="USD")
+    base_currency = CurrencyField(required=False, default="USD")
 
 
 class DocumentPrefixesSerializer(serializers.Serializer):
@@ -92,7 +93,7 @@ class OrganizationSettingsSerializer(serializers.Serializer):
     prefixes of quote, invoice and credit-note numbers (given when a document is issued;
     numbers already given keep theirs) and the details printed on those documents."""
 
-    base_currency = StrictRegexField(r"^[A-Z]{3}$", help_text="ISO 4217 code.")
+    base_currency = CurrencyField()
     timezone = TimeZoneField()
     fiscal_year_start_month = StrictIntegerField(min_value=1, max_value=12)
     lead_scoring_weights = serializers.DictField(

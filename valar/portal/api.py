@@ -18,11 +18,12 @@ from valar.finance.api_documents import (
     QuoteSerializer,
 )
 from valar.finance.models import Document, Payment
-from valar.finance.selectors import DocumentFilter, PaymentFilter
+from valar.finance.selectors import IssuedDocumentFilter, PaymentFilter
 from valar.portal import selectors, services
 
-#: What the organization keeps to itself: who wrote a document, and where it was e-mailed.
-PRIVATE_FIELDS = ("created_by", "emailed_to", "emailed_at")
+#: What the organization keeps to itself: who wrote a document, where it was e-mailed, and
+#: the recurring schedule that made it.
+PRIVATE_FIELDS = ("created_by", "emailed_to", "emailed_at", "recurrence")
 
 
 class PortalQuoteSerializer(QuoteSerializer):
@@ -59,7 +60,7 @@ class PortalDocumentViewSet(
     module = "portal"
     model = Document
     document_type: str
-    filterset_class = DocumentFilter
+    filterset_class = IssuedDocumentFilter
     search_fields = ["number"]
     ordering_fields = ["issue_date", "number", "total"]
     ordering = ["-issue_date", "-created_at"]

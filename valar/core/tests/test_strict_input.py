@@ -180,12 +180,12 @@ class StrictSchemaTests(ApiTestCase):
         color = self.components["CategoryRequest"]["properties"]["color"]
         self.assertEqual(color["pattern"], "^#[0-9A-Fa-f]{6}$")
 
-    def test_a_plain_decimal_needs_a_digit_as_drf_does(self):
+    def test_a_rate_is_plain_ascii_digits_as_the_server_reads_it(self):
         rate = self.components["EntryRequest"]["properties"]["exchange_rate"]
-        for value in ("", "-", "."):
+        for value in ("", "-", ".", ".5", "5.", "1e1", "5_0", "\u0661", " 1", "-1"):
             with self.subTest(value=value):
                 self.assertIsNone(re.search(rate["pattern"], value))
-        for value in ("1", "1.5", "0.00000001", ".5"):
+        for value in ("1", "1.5", "0.00000001", "0012"):
             with self.subTest(value=value):
                 self.assertIsNotNone(re.search(rate["pattern"], value))
 
@@ -219,3 +219,34 @@ class MoneyFilterTests(ApiTestCase):
                 parameters = paths[path]["get"]["parameters"]
                 schema = next(p for p in parameters if p["name"] == name)["schema"]
                 self.assertEqual(schema["pattern"], r"^-?[0-9]{1,12}(\.[0-9]{1,2})?$")
+
+
+class MoneyAndRateBodyTests(ApiTestCase):
+    """Amounts and rates in a body are read from ASCII digits only, as the schema says.
+
+    Python's ``Decimal()`` reads ``"5_0"`` as 50, ``"1E1"`` as 10 and Arabic-Indic or
+    full-width digits as numbers; none of those is an amount a client meant.
+    """
+
+    def test_money_and_rates_refuse_what_decimal_would_read(self):
+        from decimal import Decimal
+
+        from valar.core.serializers import MoneyField, RateField
+
+        class Body(serializers.Serializer):
+            amount = MoneyField(required=False, min_value=None)
+            rate = RateField()
+
+        refused = ["5_0", "1E1", "1e-1", "+5", "5.", ".5", " 5 ", "5\n", "\u0665", "\uff15", True]
+        for value in refused:
+            for name in ("amount", "rate"):
+                with self.subTest(name=name, value=value):
+                    body = Body(data={name: value})
+                    self.assertFalse(body.is_valid())
+                    self.assertIn(name, body.errors)
+        body = Body(data={"amount": "-12.50", "rate": "1.08333333"})
+        self.assertTrue(body.is_valid(), body.errors)
+        self.assertEqual(
+            body.validated_data, {"amount": Decimal("-12.50"), "rate": Decimal("1.08333333")}
+        )
+        self.assertTrue(Body(data={"amount": Decimal("7"), "rate": 2}).is_valid())

@@ -61,6 +61,14 @@ class ReceivablesTests(DocumentTestCase):
         self.assertEqual(response.status_code, 200, response.content)
         return response.json()
 
+    def test_as_of_a_date_leaves_later_invoices_out(self):
+        self.issued_invoice(issue_date="2026-07-01", due_date="2026-07-31")
+        self.issued_invoice(issue_date="2026-06-01", due_date="2026-06-30")
+        body = self.receivables()
+        self.assertEqual((body["invoices"], body["outstanding"]), (1, "100.00"))
+        later = self.receivables(as_of="2026-08-10")
+        self.assertEqual((later["invoices"], later["outstanding"]), (2, "200.00"))
+
     def test_balances_fall_in_their_buckets_and_add_up(self):
         for day in ("2026-07-15", "2026-06-30", "2026-05-31", "2026-04-30", "2026-03-01"):
             self.issued_invoice(issue_date="2026-01-01", due_date=day)

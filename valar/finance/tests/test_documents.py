@@ -230,12 +230,20 @@ class TransitionTests(DocumentTestCase):
         self.act("quotes", draft, "accept", 409)
 
     def test_quotes_expire_by_the_job_and_an_expired_one_cannot_be_accepted(self):
-        past = self.act(
-            "quotes",
-            self.create("quotes", issue_date="2026-01-01", expiry_date="2026-01-31"),
-            "send",
-        )
+        stale = self.create("quotes", issue_date="2026-01-01", expiry_date="2026-01-31")
+        response = self.admin.post(f"{API}quotes/{stale['id']}/send/")
+        self.assert_problem(response, 409)
+        self.assertIn("expiry_date", response.json()["errors"])
+        past = self.act("quotes", self.create("quotes", expiry_date="2199-01-31"), "send")
+        # Time passes: the expiry date is behind us, the hourly job has not run yet.
+        Document.objects.filter(pk=past["id"]).update(expiry_date="2026-01-31")
+        shown = self.admin.get(f"{API}quotes/{past['id']}/").json()
+        self.assertEqual(shown["status"], "expired")
+        listed = self.admin.get(f"{API}quotes/", {"status": "expired"}).json()["results"]
+        self.assertEqual([row["id"] for row in listed], [past["id"]])
+        self.assertEqual(self.admin.get(f"{API}quotes/", {"status": "sent"}).json()["count"], 0)
         self.assertEqual(self.act("quotes", past, "accept", 409)["code"], "expired")
+        self.assertEqual(self.act("quotes", past, "reject", 409)["code"], "expired")
         self.assertEqual(expire_quotes(), 1)
         self.assertEqual(expire_quotes(), 0)
         shown = self.admin.get(f"{API}quotes/{past['id']}/").json()
@@ -502,3 +510,37 @@ class FoundFromOutsideTests(DocumentTestCase):
         response = self.admin.patch(url, {"amount": "1.00"}, format="json")
         self.assertEqual((response.status_code, response.json()["code"]), (409, "billed"))
         self.assertEqual(self.admin.delete(url).status_code, 409)
+
+
+class DocumentInputTests(DocumentTestCase):
+    """Input the documents refuse, found driving the real server with odd values."""
+
+    def test_amounts_rates_currencies_and_flags_are_read_strictly(self):
+        cases = [
+            ({"currency": "ZZZ", "exchange_rate": "1"}, "currency"),
+            ({"currency": "XXX", "exchange_rate": "1"}, "currency"),
+            ({"currency": "EUR", "exchange_rate": "\u0661.\u0665"}, "exchange_rate"),
+            ({"terms": "x" * 5001}, "terms"),
+            (
+                {"line_items": [{"description": "X", "quantity": "1", "unit_price": "1_0"}]},
+                "line_items",
+            ),
+        ]
+        for body, field in cases:
+            with self.subTest(field=field, body=str(body)[:60]):
+                payload = {"customer": str(self.customer.pk), **body}
+                payload.setdefault(
+                    "line_items", [{"description": "X", "quantity": "1", "unit_price": "1.00"}]
+                )
+                response = self.admin.post(f"{API}invoices/", payload, format="json")
+                self.assert_problem(response, 400)
+                self.assertIn(field, str(response.json()["errors"]))
+        euro = self.create(currency="EUR", exchange_rate="1.1")
+        self.assertEqual((euro["currency"], euro["base_total"]), ("EUR", "110.00"))
+        for flag in ("yes", "1", 1, "true"):
+            with self.subTest(email=flag):
+                response = self.admin.post(
+                    f"{API}invoices/{euro['id']}/send/", {"email": flag}, format="json"
+                )
+                self.assert_problem(response, 400)
+                self.assertIn("email", response.json()["errors"])

@@ -106,10 +106,24 @@ class PortalIsolationTests(PortalTestCase):
         self.assertEqual(
             (body["total"], body["paid_amount"], body["balance"]), ("100.00", "30.00", "70.00")
         )
-        for private in ("created_by", "emailed_to", "source_quote"):
+        for private in ("created_by", "emailed_to", "source_quote", "recurrence"):
             self.assertNotIn(private, body)
         response = self.client_a.get(f"{PORTAL}invoices/{self.docs['a']['invoice'].pk}/pdf/")
         self.assertEqual((response.status_code, response["Content-Type"]), (200, "application/pdf"))
+
+    def test_the_organizations_own_filters_are_not_the_portals(self):
+        # Who wrote a document is the organization's to know: filtering by author would
+        # tell a client anyway, so the portal has no such filter (it is ignored).
+        admin = str(self.users[Role.ADMIN].pk)
+        worker = str(self.users[Role.WORKER].pk)
+        for resource in ("quotes", "invoices"):
+            counts = {
+                author: self.client_a.get(f"{PORTAL}{resource}/", {"created_by": author}).json()[
+                    "count"
+                ]
+                for author in (admin, worker)
+            }
+            self.assertEqual(counts, {admin: 1, worker: 1}, resource)
 
     def test_a_client_without_a_customer_sees_nothing(self):
         Membership.objects.filter(user=self.users[Role.CLIENT]).update(customer=None)
