@@ -150,7 +150,8 @@ MODULE_RULES: dict[str, dict[str, dict[str, Access]]] = {
     # ``transactions/``). So basic members record, correct and withdraw their own expense
     # claims but never record income. A claim of a member without ``approve`` is
     # ``submitted`` until a manager or admin approves or rejects it (finance.services);
-    # theirs are approved on entry.
+    # theirs are approved on entry. ``approve`` also sets up, changes, deletes and runs
+    # recurring schedules: what they make is approved and issued with nobody watching.
     "finance": {
         Role.ADMIN: {action: Access.ALL for action in (*CRUD_ACTIONS, "claim", "approve")},
         Role.MANAGER: {action: Access.ALL for action in (*CRUD_ACTIONS, "claim", "approve")},
