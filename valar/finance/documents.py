@@ -352,6 +352,8 @@ def issue(
     number = next_number(organization.pk, f"{document.type}:{year}")
     document.number = formatted(_prefix(organization, document.type), number, year=year)
     document.status = status
+    if document.type == Type.INVOICE:
+        _settle(document)  # an invoice of 0.00 owes nothing: paid on issue
     document.issued_at = timezone.now()
     document.save()
     address = to or document.customer.email

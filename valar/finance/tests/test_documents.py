@@ -512,6 +512,33 @@ class FoundFromOutsideTests(DocumentTestCase):
         self.assertEqual(self.admin.delete(url).status_code, 409)
 
 
+class ZeroInvoiceTests(DocumentTestCase):
+    """An invoice of 0.00 (a free line, a full discount) owes nothing once issued."""
+
+    def test_it_is_paid_on_issue_and_takes_no_payment(self):
+        free = self.create(
+            line_items=[
+                {"description": "Free", "quantity": "1", "unit_price": "0.00"},
+                {
+                    "description": "Waived",
+                    "quantity": "2",
+                    "unit_price": "50.00",
+                    "discount_percent": "100",
+                },
+            ]
+        )
+        issued = self.act("invoices", free, "send")
+        self.assertEqual((issued["total"], issued["balance"]), ("0.00", "0.00"))
+        self.assertEqual(issued["status"], "paid")
+        self.assertTrue(issued["number"].startswith("INV-"))
+        response = self.admin.post(
+            f"{API}payments/",
+            {"invoice": issued["id"], "amount": "1.00", "date": "2026-03-01"},
+            format="json",
+        )
+        self.assert_problem(response, 409)
+
+
 class DocumentInputTests(DocumentTestCase):
     """Input the documents refuse, found driving the real server with odd values."""
 
