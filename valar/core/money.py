@@ -39,10 +39,16 @@ def missing_rate(*, base_currency: str, what: str, currency: str) -> str:
     return f"Give the rate to {base_currency} for {what} in {currency}."
 
 
-def in_base(amount: Decimal, rate: Decimal) -> Decimal:
-    """``amount x rate`` rounded half-up to the cent (400 on ``exchange_rate`` when too large)."""
+def in_base(amount: Decimal, rate: Decimal, *, field: str = "amount") -> Decimal:
+    """``amount x rate`` rounded half-up to the cent; too large is a 400 on ``exchange_rate``
+    when a rate multiplied it, else on ``field`` (the input the amount came from)."""
     value = (amount * rate).quantize(CENT, ROUND_HALF_UP)
     if abs(value) >= MAX_AMOUNT:
+        if rate == 1:
+            raise DomainError(
+                "The amount is too large.",
+                errors={field: ["Amounts must stay below 10^12."]},
+            )
         raise DomainError(
             "The amount in the base currency is too large.",
             errors={"exchange_rate": ["amount x exchange_rate must stay below 10^12."]},

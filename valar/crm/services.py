@@ -471,7 +471,7 @@ def _fix_base_value(deal: Deal, base_currency: str) -> Deal:
         message = missing_rate(base_currency=base_currency, what="a deal", currency=deal.currency)
         raise DomainError(message, errors={"exchange_rate": [message]})
     deal.exchange_rate = rate
-    deal.base_value = in_base(deal.value, rate)
+    deal.base_value = in_base(deal.value, rate, field="value")
     return deal
 
 

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from valar.core import mail
 from valar.core.errors import Conflict, DomainError
-from valar.core.money import fixed_rate, missing_rate
+from valar.core.money import MAX_AMOUNT, fixed_rate, missing_rate
 from valar.core.sequences import formatted, next_number
 from valar.core.tenancy import Tenant, local_today
 from valar.finance import pdf, pricing
@@ -129,18 +129,29 @@ def _check_fields(document: Document, base_currency: str) -> None:
         raise DomainError("The document is invalid; see errors.", errors=errors)
 
 
+def line_figure(position: int, line: dict[str, Any]) -> pricing.LineFigures:
+    """The line's figures by the rounding policy; a 400 on ``line_items`` past 10^12."""
+    figure = pricing.line_figures(
+        line["quantity"],
+        line["unit_price"],
+        line.get("discount_percent") or Decimal(0),
+        line.get("tax_rate") or Decimal(0),
+    )
+    if max(abs(figure.amount), abs(figure.total)) >= MAX_AMOUNT:
+        raise DomainError(
+            "A line's amount is too large.",
+            errors={"line_items": [f"Line {position}: amounts must stay below 10^12."]},
+        )
+    return figure
+
+
 def _write_lines(document: Document, lines: list[dict[str, Any]], user) -> None:
     """Replace the document's lines and recompute its totals by the rounding policy."""
     document.lines.all().delete()
     figures = []
     rows = []
     for position, line in enumerate(lines, start=1):
-        figure = pricing.line_figures(
-            line["quantity"],
-            line["unit_price"],
-            line.get("discount_percent") or Decimal(0),
-            line.get("tax_rate") or Decimal(0),
-        )
+        figure = line_figure(position, line)
         figures.append(figure)
         rows.append(
             DocumentLine(
@@ -207,12 +218,12 @@ def _billable(entry: LedgerEntry) -> bool:
 def _refresh_amounts(document: Document) -> None:
     """The document's base total and balance, from its stored figures."""
     rate = document.exchange_rate if document.exchange_rate is not None else Decimal(1)
-    document.base_total = pricing.in_base(document.total, rate)
+    document.base_total = pricing.in_base(document.total, rate, field="line_items")
     if document.type == Type.INVOICE:
         document.balance = document.total - document.paid_amount - document.credited_amount
     else:
         document.balance = Decimal("0.00")
-    document.base_balance = pricing.in_base(document.balance, rate)
+    document.base_balance = pricing.in_base(document.balance, rate, field="line_items")
 
 
 def _prefix(organization, document_type: str) -> str:

@@ -24,7 +24,7 @@ from django.utils import timezone
 from valar.core.errors import Conflict, DomainError
 from valar.core.money import fixed_rate, missing_rate
 from valar.core.tenancy import Tenant, local_today
-from valar.finance import documents
+from valar.finance import documents, pricing
 from valar.finance.models import (
     ApprovalStatus,
     Document,
@@ -96,6 +96,16 @@ def _check_entry_template(schedule: RecurringEntry, organization: Organization) 
     _prepare(sample, organization.base_currency)
 
 
+def _check_invoice_template(schedule: RecurringInvoice) -> None:
+    """The invoice it makes must be priceable: each line, and the total at the rate."""
+    figures = [
+        documents.line_figure(position, _line_values(line))
+        for position, line in enumerate(schedule.line_items, start=1)
+    ]
+    total = pricing.document_totals(figures).total
+    pricing.in_base(total, schedule.exchange_rate, field="line_items")
+
+
 @transaction.atomic
 def schedule_save(
     *, tenant: Tenant, model: type[Recurrence], schedule: Recurrence | None, data: dict[str, Any]
@@ -139,6 +149,8 @@ def schedule_save(
         raise DomainError("The schedule is invalid; see errors.", errors=errors)
     if isinstance(schedule, RecurringEntry):
         _check_entry_template(schedule, organization)
+    else:
+        _check_invoice_template(schedule)
     schedule.save()
     return schedule
 
@@ -151,6 +163,15 @@ def _line_json(line: dict[str, Any]) -> dict[str, str]:
         "unit_price": str(line["unit_price"]),
         "discount_percent": str(line.get("discount_percent") or Decimal(0)),
         "tax_rate": str(line.get("tax_rate") or Decimal(0)),
+    }
+
+
+def _line_values(line: dict[str, str]) -> dict[str, Any]:
+    """A stored line with its decimals read back exactly."""
+    return {
+        **line,
+        **{k: Decimal(line.get(k) or 0) for k in ("discount_percent", "tax_rate")},
+        **{k: Decimal(line[k]) for k in ("quantity", "unit_price")},
     }
 
 
@@ -171,16 +192,7 @@ def _make_invoice(schedule: RecurringInvoice, period: datetime.date) -> None:
         period=period,
     )
     invoice.save()  # the unique (recurrence, period) refuses a second one here
-    lines = [
-        {
-            **line,
-            **{
-                k: Decimal(line[k])
-                for k in ("quantity", "unit_price", "discount_percent", "tax_rate")
-            },
-        }
-        for line in schedule.line_items
-    ]
+    lines = [_line_values(line) for line in schedule.line_items]
     documents._write_lines(invoice, lines, schedule.created_by)
     invoice.save()
     if schedule.send:

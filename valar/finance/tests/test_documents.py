@@ -562,6 +562,14 @@ class DocumentInputTests(DocumentTestCase):
                 response = self.admin.post(f"{API}invoices/", payload, format="json")
                 self.assert_problem(response, 400)
                 self.assertIn(field, str(response.json()["errors"]))
+        huge = [{"description": "X", "quantity": "99999999.999", "unit_price": "999999999999.99"}]
+        response = self.admin.post(
+            f"{API}invoices/",
+            {"customer": str(self.customer.pk), "line_items": huge},
+            format="json",
+        )
+        self.assert_problem(response, 400)
+        self.assertEqual(list(response.json()["errors"]), ["line_items"])
         euro = self.create(currency="EUR", exchange_rate="1.1")
         self.assertEqual((euro["currency"], euro["base_total"]), ("EUR", "110.00"))
         for flag in ("yes", "1", 1, "true"):

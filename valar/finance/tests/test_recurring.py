@@ -249,9 +249,11 @@ class ScheduleRuleTests(RecurringTestCase):
             with self.subTest(field=field), self.assertRaises(DomainError) as caught:
                 self.entry_schedule(**data)
             self.assertIn(field, caught.exception.errors)
-        with self.assertRaises(DomainError) as caught:
-            self.invoice_schedule(line_items=[])
-        self.assertIn("line_items", caught.exception.errors)
+        huge = {"description": "X", "quantity": Decimal("99999999.999")}
+        for lines in ([], [{**huge, "unit_price": Decimal("999999999999.99")}]):
+            with self.subTest(lines=len(lines)), self.assertRaises(DomainError) as caught:
+                self.invoice_schedule(line_items=lines)
+            self.assertEqual(list(caught.exception.errors), ["line_items"])
 
 
 ON_POSTGRESQL = connection.vendor == "postgresql"
