@@ -2,25 +2,21 @@
 
 from rest_framework.routers import SimpleRouter
 
-from valar.finance import api, api_documents, api_recurring
+from valar.finance.api import views
 
 router = SimpleRouter()
-router.register("categories", api.CategoryViewSet, basename="category")
-router.register("subcategories", api.SubcategoryViewSet, basename="subcategory")
-router.register("transactions", api.TransactionViewSet, basename="transaction")
-router.register("incomes", api.IncomeViewSet, basename="income")
-router.register("expenses", api.ExpenseViewSet, basename="expense")
-router.register("attachments", api.AttachmentViewSet, basename="attachment")
-router.register("quotes", api_documents.QuoteViewSet, basename="quote")
-router.register("invoices", api_documents.InvoiceViewSet, basename="invoice")
-router.register("credit-notes", api_documents.CreditNoteViewSet, basename="credit-note")
-router.register("payments", api_documents.PaymentViewSet, basename="payment")
-router.register(
-    "recurring-invoices", api_recurring.RecurringInvoiceViewSet, basename="recurring-invoice"
-)
-router.register(
-    "recurring-entries", api_recurring.RecurringEntryViewSet, basename="recurring-entry"
-)
-router.register("summary", api.SummaryViewSet, basename="finance-summary")
+router.register("categories", views.CategoryViewSet, basename="category")
+router.register("subcategories", views.SubcategoryViewSet, basename="subcategory")
+router.register("transactions", views.TransactionViewSet, basename="transaction")
+router.register("incomes", views.IncomeViewSet, basename="income")
+router.register("expenses", views.ExpenseViewSet, basename="expense")
+router.register("attachments", views.AttachmentViewSet, basename="attachment")
+router.register("quotes", views.QuoteViewSet, basename="quote")
+router.register("invoices", views.InvoiceViewSet, basename="invoice")
+router.register("credit-notes", views.CreditNoteViewSet, basename="credit-note")
+router.register("payments", views.PaymentViewSet, basename="payment")
+router.register("recurring-invoices", views.RecurringInvoiceViewSet, basename="recurring-invoice")
+router.register("recurring-entries", views.RecurringEntryViewSet, basename="recurring-entry")
+router.register("summary", views.SummaryViewSet, basename="finance-summary")
 
 urlpatterns = router.urls

@@ -42,7 +42,7 @@ from valar.core.serializers import (
 )
 from valar.core.viewsets import TenantViewSet
 from valar.finance import selectors as finance_selectors
-from valar.finance.api import ChangeSerializer, TotalsSerializer
+from valar.finance.api.serializers import ChangeSerializer, TotalsSerializer
 from valar.insights import selectors, services
 from valar.insights.models import Chart, Dashboard, DashboardShare
 from valar.organizations.models import Team

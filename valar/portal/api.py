@@ -11,12 +11,8 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from valar.core.viewsets import TenantViewSet
-from valar.finance.api_documents import (
-    DocumentPdfMixin,
-    InvoiceSerializer,
-    PaymentSerializer,
-    QuoteSerializer,
-)
+from valar.finance.api.serializers import InvoiceSerializer, PaymentSerializer, QuoteSerializer
+from valar.finance.api.views import DocumentPdfMixin
 from valar.finance.models import Document, Payment
 from valar.finance.selectors import IssuedDocumentFilter, PaymentFilter
 from valar.portal import selectors, services

@@ -31,7 +31,7 @@ from valar.core.serializers import (
 )
 from valar.core.viewsets import TenantViewSet
 from valar.crm.models import Customer
-from valar.finance.api import ReportSchema
+from valar.finance.api.views import ReportSchema
 from valar.support import selectors, services
 from valar.support.metrics import support_summary
 from valar.support.models import Chat, Message

@@ -1,9 +1,16 @@
-"""Finance endpoints under ``/api/v1/finance/``."""
+"""Finance endpoints under ``/api/v1/finance/``: the viewsets.
+
+Categories, subcategories, ledger entries (transactions, incomes, expenses), attachments and
+the summary; then quotes, invoices, credit notes and payments. The three document types share
+one viewset; each URL fixes the type. Transitions are ``POST`` actions answering the document
+(409 with the allowed actions named).
+"""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import HttpResponse
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
@@ -12,224 +19,39 @@ from rest_framework.viewsets import ModelViewSet
 
 from valar.core import bulk, files
 from valar.core.bulk_api import BulkMixin
-from valar.core.metrics.documents import MoneyOutField, PercentOutField, SeriesSerializer
-from valar.core.metrics.engine import INTERVALS
-from valar.core.serializers import (
-    CurrencyField,
-    MoneyField,
-    PeriodSerializer,
-    RateField,
-    StrictBooleanField,
-    StrictCharField,
-    StrictIntegerField,
-    TenantRelatedField,
-    TimeField,
-)
+from valar.core.serializers import TenantRelatedField
+from valar.core.tenancy import local_today
 from valar.core.viewsets import ExportMixin, RowListMixin, TenantViewSet
-from valar.crm.models import Customer, Vendor
-from valar.finance import selectors, services
-from valar.finance.metrics import DIMENSIONS
+from valar.finance import documents, pdf, recurring, selectors, services
+from valar.finance.api.serializers import (
+    AttachmentSerializer,
+    CategorySerializer,
+    CreditNoteSerializer,
+    DocumentExportSerializer,
+    DocumentSendSerializer,
+    EntrySerializer,
+    FixedKindEntrySerializer,
+    InvoiceSerializer,
+    PaymentSerializer,
+    QuoteSerializer,
+    RecurringEntrySerializer,
+    RecurringInvoiceSerializer,
+    RejectSerializer,
+    SubcategorySerializer,
+    SummaryQuerySerializer,
+    SummarySerializer,
+)
 from valar.finance.models import (
-    ApprovalStatus,
     Attachment,
     Category,
+    Document,
     Kind,
     LedgerEntry,
+    Payment,
+    RecurringEntry,
+    RecurringInvoice,
     Subcategory,
 )
-from valar.organizations.models import Team
-
-
-class CategorySerializer(serializers.ModelSerializer):
-    """An income or expense category."""
-
-    entry_count = StrictIntegerField(read_only=True)
-
-    class Meta:
-        model = Category
-        fields = ["id", "name", "description", "type", "color", "entry_count", "created_at"]
-        read_only_fields = ["id", "entry_count", "created_at"]
-        validators: list = []
-
-
-class SubcategorySerializer(serializers.ModelSerializer):
-    """A subcategory of a category."""
-
-    category = TenantRelatedField(queryset=Category.objects.all())
-
-    class Meta:
-        model = Subcategory
-        fields = ["id", "category", "name", "description", "color", "created_at"]
-        read_only_fields = ["id", "created_at"]
-        validators: list = []
-
-
-class EntrySerializer(serializers.ModelSerializer):
-    """A ledger entry; ``base_amount`` is its exact value in the organization's currency."""
-
-    amount = MoneyField(min_value=None, positive=True)
-    base_amount = MoneyField(read_only=True)
-    currency = CurrencyField(required=False)
-    exchange_rate = RateField()
-    time = TimeField(required=False, allow_null=True)
-    category = TenantRelatedField(queryset=Category.objects.all())
-    subcategory = TenantRelatedField(
-        queryset=Subcategory.objects.all(), required=False, allow_null=True
-    )
-    team = TenantRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
-    customer = TenantRelatedField(queryset=Customer.objects.all(), required=False, allow_null=True)
-    vendor = TenantRelatedField(queryset=Vendor.objects.all(), required=False, allow_null=True)
-    category_name = StrictCharField(source="category.name", read_only=True)
-    subcategory_name = StrictCharField(source="subcategory.name", read_only=True, allow_null=True)
-    team_name = StrictCharField(source="team.name", read_only=True, allow_null=True)
-    receipt_number = StrictCharField(max_length=100, required=False, allow_blank=True)
-    tax_amount = MoneyField(
-        required=False, help_text="The tax included in the amount (0 to the amount)."
-    )
-    is_billable = StrictBooleanField(
-        required=False, help_text="An expense to bill to a customer (expenses only)."
-    )
-    approval_status = serializers.ChoiceField(
-        choices=ApprovalStatus.choices,
-        read_only=True,
-        help_text="Income, and expenses of managers and admins, are approved on entry; other "
-        "expenses are claims submitted for approval (approve/, reject/).",
-    )
-
-    class Meta:
-        model = LedgerEntry
-        fields = [
-            "id",
-            "kind",
-            "title",
-            "description",
-            "amount",
-            "currency",
-            "exchange_rate",
-            "base_amount",
-            "date",
-            "time",
-            "category",
-            "category_name",
-            "subcategory",
-            "subcategory_name",
-            "team",
-            "team_name",
-            "customer",
-            "vendor",
-            "reference",
-            "receipt_number",
-            "tax_amount",
-            "is_billable",
-            *services.DECISION_FIELDS,
-            "recurrence",
-            "period",
-            "created_by",
-            "created_at",
-            "updated_at",
-        ]
-        read_only_fields = [
-            "id",
-            "base_amount",
-            *services.DECISION_FIELDS,
-            "recurrence",
-            "period",
-            "created_by",
-            "created_at",
-            "updated_at",
-        ]
-
-
-class FixedKindEntrySerializer(EntrySerializer):
-    """An entry whose kind comes from the URL (``incomes/``, ``expenses/``)."""
-
-    class Meta(EntrySerializer.Meta):
-        read_only_fields = [*EntrySerializer.Meta.read_only_fields, "kind"]
-
-
-class RejectSerializer(serializers.Serializer):
-    """Input of ``expenses/{id}/reject/``."""
-
-    reason = StrictCharField(max_length=500, help_text="Why the claim is rejected.")
-
-
-class AttachmentSerializer(serializers.ModelSerializer):
-    """A stored attachment (download it at ``attachments/{id}/download/``)."""
-
-    entry = TenantRelatedField(queryset=LedgerEntry.objects.all(), module="finance")
-    file = serializers.FileField(write_only=True)
-
-    class Meta:
-        model = Attachment
-        fields = [
-            "id",
-            "entry",
-            "file",
-            "original_name",
-            "content_type",
-            "size",
-            "created_by",
-            "created_at",
-        ]
-        read_only_fields = [
-            "id",
-            "original_name",
-            "content_type",
-            "size",
-            "created_by",
-            "created_at",
-        ]
-
-
-class SummaryQuerySerializer(PeriodSerializer):
-    """Query parameters of ``finance/summary/``."""
-
-    interval = serializers.ChoiceField(choices=list(INTERVALS), default="month")
-    group_by = serializers.ChoiceField(choices=list(DIMENSIONS), required=False)
-    include_unapproved = StrictBooleanField(
-        default=False,
-        help_text="true: count expense claims submitted or rejected too (approved only "
-        "by default).",
-    )
-
-
-class TotalsSerializer(serializers.Serializer):
-    """Income, expense and profit of a period, and the margin (profit / income, in %)."""
-
-    income = MoneyOutField()
-    expense = MoneyOutField()
-    profit = MoneyOutField()
-    margin = PercentOutField(allow_null=True, help_text="Null without income.")
-
-
-class ChangeSerializer(serializers.Serializer):
-    """Percent change of each total from the previous period (null without a base)."""
-
-    income = PercentOutField(allow_null=True)
-    expense = PercentOutField(allow_null=True)
-    profit = PercentOutField(allow_null=True)
-    margin = PercentOutField(allow_null=True)
-
-
-class SummarySerializer(serializers.Serializer):
-    """``finance/summary/``: totals, the previous period's, the change, and the series."""
-
-    start_date = serializers.DateField()
-    end_date = serializers.DateField()
-    interval = serializers.ChoiceField(choices=list(INTERVALS))
-    include_unapproved = serializers.BooleanField(
-        help_text="Whether expense claims not approved are counted."
-    )
-    currency = StrictCharField(help_text="The organization's base currency.")
-    totals = TotalsSerializer()
-    previous_totals = TotalsSerializer(help_text="The period of equal length just before this one.")
-    change_percent = ChangeSerializer()
-    labels = serializers.ListField(child=StrictCharField())
-    series = SeriesSerializer(
-        many=True,
-        help_text="income, expense and profit; with group_by, one series per group and kind "
-        "named `income: <group>` / `expense: <group>`.",
-    )
 
 
 class FinanceViewSet(RowListMixin, ExportMixin, TenantViewSet, ModelViewSet):
@@ -521,3 +343,290 @@ class SummaryViewSet(TenantViewSet):
         query = SummaryQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         return Response(selectors.finance_summary(tenant=self.tenant, **query.validated_data))
+
+
+class DocumentPdfMixin:
+    """``{id}/pdf/``: the document as a PDF (the organization's details, the API's totals)."""
+
+    @extend_schema(
+        responses={
+            (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The PDF")
+        }
+    )
+    @action(detail=True, methods=["get"], content_negotiation_class=files.FileNegotiation)
+    def pdf(self, request, pk=None):
+        """The document as a PDF: the organization's details and exactly the API's totals."""
+        document = self.get_object()
+        return HttpResponse(
+            pdf.render(document),
+            content_type="application/pdf",
+            headers={"Content-Disposition": f'attachment; filename="{pdf.filename(document)}"'},
+        )
+
+
+class DocumentViewSet(
+    DocumentPdfMixin,
+    ExportMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    TenantViewSet,
+):
+    """The documents of one type (the subclass's ``document_type``): drafts change freely."""
+
+    module = "finance"
+    model = Document
+    document_type: str
+    filterset_class = selectors.DocumentFilter
+    search_fields = ["number", "customer__name", "notes"]
+    ordering_fields = ["created_at", "issue_date", "number", "total"]
+    ordering = ["-created_at"]
+    export_serializer_class = DocumentExportSerializer
+    action_permissions = {
+        "send": "change",
+        "accept": "change",
+        "reject": "change",
+        "cancel": "change",
+        "convert": "change",
+        "pdf": "view",
+    }
+
+    def select(self):
+        """The organization's documents of this URL's type."""
+        return selectors.document_list(
+            organization=self.tenant.organization, document_type=self.document_type
+        )
+
+    def present(self, queryset):
+        """Their shown status, customer and lines."""
+        return selectors.document_display(queryset, organization=self.tenant.organization)
+
+    def _fresh(self, document: Document) -> Document:
+        """The document as lists show it."""
+        return self.present(Document.objects.filter(pk=document.pk)).get()
+
+    def _answer(self, document: Document, code: int = status.HTTP_200_OK) -> Response:
+        """The document as the API shows it."""
+        return Response(self.get_serializer(self._fresh(document)).data, status=code)
+
+    @staticmethod
+    def _data(serializer) -> dict:
+        """The validated body, lines under the service's name."""
+        data = dict(serializer.validated_data)
+        if "lines" in data:
+            data["line_items"] = [dict(line) for line in data.pop("lines")]
+        return data
+
+    def perform_create(self, serializer):
+        """A new draft through the service (totals by the rounding policy)."""
+        document = documents.document_create(
+            tenant=self.tenant, document_type=self.document_type, data=self._data(serializer)
+        )
+        serializer.instance = self._fresh(document)
+
+    def perform_update(self, serializer):
+        """Change a draft (an issued document is a 409)."""
+        document = documents.document_update(
+            tenant=self.tenant, document=serializer.instance, data=self._data(serializer)
+        )
+        serializer.instance = self._fresh(document)
+
+    def perform_destroy(self, instance):
+        """Delete a draft (an issued document is a 409)."""
+        documents.document_delete(document=instance)
+
+    def _transition(self, name: str) -> Response:
+        """Apply the transition ``name`` to the document of the URL."""
+        return self._answer(documents.document_transition(document=self.get_object(), action=name))
+
+    @extend_schema(request=DocumentSendSerializer)
+    @action(detail=True, methods=["post"])
+    def send(self, request, pk=None):
+        """Issue the draft: its number (gap-free per year), issue date and rate are fixed, and
+        its PDF is e-mailed by a job (``emailed_at`` is set once it went)."""
+        body = DocumentSendSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        document = documents.document_send(
+            tenant=self.tenant, document=self.get_object(), **body.validated_data
+        )
+        return self._answer(document)
+
+
+class QuoteViewSet(DocumentViewSet):
+    """Quotes: send, then accept or reject (or they expire); an accepted one converts once."""
+
+    document_type = Document.Type.QUOTE
+    serializer_class = QuoteSerializer
+    export_filename = "quotes"
+
+    @extend_schema(request=None)
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk=None):
+        """The customer accepted the sent quote (409 once expired)."""
+        return self._transition("accept")
+
+    @extend_schema(request=None)
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        """The customer rejected the sent quote."""
+        return self._transition("reject")
+
+    @extend_schema(request=None, responses={201: InvoiceSerializer})
+    @action(detail=True, methods=["post"])
+    def convert(self, request, pk=None):
+        """The draft invoice of the accepted quote, made once (its lines and terms)."""
+        invoice = documents.quote_convert(tenant=self.tenant, quote=self.get_object())
+        shown = self._fresh(invoice)
+        return Response(
+            InvoiceSerializer(shown, context=self.get_serializer_context()).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class InvoiceViewSet(DocumentViewSet):
+    """Invoices: send, then payments (``payments/``) to paid; cancel only without payments."""
+
+    document_type = Document.Type.INVOICE
+    serializer_class = InvoiceSerializer
+    export_filename = "invoices"
+
+    @extend_schema(request=None)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        """Cancel a sent invoice that has no payment and no issued credit note."""
+        return self._transition("cancel")
+
+
+class CreditNoteViewSet(DocumentViewSet):
+    """Credit notes: a draft names the invoice it credits; ``send`` issues it."""
+
+    document_type = Document.Type.CREDIT_NOTE
+    serializer_class = CreditNoteSerializer
+    export_filename = "credit-notes"
+
+
+class PaymentViewSet(
+    ExportMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
+    TenantViewSet,
+):
+    """Payments of invoices; each creates its ledger income, deleting one deletes it."""
+
+    module = "finance"
+    model = Payment
+    serializer_class = PaymentSerializer
+    filterset_class = selectors.PaymentFilter
+    search_fields = ["reference"]
+    ordering_fields = ["date", "amount", "created_at"]
+    ordering = ["-date", "-created_at"]
+    export_filename = "payments"
+
+    def select(self):
+        """The organization's payments."""
+        return selectors.payment_list(organization=self.tenant.organization)
+
+    def present(self, queryset):
+        """With their invoice's number."""
+        return selectors.payment_display(queryset)
+
+    def perform_create(self, serializer):
+        """Record the payment and its ledger entry (400 past the balance)."""
+        payment = documents.payment_create(tenant=self.tenant, data=serializer.validated_data)
+        serializer.instance = self.present(Payment.objects.filter(pk=payment.pk)).get()
+
+    def perform_destroy(self, instance):
+        """Delete the payment and its ledger entry; the invoice's balance follows."""
+        documents.payment_delete(payment=instance)
+
+
+class RecurrenceViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    TenantViewSet,
+):
+    """Recurring schedules of one kind (the subclass's ``model``); ``run/`` makes what is due.
+
+    Setting a schedule up, changing, deleting or running it needs ``approve`` in finance
+    (managers and admins): what it makes is approved and issued without anyone watching.
+    Deleting one keeps what it made.
+    """
+
+    module = "finance"
+    ordering_fields = ["next_date", "name", "created_at"]
+    ordering = ["next_date", "name"]
+    search_fields = ["name"]
+    action_permissions = {
+        "create": "approve",
+        "update": "approve",
+        "partial_update": "approve",
+        "destroy": "approve",
+        "run": "approve",
+    }
+
+    def present(self, queryset):
+        """With the names they show."""
+        return selectors.recurring_display(queryset)
+
+    def _fresh(self, schedule):
+        """The schedule as lists show it."""
+        return self.present(self.model.objects.filter(pk=schedule.pk)).get()
+
+    def perform_create(self, serializer):
+        """A new schedule through the service; its first period is its start date."""
+        schedule = recurring.schedule_save(
+            tenant=self.tenant, model=self.model, schedule=None, data=serializer.validated_data
+        )
+        serializer.instance = self._fresh(schedule)
+
+    def perform_update(self, serializer):
+        """Change the schedule (its rhythm only before the first period: 409 ``started``)."""
+        schedule = recurring.schedule_save(
+            tenant=self.tenant,
+            model=self.model,
+            schedule=serializer.instance,
+            data=serializer.validated_data,
+        )
+        serializer.instance = self._fresh(schedule)
+
+    @extend_schema(request=None)
+    @action(detail=True, methods=["post"])
+    def run(self, request, pk=None):
+        """Make the periods due by today now, as the hourly job would (each once; a period
+        already made is not made again); answers the schedule with its ``runs`` and
+        ``next_date`` moved on."""
+        schedule = self.get_object()
+        recurring.run_schedule(self.model, schedule.pk, local_today(self.tenant.organization))
+        return Response(self.get_serializer(self._fresh(schedule)).data)
+
+
+class RecurringInvoiceViewSet(RecurrenceViewSet):
+    """Recurring invoices: a customer billed the same lines every month, quarter or year."""
+
+    model = RecurringInvoice
+    serializer_class = RecurringInvoiceSerializer
+    filterset_class = selectors.RecurringInvoiceFilter
+
+    def select(self):
+        """The organization's recurring invoices."""
+        return selectors.recurring_invoice_list(organization=self.tenant.organization)
+
+
+class RecurringEntryViewSet(RecurrenceViewSet):
+    """Recurring ledger entries: rent, subscriptions, retainers."""
+
+    model = RecurringEntry
+    serializer_class = RecurringEntrySerializer
+    filterset_class = selectors.RecurringEntryFilter
+    search_fields = ["name", "title"]
+
+    def select(self):
+        """The organization's recurring entries."""
+        return selectors.recurring_entry_list(organization=self.tenant.organization)
