@@ -10,6 +10,11 @@ The engine: a ledger of ``rows`` entries over three years (20 categories, 30 tea
 organization, plus 10% noise in a second, then times: the same GROUP BY as raw SQL (the
 floor), the engine with the cache bypassed (cold), and the engine answering from the cache
 (warm).
+
+The invoices: ``invoices`` issued invoices (two lines each, sent, partly paid or paid, due
+over the past 120 days) in the ledger organization, plus 10% noise in the second. The invoice
+list is timed beside its raw-SQL floor (same page of 25 with its lines, same count, JSON by
+hand).
 """
 
 import datetime
@@ -18,15 +23,29 @@ import random
 import uuid
 from decimal import Decimal
 
-from django.db import connection
+from django.db import connection, models, transaction
 from django.test import Client
 
 from valar.accounts.models import User
+from valar.core import tenancy
 from valar.core.metrics import engine
 from valar.core.metrics.registry import get_source
-from valar.finance.models import Category, LedgerEntry
-from valar.ops.bench import Case, columns_floor, drop_organizations, list_rows, settle
-from valar.organizations.models import Organization, Team
+from valar.core.policy import MODULES, Role
+from valar.core.sequences import formatted, next_numbers
+from valar.crm.models import Customer
+from valar.crm.services import customer_codes
+from valar.finance import pricing
+from valar.finance.models import Category, Document, DocumentLine, LedgerEntry
+from valar.finance.selectors import RECEIVABLE_CUSTOMERS
+from valar.ops.bench import (
+    Case,
+    columns_floor,
+    compiled,
+    drop_organizations,
+    list_rows,
+    settle,
+)
+from valar.organizations.models import Membership, Organization, Team
 
 ORGANIZATIONS = ("bench-ledger", "bench-ledger-noise")
 CATEGORIES = 20
@@ -258,3 +277,261 @@ def bulk_cases(organization: Organization, admin: User) -> list[Case]:
         Case(f"(b1) raw SQL: one INSERT of {BULK_ROWS:,} entries", raw, before=clean),
         Case(f"(b2) Valar: POST transactions/bulk/ of {BULK_ROWS:,} entries", valar, before=clean),
     ]
+
+
+# -- invoices and receivables ---------------------------------------------------------------
+
+#: The ledger organization's admin (the insights rows sign in as the same member).
+ADMIN_EMAIL = "bench-admin@bench-ledger.test"
+#: The seeded invoices' statuses and weights: sent and partly paid are open, paid is not.
+INVOICE_STATUSES = {"sent": 45, "partial": 20, "paid": 35}
+#: Due dates are spread over this many days before today (issued 30 days before that).
+AGING_DAYS = 120
+#: One customer for every this many invoices (at least 20: the receivables list's length).
+INVOICES_PER_CUSTOMER = 50
+#: The seeded customers' name prefix (the customers other rows seed are left alone).
+CUSTOMER_PREFIX = "Billed customer"
+INVOICES_QUERY = "page_size=25"
+#: The invoice list's fields, in the serializer's order (``InvoiceSerializer``).
+INVOICE_FIELDS = (
+    "id", "number", "customer", "customer_name", "status", "issue_date", "currency",
+    "exchange_rate", "terms", "notes", "line_items", "subtotal", "discount_total", "tax_total",
+    "total", "base_total", "issued_at", "emailed_to", "emailed_at", "created_by", "created_at",
+    "updated_at", "due_date", "paid_amount", "credited_amount", "balance", "base_balance",
+    "source_quote",
+)  # fmt: skip
+#: A line's fields, in ``LineItemSerializer``'s order, and the column each is read from.
+LINE_FIELDS = (
+    ("position", "position"), ("description", "description"), ("quantity", "quantity"),
+    ("unit_price", "unit_price"), ("discount_percent", "discount_percent"),
+    ("tax_rate", "tax_rate"), ("expense", "expense_id"), ("amount", "amount"),
+    ("discount", "discount"), ("tax", "tax"), ("total", "total"),
+)  # fmt: skip
+OPEN = (Document.Status.SENT, Document.Status.PARTIAL)
+
+
+def ledger_admin(organization: Organization) -> Membership:
+    """The admin membership of the ledger organization (created once)."""
+    admin = User.objects.filter(email=ADMIN_EMAIL).first()
+    if admin is None:
+        admin = User.objects.create_user(email=ADMIN_EMAIL, password=None)
+    membership, _ = Membership.objects.get_or_create(
+        organization=organization,
+        user=admin,
+        defaults={"role": Role.ADMIN, "modules": list(MODULES), "is_default": True},
+    )
+    return membership
+
+
+def _invoice(organization, customer, due: datetime.date, randomizer, admin) -> tuple:
+    """One issued invoice (no number yet) and its two lines, totals by the rounding policy."""
+    figures = [
+        (
+            Decimal(randomizer.randint(1, 10)),
+            Decimal(randomizer.randint(1_000, 200_000)) / 100,
+            Decimal(randomizer.choice((0, 10, 20))),
+        )
+        for _ in range(2)
+    ]
+    rounded = [pricing.line_figures(q, price, Decimal(0), rate) for q, price, rate in figures]
+    totals = pricing.document_totals(rounded)
+    status = randomizer.choices(list(INVOICE_STATUSES), list(INVOICE_STATUSES.values()))[0]
+    paid = {
+        "sent": Decimal("0.00"),
+        "partial": pricing.to_cents(totals.total * randomizer.randint(10, 90) / 100),
+        "paid": totals.total,
+    }[status]
+    issued = due - datetime.timedelta(days=30)
+    document = Document(
+        organization=organization,
+        type=Document.Type.INVOICE,
+        customer=customer,
+        status=status,
+        issue_date=issued,
+        due_date=due,
+        currency=organization.base_currency,
+        exchange_rate=Decimal(1),
+        terms="Net 30",
+        subtotal=totals.subtotal,
+        discount_total=totals.discount_total,
+        tax_total=totals.tax_total,
+        total=totals.total,
+        base_total=totals.total,
+        paid_amount=paid,
+        balance=totals.total - paid,
+        base_balance=totals.total - paid,
+        issued_at=datetime.datetime.combine(issued, datetime.time(9), tzinfo=datetime.UTC),
+        created_by=admin,
+    )
+    lines = [
+        DocumentLine(
+            organization=organization,
+            document=document,
+            position=position,
+            description=f"Service {position}",
+            quantity=quantity,
+            unit_price=price,
+            tax_rate=rate,
+            amount=line.amount,
+            discount=line.discount,
+            tax=line.tax,
+            total=line.total,
+            created_by=admin,
+        )
+        for position, ((quantity, price, rate), line) in enumerate(
+            zip(figures, rounded, strict=True), start=1
+        )
+    ]
+    return document, lines
+
+
+def _seed_invoices(organization: Organization, count: int, randomizer, admin) -> None:
+    """``count`` issued invoices over a customer per 50 of them, numbered as issuing does."""
+    today = tenancy.local_today(organization)
+    with transaction.atomic():
+        wanted = max(RECEIVABLE_CUSTOMERS, count // INVOICES_PER_CUSTOMER)
+        codes = customer_codes(organization.pk, wanted)
+        customers = Customer.objects.bulk_create(
+            [
+                Customer(organization=organization, code=code, name=f"{CUSTOMER_PREFIX} {i:05d}")
+                for i, code in enumerate(codes)
+            ],
+            batch_size=5000,
+        )
+        invoices = [
+            _invoice(
+                organization,
+                customers[randomizer.randrange(len(customers))],
+                today - datetime.timedelta(days=randomizer.randint(0, AGING_DAYS)),
+                randomizer,
+                admin,
+            )
+            for _ in range(count)
+        ]
+        # Numbered in issue order, gap-free per year, from the counters issuing uses.
+        invoices.sort(key=lambda pair: pair[0].issue_date)
+        years: dict[int, list[Document]] = {}
+        for document, _ in invoices:
+            years.setdefault(document.issue_date.year, []).append(document)
+        for year, documents in years.items():
+            numbers = next_numbers(organization.pk, f"invoice:{year}", len(documents))
+            for document, number in zip(documents, numbers, strict=True):
+                document.number = formatted("INV", number, year=year)
+        randomizer.shuffle(invoices)  # created in no particular order of number or date
+        for start in range(0, count, 10_000):
+            batch = invoices[start : start + 10_000]
+            _insert(Document, [document for document, _ in batch])
+            _insert(DocumentLine, [line for _, lines in batch for line in lines])
+
+
+def _insert(model, objects: list) -> None:
+    """Write ``objects`` as ``bulk_create`` does (no signals), by ``COPY`` on PostgreSQL.
+
+    ``COPY`` takes the fields' values as the instances hold them (after ``pre_save``, which
+    sets the timestamps), adapted by psycopg: about ten times faster than ``bulk_create``.
+    """
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(objects, batch_size=5000)
+        return
+    fields = model._meta.concrete_fields
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in fields)
+    with connection.cursor() as cursor:
+        with cursor.cursor.copy(
+            f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"
+        ) as copy:
+            for instance in objects:
+                copy.write_row([field.pre_save(instance, True) for field in fields])
+
+
+def seed_invoices(organizations: list[Organization], invoices: int, *, stdout) -> None:
+    """Create (once) ``invoices`` issued invoices in the first organization, 10% in the second."""
+    measured = organizations[0]
+    found = Document.objects.filter(organization=measured, type=Document.Type.INVOICE).count()
+    if found >= invoices:
+        stdout.write(f"finance: reusing {invoices}+ seeded invoices\n")
+        return
+    stdout.write(f"finance: seeding {invoices} invoices (+10% noise), two lines each...\n")
+    admin = ledger_admin(measured).user
+    randomizer = random.Random(5)
+    for organization, count in zip(organizations, (invoices, invoices // 10), strict=False):
+        for model in (DocumentLine, Document):
+            model.objects.filter(organization=organization)._raw_delete(model.objects.db)
+        Customer.objects.filter(
+            organization=organization, name__startswith=CUSTOMER_PREFIX
+        )._raw_delete(Customer.objects.db)
+        _seed_invoices(organization, count, randomizer, admin)
+    settle()
+
+
+def _invoice_page(organization: Organization) -> tuple[models.QuerySet, list[str]]:
+    """The floor's page: 25 invoices newest first, their shown status, customer name."""
+    today = tenancy.local_today(organization)
+    filtered = Document.objects.filter(organization=organization, type=Document.Type.INVOICE)
+    shown = models.Case(
+        models.When(status__in=OPEN, due_date__lt=today, then=models.Value("overdue")),
+        default=models.F("status"),
+        output_field=models.CharField(),
+    )
+    related = {"customer", "created_by", "source_quote"}
+    paths = {"customer_name": "customer__name", "status": "shown_status"}
+    keys = [key for key in INVOICE_FIELDS if key != "line_items"]
+    columns = [paths.get(key) or (f"{key}_id" if key in related else key) for key in keys]
+    page = filtered.annotate(shown_status=shown).order_by("-created_at").values_list(*columns)
+    return page[:25], keys
+
+
+def invoice_floor(organization: Organization, url: str) -> Case:
+    """(v) The invoice list's SQL run raw: its page, the page's lines, its count; JSON by hand."""
+    page, keys = _invoice_page(organization)
+    page_sql, page_params = compiled(page)
+    filtered = Document.objects.filter(organization=organization, type=Document.Type.INVOICE)
+    count_sql, count_params = compiled(filtered.values("pk").order_by())
+    count_sql = f"SELECT COUNT(*) FROM ({count_sql}) counted"
+    quote = connection.ops.quote_name
+    lines_sql = (
+        f"SELECT {quote('document_id')}, "
+        + ", ".join(quote(column) for _, column in LINE_FIELDS)
+        + f" FROM {quote(DocumentLine._meta.db_table)} WHERE {quote('document_id')} IN (%s)"
+        + f" ORDER BY {quote('document_id')}, {quote('position')}"
+    )
+    line_keys = [key for key, _ in LINE_FIELDS]
+    next_url = f"http://testserver{url.replace('?', '?page=2&')}"
+
+    def call():
+        with connection.cursor() as cursor:
+            cursor.execute(page_sql, page_params)
+            rows = cursor.fetchall()
+            lines: dict = {}
+            if rows:
+                cursor.execute(lines_sql % ", ".join(["%s"] * len(rows)), [row[0] for row in rows])
+                for line in cursor.fetchall():
+                    lines.setdefault(line[0], []).append(
+                        dict(zip(line_keys, line[1:], strict=True))
+                    )
+            cursor.execute(count_sql, count_params)
+            total = cursor.fetchone()[0]
+        results = []
+        for row in rows:
+            values = dict(zip(keys, row, strict=True))
+            values["line_items"] = lines.get(row[0], [])
+            results.append({key: values[key] for key in INVOICE_FIELDS})
+        return json.dumps(
+            {"count": total, "next": next_url, "previous": None, "results": results},
+            default=str,
+        ).encode()
+
+    return Case(
+        "(v) SQL floor: invoices page + lines + count, JSON by hand",
+        call,
+        floor_count=(count_sql, count_params),
+    )
+
+
+def invoice_cases(organization: Organization) -> tuple[str, list[Case]]:
+    """The invoice list (newest first) beside its floor; no count cache row (the invoice list
+    keeps no count in the cache: it declares no ``count_sources``)."""
+    client = Client()
+    client.force_login(ledger_admin(organization).user)
+    url = f"/api/v1/finance/invoices/?{INVOICES_QUERY}"
+    return list_rows("invoices", client, url, invoice_floor(organization, url), count_cache=False)

@@ -15,30 +15,21 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from valar.accounts.models import User
-from valar.core.policy import MODULES, Role
 from valar.core.tenancy import Tenant
 from valar.crm.models import Customer, Deal, Pipeline
 from valar.crm.services import customer_codes
+from valar.finance.bench import ledger_admin
 from valar.insights import selectors, services
 from valar.insights.models import Dashboard
 from valar.ops.bench import Case, settle
-from valar.organizations.models import Membership, Organization, Team
+from valar.organizations.models import Organization, Team
 from valar.tasks.models import Task
-
-ADMIN_EMAIL = "bench-admin@bench-ledger.test"
 
 
 def seed(organization: Organization, *, tasks: int, deals: int, stdout) -> Tenant:
     """Add (once) tasks, deals, an admin and a 10-chart dashboard to the ledger organization."""
-    admin = User.objects.filter(email=ADMIN_EMAIL).first()
-    if admin is None:
-        admin = User.objects.create_user(email=ADMIN_EMAIL, password=None)
-    membership, _ = Membership.objects.get_or_create(
-        organization=organization,
-        user=admin,
-        defaults={"role": Role.ADMIN, "modules": list(MODULES), "is_default": True},
-    )
+    membership = ledger_admin(organization)
+    admin = membership.user
     tenant = Tenant(organization=organization, membership=membership)
     teams = list(Team.objects.filter(organization=organization))
     randomizer = random.Random(11)

@@ -61,6 +61,7 @@ class BenchCommandTests(ApiTestCase):
             "bench",
             rows=200,
             ledger_rows=300,
+            invoices=300,
             insights_tasks=100,
             insights_deals=50,
             iterations=2,
@@ -76,14 +77,16 @@ class BenchCommandTests(ApiTestCase):
             stdout=out,
         )
         text = out.getvalue()
-        for title in ("task list:", "leads:", "customers:", "deals:", "transactions:"):
+        for title in ("task list:", "leads:", "customers:", "deals:", "transactions:", "invoices:"):
             self.assertIn(f"\n{title}", text)
         # Each list's floor answers what Valar answers, and Valar's own count is explained.
         self.assertEqual(
-            text.count("floor answers the same count, page length and fields as Valar: yes"), 5
+            text.count("floor answers the same count, page length and fields as Valar: yes"), 6
         )
-        self.assertEqual(len(re.findall(r"Valar count: index-only scan (yes|no)", text)), 5)
-        self.assertEqual(len(re.findall(r"Valar page: +index-only scan (yes|no)", text)), 5)
+        self.assertEqual(len(re.findall(r"Valar count: index-only scan (yes|no)", text)), 6)
+        self.assertEqual(len(re.findall(r"Valar page: +index-only scan (yes|no)", text)), 6)
+        self.assertIn("invoices: /api/v1/finance/invoices/?page_size=25 (300 issued invoices", text)
+        self.assertIn("count cache: this list keeps no count in the cache", text)
         self.assertIn("with 10 vs 14 organizations", text)
         self.assertIn("phases 10, 14, 10 again", text)
         self.assertFalse(Organization.objects.filter(slug__startswith=SCALE_PREFIX).exists())

@@ -28,6 +28,7 @@ LIST_TABLES = {
     "customers": "crm_customer",
     "deals": "crm_deal",
     "transactions": "finance_ledgerentry",
+    "invoices": "finance_document",
 }
 #: Connections wrk keeps open (the issue's load figure is at 16).
 CONNECTIONS = 16
@@ -42,6 +43,12 @@ class Command(BaseCommand):
         """Rows to seed, iterations per row, the load run's length, which suites."""
         parser.add_argument("--rows", type=int, default=100_000)
         parser.add_argument("--ledger-rows", type=int, default=1_000_000)
+        parser.add_argument(
+            "--invoices",
+            type=int,
+            default=100_000,
+            help="Issued invoices of the invoice list row (+10%% noise in a second organization).",
+        )
         parser.add_argument("--iterations", type=int, default=300)
         parser.add_argument(
             "--warmup", type=int, default=20, help="Untimed calls of every row before timing."
@@ -220,8 +227,11 @@ class Command(BaseCommand):
             )
         return Target(label, goal, cached.p50 / floor.p50, at_most(limit), "x")
 
-    def explain(self, name, floor, valar, cached) -> None:
-        """Explain the count and page statements Valar sent (captured), and the floor's count."""
+    def explain(self, name, floor, valar, cached, *, keeps_count=True) -> None:
+        """Explain the count and page statements Valar sent (captured), and the floor's count.
+
+        ``keeps_count``: whether the list can keep its count in the cache at all.
+        """
         out = self.stdout
         table = LIST_TABLES[name]
         count_sql, page_sql = bench.count_and_page(valar.statements, table)
@@ -242,7 +252,9 @@ class Command(BaseCommand):
             "  floor answers the same count, page length and fields as Valar: "
             f"{bench.same_shape(floor, valar)}\n"
         )
-        if cached is None:
+        if not keeps_count:
+            out.write("  count cache: this list keeps no count in the cache (no count_sources)\n")
+        elif cached is None:
             out.write("  count cache: not available in this build\n")
         else:
             cached_count, _ = bench.count_and_page(cached.statements, table)
@@ -321,7 +333,7 @@ class Command(BaseCommand):
     # -- finance and insights -------------------------------------------------------------
 
     def finance(self, options):
-        """The metrics engine against the raw GROUP BY, cold and warm."""
+        """The metrics engine against the raw GROUP BY, cold and warm; then the invoices."""
         out = self.stdout
         organization = finance_bench.seed(options["ledger_rows"], stdout=out)
         if options["only"] == "insights":
@@ -341,7 +353,28 @@ class Command(BaseCommand):
             f"engine cold / raw {cases[1].p50 / cases[0].p50:.2f}x; "
             f"warm p50 {cases[2].p50:.2f} ms\n"
         )
+        self.invoices(options, organization)
         return organization
+
+    def invoices(self, options, organization) -> None:
+        """The invoice list against its floor."""
+        out = self.stdout
+        organizations = list(
+            Organization.objects.filter(slug__in=finance_bench.ORGANIZATIONS).order_by("slug")
+        )
+        finance_bench.seed_invoices(organizations, options["invoices"], stdout=out)
+        title, rows = finance_bench.invoice_cases(organization)
+        bench.measure(rows, iterations=options["iterations"], warmup=options["warmup"])
+        out.write(
+            f"\n{title} ({options['invoices']} issued invoices, two lines each, "
+            f"+{options['invoices'] // 10} in a second organization)\n"
+        )
+        bench.print_table(rows, floor=rows[0].name, out=out)
+        out.write(
+            f"Valar / floor {rows[1].p50 / rows[0].p50:.2f}x; SQL statements {rows[1].queries} "
+            f"(the floor: {rows[0].queries})\n"
+        )
+        self.explain("invoices", rows[0], rows[1], None, keeps_count=False)
 
     def insights(self, options, organization) -> None:
         """The leaderboard against its statements raw; a 10-chart dashboard read."""
