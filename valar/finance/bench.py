@@ -14,7 +14,9 @@ floor), the engine with the cache bypassed (cold), and the engine answering from
 The invoices: ``invoices`` issued invoices (two lines each, sent, partly paid or paid, due
 over the past 120 days) in the ledger organization, plus 10% noise in the second. The invoice
 list is timed beside its raw-SQL floor (same page of 25 with its lines, same count, JSON by
-hand).
+hand); receivables aging (``insights/receivables/``, computed from the open invoices' stored
+balances, not from the ledger) is timed cold and warm beside one raw ``GROUP BY`` customer
+that gives the same figures, which the bench checks are equal before and after timing.
 """
 
 import datetime
@@ -27,7 +29,7 @@ from django.db import connection, models, transaction
 from django.test import Client
 
 from valar.accounts.models import User
-from valar.core import tenancy
+from valar.core import tenancy, versions
 from valar.core.metrics import engine
 from valar.core.metrics.registry import get_source
 from valar.core.policy import MODULES, Role
@@ -36,12 +38,13 @@ from valar.crm.models import Customer
 from valar.crm.services import customer_codes
 from valar.finance import pricing
 from valar.finance.models import Category, Document, DocumentLine, LedgerEntry
-from valar.finance.selectors import RECEIVABLE_CUSTOMERS
+from valar.finance.selectors import AGING_BUCKETS, RECEIVABLE_CUSTOMERS
 from valar.ops.bench import (
     Case,
     columns_floor,
     compiled,
     drop_organizations,
+    get_case,
     list_rows,
     settle,
 )
@@ -535,3 +538,143 @@ def invoice_cases(organization: Organization) -> tuple[str, list[Case]]:
     client.force_login(ledger_admin(organization).user)
     url = f"/api/v1/finance/invoices/?{INVOICES_QUERY}"
     return list_rows("invoices", client, url, invoice_floor(organization, url), count_cache=False)
+
+
+def _cents(value) -> str:
+    """A sum as a money string, as the API writes it (``0.00`` over no row).
+
+    PostgreSQL sums ``numeric`` exactly (a ``Decimal``); SQLite's sums are floats, rounded
+    to cents here.
+    """
+    if value is None:
+        return "0.00"
+    if not isinstance(value, Decimal):
+        value = pricing.to_cents(Decimal(str(value)))
+    return f"{value:.2f}"
+
+
+def _exact(value) -> Decimal | int:
+    """A sum or count as an exact number (``None``: 0; SQLite's float sums by their digits)."""
+    if value is None:
+        return 0
+    return Decimal(str(value)) if isinstance(value, float) else value
+
+
+def receivables_floor(organization: Organization) -> Case:
+    """(r1) Receivables aging as one raw ``GROUP BY`` customer; totals summed in Python.
+
+    The open invoices (sent or partly paid) grouped by customer: the balance, the overdue
+    balance and each aging bucket's balance and count, ordered by balance (then name) in SQL;
+    the organization's totals are the exact sums of the customers' rows, and the first 20
+    rows are the customers the answer lists.
+    """
+    today = tenancy.local_today(organization)
+    quote = connection.ops.quote_name
+    sums: list[str] = []
+    params: list = []
+    for low, high in [(low, high) for _, low, high in AGING_BUCKETS]:
+        if low == 0:
+            condition = "d.due_date IS NULL OR d.due_date >= %s"
+            values = [today - datetime.timedelta(days=high)]
+        else:
+            condition = "d.due_date <= %s"
+            values = [today - datetime.timedelta(days=low)]
+            if high is not None:
+                condition += " AND d.due_date >= %s"
+                values.append(today - datetime.timedelta(days=high))
+        sums += [
+            f"SUM(d.base_balance) FILTER (WHERE {condition})",
+            f"COUNT(*) FILTER (WHERE {condition})",
+        ]
+        params += values * 2
+    sql = (
+        "SELECT d.customer_id, c.name, SUM(d.base_balance), COUNT(*), "
+        "SUM(d.base_balance) FILTER (WHERE d.due_date < %s), "
+        "COUNT(*) FILTER (WHERE d.due_date < %s), "
+        + ", ".join(sums)
+        + f" FROM {quote(Document._meta.db_table)} d"
+        + f" JOIN {quote(Customer._meta.db_table)} c ON c.id = d.customer_id"
+        + " WHERE d.organization_id = %s AND d.type = %s AND d.status IN (%s, %s)"
+        + " GROUP BY d.customer_id, c.name ORDER BY SUM(d.base_balance) DESC, c.name"
+    )
+    organization_id = Document._meta.get_field("organization").get_db_prep_value(
+        organization.pk, connection
+    )
+    params = [today, today, *params, organization_id, Document.Type.INVOICE, *OPEN]
+
+    def call():
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        # Column-wise exact sums over the customers (amounts are Decimals on PostgreSQL).
+        totals = [sum((_exact(row[i]) for row in rows), Decimal(0)) for i in range(2, 14)]
+        answer = {
+            "as_of": today.isoformat(),
+            "currency": organization.base_currency,
+            "outstanding": _cents(totals[0] if rows else None),
+            "invoices": int(totals[1]),
+            "overdue": _cents(totals[2] if rows else None),
+            "overdue_invoices": int(totals[3]),
+            "buckets": [
+                {
+                    "name": name,
+                    "from_days": low,
+                    "to_days": high,
+                    "amount": _cents(totals[4 + 2 * index] if rows else None),
+                    "invoices": int(totals[5 + 2 * index]),
+                }
+                for index, (name, low, high) in enumerate(AGING_BUCKETS)
+            ],
+            "customers": [
+                {
+                    "customer": str(uuid.UUID(str(row[0]))),
+                    "name": row[1],
+                    "outstanding": _cents(row[2]),
+                    "overdue": _cents(row[4]),
+                    "invoices": row[3],
+                }
+                for row in rows[:RECEIVABLE_CUSTOMERS]
+            ],
+        }
+        return json.dumps(answer).encode()
+
+    return Case("(r1) raw SQL: GROUP BY customer, aging buckets", call)
+
+
+def receivables_cases(organization: Organization) -> list[Case]:
+    """Receivables aging: the raw GROUP BY, the API cold (a cache miss) and warm (a hit).
+
+    Cold: the organization's ``finance`` version is bumped before each call, untimed, so the
+    API misses its cache and computes (as after any finance write); warm: the cached answer.
+    """
+    client = Client()
+    client.force_login(ledger_admin(organization).user)
+    url = "/api/v1/insights/receivables/"
+    return [
+        receivables_floor(organization),
+        get_case(
+            "(r2) Valar GET insights/receivables/, cold (cache miss)",
+            client,
+            url,
+            before=lambda: versions.bump(organization.pk, "finance"),
+        ),
+        get_case("(r3) Valar GET insights/receivables/, warm (cache hit)", client, url),
+    ]
+
+
+def receivables_agree(cases: list[Case]) -> dict:
+    """The floor's answer, after checking that the API's (cold and warm) is exactly it.
+
+    Every figure is compared as the JSON writes it (money as exact decimal strings); a
+    difference raises, so no row is reported for a wrong answer.
+    """
+    floor, cold, warm = cases
+    expected = json.loads(floor.call())
+    for case in (cold, warm):
+        if case.before is not None:
+            case.before()
+        answer = json.loads(case.call().content)
+        if answer != expected:
+            differing = sorted(key for key in expected if answer.get(key) != expected[key])
+            raise RuntimeError(f"{case.name} differs from the raw GROUP BY in {differing}")
+    return expected

@@ -7,6 +7,7 @@ silently; the figures it prints mean nothing at that size.
 import io
 import re
 import unittest
+from unittest import mock
 
 from asgiref.sync import async_to_sync
 from channels.layers import channel_layers
@@ -17,6 +18,8 @@ from django.test import SimpleTestCase, TransactionTestCase, override_settings
 
 from valar.core.testing import ApiTestCase
 from valar.core.testing.worker import database_url, worker_unavailable_reason
+from valar.finance import bench as finance_bench
+from valar.finance.models import Document
 from valar.ops import bench
 from valar.organizations.models import Organization
 from valar.support import bench as support_bench
@@ -87,6 +90,12 @@ class BenchCommandTests(ApiTestCase):
         self.assertEqual(len(re.findall(r"Valar page: +index-only scan (yes|no)", text)), 6)
         self.assertIn("invoices: /api/v1/finance/invoices/?page_size=25 (300 issued invoices", text)
         self.assertIn("count cache: this list keeps no count in the cache", text)
+        # Receivables: the API's figures were checked equal to the raw GROUP BY's (it raises
+        # otherwise), cold and warm.
+        self.assertIn("\nreceivables aging: GET /api/v1/insights/receivables/ over ", text)
+        for row in ("(r1) raw SQL: GROUP BY customer", "(r2) Valar", "(r3) Valar"):
+            self.assertIn(row, text)
+        self.assertIn("the API's figures equal the raw GROUP BY's exactly", text)
         self.assertIn("with 10 vs 14 organizations", text)
         self.assertIn("phases 10, 14, 10 again", text)
         self.assertFalse(Organization.objects.filter(slug__startswith=SCALE_PREFIX).exists())
@@ -101,6 +110,40 @@ class BenchCommandTests(ApiTestCase):
         # The bulk row: 1,000 ledger entries through bulk/ beside one raw INSERT of them.
         self.assertIn("bulk create: 1,000 ledger entries in one request", text)
         self.assertIn("bulk create of 1,000 entries: SQL statements", targets)
+
+
+class BenchReceivablesTests(ApiTestCase):
+    """The receivables rows report a figure only for the answer the raw GROUP BY gives."""
+
+    def setUp(self):
+        super().setUp()
+        self.organizations = [
+            Organization.objects.create(name=slug, slug=slug)
+            for slug in finance_bench.ORGANIZATIONS
+        ]
+        finance_bench.seed_invoices(self.organizations, 400, stdout=io.StringIO())
+
+    def test_the_floor_and_the_api_agree_on_every_figure(self):
+        cases = finance_bench.receivables_cases(self.organizations[0])
+        figures = finance_bench.receivables_agree(cases)
+        open_invoices = Document.objects.filter(
+            organization=self.organizations[0],
+            type=Document.Type.INVOICE,
+            status__in=finance_bench.OPEN,
+        )
+        self.assertEqual(figures["invoices"], open_invoices.count())
+        self.assertEqual(
+            sum(bucket["invoices"] for bucket in figures["buckets"]), len(open_invoices)
+        )
+        self.assertEqual(len(figures["customers"]), 20)
+
+    def test_an_answer_that_differs_from_the_floor_raises(self):
+        cases = finance_bench.receivables_cases(self.organizations[0])
+        with (
+            mock.patch("valar.finance.selectors.RECEIVABLE_CUSTOMERS", 10),
+            self.assertRaisesRegex(RuntimeError, r"cold \(cache miss\) differs .*'customers'"),
+        ):
+            finance_bench.receivables_agree(cases)
 
 
 class BenchPartsTests(SimpleTestCase):
