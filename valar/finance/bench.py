@@ -301,7 +301,7 @@ INVOICE_FIELDS = (
     "exchange_rate", "terms", "notes", "line_items", "subtotal", "discount_total", "tax_total",
     "total", "base_total", "issued_at", "emailed_to", "emailed_at", "created_by", "created_at",
     "updated_at", "due_date", "paid_amount", "credited_amount", "balance", "base_balance",
-    "source_quote",
+    "source_quote", "recurrence", "period",
 )  # fmt: skip
 #: A line's fields, in ``LineItemSerializer``'s order, and the column each is read from.
 LINE_FIELDS = (
@@ -476,7 +476,7 @@ def _invoice_page(organization: Organization) -> tuple[models.QuerySet, list[str
         default=models.F("status"),
         output_field=models.CharField(),
     )
-    related = {"customer", "created_by", "source_quote"}
+    related = {"customer", "created_by", "source_quote", "recurrence"}
     paths = {"customer_name": "customer__name", "status": "shown_status"}
     keys = [key for key in INVOICE_FIELDS if key != "line_items"]
     columns = [paths.get(key) or (f"{key}_id" if key in related else key) for key in keys]
@@ -595,12 +595,13 @@ def receivables_floor(organization: Organization) -> Case:
         + f" FROM {quote(Document._meta.db_table)} d"
         + f" JOIN {quote(Customer._meta.db_table)} c ON c.id = d.customer_id"
         + " WHERE d.organization_id = %s AND d.type = %s AND d.status IN (%s, %s)"
+        + " AND d.issue_date <= %s"
         + " GROUP BY d.customer_id, c.name ORDER BY SUM(d.base_balance) DESC, c.name"
     )
     organization_id = Document._meta.get_field("organization").get_db_prep_value(
         organization.pk, connection
     )
-    params = [today, today, *params, organization_id, Document.Type.INVOICE, *OPEN]
+    params = [today, today, *params, organization_id, Document.Type.INVOICE, *OPEN, today]
 
     def call():
         with connection.cursor() as cursor:
