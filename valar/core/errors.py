@@ -125,17 +125,18 @@ def _as_drf_exception(exc: Exception) -> Exception:
         return exceptions.NotFound()
     if isinstance(exc, DjangoPermissionDenied):
         return exceptions.PermissionDenied()
+    if isinstance(exc, ProtectedError | RestrictedError):
+        # A row others depend on (a customer with issued invoices, an entry a payment made);
+        # checked before IntegrityError, which these subclass.
+        error = exceptions.APIException(
+            "Other records depend on this one; it cannot be deleted.", code="in_use"
+        )
+        error.status_code = status.HTTP_409_CONFLICT
+        return error
     if isinstance(exc, IntegrityError):
         # A uniqueness race lost against another request: the row exists now.
         error = exceptions.APIException(
             "This conflicts with data that exists already.", code="conflict"
-        )
-        error.status_code = status.HTTP_409_CONFLICT
-        return error
-    if isinstance(exc, ProtectedError | RestrictedError):
-        # A row others depend on (a customer with issued invoices, an entry a payment made).
-        error = exceptions.APIException(
-            "Other records depend on this one; it cannot be deleted.", code="in_use"
         )
         error.status_code = status.HTTP_409_CONFLICT
         return error

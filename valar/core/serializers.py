@@ -320,7 +320,13 @@ class MoneyField(serializers.DecimalField):
         text = data if isinstance(data, str) else str(data)
         if MONEY_TEXT.fullmatch(text) is None:
             self.fail("invalid")
-        return super().to_internal_value(text)
+        unsigned = self.positive or (self.min_value is not None and self.min_value >= 0)
+        if unsigned and text.startswith("-"):  # "-0" too: the schema allows no sign here
+            if self.positive:
+                raise serializers.ValidationError("The amount must be greater than zero.")
+            self.fail("min_value", min_value=self.min_value)
+        value = super().to_internal_value(text)
+        return abs(value) if value == 0 else value  # never answer "-0.00"
 
 
 @lru_cache(maxsize=1)

@@ -272,6 +272,13 @@ WRITE_ACTIONS = ("create", "change", "delete")
 
 #: What OPTIONS checks for each method it describes.
 METHOD_ACTIONS = {"POST": "create", "PUT": "change", "PATCH": "change", "DELETE": "delete"}
+#: The viewset action a request of each method runs (for the view's ``action_permissions``).
+METHOD_VIEW_ACTIONS = {
+    "POST": "create",
+    "PUT": "update",
+    "PATCH": "partial_update",
+    "DELETE": "destroy",
+}
 
 
 class PolicyMetadata(SimpleMetadata):
@@ -302,8 +309,13 @@ class PolicyPermission(BasePermission):
         """Resolve the tenant, then look the action up (unknown actions are refused)."""
         tenant = view.tenant
         if view.action == "metadata" and request.method in METHOD_ACTIONS:
-            # OPTIONS asks "could I POST/PUT here?" with a cloned request of that method.
-            action = METHOD_ACTIONS[request.method]
+            # OPTIONS asks "could I POST/PUT here?" with a cloned request of that method: the
+            # answer is the one that method's own request would get (the view's own rule for
+            # ``create`` or ``update`` first, as for schedules that need ``approve``).
+            action = (
+                view.action_permissions.get(METHOD_VIEW_ACTIONS[request.method])
+                or (METHOD_ACTIONS[request.method])
+            )
         else:
             action = view.action_permissions.get(view.action or "") or ACTION_MAP.get(
                 view.action or ""

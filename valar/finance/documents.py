@@ -65,7 +65,8 @@ DOCUMENT_FIELDS = (
 
 
 def allowed_actions(document: Document) -> list[str]:
-    """The actions the document's stored status allows now (``convert`` once only)."""
+    """The actions the document allows now: its stored status's, ``convert`` once only, and
+    neither ``accept`` nor ``reject`` for a quote past its expiry date."""
     actions = [
         action
         for action, (sources, _) in TRANSITIONS[document.type].items()
@@ -73,6 +74,11 @@ def allowed_actions(document: Document) -> list[str]:
     ]
     if "convert" in actions and Document.objects.filter(source_quote=document).exists():
         actions.remove("convert")
+    expired = document.expiry_date is not None and document.expiry_date < local_today(
+        document.organization
+    )
+    if document.type == Type.QUOTE and expired:
+        actions = [action for action in actions if action not in ("accept", "reject")]
     return actions
 
 
@@ -103,7 +109,7 @@ def _locked(document: Document) -> Document:
     return found
 
 
-def _check_fields(document: Document, base_currency: str) -> None:
+def check_fields(document: Document, base_currency: str) -> None:
     """The document's own rules: dates of its type, a rate for a foreign currency."""
     errors: dict[str, list[str]] = {}
     if document.type != Type.QUOTE and document.expiry_date is not None:
@@ -269,7 +275,7 @@ def document_create(*, tenant: Tenant, document_type: str, data: dict[str, Any])
         credits=credits,
         **{"currency": organization.base_currency, **data},
     )
-    _check_fields(document, organization.base_currency)
+    check_fields(document, organization.base_currency)
     document.save()
     _write_lines(document, lines, tenant.membership.user)
     document.save()
@@ -296,7 +302,7 @@ def document_update(*, tenant: Tenant, document: Document, data: dict[str, Any])
             setattr(document, field, data[field])
     if "currency" in data and "exchange_rate" not in data:
         document.exchange_rate = None
-    _check_fields(document, tenant.organization.base_currency)
+    check_fields(document, tenant.organization.base_currency)
     if lines is not None:
         _write_lines(document, lines, tenant.membership.user)
     else:

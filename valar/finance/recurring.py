@@ -19,6 +19,7 @@ from typing import Any
 from dateutil.relativedelta import relativedelta
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
+from django.http import Http404
 from django.utils import timezone
 
 from valar.core.errors import Conflict, DomainError
@@ -59,15 +60,19 @@ def period_date(schedule: Recurrence, index: int) -> datetime.date:
     return schedule.start_date + relativedelta(months=MONTHS[schedule.frequency] * index)
 
 
-def _check_schedule(schedule: Recurrence, organization: Organization) -> dict[str, list[str]]:
-    """The rules every schedule keeps (dates, currency rate); the errors found."""
+def _check_schedule(
+    schedule: Recurrence, organization: Organization, *, new_start: bool
+) -> dict[str, list[str]]:
+    """The rules every schedule keeps (dates, currency rate); the errors found.
+
+    How far back the start may be is checked only when it is set (``new_start``): a paused
+    schedule that was never run stays editable as days pass.
+    """
     errors: dict[str, list[str]] = {}
     today = local_today(organization)
     if schedule.end_date is not None and schedule.end_date < schedule.start_date:
         errors["end_date"] = ["It cannot be before the start date."]
-    if schedule.runs == 0 and schedule.start_date < today - datetime.timedelta(
-        days=MAX_BACKDATE_DAYS
-    ):
+    if new_start and schedule.start_date < today - datetime.timedelta(days=MAX_BACKDATE_DAYS):
         errors["start_date"] = [f"At most {MAX_BACKDATE_DAYS} days in the past."]
     base = organization.base_currency
     rate = fixed_rate(
@@ -77,7 +82,9 @@ def _check_schedule(schedule: Recurrence, organization: Organization) -> dict[st
         errors["exchange_rate"] = [
             missing_rate(base_currency=base, what="a schedule", currency=schedule.currency)
         ]
-    schedule.exchange_rate = rate
+    # In the base currency no rate is kept: each period is at par with the base currency of
+    # its day, and a schedule whose currency the base no longer is needs a rate again.
+    schedule.exchange_rate = None if schedule.currency == base else rate
     return errors
 
 
@@ -103,7 +110,7 @@ def _check_invoice_template(schedule: RecurringInvoice) -> None:
         for position, line in enumerate(schedule.line_items, start=1)
     ]
     total = pricing.document_totals(figures).total
-    pricing.in_base(total, schedule.exchange_rate, field="line_items")
+    pricing.in_base(total, schedule.exchange_rate or Decimal(1), field="line_items")
 
 
 @transaction.atomic
@@ -121,6 +128,9 @@ def schedule_save(
     data = dict(data)
     if "line_items" in data:
         data["line_items"] = [_line_json(line) for line in data["line_items"]]
+    new_start = schedule is None or (
+        "start_date" in data and data["start_date"] != schedule.start_date
+    )
     if schedule is None:
         schedule = model(
             organization=organization,
@@ -128,7 +138,9 @@ def schedule_save(
             **{"currency": organization.base_currency, **data},
         )
     else:
-        schedule = model.objects.select_for_update().get(pk=schedule.pk)
+        schedule = model.objects.select_for_update().filter(pk=schedule.pk).first()
+        if schedule is None:
+            raise Http404
         changed = [f for f in RHYTHM_FIELDS if f in data and data[f] != getattr(schedule, f)]
         if changed and schedule.runs:
             raise Conflict(
@@ -142,7 +154,7 @@ def schedule_save(
             setattr(schedule, field, value)
     if schedule.runs == 0:
         schedule.next_date = schedule.start_date
-    errors = _check_schedule(schedule, organization)
+    errors = _check_schedule(schedule, organization, new_start=new_start)
     if isinstance(schedule, RecurringInvoice) and not schedule.line_items:
         errors["line_items"] = ["An invoice needs at least one line."]
     if errors:
@@ -191,6 +203,7 @@ def _make_invoice(schedule: RecurringInvoice, period: datetime.date) -> None:
         recurrence=schedule,
         period=period,
     )
+    documents.check_fields(invoice, schedule.organization.base_currency)
     invoice.save()  # the unique (recurrence, period) refuses a second one here
     lines = [_line_values(line) for line in schedule.line_items]
     documents._write_lines(invoice, lines, schedule.created_by)
@@ -225,6 +238,14 @@ def _make_entry(schedule: RecurringEntry, period: datetime.date) -> None:
     )
     _prepare(entry, schedule.organization.base_currency)
     entry.save()  # the unique (recurrence, period) refuses a second one here
+
+
+def _explained(error: DomainError) -> str:
+    """The error's message with its field messages, as ``last_error`` shows it."""
+    details = "; ".join(
+        f"{field}: {' '.join(messages)}" for field, messages in (error.errors or {}).items()
+    )
+    return f"{error} ({details})" if details else str(error)
 
 
 MAKERS = {RecurringInvoice: _make_invoice, RecurringEntry: _make_entry}
@@ -267,7 +288,7 @@ def run_schedule(model: type[Recurrence], pk, today: datetime.date) -> int:
         except IntegrityError:
             logger.info("%s %s: period %s exists; skipped", model.__name__, pk, period)
         except DomainError as exc:
-            schedule.last_error = f"{period}: {exc}"[:500]
+            schedule.last_error = f"{period}: {_explained(exc)}"[:500]
             break
         schedule.runs += 1
         schedule.next_date = period_date(schedule, schedule.runs)

@@ -20,6 +20,7 @@ from valar.finance.models import (
     Category,
     Kind,
     LedgerEntry,
+    RecurringEntry,
     Subcategory,
 )
 
@@ -309,8 +310,13 @@ def category_save(*, tenant: Tenant, category: Category | None, data: dict[str, 
         return Category.objects.create(
             organization=tenant.organization, created_by=tenant.membership.user, **data
         )
-    if kind != category.type and category.entries.exists():
-        raise Conflict("The category has entries; its type cannot change.", code="in_use")
+    if kind != category.type and (
+        category.entries.exists() or RecurringEntry.objects.filter(category=category).exists()
+    ):
+        raise Conflict(
+            "The category has entries or recurring entries; its type cannot change.",
+            code="in_use",
+        )
     category, _ = model_update(
         instance=category, fields=["name", "description", "type", "color"], data=data
     )

@@ -244,6 +244,16 @@ class MoneyAndRateBodyTests(ApiTestCase):
                     body = Body(data={name: value})
                     self.assertFalse(body.is_valid())
                     self.assertIn(name, body.errors)
+
+        class Unsigned(serializers.Serializer):
+            amount = MoneyField()
+
+        for value in ("-0", "-0.00", "-1"):
+            with self.subTest(unsigned=value):
+                self.assertFalse(Unsigned(data={"amount": value}).is_valid())
+        zero = Body(data={"amount": "-0.00"})
+        self.assertTrue(zero.is_valid())
+        self.assertEqual(str(zero.validated_data["amount"]), "0.00")
         body = Body(data={"amount": "-12.50", "rate": "1.08333333"})
         self.assertTrue(body.is_valid(), body.errors)
         self.assertEqual(

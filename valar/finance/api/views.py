@@ -7,7 +7,7 @@ one viewset; each URL fixes the type. Transitions are ``POST`` actions answering
 """
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -576,8 +576,11 @@ class RecurrenceViewSet(
         return selectors.recurring_display(queryset)
 
     def _fresh(self, schedule):
-        """The schedule as lists show it."""
-        return self.present(self.model.objects.filter(pk=schedule.pk)).get()
+        """The schedule as lists show it (a 404 when it was deleted meanwhile)."""
+        found = self.present(self.model.objects.filter(pk=schedule.pk)).first()
+        if found is None:
+            raise Http404
+        return found
 
     def perform_create(self, serializer):
         """A new schedule through the service; its first period is its start date."""

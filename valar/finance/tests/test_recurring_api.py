@@ -90,8 +90,8 @@ class RecurringEntryResourceTests(TenantResourceTestsMixin, ApiTestCase):
         }
 
 
-class RecurringApiTests(TenantFixtureMixin, ApiTestCase):
-    """Schedules driven over the API by the organization's admin."""
+class RecurringApiTestCase(TenantFixtureMixin, ApiTestCase):
+    """An organization with a customer; schedules made over the API by its admin."""
 
     module = "finance"
 
@@ -122,6 +122,10 @@ class RecurringApiTests(TenantFixtureMixin, ApiTestCase):
         response = self.admin.post(f"{API}recurring-invoices/", payload, format="json")
         self.assertEqual(response.status_code, 201, response.content)
         return response.json()
+
+
+class RecurringApiTests(RecurringApiTestCase):
+    """Schedules driven over the API by the organization's admin."""
 
     def test_run_makes_the_due_invoices_once_and_lists_them(self):
         schedule = self.schedule(send=True)
@@ -230,3 +234,95 @@ class RecurringApiTests(TenantFixtureMixin, ApiTestCase):
             self.other_client.post(f"{API}recurring-invoices/{schedule['id']}/run/"), 404
         )
         self.assertEqual(RecurringInvoice.objects.get(pk=schedule["id"]).runs, 0)
+
+
+class RecurringFoundFromOutsideTests(RecurringApiTestCase):
+    """What driving the real server as users and a hostile second organization found."""
+
+    def test_a_schedule_deleted_meanwhile_is_a_404_not_a_500(self):
+        from unittest import mock
+
+        from valar.finance import recurring
+
+        schedule = self.schedule()
+        url = f"{API}recurring-invoices/{schedule['id']}/"
+
+        def deleted_first(model, pk, today):
+            model.objects.filter(pk=pk).delete()
+            return 0
+
+        with mock.patch.object(recurring, "run_schedule", side_effect=deleted_first):
+            self.assert_problem(self.admin.post(f"{url}run/"), 404)
+        schedule = self.schedule()
+        url = f"{API}recurring-invoices/{schedule['id']}/"
+        real_save = recurring.schedule_save
+
+        def delete_then_save(**kwargs):
+            RecurringInvoice.objects.filter(pk=kwargs["schedule"].pk).delete()
+            return real_save(**kwargs)
+
+        with mock.patch.object(recurring, "schedule_save", side_effect=delete_then_save):
+            self.assert_problem(self.admin.patch(url, {"name": "X"}, format="json"), 404)
+
+    def test_a_new_base_currency_stops_a_schedule_in_the_old_one_until_it_has_a_rate(self):
+        schedule = self.schedule()
+        self.assertIsNone(schedule["exchange_rate"])
+        self.org.base_currency = "JPY"
+        self.org.save()
+        ran = self.admin.post(f"{API}recurring-invoices/{schedule['id']}/run/").json()
+        self.assertEqual(ran["runs"], 0)
+        self.assertIn("exchange_rate", ran["last_error"])
+        self.assertIn("JPY", ran["last_error"])
+        url = f"{API}recurring-invoices/{schedule['id']}/"
+        self.admin.patch(url, {"exchange_rate": "150"}, format="json")
+        ran = self.admin.post(f"{url}run/").json()
+        self.assertEqual((ran["runs"], ran["last_error"]), (3, ""))
+        made = self.admin.get(f"{API}invoices/", {"recurrence": schedule["id"]}).json()
+        self.assertEqual({row["base_total"] for row in made["results"]}, {"8250.00"})
+
+    def test_a_paused_schedule_stays_editable_after_its_start_passes_the_backdating_limit(self):
+        schedule = self.schedule(active=False)
+        RecurringInvoice.objects.filter(pk=schedule["id"]).update(
+            start_date=self.today - datetime.timedelta(days=400)
+        )
+        url = f"{API}recurring-invoices/{schedule['id']}/"
+        response = self.admin.patch(url, {"active": True, "name": "Back"}, format="json")
+        self.assertEqual(response.status_code, 200, response.content)
+        response = self.admin.patch(
+            url,
+            {"start_date": (self.today - datetime.timedelta(days=500)).isoformat()},
+            format="json",
+        )
+        self.assert_problem(response, 400)
+
+    def test_what_a_schedule_uses_is_in_use(self):
+        schedule = self.schedule()
+        response = self.admin.delete(f"/api/v1/crm/customers/{self.customer.pk}/")
+        self.assert_problem(response, 409)
+        self.assertEqual(response.json()["code"], "in_use")
+        rent = category(self.org, "Rent", Kind.EXPENSE)
+        self.admin.post(
+            f"{API}recurring-entries/",
+            {
+                "name": "Rent",
+                "frequency": "monthly",
+                "start_date": self.today.isoformat(),
+                "kind": "expense",
+                "title": "Rent",
+                "amount": "10.00",
+                "category": str(rent.pk),
+            },
+            format="json",
+        )
+        response = self.admin.patch(
+            f"{API}categories/{rent.pk}/", {"type": "income"}, format="json"
+        )
+        self.assert_problem(response, 409)
+        self.assertEqual(response.json()["code"], "in_use")
+        self.assertTrue(RecurringInvoice.objects.filter(pk=schedule["id"]).exists())
+
+    def test_options_tells_a_worker_they_may_not_set_schedules_up(self):
+        for role, allowed in ((Role.WORKER, False), (Role.MANAGER, True)):
+            with self.subTest(role=role):
+                body = self.clients[role].options(f"{API}recurring-invoices/").json()
+                self.assertEqual("POST" in body.get("actions", {}), allowed, body)
