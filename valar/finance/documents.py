@@ -121,18 +121,30 @@ def check_fields(document: Document, base_currency: str) -> None:
             value = getattr(document, field)
             if value is not None and value < document.issue_date:
                 errors[field] = ["It cannot be before the issue date."]
+    errors.update(_fix_rate(document, base_currency, issuing=False))
+    if errors:
+        raise DomainError("The document is invalid; see errors.", errors=errors)
+
+
+def _fix_rate(document: Document, base_currency: str, *, issuing: bool) -> dict:
+    """Set the document's rate: a draft in the base currency keeps none (it is at par with
+    whatever the base currency is when it is issued), an issued document keeps its rate (1 in
+    the base currency); the errors found (a foreign currency without a rate)."""
     rate = fixed_rate(
         currency=document.currency,
         exchange_rate=document.exchange_rate,
         base_currency=base_currency,
     )
     if rate is None:
-        errors["exchange_rate"] = [
-            missing_rate(base_currency=base_currency, what="a document", currency=document.currency)
-        ]
-    document.exchange_rate = rate
-    if errors:
-        raise DomainError("The document is invalid; see errors.", errors=errors)
+        return {
+            "exchange_rate": [
+                missing_rate(
+                    base_currency=base_currency, what="a document", currency=document.currency
+                )
+            ]
+        }
+    document.exchange_rate = rate if issuing or document.currency != base_currency else None
+    return {}
 
 
 def line_figure(position: int, line: dict[str, Any]) -> pricing.LineFigures:
@@ -355,6 +367,12 @@ def issue(
     if not document.lines.exists():
         raise Conflict("A document without lines cannot be issued.", code="empty")
     _check_billed_expenses(document)
+    if document.type == Type.CREDIT_NOTE:
+        document.exchange_rate = document.credits.exchange_rate  # the invoice's own rate
+    errors = _fix_rate(document, organization.base_currency, issuing=True)
+    if errors:
+        raise DomainError("The document needs a rate to be issued.", errors=errors)
+    _refresh_amounts(document)
     today = local_today(organization)
     if document.expiry_date is not None and document.expiry_date < today:
         raise Conflict(

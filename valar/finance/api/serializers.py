@@ -291,7 +291,10 @@ class DocumentSerializer(serializers.ModelSerializer):
         help_text="The stored status; an unpaid invoice past its due date shows `overdue`.",
     )
     currency = CurrencyField(required=False)
-    exchange_rate = RateField()
+    exchange_rate = RateField(
+        help_text="Units of the base currency per unit of `currency`: null on a draft in the "
+        "base currency, 1 once it is issued; required for another currency."
+    )
     emailed_to = StrictCharField(
         read_only=True, help_text="Where the PDF was e-mailed; empty until it was."
     )

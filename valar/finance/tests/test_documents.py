@@ -539,6 +539,26 @@ class ZeroInvoiceTests(DocumentTestCase):
         self.assert_problem(response, 409)
 
 
+class BaseCurrencyChangeTests(DocumentTestCase):
+    """A draft in the base currency is at par with the base currency of the day it is issued."""
+
+    def test_a_draft_in_the_old_base_currency_needs_a_rate_to_be_issued(self):
+        draft = self.create()
+        self.assertIsNone(draft["exchange_rate"])
+        self.org.base_currency = "JPY"
+        self.org.save()
+        response = self.admin.post(f"{API}invoices/{draft['id']}/send/")
+        self.assert_problem(response, 400)
+        self.assertIn("JPY", response.json()["errors"]["exchange_rate"][0])
+        self.admin.patch(f"{API}invoices/{draft['id']}/", {"exchange_rate": "150"}, format="json")
+        issued = self.act("invoices", draft, "send")
+        self.assertEqual(
+            (issued["exchange_rate"], issued["base_total"]), ("150.00000000", "15000.00")
+        )
+        yen = self.act("invoices", self.create(), "send")
+        self.assertEqual((yen["currency"], yen["exchange_rate"]), ("JPY", "1.00000000"))
+
+
 class DocumentInputTests(DocumentTestCase):
     """Input the documents refuse, found driving the real server with odd values."""
 
