@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from valar.core.errors import Conflict, DomainError
 from valar.core.money import fixed_rate, missing_rate
+from valar.core.policy import Access, decide
 from valar.core.tenancy import Tenant, local_today
 from valar.finance import documents, pricing
 from valar.finance.models import (
@@ -36,7 +37,7 @@ from valar.finance.models import (
     RecurringInvoice,
 )
 from valar.finance.services import _prepare
-from valar.organizations.models import Organization
+from valar.organizations.models import Membership, Organization
 
 logger = logging.getLogger(__name__)
 
@@ -150,6 +151,7 @@ def schedule_save(
             )
         if "currency" in data and "exchange_rate" not in data:
             schedule.exchange_rate = None
+        schedule.created_by = tenant.membership.user  # it runs on behalf of its last approver
         for field, value in data.items():
             setattr(schedule, field, value)
     if schedule.runs == 0:
@@ -240,6 +242,30 @@ def _make_entry(schedule: RecurringEntry, period: datetime.date) -> None:
     entry.save()  # the unique (recurrence, period) refuses a second one here
 
 
+#: Why a schedule whose approver is gone makes nothing.
+NO_APPROVER = (
+    "The member who last set this schedule up may no longer approve in finance (or left); "
+    "an approver's change to it (PATCH) makes it theirs and lets it run."
+)
+
+
+def _may_run(schedule: Recurrence) -> bool:
+    """Whether the schedule's owner is still an active member who may approve in finance."""
+    membership = (
+        Membership.objects.filter(
+            organization_id=schedule.organization_id,
+            user_id=schedule.created_by_id,
+            user__is_active=True,
+        )
+        .only("role", "modules")
+        .first()
+    )
+    return membership is not None and (
+        decide(role=membership.role, modules=membership.modules, module="finance", action="approve")
+        != Access.NONE
+    )
+
+
 def _explained(error: DomainError) -> str:
     """The error's message with its field messages, as ``last_error`` shows it."""
     details = "; ".join(
@@ -265,7 +291,8 @@ def run_schedule(model: type[Recurrence], pk, today: datetime.date) -> int:
     The schedule's row is locked (another run skips it); each period is made in a savepoint,
     and one the unique key already holds is skipped, not made again. A period that cannot be
     made (its customer's rules changed, say) stops the schedule there with ``last_error``
-    set, and the next run tries it again.
+    set, and the next run tries it again. A schedule whose owner may no longer approve in
+    finance (or left) makes nothing and says so.
     """
     schedule = (
         model.objects.select_for_update(skip_locked=True, of=("self",))
@@ -277,6 +304,18 @@ def run_schedule(model: type[Recurrence], pk, today: datetime.date) -> int:
         return 0
     made = 0
     schedule.last_error = ""
+    if _may_run(schedule):
+        made = _make_due(model, schedule, today)
+    else:
+        schedule.last_error = NO_APPROVER
+    schedule.last_run_at = timezone.now()
+    schedule.save(update_fields=["runs", "next_date", "last_run_at", "last_error", "updated_at"])
+    return made
+
+
+def _make_due(model: type[Recurrence], schedule: Recurrence, today: datetime.date) -> int:
+    """Make the (locked) schedule's due periods, oldest first, at most :data:`CATCH_UP`."""
+    made = 0
     for _ in range(CATCH_UP):
         period = schedule.next_date
         if period > today or (schedule.end_date is not None and period > schedule.end_date):
@@ -286,14 +325,12 @@ def run_schedule(model: type[Recurrence], pk, today: datetime.date) -> int:
                 MAKERS[model](schedule, period)
             made += 1
         except IntegrityError:
-            logger.info("%s %s: period %s exists; skipped", model.__name__, pk, period)
+            logger.info("%s %s: period %s exists; skipped", model.__name__, schedule.pk, period)
         except DomainError as exc:
             schedule.last_error = f"{period}: {_explained(exc)}"[:500]
             break
         schedule.runs += 1
         schedule.next_date = period_date(schedule, schedule.runs)
-    schedule.last_run_at = timezone.now()
-    schedule.save(update_fields=["runs", "next_date", "last_run_at", "last_error", "updated_at"])
     return made
 
 

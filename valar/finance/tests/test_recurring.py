@@ -202,6 +202,30 @@ class RunTests(RecurringTestCase):
         self.assertIn("2026-01-31", schedule.last_error)
         self.assertFalse(Document.objects.exists())
 
+    def test_a_schedule_whose_owner_may_no_longer_approve_makes_nothing_until_taken_over(self):
+        manager = User.objects.create_user(email="manager@rec.test", password="x" * 16)
+        membership = Membership.objects.create(
+            organization=self.org, user=manager, role="manager", modules=["finance"]
+        )
+        schedule = recurring.schedule_save(
+            tenant=Tenant(organization=self.org, membership=membership),
+            model=RecurringEntry,
+            schedule=self.entry_schedule(),
+            data={"name": "Rent, set up by the manager"},
+        )
+        self.assertEqual(schedule.created_by, manager)
+        membership.role = "worker"
+        membership.save()
+        self.assertEqual(recurring.run_due(noon("2026-01-01"))["entries"], 0)
+        schedule.refresh_from_db()
+        self.assertEqual(schedule.last_error, recurring.NO_APPROVER)
+        recurring.schedule_save(
+            tenant=self.tenant, model=RecurringEntry, schedule=schedule, data={"active": True}
+        )
+        self.assertEqual(recurring.run_due(noon("2026-01-01"))["entries"], 1)
+        entry = LedgerEntry.objects.get(recurrence=schedule)
+        self.assertEqual(entry.created_by, self.user)
+
     def test_a_deleted_schedule_leaves_what_it_made(self):
         schedule = self.invoice_schedule()
         recurring.run_due(noon("2026-01-31"))
