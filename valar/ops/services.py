@@ -19,8 +19,9 @@ from valar.core.policy import Role
 from valar.core.tenancy import Tenant
 from valar.crm.models import Customer
 from valar.crm.services import customer_create, deal_create, lead_create
+from valar.finance import recurring
 from valar.finance.documents import document_create, document_send, payment_create
-from valar.finance.models import Category
+from valar.finance.models import Category, RecurringInvoice
 from valar.finance.services import entry_create
 from valar.organizations.models import Membership
 from valar.organizations.services import organization_create, team_create, team_member_add
@@ -104,7 +105,8 @@ def _demo_member(*, organization, email: str, role: str, modules: list[str], cus
 
 
 def _demo_invoicing(*, tenant: Tenant) -> None:
-    """Acme's sent quote, and an issued invoice half paid (its payment in the ledger)."""
+    """Acme's sent quote, an issued invoice half paid (its payment in the ledger), and a
+    monthly retainer invoice from the first of next month (a recurring schedule)."""
     customer = Customer.objects.get(organization=tenant.organization, name="Acme")
     today = timezone.localdate()
     lines = [
@@ -146,6 +148,27 @@ def _demo_invoicing(*, tenant: Tenant) -> None:
     payment_create(
         tenant=tenant,
         data={"invoice": invoice, "amount": Decimal("500.00"), "date": today},
+    )
+    next_month = (today.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
+    recurring.schedule_save(
+        tenant=tenant,
+        model=RecurringInvoice,
+        schedule=None,
+        data={
+            "name": "Acme support retainer",
+            "frequency": "monthly",
+            "start_date": next_month,
+            "customer": customer,
+            "due_days": 14,
+            "line_items": [
+                {
+                    "description": "Support retainer",
+                    "quantity": Decimal("1"),
+                    "unit_price": Decimal("300.00"),
+                    "tax_rate": Decimal("11"),
+                }
+            ],
+        },
     )
 
 
