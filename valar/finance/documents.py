@@ -163,7 +163,7 @@ def line_figure(position: int, line: dict[str, Any]) -> pricing.LineFigures:
     return figure
 
 
-def _write_lines(document: Document, lines: list[dict[str, Any]], user) -> None:
+def write_lines(document: Document, lines: list[dict[str, Any]], user) -> None:
     """Replace the document's lines and recompute its totals by the rounding policy."""
     document.lines.all().delete()
     figures = []
@@ -289,7 +289,7 @@ def document_create(*, tenant: Tenant, document_type: str, data: dict[str, Any])
     )
     check_fields(document, organization.base_currency)
     document.save()
-    _write_lines(document, lines, tenant.membership.user)
+    write_lines(document, lines, tenant.membership.user)
     document.save()
     return document
 
@@ -316,7 +316,7 @@ def document_update(*, tenant: Tenant, document: Document, data: dict[str, Any])
         document.exchange_rate = None
     check_fields(document, tenant.organization.base_currency)
     if lines is not None:
-        _write_lines(document, lines, tenant.membership.user)
+        write_lines(document, lines, tenant.membership.user)
     else:
         _refresh_amounts(document)
     document.save()
@@ -505,8 +505,9 @@ def quote_convert(*, tenant: Tenant, quote: Document) -> Document:
         notes=quote.notes,
         source_quote=quote,
     )
+    check_fields(invoice, tenant.organization.base_currency)  # no rate kept in the base currency
     invoice.save()
-    _write_lines(invoice, lines, tenant.membership.user)
+    write_lines(invoice, lines, tenant.membership.user)
     invoice.save()
     return invoice
 

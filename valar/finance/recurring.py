@@ -36,7 +36,7 @@ from valar.finance.models import (
     RecurringEntry,
     RecurringInvoice,
 )
-from valar.finance.services import _prepare
+from valar.finance.services import entry_prepare
 from valar.organizations.models import Membership, Organization
 
 logger = logging.getLogger(__name__)
@@ -101,7 +101,7 @@ def _check_entry_template(schedule: RecurringEntry, organization: Organization) 
         category=schedule.category,
         subcategory=schedule.subcategory,
     )
-    _prepare(sample, organization.base_currency)
+    entry_prepare(sample, organization.base_currency)
 
 
 def _check_invoice_template(schedule: RecurringInvoice) -> None:
@@ -208,7 +208,7 @@ def _make_invoice(schedule: RecurringInvoice, period: datetime.date) -> None:
     documents.check_fields(invoice, schedule.organization.base_currency)
     invoice.save()  # the unique (recurrence, period) refuses a second one here
     lines = [_line_values(line) for line in schedule.line_items]
-    documents._write_lines(invoice, lines, schedule.created_by)
+    documents.write_lines(invoice, lines, schedule.created_by)
     invoice.save()
     if schedule.send:
         documents.issue(
@@ -238,7 +238,7 @@ def _make_entry(schedule: RecurringEntry, period: datetime.date) -> None:
         recurrence=schedule,
         period=period,
     )
-    _prepare(entry, schedule.organization.base_currency)
+    entry_prepare(entry, schedule.organization.base_currency)
     entry.save()  # the unique (recurrence, period) refuses a second one here
 
 

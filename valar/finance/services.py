@@ -46,7 +46,7 @@ ENTRY_FIELDS = [
 DECISION_FIELDS = ["approval_status", "rejection_reason", "decided_by", "decided_at"]
 
 
-def _prepare(entry: LedgerEntry, base_currency: str) -> LedgerEntry:
+def entry_prepare(entry: LedgerEntry, base_currency: str) -> LedgerEntry:
     """Check the entry's rules and compute its exact amount in the base currency."""
     errors: dict[str, list[str]] = {}
     if entry.category.type != entry.kind:
@@ -133,7 +133,7 @@ def entry_build(*, tenant: Tenant, kind: str, data: dict[str, Any]) -> LedgerEnt
         _submit(entry)
     else:
         entry.approval_status = ApprovalStatus.APPROVED
-    return _prepare(entry, organization.base_currency)
+    return entry_prepare(entry, organization.base_currency)
 
 
 @transaction.atomic
@@ -183,7 +183,7 @@ def entry_change(*, tenant: Tenant, entry: LedgerEntry, data: dict[str, Any]) ->
     if "category" in data and "subcategory" not in data:
         keep = entry.subcategory and entry.subcategory.category_id == entry.category_id
         entry.subcategory = entry.subcategory if keep else None
-    return _prepare(entry, tenant.organization.base_currency)
+    return entry_prepare(entry, tenant.organization.base_currency)
 
 
 @transaction.atomic

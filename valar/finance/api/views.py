@@ -577,7 +577,7 @@ class RecurrenceViewSet(
 
     def _fresh(self, schedule):
         """The schedule as lists show it (a 404 when it was deleted meanwhile)."""
-        found = self.present(self.model.objects.filter(pk=schedule.pk)).first()
+        found = self.present(self.select().filter(pk=schedule.pk)).first()
         if found is None:
             raise Http404
         return found

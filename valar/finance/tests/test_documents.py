@@ -542,6 +542,13 @@ class ZeroInvoiceTests(DocumentTestCase):
 class BaseCurrencyChangeTests(DocumentTestCase):
     """A draft in the base currency is at par with the base currency of the day it is issued."""
 
+    def test_a_converted_quote_in_the_base_currency_keeps_no_rate_either(self):
+        quote = self.act("quotes", self.create("quotes"), "send")
+        self.assertEqual(quote["exchange_rate"], "1.00000000")
+        self.act("quotes", quote, "accept")
+        invoice = self.act("quotes", quote, "convert", 201)
+        self.assertIsNone(invoice["exchange_rate"])
+
     def test_a_draft_in_the_old_base_currency_needs_a_rate_to_be_issued(self):
         draft = self.create()
         self.assertIsNone(draft["exchange_rate"])
