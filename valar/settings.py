@@ -115,6 +115,7 @@ INSTALLED_APPS = [
     "valar.jobs",
     "valar.ops",
     "valar.alerts",
+    "valar.screening",
     "valar.support",
     "valar.portal",
 ]
@@ -499,9 +500,10 @@ EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Valar <no-reply@valar.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-#: Reserved for the screening module (not built yet): the defaults of its runtime settings
-#: screening_match_threshold and screening_cutoff (valar.core.sysconfig, ops/config/).
-SCREENING_MATCH_THRESHOLD = os.environ.get("SCREENING_MATCH_THRESHOLD", "0.70")
+#: The system defaults of the screening scores (runtime settings screening_match_threshold
+#: and screening_cutoff, valar.core.sysconfig, ops/config/); an organization may set its own
+#: (screening/settings/).
+SCREENING_MATCH_THRESHOLD = os.environ.get("SCREENING_MATCH_THRESHOLD", "0.80")
 SCREENING_CUTOFF = os.environ.get("SCREENING_CUTOFF", "0.50")
 #: Where the web client lives: links in account e-mails point there.
 PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")

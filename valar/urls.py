@@ -21,6 +21,7 @@ api_v1 = [
     path("jobs/", include("valar.jobs.urls")),
     path("support/", include("valar.support.urls")),
     path("portal/", include("valar.portal.urls")),
+    path("screening/", include("valar.screening.urls")),
     path("", include("valar.ops.urls")),
 ]
 

@@ -14,10 +14,18 @@ class AuditEventFilter(DateRangeFilterSet):
     action = django_filters.CharFilter(field_name="action")
     object_type = django_filters.CharFilter(field_name="object_type")
     object_id = django_filters.CharFilter(field_name="object_id")
+    resource = django_filters.CharFilter(
+        method="filter_resource",
+        help_text="An app's events: its object types (`screening`: lists, entries, reviews).",
+    )
 
     class Meta:
         model = AuditEvent
         fields: list[str] = []
+
+    def filter_resource(self, queryset, name, value):
+        """Events on rows of the app ``value`` (object types ``<app>.<model>``)."""
+        return queryset.filter(object_type__startswith=f"{value}.")
 
 
 def audit_event_list(*, organization) -> QuerySet[AuditEvent]:

@@ -141,6 +141,25 @@ MODULE_RULES: dict[str, dict[str, dict[str, Access]]] = {
         Role.BASIC: {"view": Access.OWN, "create": Access.ALL, "change": Access.OWN},
         Role.CLIENT: {"view": Access.OWN, "create": Access.ALL, "change": Access.OWN},
     },
+    # Watch-list screening (seed 004): compliance data, not for basic members or clients.
+    # Workers read lists, entries and matches and screen (``screen``: ad hoc or batch runs);
+    # managers also upload lists and run their ETL (``create``, ``change``, ``process``) and
+    # review matches (``review``: confirm a hit or dismiss a false positive); only admins
+    # delete lists and add, change or delete entries by hand and set the scores
+    # (``configure``).
+    "screening": {
+        Role.ADMIN: {
+            action: Access.ALL
+            for action in (*CRUD_ACTIONS, "process", "screen", "review", "configure")
+        },
+        Role.MANAGER: {
+            action: Access.ALL
+            for action in ("view", "create", "change", "process", "screen", "review")
+        },
+        Role.WORKER: {"view": Access.ALL, "screen": Access.ALL},
+        Role.BASIC: {},
+        Role.CLIENT: {},
+    },
     # Seeds 001 and 002: people see their own income and expenses. Workers and basic members
     # read only the entries they own (and those entries' attachments, and figures computed
     # from them); the organization's categories are shared reference data everyone sees.

@@ -156,8 +156,8 @@ SETTINGS: dict[str, Setting] = {
             key="screening_match_threshold",
             group="screening",
             kind="score",
-            description="Reserved for the screening module (not built yet; nothing reads it): "
-            "the score from which a candidate counts as a match "
+            description="Screening: the score from which a candidate counts as a match, "
+            "unless the organization sets its own (screening/settings/) "
             "(`SCREENING_MATCH_THRESHOLD`), 0 to 1.",
             default=lambda: settings.SCREENING_MATCH_THRESHOLD,
         ),
@@ -165,8 +165,8 @@ SETTINGS: dict[str, Setting] = {
             key="screening_cutoff",
             group="screening",
             kind="score",
-            description="Reserved for the screening module (not built yet; nothing reads it): "
-            "the score below which a candidate is not reported at all (`SCREENING_CUTOFF`), "
+            description="Screening: the score below which a candidate is not kept at all, "
+            "unless the organization sets its own (`SCREENING_CUTOFF`), "
             "0 to 1, at most the match threshold.",
             default=lambda: settings.SCREENING_CUTOFF,
         ),

@@ -130,11 +130,19 @@ class CustomerSerializer(serializers.ModelSerializer):
             "source_lead",
             "open_deals_value",
             "won_deals_value",
+            "watchlist_flagged",
             "created_by",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["id", "source_lead", "created_by", "created_at", "updated_at"]
+        read_only_fields = [
+            "id",
+            "source_lead",
+            "watchlist_flagged",
+            "created_by",
+            "created_at",
+            "updated_at",
+        ]
 
 
 class CustomerStatsQuerySerializer(PeriodSerializer):
@@ -373,11 +381,12 @@ class VendorSerializer(serializers.ModelSerializer):
             "company",
             "category",
             "notes",
+            "watchlist_flagged",
             "created_by",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["id", "created_by", "created_at", "updated_at"]
+        read_only_fields = ["id", "watchlist_flagged", "created_by", "created_at", "updated_at"]
 
 
 class CrmViewSet(RowListMixin, ExportMixin, TenantViewSet, ModelViewSet):

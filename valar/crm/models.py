@@ -128,6 +128,10 @@ class Customer(CrmModel):
     source_lead = models.ForeignKey(
         Lead, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    #: A confirmed watch-list hit (screening) names this row; set only by the review.
+    watchlist_flagged = models.BooleanField(
+        default=False, editable=False, help_text="A confirmed watch-list hit names it (screening)."
+    )
 
     owner_fields = ("created_by", "assigned_to")
 
@@ -271,6 +275,10 @@ class Vendor(CrmModel):
     company = models.CharField(max_length=200, blank=True)
     category = models.CharField(max_length=100, blank=True)
     notes = models.TextField(blank=True)
+    #: A confirmed watch-list hit (screening) names this row; set only by the review.
+    watchlist_flagged = models.BooleanField(
+        default=False, editable=False, help_text="A confirmed watch-list hit names it (screening)."
+    )
 
     class Meta:
         ordering = ["name"]

@@ -154,9 +154,10 @@ class MembershipSerializer(serializers.ModelSerializer):
             "job_title",
             "department",
             "hire_date",
+            "watchlist_flagged",
             "created_at",
         ]
-        read_only_fields = ["id", "user", "is_default", "created_at"]
+        read_only_fields = ["id", "user", "is_default", "watchlist_flagged", "created_at"]
 
 
 class InvitationSerializer(serializers.ModelSerializer):

@@ -58,6 +58,10 @@ class Membership(Audited, BaseModel):
     customer = models.ForeignKey(
         "crm.Customer", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    #: A confirmed watch-list hit (screening) names this row; set only by the review.
+    watchlist_flagged = models.BooleanField(
+        default=False, editable=False, help_text="A confirmed watch-list hit names it (screening)."
+    )
 
     class Meta:
         ordering = ["created_at"]

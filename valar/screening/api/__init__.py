@@ -1,0 +1,1 @@
+"""Screening endpoints under ``/api/v1/screening/``: ``serializers`` and ``views``."""

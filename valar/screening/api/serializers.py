@@ -1,0 +1,406 @@
+"""Serializers of the screening endpoints: lists, ETL scripts, entries, runs, matches."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from valar.core.serializers import (
+    DateField,
+    PatternDecimalField,
+    StrictCharField,
+    TenantRelatedField,
+)
+from valar.core.sysconfig import SCORE_PATTERN
+from valar.screening import etl
+from valar.screening.models import Entry, ListDocument, Match, Run, Settings
+
+
+def ScoreField(**kwargs) -> PatternDecimalField:  # noqa: N802 (a field, named like one)
+    """A score from 0 to 1 with at most four decimals, as a decimal string."""
+    return PatternDecimalField(max_digits=5, decimal_places=4, pattern=SCORE_PATTERN, **kwargs)
+
+
+def script_choices() -> list[str]:
+    """The names of the ETL scripts."""
+    return sorted(etl.SCRIPTS)
+
+
+class DocumentSerializer(serializers.ModelSerializer):
+    """An uploaded list and what its last ETL run made of it."""
+
+    class Meta:
+        model = ListDocument
+        fields = [
+            "id",
+            "name",
+            "source",
+            "list_date",
+            "etl_script",
+            "etl_options",
+            "filename",
+            "file_type",
+            "size",
+            "status",
+            "processed_with",
+            "processed_at",
+            "row_count",
+            "entry_count",
+            "error_count",
+            "last_error",
+            "created_by",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class DocumentWriteSerializer(serializers.Serializer):
+    """What describes a list: its name, where it is from, its date and the script reading it."""
+
+    name = StrictCharField(max_length=200, required=False, allow_blank=True)
+    source = StrictCharField(max_length=200, required=False, allow_blank=True)
+    list_date = DateField(required=False, allow_null=True)
+    etl_script = serializers.ChoiceField(
+        choices=script_choices(), required=False, help_text="The ETL script (`dttot` by default)."
+    )
+    etl_options = serializers.JSONField(
+        required=False,
+        binary=True,
+        help_text='The script\'s options: `generic-csv` takes `{"columns": {"name": "Full '
+        'name", ...}}` mapping entry fields to the file\'s columns (JSON text in a form).',
+    )
+
+
+class DocumentUploadSerializer(DocumentWriteSerializer):
+    """An upload: the file (CSV, XLS, XLSX or XML, at most 50 MB) and its description."""
+
+    file = serializers.FileField(write_only=True)
+
+
+class DocumentBatchSerializer(DocumentWriteSerializer):
+    """Several lists at once (``files``, each named after its file), read by one script."""
+
+    files = serializers.ListField(child=serializers.FileField(), allow_empty=False, max_length=20)
+    name = None
+
+
+class DocumentProcessSerializer(serializers.Serializer):
+    """Lists to process, each with its own script (at most 20)."""
+
+    documents = serializers.ListField(
+        child=serializers.UUIDField(), allow_empty=False, max_length=20
+    )
+
+
+class DataframeSerializer(serializers.Serializer):
+    """The first rows of a list as a table, and the columns its script would read."""
+
+    script = serializers.CharField(help_text="The script (and version) whose mapping is shown.")
+    columns = serializers.ListField(child=serializers.CharField())
+    rows = serializers.ListField(
+        child=serializers.ListField(child=serializers.CharField(allow_null=True))
+    )
+    total_rows = serializers.IntegerField(allow_null=True)
+    mapping = serializers.DictField(
+        child=serializers.CharField(), help_text="Entry field -> the file's column read for it."
+    )
+
+
+class EtlScriptSerializer(serializers.Serializer):
+    """An ETL script: what it reads and the columns it expects."""
+
+    name = serializers.CharField()
+    version = serializers.IntegerField()
+    label = serializers.CharField(help_text="name@version, as a processed list records it.")
+    description = serializers.CharField()
+    columns = serializers.ListField(child=serializers.CharField())
+    file_types = serializers.ListField(child=serializers.CharField())
+    options = serializers.DictField(child=serializers.CharField())
+
+
+class IdentifierSerializer(serializers.Serializer):
+    """An identity number: its kind and value."""
+
+    kind = serializers.ChoiceField(choices=["nik", "passport", "other"], default="other")
+    value = StrictCharField(max_length=60)
+
+
+class EntrySerializer(serializers.ModelSerializer):
+    """A listed person or organisation; ``names`` is the primary name then the aliases."""
+
+    document = TenantRelatedField(queryset=ListDocument.objects.all())
+    name = serializers.CharField(read_only=True, help_text="The primary name (names[0]).")
+    names = serializers.ListField(
+        child=StrictCharField(max_length=300), allow_empty=False, max_length=50
+    )
+    birth_dates = serializers.ListField(
+        child=serializers.RegexField(r"^[0-9]{4}(-[0-9]{2}-[0-9]{2})?$"),
+        required=False,
+        max_length=20,
+        help_text="ISO dates (1960-08-17) or years (1960).",
+    )
+    identifiers = IdentifierSerializer(many=True, required=False)
+    birth_place = StrictCharField(max_length=200, required=False, allow_blank=True)
+    nationality = StrictCharField(max_length=100, required=False, allow_blank=True)
+    address = StrictCharField(max_length=2000, required=False, allow_blank=True)
+    description = StrictCharField(max_length=5000, required=False, allow_blank=True)
+    reference = StrictCharField(max_length=100, required=False, allow_blank=True)
+
+    class Meta:
+        model = Entry
+        fields = [
+            "id",
+            "document",
+            "kind",
+            "name",
+            "names",
+            "birth_dates",
+            "birth_place",
+            "nationality",
+            "identifiers",
+            "address",
+            "description",
+            "reference",
+            "rows",
+            "created_by",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "name", "rows", "created_by", "created_at", "updated_at"]
+
+    def validate_birth_dates(self, value):
+        """Full dates must be real calendar dates."""
+        import datetime
+
+        for item in value:
+            if len(item) == 10:
+                try:
+                    datetime.date.fromisoformat(item)
+                except ValueError as exc:
+                    raise serializers.ValidationError(f"{item} is not a date.") from exc
+        return value
+
+    def get_fields(self):
+        """``document`` is fixed once the entry exists."""
+        fields = super().get_fields()
+        if self.instance is not None and not isinstance(self.instance, list):
+            fields["document"].read_only = True
+        return fields
+
+
+class SubjectSerializer(serializers.Serializer):
+    """A subject screened ad hoc."""
+
+    name = StrictCharField(max_length=300)
+    birth_date = serializers.RegexField(
+        r"^[0-9]{4}(-[0-9]{2}-[0-9]{2})?$",
+        required=False,
+        allow_blank=True,
+        help_text="A date (1960-08-17) or a year (1960).",
+    )
+    nationality = StrictCharField(max_length=100, required=False, allow_blank=True)
+    identifiers = IdentifierSerializer(many=True, required=False, max_length=20)
+
+
+class RunCreateSerializer(serializers.Serializer):
+    """A run: one subject ad hoc (``subject``, answered at once) or many (``scope``, a job).
+
+    ``scope`` ``file`` takes a CSV or spreadsheet (``file``, multipart) with a ``name`` column
+    and optional ``birth_date``, ``nationality``, ``identifier`` columns.
+    """
+
+    subject = SubjectSerializer(required=False)
+    scope = serializers.ChoiceField(
+        choices=["customers", "vendors", "members", "all", "file"], required=False
+    )
+    file = serializers.FileField(required=False, write_only=True)
+
+    def validate(self, attrs):
+        """Exactly one of ``subject`` and ``scope``."""
+        if bool(attrs.get("subject")) == bool(attrs.get("scope")):
+            raise serializers.ValidationError(
+                {"subject": ["Give a subject to screen, or a scope (not both)."]}
+            )
+        return attrs
+
+
+class EntrySummarySerializer(serializers.ModelSerializer):
+    """What a match shows of its entry."""
+
+    class Meta:
+        model = Entry
+        fields = [
+            "id",
+            "document",
+            "kind",
+            "name",
+            "names",
+            "birth_dates",
+            "birth_place",
+            "nationality",
+            "identifiers",
+            "reference",
+        ]
+        read_only_fields = fields
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "additionalProperties": True,
+        "description": "Why the pair scored what it did: `name` (the best name pair, its "
+        "method, value and weight), and when both sides have them `identifier`, "
+        "`birth_date`, `nationality`; `total` is the score. See docs/api.md, "
+        '"Reading a match".',
+    }
+)
+class FeaturesField(serializers.JSONField):
+    """A match's explanation map."""
+
+
+class MatchSerializer(serializers.ModelSerializer):
+    """A subject and a listed entry that scored at least the cutoff, and its review."""
+
+    entry = EntrySummarySerializer(read_only=True)
+    score = ScoreField(read_only=True)
+    threshold = ScoreField(read_only=True)
+    features = FeaturesField(read_only=True)
+
+    class Meta:
+        model = Match
+        fields = [
+            "id",
+            "run",
+            "subject_kind",
+            "subject_id",
+            "subject_name",
+            "subject",
+            "entry",
+            "score",
+            "threshold",
+            "is_match",
+            "features",
+            "status",
+            "reason",
+            "reviewed_by",
+            "reviewed_at",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class RunSerializer(serializers.ModelSerializer):
+    """A screening run: whom it screened, with which scores, and how it went."""
+
+    threshold = ScoreField(read_only=True)
+    cutoff = ScoreField(read_only=True)
+
+    class Meta:
+        model = Run
+        fields = [
+            "id",
+            "scope",
+            "subject",
+            "subject_kind",
+            "subject_id",
+            "document",
+            "trigger",
+            "status",
+            "threshold",
+            "cutoff",
+            "subject_count",
+            "match_count",
+            "job",
+            "error",
+            "created_by",
+            "created_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+
+class RunResultSerializer(RunSerializer):
+    """An ad hoc run with its matches, best first."""
+
+    matches = MatchSerializer(many=True, read_only=True)
+
+    class Meta(RunSerializer.Meta):
+        fields = [*RunSerializer.Meta.fields, "matches"]
+        read_only_fields = fields
+
+
+class ReviewSerializer(serializers.Serializer):
+    """A review's reason (required)."""
+
+    reason = StrictCharField(max_length=2000)
+
+
+class ReviewedSerializer(serializers.Serializer):
+    """How many pending matches a member's review settled."""
+
+    user = serializers.UUIDField()
+    reviewed = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=Match.Status.choices)
+
+
+class AffiliatedUserSerializer(serializers.Serializer):
+    """A member with watch-list matches: counts, best score and whether flagged."""
+
+    user = serializers.UUIDField(source="user_id")
+    membership = serializers.UUIDField(source="pk")
+    email = serializers.EmailField(source="user.email")
+    name = serializers.SerializerMethodField()
+    role = serializers.CharField()
+    watchlist_flagged = serializers.BooleanField()
+    matches = serializers.SerializerMethodField()
+    pending = serializers.SerializerMethodField()
+    confirmed = serializers.SerializerMethodField()
+    best_score = serializers.SerializerMethodField()
+
+    def _counts(self, obj) -> dict:
+        """The member's counts from the view's one aggregate query."""
+        return self.context.get("counts", {}).get(obj.pk, {})
+
+    def get_name(self, obj) -> str:
+        """The member's full name."""
+        return f"{obj.user.first_name} {obj.user.last_name}".strip()
+
+    def get_matches(self, obj) -> int:
+        """Matches of the member."""
+        return self._counts(obj).get("matches", 0)
+
+    def get_pending(self, obj) -> int:
+        """Matches waiting for a review."""
+        return self._counts(obj).get("pending", 0)
+
+    def get_confirmed(self, obj) -> int:
+        """Confirmed hits."""
+        return self._counts(obj).get("confirmed", 0)
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_best_score(self, obj) -> str | None:
+        """The best score, as a decimal string."""
+        best = self._counts(obj).get("best")
+        return None if best is None else str(best)
+
+
+class SettingsSerializer(serializers.ModelSerializer):
+    """The organization's scores; null falls back to the system's (ops/config/)."""
+
+    match_threshold = ScoreField(
+        required=False,
+        allow_null=True,
+        help_text="From this score a pair counts as a match (is_match); null: the system's.",
+    )
+    cutoff = ScoreField(
+        required=False,
+        allow_null=True,
+        help_text="Pairs below it are not kept at all; at most the threshold; null: the "
+        "system's.",
+    )
+    effective_threshold = ScoreField(read_only=True)
+    effective_cutoff = ScoreField(read_only=True)
+
+    class Meta:
+        model = Settings
+        fields = ["match_threshold", "cutoff", "effective_threshold", "effective_cutoff"]

@@ -1,0 +1,397 @@
+"""Screening reads: lists, entries, runs and matches of one organization, the candidate
+search, and the subjects a run screens.
+
+The candidate search is the first of the two matching stages: on PostgreSQL one statement
+reads the names whose trigram similarity to the subject's normalised name passes pg_trgm's
+threshold (GIN index on ``screening_entryname.normalized``) or whose phonetic key is the
+subject's (B-tree on ``(organization_id, phonetic)``), and the entries sharing an identity
+number (B-tree on ``(organization_id, value)``), best first. On SQLite, which has no trigram
+index, the portable fallback reads the names containing one of the subject's words (past
+the commonest given names) or sharing its phonetic key. Scoring (``matching.score``) then
+decides.
+"""
+
+import django_filters
+from django.conf import settings
+from django.db import connection
+from django.db.models import Count, Max, Q, QuerySet
+
+from valar.core.filters import DateRangeFilterSet
+from valar.screening import matching
+from valar.screening.models import (
+    Entry,
+    EntryIdentifier,
+    EntryName,
+    ListDocument,
+    Match,
+    Run,
+    SubjectKind,
+)
+
+#: The most candidate entries a subject's search returns (scoring reads each).
+CANDIDATES = 50
+
+
+def _subject_models() -> dict:
+    """The models of stored subjects (each has a ``watchlist_flagged`` column)."""
+    from valar.crm.models import Customer, Vendor
+    from valar.organizations.models import Membership
+
+    return {SubjectKind.CUSTOMER: Customer, SubjectKind.VENDOR: Vendor, SubjectKind.MEMBER: Membership}
+
+
+class _SubjectModels(dict):
+    """``SUBJECT_MODELS``: filled on first use (the apps load after this module)."""
+
+    def _fill(self) -> None:
+        if not super().__len__():
+            self.update(_subject_models())
+
+    def __getitem__(self, key):
+        """The model of a subject kind."""
+        self._fill()
+        return super().__getitem__(key)
+
+    def __contains__(self, key) -> bool:
+        """Whether the kind is a stored subject's."""
+        self._fill()
+        return super().__contains__(key)
+
+
+#: Subject kind -> model, for the kinds stored in Valar.
+SUBJECT_MODELS = _SubjectModels()
+
+
+# -- lists and entries ---------------------------------------------------------------------
+
+
+def document_list(*, organization) -> QuerySet[ListDocument]:
+    """The organization's lists, newest first."""
+    return ListDocument.objects.filter(organization=organization).order_by("-created_at")
+
+
+def processed_document_list(*, organization) -> QuerySet[ListDocument]:
+    """The lists whose last ETL run succeeded, with their counts."""
+    return document_list(organization=organization).filter(
+        status=ListDocument.Status.PROCESSED
+    )
+
+
+class DocumentFilter(DateRangeFilterSet):
+    """Filters of the lists."""
+
+    status = django_filters.ChoiceFilter(choices=ListDocument.Status.choices)
+    etl_script = django_filters.CharFilter()
+    source = django_filters.CharFilter(lookup_expr="icontains")
+
+    class Meta:
+        model = ListDocument
+        fields: list[str] = []
+
+
+def entry_list(*, organization) -> QuerySet[Entry]:
+    """The organization's listed entries, by normalised name."""
+    return Entry.objects.filter(organization=organization).order_by("name_key", "id")
+
+
+class EntryFilter(django_filters.FilterSet):
+    """Filters of the entries: the list, the kind, a name (any alias), a reference, a number."""
+
+    document = django_filters.UUIDFilter(field_name="document_id")
+    kind = django_filters.ChoiceFilter(choices=Entry.Kind.choices)
+    reference = django_filters.CharFilter()
+    nationality = django_filters.CharFilter(lookup_expr="iexact")
+    name = django_filters.CharFilter(method="filter_name", help_text="A word of any name or alias.")
+    identifier = django_filters.CharFilter(method="filter_identifier")
+
+    class Meta:
+        model = Entry
+        fields: list[str] = []
+
+    def filter_name(self, queryset, name, value):
+        """Entries with a name or alias whose normalised form holds every word given."""
+        words = matching.text.tokens(value)
+        if not words:
+            return queryset
+        names = EntryName.objects.all()
+        for word in words:
+            names = names.filter(normalized__contains=word)
+        return queryset.filter(pk__in=names.values("entry_id"))
+
+    def filter_identifier(self, queryset, name, value):
+        """Entries holding this identity number."""
+        key = matching.text.normalize_identifier(value)
+        return queryset.filter(identifier_rows__value=key)
+
+
+def entries_for_scoring(*, ids: list) -> list[dict]:
+    """What scoring reads of these entries."""
+    return list(
+        Entry.objects.filter(pk__in=ids).values(
+            "id", "fingerprint", "names", "birth_dates", "nationality", "identifiers"
+        )
+    )
+
+
+def candidates(*, organization_id, prepared, identifiers: list[str], document_id=None) -> list:
+    """The ids of the entries worth scoring against a subject (see the module), best first."""
+    normalized = prepared.normalized[0] if prepared.normalized else ""
+    phonetic = prepared.phonetic[0] if prepared.phonetic else ""
+    ids: list = []
+    if identifiers:
+        found = EntryIdentifier.objects.filter(
+            organization_id=organization_id, value__in=[v for v in identifiers if v]
+        )
+        if document_id:
+            found = found.filter(entry__document_id=document_id)
+        ids.extend(found.values_list("entry_id", flat=True)[:CANDIDATES])
+    if not normalized:
+        return ids
+    if settings.POSTGRESQL:
+        ids.extend(_candidates_postgres(organization_id, normalized, phonetic, document_id))
+    else:
+        ids.extend(_candidates_portable(organization_id, prepared, phonetic, document_id))
+    return list(dict.fromkeys(ids))
+
+
+def _candidates_postgres(organization_id, normalized: str, phonetic: str, document_id) -> list:
+    """One statement: trigram-similar names or the same phonetic key, best first."""
+    document_clause = (
+        "AND n.entry_id IN (SELECT id FROM screening_entry WHERE document_id = %s)"
+        if document_id
+        else ""
+    )
+    sql = f"""
+        SELECT n.entry_id, max(similarity(n.normalized, %s)) AS best
+        FROM screening_entryname n
+        WHERE n.organization_id = %s
+          AND (n.normalized %% %s OR (n.phonetic = %s AND n.phonetic <> ''))
+          {document_clause}
+        GROUP BY n.entry_id
+        ORDER BY best DESC
+        LIMIT %s
+    """
+    params = [normalized, organization_id, normalized, phonetic]
+    if document_id:
+        params.append(document_id)
+    params.append(CANDIDATES)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _candidates_portable(organization_id, prepared, phonetic: str, document_id) -> list:
+    """SQLite: names sharing the phonetic key or holding one of the subject's rarer words."""
+    words = [word for word in prepared.rare_tokens if len(word) >= 3] or list(prepared.tokens[:1])
+    condition = Q(phonetic=phonetic) if phonetic else Q(pk__in=[])
+    for word in words:
+        condition |= Q(normalized__contains=word)
+    for key in prepared.token_keys:
+        if key:
+            condition |= Q(phonetic__contains=key)
+    names = EntryName.objects.filter(condition, organization_id=organization_id)
+    if document_id:
+        names = names.filter(entry__document_id=document_id)
+    return list(
+        names.values("entry_id").annotate(n=Count("id")).order_by("-n").values_list(
+            "entry_id", flat=True
+        )[: CANDIDATES * 4]
+    )
+
+
+# -- runs and matches ----------------------------------------------------------------------
+
+
+def run_list(*, organization) -> QuerySet[Run]:
+    """The organization's screening runs, newest first."""
+    return Run.objects.filter(organization=organization).order_by("-created_at")
+
+
+class RunFilter(DateRangeFilterSet):
+    """Filters of the runs."""
+
+    scope = django_filters.ChoiceFilter(choices=Run.Scope.choices)
+    status = django_filters.ChoiceFilter(choices=Run.Status.choices)
+    trigger = django_filters.CharFilter()
+
+    class Meta:
+        model = Run
+        fields: list[str] = []
+
+
+def match_list(*, organization) -> QuerySet[Match]:
+    """The organization's matches, best first, with their entries."""
+    return (
+        Match.objects.filter(organization=organization)
+        .select_related("entry")
+        .order_by("-score", "created_at")
+    )
+
+
+class MatchFilter(django_filters.FilterSet):
+    """Filters of the matches: run, subject, status, score range, whether past the threshold."""
+
+    run = django_filters.UUIDFilter(field_name="run_id")
+    entry = django_filters.UUIDFilter(field_name="entry_id")
+    subject_kind = django_filters.ChoiceFilter(choices=SubjectKind.choices)
+    subject_id = django_filters.UUIDFilter()
+    status = django_filters.ChoiceFilter(choices=Match.Status.choices)
+    is_match = django_filters.BooleanFilter()
+    min_score = django_filters.NumberFilter(field_name="score", lookup_expr="gte")
+    max_score = django_filters.NumberFilter(field_name="score", lookup_expr="lte")
+
+    class Meta:
+        model = Match
+        fields: list[str] = []
+
+
+def member_ids(*, organization, user_id) -> QuerySet:
+    """The membership ids of a user in the organization (a member subject is a membership)."""
+    from valar.organizations.models import Membership
+
+    return Membership.objects.filter(organization=organization, user_id=user_id).values("pk")
+
+
+def affiliated_users(*, organization) -> QuerySet:
+    """Members with at least one match: one row per user with counts, best score and flag."""
+    from valar.organizations.models import Membership
+
+    matched = Match.objects.filter(organization=organization, subject_kind=SubjectKind.MEMBER)
+    return (
+        Membership.objects.filter(organization=organization, pk__in=matched.values("subject_id"))
+        .select_related("user")
+        .order_by("user__email")
+    )
+
+
+def member_match_counts(*, organization, membership_ids: list) -> dict:
+    """Per membership: matches, pending ones, confirmed ones and the best score (one query)."""
+    rows = (
+        Match.objects.filter(
+            organization=organization,
+            subject_kind=SubjectKind.MEMBER,
+            subject_id__in=membership_ids,
+        )
+        .values("subject_id")
+        .annotate(
+            matches=Count("pk"),
+            pending=Count("pk", filter=Q(status=Match.Status.PENDING)),
+            confirmed=Count("pk", filter=Q(status=Match.Status.CONFIRMED)),
+            best=Max("score"),
+        )
+    )
+    return {row["subject_id"]: row for row in rows}
+
+
+# -- subjects of a run ---------------------------------------------------------------------
+
+
+def _subject_querysets(run: Run) -> list[tuple[str, QuerySet]]:
+    """The stored subjects a run screens, per kind."""
+    kinds = {
+        Run.Scope.CUSTOMERS: [SubjectKind.CUSTOMER],
+        Run.Scope.VENDORS: [SubjectKind.VENDOR],
+        Run.Scope.MEMBERS: [SubjectKind.MEMBER],
+        Run.Scope.ALL: [SubjectKind.CUSTOMER, SubjectKind.VENDOR, SubjectKind.MEMBER],
+        Run.Scope.SUBJECT: [run.subject_kind] if run.subject_kind in SUBJECT_MODELS else [],
+    }.get(run.scope, [])
+    found = []
+    for kind in kinds:
+        queryset = SUBJECT_MODELS[kind].objects.filter(organization_id=run.organization_id)
+        if run.scope == Run.Scope.SUBJECT:
+            queryset = queryset.filter(pk=run.subject_id)
+        found.append((kind, queryset))
+    return found
+
+
+def _subject(kind: str, row: dict):
+    """A stored subject's row as a screening subject."""
+    from valar.screening.services import Subject
+
+    if kind == SubjectKind.MEMBER:
+        name = f"{row['user__first_name']} {row['user__last_name']}".strip()
+        return Subject(kind=kind, id=row["id"], name=name)
+    return Subject(kind=kind, id=row["id"], name=row["name"])
+
+
+def _subject_values(kind: str, queryset: QuerySet) -> QuerySet:
+    """The columns a subject is screened on."""
+    if kind == SubjectKind.MEMBER:
+        return queryset.exclude(user__first_name="", user__last_name="").values(
+            "id", "user__first_name", "user__last_name"
+        )
+    return queryset.exclude(name="").values("id", "name")
+
+
+def subject_count(*, run: Run, file: str = "") -> int:
+    """How many subjects the run screens (one COUNT per kind)."""
+    if run.scope == Run.Scope.FILE:
+        return len(file_subjects_stored(file))
+    return sum(_subject_values(kind, qs).count() for kind, qs in _subject_querysets(run))
+
+
+def subject_batches(*, run: Run, file: str = "", size: int):
+    """The run's subjects in batches of ``size`` (keyset pages by id: no OFFSET scans)."""
+    if run.scope == Run.Scope.FILE:
+        subjects = file_subjects_stored(file)
+        for start in range(0, len(subjects), size):
+            yield subjects[start : start + size]
+        return
+    for kind, queryset in _subject_querysets(run):
+        last = None
+        while True:
+            page = queryset if last is None else queryset.filter(pk__gt=last)
+            rows = list(_subject_values(kind, page).order_by("pk")[:size])
+            if not rows:
+                break
+            last = rows[-1]["id"]
+            yield [_subject(kind, row) for row in rows]
+
+
+def file_subjects(upload, file_type: str) -> list:
+    """The subjects of an uploaded file: a ``name`` column, optional ``birth_date``,
+    ``nationality`` and ``identifier``/``nik``/``passport`` columns."""
+    from valar.screening import etl
+    from valar.screening.services import Subject
+
+    frame = etl.read_frame(upload, file_type)
+    columns = {str(column).strip().casefold(): column for column in frame.columns}
+    name = columns.get("name") or columns.get("nama")
+    if name is None:
+        from valar.core.errors import DomainError
+
+        raise DomainError(
+            "The file needs a name column.", errors={"file": ["No column is named name."]}
+        )
+    subjects = []
+    for row in frame.iter_rows(named=True):
+        value = (row.get(name) or "").strip()
+        if not value:
+            continue
+        birth = (row.get(columns.get("birth_date", "")) or "").strip()
+        dates = etl.parse_dates(birth) if birth else []
+        identifiers = []
+        for key in ("identifier", "nik", "passport"):
+            raw = (row.get(columns.get(key, "")) or "").strip()
+            if raw:
+                identifiers.append(("other" if key == "identifier" else key, raw))
+        subjects.append(
+            Subject(
+                kind=SubjectKind.FILE,
+                id=None,
+                name=value[:300],
+                birth_date=dates[0] if dates else "",
+                nationality=(row.get(columns.get("nationality", "")) or "").strip()[:100],
+                identifiers=tuple(identifiers),
+            )
+        )
+    return subjects
+
+
+def file_subjects_stored(file: str) -> list:
+    """The subjects of a run's kept file."""
+    from django.core.files.storage import default_storage
+
+    file_type = file.rsplit(".", 1)[-1]
+    with default_storage.open(file, "rb") as handle:
+        return file_subjects(handle, file_type)

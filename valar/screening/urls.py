@@ -1,0 +1,28 @@
+"""Routes of screening under ``/api/v1/screening/``."""
+
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from valar.screening.api import views
+
+router = SimpleRouter()
+router.register("documents", views.DocumentViewSet, basename="screening-document")
+router.register(
+    "processed-documents", views.ProcessedDocumentViewSet, basename="screening-processed"
+)
+router.register("etl-scripts", views.EtlScriptViewSet, basename="screening-etl-script")
+router.register("entries", views.EntryViewSet, basename="screening-entry")
+router.register("runs", views.RunViewSet, basename="screening-run")
+router.register("matches", views.MatchViewSet, basename="screening-match")
+router.register(
+    "affiliated-users", views.AffiliatedUserViewSet, basename="screening-affiliated-user"
+)
+
+urlpatterns = [
+    path(
+        "settings/",
+        views.SettingsViewSet.as_view({"get": "show", "patch": "change"}),
+        name="screening-settings",
+    ),
+    *router.urls,
+]
