@@ -2,8 +2,8 @@
 
 Pure Python (no Django): :func:`prepare` normalises a :class:`Party` once (names, tokens,
 phonetic keys, dates, nationality, identifiers) and :func:`score` compares two prepared parties
-with rapidfuzz's C functions only, so that a subject is scored against ~50 candidates in
-well under 5 ms.
+with rapidfuzz's C functions only: a subject is prepared and scored against 50 candidates in
+about 1 ms on one core (~1,000 subjects/s measured on the labelled set's entries).
 
 Names
 -----
@@ -13,8 +13,9 @@ through a transliteration folding so that the spellings of one name meet:
 
 * ``abd`` prefixes are one token: "Abdul Rahman", "Abdurrahman", "Abd al-Rahman" and
   "Abdel Rahman" are all ``abdrahman``; "Abdus Samad" and "Abdussamad" are ``abdsamad``;
-* Arabic articles and patronymic links (``al``, ``el``, ``az``, ``at``..., ``bin``, ``binti``,
-  ``ibn``, ``ben``) are left out when another word follows;
+* Arabic articles (``al``, ``el``, ``az``, ``at``...) are left out when another word follows,
+  and patronymic links (``bin``, ``binti``, ``ibn``, ``ben``) also when not the first word
+  ("Ben" may be a given name);
 * per word: ``dj`` → ``j``, ``tj`` → ``c``, ``sj``/``sy``/``sh`` → ``s``, ``oe``/``ou``/``oo``
   → ``u``, ``ee``/``ie`` → ``i``, ``kh``/``ch`` → ``h``, ``th`` → ``t``, ``dh`` → ``d``,
   ``gh`` → ``g``, ``ph`` → ``f``, ``q`` → ``k``, ``v`` → ``w``, a ``y`` before no vowel → ``i``,
@@ -219,7 +220,7 @@ def _folded(text: str) -> list[str]:
             merged.append("abd" + _fold_word(rest) if rest else "abd")
             i += 1
             continue
-        if (word in _ARTICLES or word in _LINKS) and i + 1 < len(words):
+        if i + 1 < len(words) and (word in _ARTICLES or (word in _LINKS and i > 0)):
             i += 1
             continue
         merged.append(_fold_word(word))
