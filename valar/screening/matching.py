@@ -249,6 +249,17 @@ def phonetic_key(text: str) -> str:
     return " ".join(sorted(token_keys(text)))
 
 
+def search_key(text: str) -> str:
+    """The folded words of a name, sorted and joined by one space: what the candidate search
+    compares by trigrams (``screening_entryname.normalized``), so spelling variants are near."""
+    return " ".join(sorted(_folded(text)))
+
+
+def rare_words(name: "PreparedName") -> list[str]:
+    """A prepared name's words that are not common given names or initials (full weight)."""
+    return [word for word, weight in zip(name.words, name.weights, strict=True) if weight >= 1]
+
+
 def _weight(word: str) -> float:
     """How much a folded word says about who someone is (see the module)."""
     if word in COMMON_NAMES:

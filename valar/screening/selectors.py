@@ -32,34 +32,20 @@ from valar.screening.models import (
 CANDIDATES = 50
 
 
-def _subject_models() -> dict:
-    """The models of stored subjects (each has a ``watchlist_flagged`` column)."""
+#: The subject kinds stored in Valar (each model has a ``watchlist_flagged`` column).
+STORED_SUBJECTS = (SubjectKind.CUSTOMER, SubjectKind.VENDOR, SubjectKind.MEMBER)
+
+
+def subject_model(kind: str):
+    """The model of a stored subject kind (customers, vendors, memberships)."""
     from valar.crm.models import Customer, Vendor
     from valar.organizations.models import Membership
 
-    return {SubjectKind.CUSTOMER: Customer, SubjectKind.VENDOR: Vendor, SubjectKind.MEMBER: Membership}
-
-
-class _SubjectModels(dict):
-    """``SUBJECT_MODELS``: filled on first use (the apps load after this module)."""
-
-    def _fill(self) -> None:
-        if not super().__len__():
-            self.update(_subject_models())
-
-    def __getitem__(self, key):
-        """The model of a subject kind."""
-        self._fill()
-        return super().__getitem__(key)
-
-    def __contains__(self, key) -> bool:
-        """Whether the kind is a stored subject's."""
-        self._fill()
-        return super().__contains__(key)
-
-
-#: Subject kind -> model, for the kinds stored in Valar.
-SUBJECT_MODELS = _SubjectModels()
+    return {
+        SubjectKind.CUSTOMER: Customer,
+        SubjectKind.VENDOR: Vendor,
+        SubjectKind.MEMBER: Membership,
+    }[kind]
 
 
 # -- lists and entries ---------------------------------------------------------------------
@@ -72,9 +58,7 @@ def document_list(*, organization) -> QuerySet[ListDocument]:
 
 def processed_document_list(*, organization) -> QuerySet[ListDocument]:
     """The lists whose last ETL run succeeded, with their counts."""
-    return document_list(organization=organization).filter(
-        status=ListDocument.Status.PROCESSED
-    )
+    return document_list(organization=organization).filter(status=ListDocument.Status.PROCESSED)
 
 
 class DocumentFilter(DateRangeFilterSet):
@@ -135,8 +119,9 @@ def entries_for_scoring(*, ids: list) -> list[dict]:
 
 def candidates(*, organization_id, prepared, identifiers: list[str], document_id=None) -> list:
     """The ids of the entries worth scoring against a subject (see the module), best first."""
-    normalized = prepared.normalized[0] if prepared.normalized else ""
-    phonetic = prepared.phonetic[0] if prepared.phonetic else ""
+    first = prepared.names[0] if prepared.names else None
+    normalized = first.sorted_folded if first else ""
+    phonetic = " ".join(sorted(first.codes)) if first else ""
     ids: list = []
     if identifiers:
         found = EntryIdentifier.objects.filter(
@@ -150,7 +135,7 @@ def candidates(*, organization_id, prepared, identifiers: list[str], document_id
     if settings.POSTGRESQL:
         ids.extend(_candidates_postgres(organization_id, normalized, phonetic, document_id))
     else:
-        ids.extend(_candidates_portable(organization_id, prepared, phonetic, document_id))
+        ids.extend(_candidates_portable(organization_id, first, phonetic, document_id))
     return list(dict.fromkeys(ids))
 
 
@@ -180,22 +165,26 @@ def _candidates_postgres(organization_id, normalized: str, phonetic: str, docume
         return [row[0] for row in cursor.fetchall()]
 
 
-def _candidates_portable(organization_id, prepared, phonetic: str, document_id) -> list:
-    """SQLite: names sharing the phonetic key or holding one of the subject's rarer words."""
-    words = [word for word in prepared.rare_tokens if len(word) >= 3] or list(prepared.tokens[:1])
+def _candidates_portable(organization_id, name, phonetic: str, document_id) -> list:
+    """SQLite: names sharing the phonetic key, or one of the subject's rarer words or their
+    phonetic codes."""
+    rare = matching.rare_words(name)
+    words = [word for word in rare if len(word) >= 3] or list(name.words[:1])
     condition = Q(phonetic=phonetic) if phonetic else Q(pk__in=[])
     for word in words:
         condition |= Q(normalized__contains=word)
-    for key in prepared.token_keys:
-        if key:
-            condition |= Q(phonetic__contains=key)
+    codes = dict(zip(name.words, name.codes, strict=True))
+    for word in rare:
+        if len(codes.get(word, "")) >= 2:
+            condition |= Q(phonetic__contains=codes[word])
     names = EntryName.objects.filter(condition, organization_id=organization_id)
     if document_id:
         names = names.filter(entry__document_id=document_id)
     return list(
-        names.values("entry_id").annotate(n=Count("id")).order_by("-n").values_list(
-            "entry_id", flat=True
-        )[: CANDIDATES * 4]
+        names.values("entry_id")
+        .annotate(n=Count("id"))
+        .order_by("-n")
+        .values_list("entry_id", flat=True)[: CANDIDATES * 4]
     )
 
 
@@ -293,11 +282,11 @@ def _subject_querysets(run: Run) -> list[tuple[str, QuerySet]]:
         Run.Scope.VENDORS: [SubjectKind.VENDOR],
         Run.Scope.MEMBERS: [SubjectKind.MEMBER],
         Run.Scope.ALL: [SubjectKind.CUSTOMER, SubjectKind.VENDOR, SubjectKind.MEMBER],
-        Run.Scope.SUBJECT: [run.subject_kind] if run.subject_kind in SUBJECT_MODELS else [],
+        Run.Scope.SUBJECT: [run.subject_kind] if run.subject_kind in STORED_SUBJECTS else [],
     }.get(run.scope, [])
     found = []
     for kind in kinds:
-        queryset = SUBJECT_MODELS[kind].objects.filter(organization_id=run.organization_id)
+        queryset = subject_model(kind).objects.filter(organization_id=run.organization_id)
         if run.scope == Run.Scope.SUBJECT:
             queryset = queryset.filter(pk=run.subject_id)
         found.append((kind, queryset))

@@ -274,8 +274,9 @@ def document_process(*, document_id, script: str, progress=None) -> dict:
     chosen = _check_script(script, document.file_type, field="script")
     options = document.etl_options if script == document.etl_script else {}
     with document.file.open("rb") as handle:
-        result = etl.run(handle, document.file_type, script=script, options=options,
-                         progress=progress)
+        result = etl.run(
+            handle, document.file_type, script=script, options=options, progress=progress
+        )
     if not result.entries:
         raise DomainError(
             f"No entry could be read with {chosen.label}: {len(result.errors)} row errors "
@@ -304,8 +305,13 @@ def document_process(*, document_id, script: str, progress=None) -> dict:
         action="process",
         organization_id=document.organization_id,
         instance=document,
-        changes={"script": chosen.label, "rows": result.row_count, "entries": made,
-                 "replaced": removed, "row_errors": len(result.errors)},
+        changes={
+            "script": chosen.label,
+            "rows": result.row_count,
+            "entries": made,
+            "replaced": removed,
+            "row_errors": len(result.errors),
+        },
     )
     rescreen = run_start(
         organization=document.organization,
@@ -362,7 +368,7 @@ def _name_rows(entry: Entry) -> list[EntryName]:
     rows = []
     seen = set()
     for position, name in enumerate(entry.names):
-        normalized = text.normalize(name)
+        normalized = matching.search_key(name)
         if not normalized or normalized in seen:
             continue
         seen.add(normalized)
@@ -662,8 +668,14 @@ def _remembered(organization_id, matches: list[Match]) -> None:
         )
         .exclude(status=Match.Status.PENDING)
         .order_by("reviewed_at")
-        .values("subject_fingerprint", "entry_fingerprint", "status", "reason", "reviewed_by",
-                "reviewed_at")
+        .values(
+            "subject_fingerprint",
+            "entry_fingerprint",
+            "status",
+            "reason",
+            "reviewed_by",
+            "reviewed_at",
+        )
     ):
         earlier[(row["subject_fingerprint"], row["entry_fingerprint"])] = row
     for match in matches:
@@ -875,17 +887,23 @@ def match_review(*, tenant: Tenant, match: Match, status_value: str, reason: str
         action="confirm" if status_value == Match.Status.CONFIRMED else "dismiss",
         organization_id=tenant.organization.pk,
         instance=locked,
-        changes={"status": [previous, status_value], "reason": locked.reason,
-                 "score": str(locked.score)},
+        changes={
+            "status": [previous, status_value],
+            "reason": locked.reason,
+            "score": str(locked.score),
+        },
     )
-    if locked.subject_id and locked.subject_kind in selectors.SUBJECT_MODELS:
-        flagged = status_value == Match.Status.CONFIRMED or Match.objects.filter(
-            organization_id=locked.organization_id,
-            subject_kind=locked.subject_kind,
-            subject_id=locked.subject_id,
-            status=Match.Status.CONFIRMED,
-        ).exists()
-        selectors.SUBJECT_MODELS[locked.subject_kind].objects.filter(
+    if locked.subject_id and locked.subject_kind in selectors.STORED_SUBJECTS:
+        flagged = (
+            status_value == Match.Status.CONFIRMED
+            or Match.objects.filter(
+                organization_id=locked.organization_id,
+                subject_kind=locked.subject_kind,
+                subject_id=locked.subject_id,
+                status=Match.Status.CONFIRMED,
+            ).exists()
+        )
+        selectors.subject_model(locked.subject_kind).objects.filter(
             pk=locked.subject_id, organization_id=locked.organization_id
         ).update(watchlist_flagged=flagged)
     if status_value == Match.Status.CONFIRMED and previous != status_value:
@@ -935,4 +953,3 @@ def member_review(*, tenant: Tenant, user_id, status_value: str, reason: str) ->
     if not reviewed and not (reason or "").strip():
         raise DomainError("A reason is required.", errors={"reason": ["Say why."]})
     return reviewed
-

@@ -67,7 +67,7 @@ class DocumentWriteSerializer(serializers.Serializer):
         required=False,
         binary=True,
         help_text='The script\'s options: `generic-csv` takes `{"columns": {"name": "Full '
-        'name", ...}}` mapping entry fields to the file\'s columns (JSON text in a form).',
+        "name\", ...}}` mapping entry fields to the file's columns (JSON text in a form).",
     )
 
 
@@ -395,8 +395,7 @@ class SettingsSerializer(serializers.ModelSerializer):
     cutoff = ScoreField(
         required=False,
         allow_null=True,
-        help_text="Pairs below it are not kept at all; at most the threshold; null: the "
-        "system's.",
+        help_text="Pairs below it are not kept at all; at most the threshold; null: the system's.",
     )
     effective_threshold = ScoreField(read_only=True)
     effective_cutoff = ScoreField(read_only=True)

@@ -28,9 +28,7 @@ def _accepted(jobs, context) -> Response:
     if isinstance(jobs, list):
         data = JobSerializer(jobs, many=True, context=context).data
         return Response(data, status=status.HTTP_202_ACCEPTED)
-    response = Response(
-        JobSerializer(jobs, context=context).data, status=status.HTTP_202_ACCEPTED
-    )
+    response = Response(JobSerializer(jobs, context=context).data, status=status.HTTP_202_ACCEPTED)
     response["Location"] = f"/api/v1/jobs/{jobs.pk}/"
     return response
 
@@ -77,9 +75,7 @@ class DocumentViewSet(
         form = s.DocumentUploadSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = dict(form.validated_data)
-        document = services.document_upload(
-            tenant=self.tenant, upload=data.pop("file"), data=data
-        )
+        document = services.document_upload(tenant=self.tenant, upload=data.pop("file"), data=data)
         return Response(self.get_serializer(document).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.DocumentWriteSerializer, responses={200: s.DocumentSerializer})
@@ -275,9 +271,7 @@ class EntryViewSet(
         services.entry_delete(entry=instance)
 
 
-class RunViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet, GenericViewSet
-):
+class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet, GenericViewSet):
     """Screening runs: screen one subject at once, or start a run over many."""
 
     module = "screening"

@@ -15,10 +15,10 @@ DTTOT_CSV = (
     '"NIK 3320011708380001, pimpinan",Orang,DK-001,Jombang,17 Agustus 1938,Indonesia,'
     '"Ngruki, Sukoharjo"\n'
     '2,"AMAN ABDURRAHMAN alias OMAN ROCHMAN",,Orang,DK-002,Sumedang,5 Januari 1972,'
-    'Indonesia,Nusakambangan\n'
+    "Indonesia,Nusakambangan\n"
     '3,"JAMAAH ANSHARUT DAULAH (JAD)",organisasi teror,Korporasi,DK-003,,,Indonesia,\n'
     '4,"BAHRUN NAIM alias ANGGI INDAH KUSUMA",,Orang,DK-004,Pekalongan,6 September 1983,'
-    'Indonesia,Solo\n'
+    "Indonesia,Solo\n"
     '5,"ABU BAKAR BA\'ASYIR alias ABU BAKAR BASYIR als. USTADZ ABU",'
     '"NIK 3320011708380001, pimpinan",Orang,DK-001,Jombang,17 Agustus 1938,Indonesia,'
     '"Ngruki, Sukoharjo"\n'

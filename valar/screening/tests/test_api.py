@@ -71,9 +71,7 @@ class EntryResourceTests(MediaRootMixin, TenantResourceTestsMixin, ApiTestCase):
         )
 
     def create_data(self, index):
-        document = ListDocument.objects.filter(organization=self.org).first() or _document(
-            self.org
-        )
+        document = ListDocument.objects.filter(organization=self.org).first() or _document(self.org)
         return {"document": str(document.pk), "names": [f"New Person {index}", "Alias"]}
 
 
@@ -86,9 +84,7 @@ class RunResourceTests(MediaRootMixin, TenantResourceTestsMixin, ApiTestCase):
     list_queries = 3
 
     def make_object(self, organization, index=0):
-        return services.run_subject(
-            tenant=_tenant(organization), data={"name": f"Someone {index}"}
-        )
+        return services.run_subject(tenant=_tenant(organization), data={"name": f"Someone {index}"})
 
     def create_data(self, index):
         return {"subject": {"name": f"Someone Else {index}"}}
@@ -105,9 +101,7 @@ class MatchResourceTests(MediaRootMixin, TenantResourceTestsMixin, ApiTestCase):
     def make_object(self, organization, index=0):
         if not Entry.objects.filter(organization=organization).exists():
             processed_list(_tenant(organization))
-        run = services.run_subject(
-            tenant=_tenant(organization), data={"name": "Abu Bakar Baasyir"}
-        )
+        run = services.run_subject(tenant=_tenant(organization), data={"name": "Abu Bakar Baasyir"})
         return Match.objects.filter(run=run).first()
 
 
@@ -192,9 +186,7 @@ class ListFlowTests(ScreeningTestCase):
 
     def test_a_named_script_that_does_not_exist_is_a_404(self):
         """``etl/{script}/`` with an unknown script."""
-        response = self.clients[Role.ADMIN].post(
-            f"{API}documents/{self.document.pk}/etl/nope/"
-        )
+        response = self.clients[Role.ADMIN].post(f"{API}documents/{self.document.pk}/etl/nope/")
         self.assert_problem(response, 404)
 
     def test_dataframe_shows_the_first_rows_and_the_mapping(self):
@@ -232,9 +224,7 @@ class ListFlowTests(ScreeningTestCase):
                 f"{API}documents/batch/process/", {"documents": ids}, format="json"
             )
         self.assertEqual(response.status_code, 202, response.content)
-        self.assertEqual(
-            ListDocument.objects.filter(pk__in=ids, status="processed").count(), 2
-        )
+        self.assertEqual(ListDocument.objects.filter(pk__in=ids, status="processed").count(), 2)
 
     def test_deleting_a_list_deletes_its_entries_and_is_audited(self):
         """204; entries gone; ``audit/events/?resource=screening`` shows the deletion."""
@@ -267,7 +257,8 @@ class ListFlowTests(ScreeningTestCase):
             with self.subTest(url=url, method=method):
                 self.assertEqual(getattr(client, method)(url).status_code, 404)
         response = client.post(
-            f"{API}documents/batch/process/", {"documents": [str(self.document.pk)]},
+            f"{API}documents/batch/process/",
+            {"documents": [str(self.document.pk)]},
             format="json",
         )
         self.assert_problem(response, 400)
@@ -284,7 +275,7 @@ class MatchingFlowTests(ScreeningTestCase):
     """Screening subjects and reading why they matched."""
 
     def test_a_transliterated_name_matches_with_its_explanation(self):
-        """"Abu Bakar Bashir" finds Ba'asyir; the features say which alias and how."""
+        """ "Abu Bakar Bashir" finds Ba'asyir; the features say which alias and how."""
         response = self.screen(name="Abu Bakar Bashir")
         self.assertEqual(response.status_code, 201, response.content)
         best = response.json()["matches"][0]
@@ -296,7 +287,7 @@ class MatchingFlowTests(ScreeningTestCase):
         self.assertEqual(Decimal(str(features["total"])), Decimal(best["score"]))
 
     def test_a_reordered_name_matches(self):
-        """"Abdurrahman Aman" is Aman Abdurrahman."""
+        """ "Abdurrahman Aman" is Aman Abdurrahman."""
         best = self.screen(name="Abdurrahman Aman").json()["matches"][0]
         self.assertEqual(best["entry"]["reference"], "DK-002")
         self.assertTrue(best["is_match"])
@@ -320,7 +311,7 @@ class MatchingFlowTests(ScreeningTestCase):
         )
 
     def test_a_common_given_name_alone_is_not_a_match(self):
-        """"Abu Rizal" shares only "Abu": nothing past the threshold."""
+        """ "Abu Rizal" shares only "Abu": nothing past the threshold."""
         matches = self.screen(name="Abu Rizal").json()["matches"]
         self.assertFalse([row for row in matches if row["is_match"]])
 
@@ -342,8 +333,9 @@ class MatchingFlowTests(ScreeningTestCase):
         run = Run.objects.filter(scope="customers").get()
         self.assertEqual(run.status, "succeeded")
         self.assertGreaterEqual(run.subject_count, 2)
-        names = set(Match.objects.filter(run=run, is_match=True).values_list("subject_name",
-                                                                             flat=True))
+        names = set(
+            Match.objects.filter(run=run, is_match=True).values_list("subject_name", flat=True)
+        )
         self.assertEqual(names, {"Bahrun Naim"})
 
     def test_a_file_run_screens_its_rows(self):
@@ -358,8 +350,9 @@ class MatchingFlowTests(ScreeningTestCase):
         self.assertEqual(response.status_code, 202, response.content)
         run = Run.objects.get(scope="file")
         self.assertEqual((run.status, run.subject_count), ("succeeded", 2))
-        self.assertTrue(Match.objects.filter(run=run, subject_name="Aman Abdurrahman",
-                                             is_match=True).exists())
+        self.assertTrue(
+            Match.objects.filter(run=run, subject_name="Aman Abdurrahman", is_match=True).exists()
+        )
 
 
 class ReviewFlowTests(ScreeningTestCase):
@@ -409,13 +402,13 @@ class ReviewFlowTests(ScreeningTestCase):
         shown = self.clients[Role.ADMIN].get(f"/api/v1/crm/customers/{customer.pk}/").json()
         self.assertTrue(shown["watchlist_flagged"])
         self.assertTrue(
-            Notification.objects.filter(
-                recipient=self.users[Role.ADMIN], kind="screening"
-            ).exists()
+            Notification.objects.filter(recipient=self.users[Role.ADMIN], kind="screening").exists()
         )
-        events = self.clients[Role.ADMIN].get(
-            "/api/v1/audit/events/?resource=screening&action=confirm"
-        ).json()
+        events = (
+            self.clients[Role.ADMIN]
+            .get("/api/v1/audit/events/?resource=screening&action=confirm")
+            .json()
+        )
         self.assertEqual(events["count"], 1)
 
     def test_another_organization_cannot_review(self):
@@ -441,7 +434,8 @@ class ReviewFlowTests(ScreeningTestCase):
         self.assertEqual([row["user"] for row in rows], [str(worker.pk)])
         self.assertGreaterEqual(rows[0]["pending"], 1)
         response = self.clients[Role.MANAGER].post(
-            f"{API}affiliated-users/{worker.pk}/approve/", {"reason": "Same person"},
+            f"{API}affiliated-users/{worker.pk}/approve/",
+            {"reason": "Same person"},
             format="json",
         )
         self.assertEqual(response.status_code, 200, response.content)
@@ -481,9 +475,7 @@ class RescreeningTests(ScreeningTestCase):
             self.clients[Role.ADMIN].post(f"{API}documents/{self.document.pk}/etl/")
         run = Run.objects.filter(trigger="list_processed").latest("created_at")
         self.assertEqual(run.document_id, self.document.pk)
-        self.assertTrue(
-            Match.objects.filter(run=run, subject_name="Aman Abdurrahman").exists()
-        )
+        self.assertTrue(Match.objects.filter(run=run, subject_name="Aman Abdurrahman").exists())
 
 
 class SettingsTests(ScreeningTestCase):
@@ -493,26 +485,26 @@ class SettingsTests(ScreeningTestCase):
         """0.80 and 0.50 by default; an admin sets 0.9; a cutoff above it is a 400."""
         client = self.clients[Role.ADMIN]
         body = client.get(f"{API}settings/").json()
-        self.assertEqual((body["effective_threshold"], body["effective_cutoff"]),
-                         ("0.8000", "0.5000"))
+        self.assertEqual(
+            (body["effective_threshold"], body["effective_cutoff"]), ("0.8000", "0.5000")
+        )
         response = client.patch(f"{API}settings/", {"match_threshold": "0.9"}, format="json")
         self.assertEqual(response.json()["effective_threshold"], "0.9000")
-        self.assert_problem(
-            client.patch(f"{API}settings/", {"cutoff": "0.95"}, format="json"), 400
-        )
+        self.assert_problem(client.patch(f"{API}settings/", {"cutoff": "0.95"}, format="json"), 400)
         self.assertEqual(
             self.clients[Role.MANAGER]
             .patch(f"{API}settings/", {"cutoff": "0.4"}, format="json")
             .status_code,
             403,
         )
-        self.assertEqual(self.other_client.get(f"{API}settings/").json()["effective_threshold"],
-                         "0.8000")
+        self.assertEqual(
+            self.other_client.get(f"{API}settings/").json()["effective_threshold"], "0.8000"
+        )
 
     def test_the_threshold_in_force_is_kept_on_each_match(self):
         """A match records the threshold it was judged against."""
-        self.clients[Role.ADMIN].patch(f"{API}settings/", {"match_threshold": "0.95"},
-                                       format="json")
+        self.clients[Role.ADMIN].patch(
+            f"{API}settings/", {"match_threshold": "0.95"}, format="json"
+        )
         best = self.screen(name="Abu Bakar Bashir").json()["matches"][0]
         self.assertEqual(best["threshold"], "0.9500")
-

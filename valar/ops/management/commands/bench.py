@@ -18,6 +18,7 @@ from valar.notifications import bench as notifications_bench
 from valar.ops import bench
 from valar.ops.bench import Target, at_least, at_most
 from valar.organizations.models import Organization
+from valar.screening import bench as screening_bench
 from valar.support import bench as support_bench
 from valar.tasks import bench as tasks_bench
 
@@ -99,8 +100,21 @@ class Command(BaseCommand):
                 "bulk",
                 "load",
                 "jobs",
+                "screening",
             ],
             help="One suite.",
+        )
+        parser.add_argument(
+            "--screening-entries",
+            type=int,
+            default=10_000,
+            help="Filler watch-list entries the screening rows search among (0 skips them).",
+        )
+        parser.add_argument(
+            "--screening-subjects",
+            type=int,
+            default=1_000,
+            help="Subjects the screening throughput row screens.",
         )
         parser.add_argument(
             "--fanout-rounds",
@@ -150,6 +164,8 @@ class Command(BaseCommand):
                 self.support(options)
             if only in (None, "bulk"):
                 self.bulk(options, organization, admin)
+            if only in (None, "screening") and options["screening_entries"]:
+                self.screening(options)
             if only in (None, "load") and not options["no_load"]:
                 self.load(options, admin)
         if only is None:
@@ -720,6 +736,42 @@ class Command(BaseCommand):
             f"{'; non-2xx ' + str(figures['non2xx']) if figures['non2xx'] else ''}"
             f"{'; failed rounds: ' + figures['failed'] if figures['failed'] else ''}\n"
         )
+
+    # -- screening ------------------------------------------------------------------------
+
+    def screening(self, options) -> None:
+        """The matcher's precision, recall and F1 on the labelled set; subjects per second."""
+        out = self.stdout
+        figures = screening_bench.measure(
+            options["screening_entries"], options["screening_subjects"], stdout=out
+        )
+        out.write(
+            f"\nscreening: {figures['pairs']} labelled pairs (tests/data/quality_pairs.csv) at "
+            f"the default threshold {figures['threshold']:.2f}; {figures['entries']:,} entries "
+            f"in one organization\n"
+        )
+        for name in ("scoring", "pipeline"):
+            row = figures[name]
+            out.write(
+                f"  {name:<8}: tp {row['tp']} fp {row['fp']} fn {row['fn']} tn {row['tn']}; "
+                f"precision {row['precision']:.4f} recall {row['recall']:.4f} "
+                f"F1 {row['f1']:.4f}\n"
+            )
+        out.write(
+            f"  throughput: {figures['subjects']} subjects against {figures['entries']:,} "
+            f"entries: {figures['subjects_per_second']:.0f} subjects/s (candidate search + "
+            f"scoring); {figures['stored_per_second']:.0f} subjects/s storing "
+            f"{figures['matches_stored']} matches\n"
+        )
+        pipeline = figures["pipeline"]
+        self.targets += [
+            Target("screening F1 at the default threshold (pipeline)", ">= 0.90",
+                   pipeline["f1"], at_least(0.90)),
+            Target("screening recall on true pairs (pipeline)", ">= 0.95",
+                   pipeline["recall"], at_least(0.95)),
+            Target(f"screening subjects/s against {figures['entries']:,} entries", ">= 200",
+                   figures["subjects_per_second"], at_least(200)),
+        ]  # fmt: skip
 
     # -- jobs -----------------------------------------------------------------------------
 
