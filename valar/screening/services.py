@@ -210,6 +210,7 @@ def document_delete(*, document: ListDocument) -> None:
         changes={"entries": locked.entry_count, "filename": locked.filename},
     )
     stored = locked.file
+    Run.objects.filter(document=locked).update(document=None)
     ListDocument.objects.filter(pk=locked.pk)._raw_delete(ListDocument.objects.db)
     if stored:
         transaction.on_commit(lambda: stored.storage.delete(stored.name))

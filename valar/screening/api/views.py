@@ -56,6 +56,7 @@ class DocumentViewSet(
         "etl_script": "process",
         "batch": "create",
         "batch_process": "process",
+        "update": "change",
         "partial_update": "change",
     }
 
@@ -79,13 +80,19 @@ class DocumentViewSet(
         return Response(self.get_serializer(document).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.DocumentWriteSerializer, responses={200: s.DocumentSerializer})
-    def partial_update(self, request, *args, **kwargs):
-        """Change a list's name, source, date, script or options (its file stays)."""
+    def update(self, request, *args, **kwargs):
+        """Change a list's name, source, date, script or options (its file stays); the
+        fields not given keep their values (PUT and PATCH alike)."""
         document = self.get_object()
         form = s.DocumentWriteSerializer(data=request.data, partial=True)
         form.is_valid(raise_exception=True)
         document = services.document_describe(document=document, data=form.validated_data)
         return Response(self.get_serializer(document).data)
+
+    @extend_schema(request=s.DocumentWriteSerializer, responses={200: s.DocumentSerializer})
+    def partial_update(self, request, *args, **kwargs):
+        """Change some of a list's name, source, date, script or options."""
+        return self.update(request, *args, **kwargs)
 
     def perform_destroy(self, instance):
         """Delete the list with its entries and their matches (audited)."""
@@ -241,7 +248,6 @@ class EntryViewSet(
     filterset_class = selectors.EntryFilter
     ordering_fields = ["name_key", "created_at", "reference"]
     ordering = ["name_key"]
-    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     action_permissions = {
         "create": "configure",
         "update": "configure",

@@ -402,7 +402,7 @@ class ReviewFlowTests(ScreeningTestCase):
         shown = self.clients[Role.ADMIN].get(f"/api/v1/crm/customers/{customer.pk}/").json()
         self.assertTrue(shown["watchlist_flagged"])
         self.assertTrue(
-            Notification.objects.filter(recipient=self.users[Role.ADMIN], kind="screening").exists()
+            Notification.objects.filter(user=self.users[Role.ADMIN], kind="screening").exists()
         )
         events = (
             self.clients[Role.ADMIN]
