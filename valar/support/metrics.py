@@ -14,50 +14,14 @@ import datetime
 import zoneinfo
 from decimal import Decimal
 
-from django.db.models import (
-    BigIntegerField,
-    Case,
-    Count,
-    DurationField,
-    ExpressionWrapper,
-    F,
-    Func,
-    Sum,
-    Value,
-    When,
-    Window,
-)
+from django.db.models import BigIntegerField, Case, Count, F, Sum, Value, When, Window
 from django.db.models.functions import RowNumber
 
 from valar.core.metrics import Dimension, Source, register, run_for
+from valar.core.metrics.durations import Seconds
 from valar.core.metrics.engine import cached_figures, scoped_rows
 from valar.core.tenancy import Tenant
 from valar.support.models import Chat
-
-
-class Seconds(Func):
-    """Whole seconds from the datetime ``start`` to the datetime ``end`` (null if either is).
-
-    The difference is Django's own (``connection.ops.subtract_temporals``): microseconds on
-    SQLite, an interval on PostgreSQL; each is cut to whole seconds, towards zero.
-    """
-
-    output_field = BigIntegerField()
-
-    def __init__(self, end: str, start: str):
-        """The seconds from column ``start`` to column ``end``."""
-        super().__init__(ExpressionWrapper(F(end) - F(start), output_field=DurationField()))
-
-    def as_sqlite(self, compiler, connection, **extra_context):
-        """Integer microseconds divided by a million (SQLite divides integers exactly)."""
-        return self.as_sql(compiler, connection, template="(%(expressions)s / 1000000)")
-
-    def as_postgresql(self, compiler, connection, **extra_context):
-        """The interval's seconds, truncated."""
-        return self.as_sql(
-            compiler, connection, template="TRUNC(EXTRACT(EPOCH FROM %(expressions)s))::bigint"
-        )
-
 
 #: The source's measures besides ``count`` (names of at most 20 characters: alert rules).
 EXTRA_MEASURES = {
