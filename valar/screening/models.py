@@ -58,6 +58,8 @@ class ListDocument(TenantModel):
     error_count = models.PositiveIntegerField(default=0, editable=False)
     last_error = models.TextField(blank=True, editable=False)
 
+    #: Every write bumps the organization's ``screening`` version (cached figures).
+    metric_sources = ("screening",)
     audit_exclude = ("created_at", "updated_at")
 
     class Meta:
@@ -104,6 +106,8 @@ class Entry(TenantModel):
     name_key = models.CharField(max_length=300, blank=True, editable=False)
     fingerprint = models.CharField(max_length=64, editable=False)
 
+    #: Every write bumps the organization's ``screening`` version (cached figures).
+    metric_sources = ("screening",)
     audit_exclude = ("created_at", "updated_at", "name_key", "fingerprint", "rows")
 
     class Meta:
@@ -220,6 +224,8 @@ class Run(TenantModel):
     finished_at = models.DateTimeField(null=True, blank=True, editable=False)
     error = models.TextField(blank=True, editable=False)
 
+    #: Every write bumps the organization's ``screening`` version (cached figures).
+    metric_sources = ("screening",)
     audit_exclude = ("created_at", "updated_at")
 
     class Meta:
@@ -270,6 +276,8 @@ class Match(TenantModel):
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
 
+    #: Every write bumps the organization's ``screening`` version (cached figures).
+    metric_sources = ("screening",)
     audit_exclude = ("created_at", "updated_at", "features", "subject")
 
     class Meta:
