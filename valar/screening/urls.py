@@ -24,5 +24,13 @@ urlpatterns = [
         views.SettingsViewSet.as_view({"get": "show", "patch": "change"}),
         name="screening-settings",
     ),
+    path("summary/", views.SummaryViewSet.as_view({"get": "show"}), name="screening-summary"),
+    path("export/", views.ExportViewSet.as_view({"get": "download"}), name="screening-export"),
+    path("report/", views.ReportViewSet.as_view({"post": "start"}), name="screening-report"),
+    path(
+        "report/<uuid:job_id>/",
+        views.ReportViewSet.as_view({"get": "download"}),
+        name="screening-report-download",
+    ),
     *router.urls,
 ]

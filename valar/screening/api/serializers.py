@@ -1,4 +1,5 @@
-"""Serializers of the screening endpoints: lists, ETL scripts, entries, runs, matches."""
+"""Serializers of the screening endpoints: lists, ETL scripts, entries, runs, matches, and
+the reports (summary, export, PDF report, insights)."""
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -7,6 +8,7 @@ from rest_framework import serializers
 from valar.core.serializers import (
     DateField,
     PatternDecimalField,
+    QuerySerializer,
     StrictCharField,
     TenantRelatedField,
 )
@@ -403,3 +405,144 @@ class SettingsSerializer(serializers.ModelSerializer):
     class Meta:
         model = Settings
         fields = ["match_threshold", "cutoff", "effective_threshold", "effective_cutoff"]
+
+
+# -- reports -------------------------------------------------------------------------------
+
+
+class EntriesByDocumentSerializer(serializers.Serializer):
+    """A list and how many entries it holds."""
+
+    document = serializers.UUIDField()
+    name = serializers.CharField()
+    entries = serializers.IntegerField()
+
+
+class EntriesByKindSerializer(serializers.Serializer):
+    """Entries per kind."""
+
+    person = serializers.IntegerField()
+    organization = serializers.IntegerField()
+
+
+class EntryFiguresSerializer(serializers.Serializer):
+    """The entries the organization holds now: in all, per list (most first), per kind."""
+
+    total = serializers.IntegerField()
+    by_document = EntriesByDocumentSerializer(many=True)
+    by_kind = EntriesByKindSerializer()
+
+
+class RunsByStatusSerializer(serializers.Serializer):
+    """Runs per status."""
+
+    queued = serializers.IntegerField()
+    running = serializers.IntegerField()
+    succeeded = serializers.IntegerField()
+    failed = serializers.IntegerField()
+
+
+class RunFiguresSerializer(serializers.Serializer):
+    """The runs started in the period, in all and per status (as they stand now)."""
+
+    total = serializers.IntegerField()
+    by_status = RunsByStatusSerializer()
+
+
+class MatchesByStatusSerializer(serializers.Serializer):
+    """Matches per review status."""
+
+    pending = serializers.IntegerField()
+    confirmed = serializers.IntegerField()
+    dismissed = serializers.IntegerField()
+
+
+class MatchFiguresSerializer(serializers.Serializer):
+    """The matches made in the period: in all, per review status, past the threshold."""
+
+    total = serializers.IntegerField()
+    by_status = MatchesByStatusSerializer()
+    past_threshold = serializers.IntegerField(
+        help_text="Matches scoring at least the threshold in force when they were made."
+    )
+
+
+class ScreeningSummarySerializer(serializers.Serializer):
+    """``screening/summary/``: the period's runs and matches, the entries held now."""
+
+    start_date = DateField()
+    end_date = DateField()
+    entries = EntryFiguresSerializer()
+    runs = RunFiguresSerializer()
+    matches = MatchFiguresSerializer()
+    confirmed_rate = ScoreField(
+        allow_null=True,
+        help_text="Confirmed / (confirmed + dismissed) over the period's matches, four "
+        "decimals; null when none was reviewed.",
+    )
+    median_review_seconds = serializers.IntegerField(
+        allow_null=True,
+        help_text="Nearest-rank median of the seconds from a match's making to its review, "
+        "over the matches reviewed in the period; null when none was.",
+    )
+    generated_at = serializers.DateTimeField()
+
+
+class ExportQuerySerializer(QuerySerializer):
+    """Query of ``screening/export/``."""
+
+    format = serializers.ChoiceField(
+        choices=["csv", "xlsx"], required=False, default="csv", help_text="File format."
+    )
+    what = serializers.ChoiceField(
+        choices=["entries", "matches"], required=False, default="entries", help_text="Rows."
+    )
+    run = serializers.UUIDField(
+        required=False, help_text="Only this run's matches (with what=matches)."
+    )
+    document = serializers.UUIDField(
+        required=False,
+        help_text="Only this list's entries, or only matches against its entries.",
+    )
+
+    def validate(self, attrs):
+        """A run narrows matches only."""
+        if attrs.get("run") and attrs["what"] != "matches":
+            raise serializers.ValidationError({"run": ["Give a run only with what=matches."]})
+        return attrs
+
+
+class ReportRequestSerializer(serializers.Serializer):
+    """Body of ``screening/report/``: the run to report on."""
+
+    run = serializers.UUIDField()
+
+
+class NationalitySerializer(serializers.Serializer):
+    """A nationality and how many listed entries carry it."""
+
+    nationality = serializers.CharField()
+    entries = serializers.IntegerField()
+
+
+class MonthCountSerializer(serializers.Serializer):
+    """Matches made in one month (``2026-01``)."""
+
+    month = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+class ScreeningInsightsSerializer(serializers.Serializer):
+    """``insights/screening/``: what the organization holds and the last 12 months' matches."""
+
+    entries = serializers.IntegerField(help_text="Listed entries held now.")
+    documents = serializers.IntegerField(help_text="Uploaded lists.")
+    matches_by_status = MatchesByStatusSerializer()
+    matches_by_month = MonthCountSerializer(
+        many=True, help_text="Matches made per month, the last 12 months (this one last)."
+    )
+    top_nationalities = NationalitySerializer(
+        many=True, help_text="The 10 commonest nationalities of the entries, most first."
+    )
+    confirmed_hits = serializers.IntegerField(help_text="Matches confirmed as hits.")
+    generated_at = serializers.DateTimeField()

@@ -2,11 +2,16 @@
 
 Lists (``documents/``: upload, list, delete, ``dataframe/``, ``etl/``, ``batch/``),
 ``processed-documents/``, ``etl-scripts/``, ``entries/``, ``runs/``, ``matches/`` (``approve/``,
-``reject/``), ``affiliated-users/`` and ``settings/``. Views are thin: writes go through
-``screening.services``, reads through ``screening.selectors``.
+``reject/``), ``affiliated-users/``, ``settings/``, and the reports: ``summary/``, ``export/``
+and ``report/`` (a run's PDF, rendered by a job). Views are thin: writes go through
+``screening.services``, reads through ``screening.selectors`` (figures and exports:
+``screening.reports``).
 """
 
-from django.http import Http404
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
@@ -14,11 +19,13 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.viewsets import GenericViewSet
 
-from valar.core.serializers import QueryIntegerField
+from valar.core import files
+from valar.core.exports import EXPORT_FORMATS, export_response
+from valar.core.serializers import PeriodSerializer, QueryIntegerField
 from valar.core.viewsets import RowListMixin, TenantViewSet
 from valar.jobs.api import JobSerializer
 from valar.organizations.models import Membership
-from valar.screening import etl, selectors, services
+from valar.screening import etl, reports, selectors, services
 from valar.screening.api import serializers as s
 from valar.screening.models import Entry, ListDocument, Match, Run, Settings
 
@@ -468,3 +475,117 @@ class SettingsViewSet(TenantViewSet, GenericViewSet):
         form.is_valid(raise_exception=True)
         services.settings_update(tenant=self.tenant, data=form.validated_data)
         return self._answer()
+
+
+class SummaryViewSet(TenantViewSet, GenericViewSet):
+    """``screening/summary/``: the period's runs and matches and the entries held now."""
+
+    module = "screening"
+    model = Match
+    serializer_class = s.ScreeningSummarySerializer
+    pagination_class = None
+    filter_backends: list = []
+    action_permissions = {"show": "view"}
+
+    def select(self):
+        """Not used: the summary reads through the metrics engine."""
+        return Match.objects.none()
+
+    @extend_schema(parameters=[PeriodSerializer], responses={200: s.ScreeningSummarySerializer})
+    def show(self, request):
+        """Entries per list and kind, runs and matches per status, the confirmed rate and the
+        median review time (``start_date``..``end_date``; this month by default)."""
+        period = PeriodSerializer(data=request.query_params)
+        period.is_valid(raise_exception=True)
+        return Response(reports.screening_summary(tenant=self.tenant, **period.validated_data))
+
+
+class ExportViewSet(TenantViewSet, GenericViewSet):
+    """``screening/export/``: entries or matches as CSV or XLSX."""
+
+    module = "screening"
+    model = Entry
+    serializer_class = s.ExportQuerySerializer
+    pagination_class = None
+    filter_backends: list = []
+    content_negotiation_class = files.FileNegotiation
+    action_permissions = {"download": "view"}
+
+    def select(self):
+        """Not used: the export reads through ``screening.reports``."""
+        return Entry.objects.none()
+
+    @extend_schema(
+        parameters=[s.ExportQuerySerializer],
+        responses={
+            (200, mime): OpenApiResponse(OpenApiTypes.BINARY, description=f"{fmt} file")
+            for fmt, mime in EXPORT_FORMATS.items()
+        },
+    )
+    def download(self, request):
+        """Entries (of one list, or all) or matches (of one run, against one list, or all),
+        at most 100,000 rows; a run or list of another organization is a 404."""
+        form = s.ExportQuerySerializer(data=request.query_params)
+        form.is_valid(raise_exception=True)
+        query = form.validated_data
+        organization = self.tenant.organization
+        document = run = None
+        if query.get("document"):
+            document = get_object_or_404(
+                selectors.document_list(organization=organization), pk=query["document"]
+            )
+        if query.get("run"):
+            run = get_object_or_404(selectors.run_list(organization=organization), pk=query["run"])
+        if query["what"] == "matches":
+            columns, rows = reports.export_matches(
+                organization=organization, run=run, document=document
+            )
+            filename = f"screening-matches-{run.pk}" if run else "screening-matches"
+        else:
+            columns, rows = reports.export_entries(organization=organization, document=document)
+            filename = f"screening-entries-{document.pk}" if document else "screening-entries"
+        return export_response(query["format"], columns, rows, filename)
+
+
+class ReportViewSet(TenantViewSet, GenericViewSet):
+    """``screening/report/``: a run's PDF report, rendered by a job, then downloaded."""
+
+    module = "screening"
+    model = Run
+    serializer_class = s.ReportRequestSerializer
+    pagination_class = None
+    filter_backends: list = []
+    content_negotiation_class = files.FileNegotiation
+    action_permissions = {"start": "view", "download": "view"}
+
+    def select(self):
+        """The organization's runs."""
+        return selectors.run_list(organization=self.tenant.organization)
+
+    @extend_schema(request=s.ReportRequestSerializer, responses={202: JobSerializer})
+    def start(self, request):
+        """Render the run's PDF report as a job (202); ``report/{job_id}/`` serves it once the
+        job has succeeded. A run of another organization is a 404."""
+        form = s.ReportRequestSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        run = get_object_or_404(self.get_queryset(), pk=form.validated_data["run"])
+        job = services.report_start(tenant=self.tenant, run=run)
+        return _accepted(job, self.get_serializer_context())
+
+    @extend_schema(
+        responses={
+            (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The report")
+        }
+    )
+    def download(self, request, job_id=None):
+        """The PDF of a succeeded report job of the organization (404 otherwise)."""
+        found = selectors.report_file(organization=self.tenant.organization, job_id=job_id)
+        if found is None:
+            raise Http404
+        name, run = found
+        return FileResponse(
+            default_storage.open(name, "rb"),
+            as_attachment=True,
+            filename=f"screening-report-{run}.pdf",
+            content_type="application/pdf",
+        )
