@@ -384,3 +384,24 @@ def file_subjects_stored(file: str) -> list:
     file_type = file.rsplit(".", 1)[-1]
     with default_storage.open(file, "rb") as handle:
         return file_subjects(handle, file_type)
+
+
+# -- reports -------------------------------------------------------------------------------
+
+
+def report_file(*, organization, job_id) -> tuple[str, str] | None:
+    """``(stored name, run id)`` of the PDF of the organization's succeeded report job
+    ``job_id``; ``None`` when there is no such job or its file is gone."""
+    from django.core.files.storage import default_storage
+
+    from valar.jobs.models import Job
+    from valar.screening.services import REPORT_JOB
+
+    job = Job.objects.filter(
+        pk=job_id, organization=organization, kind=REPORT_JOB, state=Job.State.SUCCEEDED
+    ).first()
+    result = (job.result if job else None) or {}
+    name = result.get("file")
+    if not name or not default_storage.exists(name):
+        return None
+    return name, str(result.get("run", ""))

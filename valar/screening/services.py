@@ -38,6 +38,7 @@ from valar.screening.models import (
 PROCESS_JOB = "screening.process_document"
 RUN_JOB = "screening.run"
 SUBJECT_JOB = "screening.subject"
+REPORT_JOB = "screening.report"
 #: Subjects screened per batch of a run's job (one progress update per batch).
 RUN_BATCH = 200
 #: The most row errors a processing job's result lists (its count says how many there were).
@@ -978,3 +979,42 @@ def member_review(*, tenant: Tenant, user_id, status_value: str, reason: str) ->
     if not reviewed and not (reason or "").strip():
         raise DomainError("A reason is required.", errors={"reason": ["Say why."]})
     return reviewed
+
+
+# -- reports -------------------------------------------------------------------------------
+
+
+def report_start(*, tenant: Tenant, run: Run):
+    """Start the job that renders a run's PDF report (``screening/report/``); the job."""
+    from valar.jobs.services import job_start
+
+    return job_start(
+        organization=tenant.organization,
+        user=tenant.membership.user,
+        kind=REPORT_JOB,
+        run=str(run.pk),
+    )
+
+
+def report_render(*, organization_id, run_id) -> dict:
+    """The report job's work: render the run's PDF and keep it under an unguessable name.
+
+    A run deleted since the job was started (or not the organization's) fails the job.
+    """
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from valar.screening import pdf
+
+    run = (
+        Run.objects.select_related("organization", "document")
+        .filter(pk=run_id, organization_id=organization_id)
+        .first()
+    )
+    if run is None:
+        raise DomainError("The run no longer exists.", code="not_found")
+    content, figures = pdf.render(run)
+    name = default_storage.save(
+        files.storage_name("screening-reports", organization_id) + ".pdf", ContentFile(content)
+    )
+    return {"run": str(run.pk), "file": name, "matches": figures["total"]}

@@ -51,3 +51,9 @@ def process_document(self, document: str, script: str) -> dict:
 def run(self, run: str, file: str = "") -> dict:
     """Screen every subject of the run; its matches are kept together or not at all."""
     return services.run_execute(run_id=run, file=file, progress=self.progress)
+
+
+@job(services.REPORT_JOB)
+def report(self, run: str) -> dict:
+    """Render the run's PDF report and keep it (``screening/report/{job_id}/`` serves it)."""
+    return services.report_render(organization_id=self.job.organization_id, run_id=run)
