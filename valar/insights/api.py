@@ -46,6 +46,8 @@ from valar.finance.api.serializers import ChangeSerializer, TotalsSerializer
 from valar.insights import selectors, services
 from valar.insights.models import Chart, Dashboard, DashboardShare
 from valar.organizations.models import Team
+from valar.screening import reports as screening_reports
+from valar.screening.api.serializers import ScreeningInsightsSerializer
 
 LEADERBOARD_ORDERING = [
     f"{sign}{name}" for name in (*selectors.TEAM_METRICS, "name") for sign in ("", "-")
@@ -340,6 +342,7 @@ class InsightsViewSet(TenantViewSet):
             "teams",
             "team",
             "receivables",
+            "screening",
         )
     }
 
@@ -414,6 +417,16 @@ class InsightsViewSet(TenantViewSet):
                 tenant=self.tenant, as_of=query.validated_data.get("as_of")
             )
         )
+
+    @extend_schema(responses={200: ScreeningInsightsSerializer})
+    @action(detail=False, methods=["get"])
+    def screening(self, request):
+        """Watch-list screening at a glance: entries, lists, matches by status and per month
+        (the last 12), the commonest nationalities listed, confirmed hits (module
+        ``screening`` needed too)."""
+        if not selectors.can_view(self.tenant, "screening"):
+            return self.permission_denied(request, message="Screening needs the screening module.")
+        return Response(screening_reports.screening_insights(tenant=self.tenant))
 
     @extend_schema(parameters=[LeaderboardQuerySerializer], responses={200: LeaderboardSerializer})
     @action(detail=False, methods=["get"])
