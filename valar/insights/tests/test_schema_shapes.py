@@ -283,6 +283,9 @@ class InputShapesTests(ApiTestCase):
                 "support",
                 "invoices",
                 "payments",
+                "screening_matches",
+                "screening_runs",
+                "screening_entries",
             },
         )
         self.assertLessEqual({"sum", "count", "weighted"}, values(query["measure"]))

@@ -539,3 +539,22 @@ class EngineSourceTests(ScreeningReportTestCase):
         )
         self.assertEqual(response.status_code, 200, response.content)
         self.assertEqual(response.json()["totals"], {"DTTOT": 3, "UN": 1})
+
+
+class ShapeTests(ScreeningReportTestCase):
+    """What summary/ and insights/screening/ answer is exactly what the schema declares."""
+
+    def test_bodies_match_the_schema(self):
+        """Every key declared, none more, each of its declared type."""
+        import jsonschema
+
+        from valar.insights.tests.test_schema_shapes import response_schema
+
+        for path, params in (
+            ("/api/v1/screening/summary/", self.period),
+            ("/api/v1/insights/screening/", {}),
+        ):
+            with self.subTest(path=path):
+                response = self.clients[Role.WORKER].get(path, params)
+                self.assertEqual(response.status_code, 200, response.content)
+                jsonschema.validate(response.json(), response_schema(path))
