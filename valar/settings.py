@@ -393,6 +393,13 @@ SPECTACULAR_SETTINGS = {
         # Tasks' priorities keep their name beside the support chats' (which add `normal`).
         "PriorityEnum": "valar.tasks.models.Task.Priority",
         "ChatStatusEnum": "valar.support.models.Chat.Status",
+        "ListDocumentStatusEnum": "valar.screening.models.ListDocument.Status",
+        "ScreeningRunStatusEnum": "valar.screening.models.Run.Status",
+        "ScreeningRunScopeEnum": "valar.screening.models.Run.Scope",
+        "ScreeningBatchScopeEnum": "valar.screening.api.serializers.BATCH_SCOPES",
+        "MatchStatusEnum": "valar.screening.models.Match.Status",
+        "ListEntryKindEnum": "valar.screening.models.Entry.Kind",
+        "IdentifierKindEnum": ["nik", "passport", "other"],
         "ChatPriorityEnum": "valar.support.models.Chat.Priority",
         "DocumentStatusEnum": "valar.finance.models.Document.Status",
         "PaymentMethodEnum": "valar.finance.models.Payment.Method",

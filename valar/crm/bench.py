@@ -200,6 +200,7 @@ def cases(organization: Organization, admin: User) -> list[tuple[str, list[Case]
                     "source_lead",
                     "open_deals_value",
                     "won_deals_value",
+                    "watchlist_flagged",
                     "created_by",
                     "created_at",
                     "updated_at",

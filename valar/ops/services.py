@@ -38,8 +38,8 @@ def demo_seed() -> tuple[User, str] | None:
     """Create the demo admin and organization when the database has no users.
 
     The organization "Valar Demo" gets two teams, a worker and a little work: tasks, a lead,
-    a deal, this month's income and expenses, two alert rules (one of them firing) and a
-    support chat;
+    a deal, this month's income and expenses, two alert rules (one of them firing), a
+    support chat, invoicing, and a processed DTTOT-shaped watch list with a vendor to review;
     both users' emails count as verified.
     Returns the admin and its password.
 
@@ -71,6 +71,7 @@ def demo_seed() -> tuple[User, str] | None:
     _demo_alerts(tenant=tenant, teams=teams)
     _demo_support(tenant=tenant)
     _demo_invoicing(tenant=tenant)
+    _demo_screening(tenant=tenant)
     _demo_member(
         organization=organization,
         email=DEMO_CLIENT_EMAIL,
@@ -102,6 +103,25 @@ def _demo_member(*, organization, email: str, role: str, modules: list[str], cus
         manages_account=True,
     )
     return member
+
+
+def _demo_screening(*, tenant: Tenant) -> None:
+    """A small DTTOT-shaped list, processed, and a vendor named like one of its entries (the
+    list's re-screening run leaves a pending match to review)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from valar.crm.models import Vendor
+    from valar.screening import services as screening
+
+    Vendor.objects.create(
+        organization=tenant.organization, created_by=tenant.membership.user, name="Oman Rochman"
+    )
+    document = screening.document_upload(
+        tenant=tenant,
+        upload=SimpleUploadedFile("dttot_sample.csv", screening.SAMPLE.read_bytes()),
+        data={"name": "DTTOT sample", "source": "PPATK (sample)"},
+    )
+    screening.document_process(document_id=document.pk, script=document.etl_script)
 
 
 def _demo_invoicing(*, tenant: Tenant) -> None:

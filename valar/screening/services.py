@@ -13,6 +13,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 
 from django.db import transaction
 from django.utils import timezone
@@ -41,6 +42,8 @@ SUBJECT_JOB = "screening.subject"
 REPORT_JOB = "screening.report"
 #: Subjects screened per batch of a run's job (one progress update per batch).
 RUN_BATCH = 200
+#: A small list shaped as PPATK publishes DTTOT (the demo's, and the tests').
+SAMPLE = Path(__file__).resolve().parent / "samples" / "dttot_sample.csv"
 #: The most row errors a processing job's result lists (its count says how many there were).
 MAX_LISTED_ERRORS = 100
 #: The cache version of every screening figure (``screening.metrics``).

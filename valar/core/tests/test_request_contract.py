@@ -33,6 +33,15 @@ def fill(path: str, value: str | None = None) -> str:
     )
 
 
+#: The upload endpoints that are not an ``import/`` or ``attachments/``.
+UPLOADS = (
+    "/api/v1/finance/attachments/",
+    "/api/v1/screening/documents/",
+    "/api/v1/screening/documents/batch/",
+    "/api/v1/screening/runs/file/",
+)
+
+
 class JsonBodiesOnlyTests(TenantFixtureMixin, ApiTestCase):
     """Bodies are JSON; multipart only where a file is uploaded; anything else is a 415."""
 
@@ -47,8 +56,7 @@ class JsonBodiesOnlyTests(TenantFixtureMixin, ApiTestCase):
                 with self.subTest(method=method, path=path):
                     expected = (
                         ["multipart/form-data"]
-                        if path == "/api/v1/finance/attachments/"
-                        or path.endswith(("/import/", "/attachments/"))
+                        if path in UPLOADS or path.endswith(("/import/", "/attachments/"))
                         else ["application/json"]
                     )
                     self.assertEqual(list(body["content"]), expected)

@@ -77,6 +77,8 @@ class BenchCommandTests(ApiTestCase):
             chat_messages=0,
             chat_rounds=0,
             jobs=0,
+            screening_entries=50,
+            screening_subjects=20,
             stdout=out,
         )
         text = out.getvalue()
@@ -105,7 +107,11 @@ class BenchCommandTests(ApiTestCase):
             self.assertEqual(text.count("count cache: not available in this build"), 5)
         targets = text[text.index("\ntarget") :]
         verdicts = re.findall(r"(pass|FAIL|n/a)$", targets, re.MULTILINE)
-        self.assertEqual(len(verdicts), 11)
+        self.assertEqual(len(verdicts), 14)
+        # The screening rows: quality scored alone and through the pipeline, and throughput.
+        self.assertIn("labelled pairs (tests/data/quality_pairs.csv)", text)
+        self.assertIn("  pipeline: tp ", text)
+        self.assertIn("screening subjects/s against", targets)
         self.assertIn("--no-load", targets)
         # The bulk row: 1,000 ledger entries through bulk/ beside one raw INSERT of them.
         self.assertIn("bulk create: 1,000 ledger entries in one request", text)

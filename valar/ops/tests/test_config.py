@@ -56,7 +56,7 @@ class ConfigApiTests(ConfigTestsMixin, ApiTestCase):
         self.assertEqual(items["throttle_user"]["value"], "1200/min")
         self.assertEqual(items["session_idle_timeout"]["value"], 8 * 3600)
         self.assertEqual(items["screening_match_threshold"]["group"], "screening")
-        self.assertIn("nothing reads it", items["screening_cutoff"]["description"])
+        self.assertIn("organization sets its own", items["screening_cutoff"]["description"])
 
     def test_a_change_shows_its_author_and_time_and_keeps_the_default(self):
         response = self.patch({"page_size": 10, "throttle_anon": "60/min"})

@@ -127,7 +127,7 @@ class IdentifierSerializer(serializers.Serializer):
     value = StrictCharField(max_length=60)
 
 
-class EntrySerializer(serializers.ModelSerializer):
+class ListEntrySerializer(serializers.ModelSerializer):
     """A listed person or organisation; ``names`` is the primary name then the aliases."""
 
     document = TenantRelatedField(queryset=ListDocument.objects.all())
@@ -204,18 +204,16 @@ class SubjectSerializer(serializers.Serializer):
     identifiers = IdentifierSerializer(many=True, required=False, max_length=20)
 
 
-class RunCreateSerializer(serializers.Serializer):
-    """A run: one subject ad hoc (``subject``, answered at once) or many (``scope``, a job).
+#: The stored subjects a batch run may screen.
+BATCH_SCOPES = ["customers", "vendors", "members", "all"]
 
-    ``scope`` ``file`` takes a CSV or spreadsheet (``file``, multipart) with a ``name`` column
-    and optional ``birth_date``, ``nationality``, ``identifier`` columns.
-    """
+
+class RunCreateSerializer(serializers.Serializer):
+    """A run: one subject ad hoc (``subject``, answered at once) or every stored subject of a
+    kind (``scope``, a job). A file of subjects is ``runs/file/``."""
 
     subject = SubjectSerializer(required=False)
-    scope = serializers.ChoiceField(
-        choices=["customers", "vendors", "members", "all", "file"], required=False
-    )
-    file = serializers.FileField(required=False, write_only=True)
+    scope = serializers.ChoiceField(choices=BATCH_SCOPES, required=False)
 
     def validate(self, attrs):
         """Exactly one of ``subject`` and ``scope``."""
@@ -226,7 +224,14 @@ class RunCreateSerializer(serializers.Serializer):
         return attrs
 
 
-class EntrySummarySerializer(serializers.ModelSerializer):
+class RunFileSerializer(serializers.Serializer):
+    """A file of subjects: CSV, XLS or XLSX with a ``name`` column and optional
+    ``birth_date``, ``nationality``, ``identifier``, ``nik``, ``passport`` columns."""
+
+    file = serializers.FileField(write_only=True)
+
+
+class ListEntrySummarySerializer(serializers.ModelSerializer):
     """What a match shows of its entry."""
 
     class Meta:
@@ -263,7 +268,7 @@ class FeaturesField(serializers.JSONField):
 class MatchSerializer(serializers.ModelSerializer):
     """A subject and a listed entry that scored at least the cutoff, and its review."""
 
-    entry = EntrySummarySerializer(read_only=True)
+    entry = ListEntrySummarySerializer(read_only=True)
     score = ScoreField(read_only=True)
     threshold = ScoreField(read_only=True)
     features = FeaturesField(read_only=True)

@@ -15,7 +15,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.viewsets import GenericViewSet
 
@@ -27,6 +27,7 @@ from valar.jobs.api import JobSerializer
 from valar.organizations.models import Membership
 from valar.screening import etl, reports, selectors, services
 from valar.screening.api import serializers as s
+from valar.screening.etl import SCRIPTS as ETL_SCRIPTS
 from valar.screening.models import Entry, ListDocument, Match, Run, Settings
 
 
@@ -56,7 +57,8 @@ class DocumentViewSet(
     search_fields = ["name", "source", "filename"]
     ordering_fields = ["created_at", "name", "list_date", "entry_count"]
     ordering = ["-created_at"]
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    #: Bodies are JSON; uploads (``create``, ``batch/``) are multipart.
+    parser_classes = [JSONParser]
     action_permissions = {
         "dataframe": "view",
         "etl": "process",
@@ -70,6 +72,17 @@ class DocumentViewSet(
     def select(self):
         """The organization's lists."""
         return selectors.document_list(organization=self.tenant.organization)
+
+    def get_parsers(self):
+        """Multipart for an upload (``create``; ``batch/`` declares its own), JSON for
+        everything else. The parsers are chosen before DRF sets ``action``: the route's
+        method decides."""
+        action = getattr(self, "action", None)
+        if action is None and getattr(self, "action_map", None) and self.request is not None:
+            action = self.action_map.get(self.request.method.lower())
+        if action == "create":
+            return [MultiPartParser()]
+        return super().get_parsers()
 
     @extend_schema(
         request={"multipart/form-data": s.DocumentUploadSerializer},
@@ -133,7 +146,21 @@ class DocumentViewSet(
         job = services.document_process_start(tenant=self.tenant, document=self.get_object())
         return _accepted(job, self.get_serializer_context())
 
-    @extend_schema(request=None, responses={202: JobSerializer})
+    @extend_schema(
+        request=None,
+        responses={202: JobSerializer},
+        operation_id="v1_screening_documents_etl_script_create",
+        parameters=[
+            OpenApiParameter(
+                "script",
+                str,
+                OpenApiParameter.PATH,
+                enum=sorted(ETL_SCRIPTS),
+                description="The ETL script's name (etl-scripts/); 404 for one that does not "
+                "exist.",
+            )
+        ],
+    )
     @action(detail=True, methods=["post"], url_path=r"etl/(?P<script>[^/.]+)")
     def etl_script(self, request, pk=None, script=None):
         """Process the list with the named script (404 for a script that does not exist)."""
@@ -146,7 +173,7 @@ class DocumentViewSet(
         request={"multipart/form-data": s.DocumentBatchSerializer},
         responses={201: s.DocumentSerializer(many=True)},
     )
-    @action(detail=False, methods=["post"])
+    @action(detail=False, methods=["post"], parser_classes=[MultiPartParser])
     def batch(self, request):
         """Upload several lists at once (``files``), all or none."""
         form = s.DocumentBatchSerializer(data=request.data)
@@ -251,7 +278,7 @@ class EntryViewSet(
 
     module = "screening"
     model = Entry
-    serializer_class = s.EntrySerializer
+    serializer_class = s.ListEntrySerializer
     filterset_class = selectors.EntryFilter
     ordering_fields = ["name_key", "created_at", "reference"]
     ordering = ["name_key"]
@@ -293,18 +320,15 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet
     filterset_class = selectors.RunFilter
     ordering_fields = ["created_at", "finished_at", "match_count"]
     ordering = ["-created_at"]
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
-    action_permissions = {"create": "screen"}
+    parser_classes = [JSONParser]
+    action_permissions = {"create": "screen", "file": "screen"}
 
     def select(self):
         """The organization's runs."""
         return selectors.run_list(organization=self.tenant.organization)
 
     @extend_schema(
-        request={
-            "application/json": s.RunCreateSerializer,
-            "multipart/form-data": s.RunCreateSerializer,
-        },
+        request=s.RunCreateSerializer,
         responses={
             201: OpenApiResponse(s.RunResultSerializer, description="One subject, screened."),
             202: OpenApiResponse(JobSerializer, description="A run over many, as a job."),
@@ -312,7 +336,7 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet
     )
     def create(self, request, *args, **kwargs):
         """``subject``: screened now, 201 with the run and its matches. ``scope``
-        (customers, vendors, members, all, or a ``file``): 202 with the run's job."""
+        (customers, vendors, members, all): 202 with the run's job."""
         form = s.RunCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
@@ -325,8 +349,21 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet
             payload = s.RunResultSerializer(run, context=self.get_serializer_context()).data
             payload["matches"] = s.MatchSerializer(run.matches_shown, many=True).data
             return Response(payload, status=status.HTTP_201_CREATED)
+        run = services.run_batch_start(tenant=self.tenant, scope=data["scope"])
+        return _accepted(run.job, self.get_serializer_context())
+
+    @extend_schema(
+        request={"multipart/form-data": s.RunFileSerializer},
+        responses={202: OpenApiResponse(JobSerializer, description="The run's job.")},
+    )
+    @action(detail=False, methods=["post"], parser_classes=[MultiPartParser])
+    def file(self, request):
+        """Screen every row of an uploaded file of subjects (checked now: 400 naming the
+        problem), as a job: 202 with the run's job."""
+        form = s.RunFileSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
         run = services.run_batch_start(
-            tenant=self.tenant, scope=data["scope"], upload=data.get("file")
+            tenant=self.tenant, scope=Run.Scope.FILE, upload=form.validated_data["file"]
         )
         return _accepted(run.job, self.get_serializer_context())
 

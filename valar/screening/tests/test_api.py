@@ -339,13 +339,13 @@ class MatchingFlowTests(ScreeningTestCase):
         self.assertEqual(names, {"Bahrun Naim"})
 
     def test_a_file_run_screens_its_rows(self):
-        """``scope: file`` with a CSV of names: the job screens each row."""
+        """``runs/file/`` with a CSV of names: the job screens each row."""
         upload = SimpleUploadedFile(
             "people.csv", b"name,birth_date\nAman Abdurrahman,1972\nDewi Lestari,\n"
         )
         with self.captureOnCommitCallbacks(execute=True):
             response = self.clients[Role.WORKER].post(
-                f"{API}runs/", {"scope": "file", "file": upload}, format="multipart"
+                f"{API}runs/file/", {"file": upload}, format="multipart"
             )
         self.assertEqual(response.status_code, 202, response.content)
         run = Run.objects.get(scope="file")
