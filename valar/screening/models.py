@@ -254,7 +254,11 @@ class Match(TenantModel):
         DISMISSED = "dismissed"
 
     run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="matches")
-    entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="matches")
+    #: Null once the entry is gone (its list deleted or processed again): the match and its
+    #: review stay, remembered by the entry's fingerprint.
+    entry = models.ForeignKey(
+        Entry, on_delete=models.SET_NULL, null=True, blank=True, related_name="matches"
+    )
     subject_kind = models.CharField(max_length=10, choices=SubjectKind.choices)
     subject_id = models.UUIDField(null=True, blank=True)
     subject_name = models.CharField(max_length=300)

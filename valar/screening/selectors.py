@@ -17,7 +17,7 @@ from django.db import connection
 from django.db.models import Count, Max, Q, QuerySet
 
 from valar.core.filters import DateRangeFilterSet
-from valar.screening import matching
+from valar.screening import matching, text
 from valar.screening.models import (
     Entry,
     EntryIdentifier,
@@ -94,7 +94,7 @@ class EntryFilter(django_filters.FilterSet):
 
     def filter_name(self, queryset, name, value):
         """Entries with a name or alias whose normalised form holds every word given."""
-        words = matching.text.tokens(value)
+        words = text.tokens(value)
         if not words:
             return queryset
         names = EntryName.objects.all()
@@ -104,7 +104,7 @@ class EntryFilter(django_filters.FilterSet):
 
     def filter_identifier(self, queryset, name, value):
         """Entries holding this identity number."""
-        key = matching.text.normalize_identifier(value)
+        key = text.normalize_identifier(value)
         return queryset.filter(identifier_rows__value=key)
 
 

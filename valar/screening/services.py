@@ -81,12 +81,19 @@ def settings_update(*, tenant: Tenant, data: dict) -> Settings:
         if field in data:
             setattr(row, field, data[field])
     row.save()
-    threshold, _ = scores(tenant.organization)
-    cutoff = row.cutoff if row.cutoff is not None else None
-    if cutoff is not None and cutoff > threshold:
+    threshold = row.match_threshold
+    if threshold is None:
+        threshold = Decimal(str(sysconfig.value("screening_match_threshold")))
+    cutoff = row.cutoff
+    if cutoff is None:
+        cutoff = Decimal(str(sysconfig.value("screening_cutoff")))
+    if cutoff > threshold:
+        field = "cutoff" if "cutoff" in data else "match_threshold"
         raise DomainError(
-            "The cutoff must not be above the match threshold.",
-            errors={"cutoff": [f"Must not be above the match threshold ({threshold})."]},
+            f"The cutoff ({cutoff}) must not be above the match threshold ({threshold}).",
+            errors={
+                field: [f"The cutoff ({cutoff}) must not be above the threshold ({threshold})."]
+            },
         )
     audit_record(
         action="update",
@@ -199,7 +206,7 @@ def document_preview(*, document: ListDocument, script: str, rows: int) -> dict:
 
 @transaction.atomic
 def document_delete(*, document: ListDocument) -> None:
-    """Delete a list with its entries and their matches (one audited event for the list).
+    """Delete a list with its entries (one audited event for the list); matches stay.
 
     The entries go in bulk statements (not one signal per row); the list's own deletion is
     the audited event, carrying how many entries went with it.
@@ -229,10 +236,15 @@ def document_delete(*, document: ListDocument) -> None:
 
 
 def _delete_entries(entries, *, organization_id) -> int:
-    """Delete these entries (of ``organization_id``) and what hangs on them in bulk
-    statements; how many entries."""
+    """Delete these entries (of ``organization_id``) and their search rows in bulk
+    statements; how many entries.
+
+    Their matches stay, with their reviews (``entry`` null): a confirmed hit keeps its
+    subject flagged, and a pair reviewed before is remembered by the entry's fingerprint
+    when the same person comes back in the list processed again.
+    """
     ids = entries.values("pk")
-    Match.objects.filter(entry__in=ids)._raw_delete(Match.objects.db)
+    Match.objects.filter(entry__in=ids).update(entry=None)
     EntryName.objects.filter(entry__in=ids)._raw_delete(EntryName.objects.db)
     EntryIdentifier.objects.filter(entry__in=ids)._raw_delete(EntryIdentifier.objects.db)
     removed = entries._raw_delete(Entry.objects.db)
@@ -529,7 +541,7 @@ def entry_update(*, entry: Entry, data: dict) -> Entry:
 
 @transaction.atomic
 def entry_delete(*, entry: Entry) -> None:
-    """Delete an entry with its matches (audited)."""
+    """Delete an entry (audited); its matches stay, with their reviews."""
     document_id = entry.document_id
     entry.delete()
     ListDocument.objects.filter(pk=document_id).update(
@@ -905,6 +917,12 @@ def match_review(*, tenant: Tenant, match: Match, status_value: str, reason: str
     if not reason or not reason.strip():
         raise DomainError("A reason is required.", errors={"reason": ["Say why."]})
     previous = locked.status
+    if previous == status_value:
+        raise DomainError(
+            f"The match is already {status_value}.",
+            code="already_reviewed",
+            status_code=status.HTTP_409_CONFLICT,
+        )
     locked.status = status_value
     locked.reason = reason.strip()
     locked.reviewed_by = tenant.membership.user

@@ -19,7 +19,42 @@ from valar.screening.models import Entry, ListDocument, Match, Run, Settings
 
 def ScoreField(**kwargs) -> PatternDecimalField:  # noqa: N802 (a field, named like one)
     """A score from 0 to 1 with at most four decimals, as a decimal string."""
+    kwargs.setdefault(
+        "error_messages",
+        {"invalid": 'Give a decimal from 0 to 1 with at most 4 decimals, as a string ("0.85").'},
+    )
     return PatternDecimalField(max_digits=5, decimal_places=4, pattern=SCORE_PATTERN, **kwargs)
+
+
+#: A birth date as screening reads it: a full date or a year alone.
+BIRTH_DATE_PATTERN = r"^[0-9]{4}(-[0-9]{2}-[0-9]{2})?$"
+
+
+def check_birth_date(value: str) -> str:
+    """A year or an ISO date that exists, from 1900 to 2200 (the API's calendar); else 400."""
+    import datetime
+
+    from valar.core.limits import MAX_DATE, MIN_DATE
+
+    if not value:
+        return value
+    try:
+        day = (
+            datetime.date(int(value), 1, 1)
+            if len(value) == 4
+            else datetime.date.fromisoformat(value)
+        )
+    except ValueError as exc:
+        raise serializers.ValidationError(f"{value} is not a date.") from exc
+    if not MIN_DATE.year <= day.year <= MAX_DATE.year:
+        raise serializers.ValidationError(f"Give a year from {MIN_DATE.year} to {MAX_DATE.year}.")
+    return value
+
+
+def BirthDateField(**kwargs) -> serializers.RegexField:  # noqa: N802 (a field, named like one)
+    """A full date (1960-08-17) or a year (1960), checked by :func:`check_birth_date`."""
+    kwargs.setdefault("help_text", "A date (1960-08-17) or a year (1960), 1900 to 2200.")
+    return serializers.RegexField(BIRTH_DATE_PATTERN, validators=[check_birth_date], **kwargs)
 
 
 def script_choices() -> list[str]:
@@ -65,11 +100,10 @@ class DocumentWriteSerializer(serializers.Serializer):
     etl_script = serializers.ChoiceField(
         choices=script_choices(), required=False, help_text="The ETL script (`dttot` by default)."
     )
-    etl_options = serializers.JSONField(
+    etl_options = serializers.DictField(
         required=False,
-        binary=True,
         help_text='The script\'s options: `generic-csv` takes `{"columns": {"name": "Full '
-        "name\", ...}}` mapping entry fields to the file's columns (JSON text in a form).",
+        "name\", ...}}` mapping entry fields to the file's columns.",
     )
 
 
@@ -77,13 +111,39 @@ class DocumentUploadSerializer(DocumentWriteSerializer):
     """An upload: the file (CSV, XLS, XLSX or XML, at most 50 MB) and its description."""
 
     file = serializers.FileField(write_only=True)
+    etl_options = serializers.JSONField(
+        required=False,
+        binary=True,
+        help_text="The script's options as JSON text (a form carries text): "
+        '`{"columns": {"name": "Full name", ...}}` for `generic-csv`.',
+    )
+
+    def validate_etl_options(self, value):
+        """An object."""
+        if not isinstance(value, dict):
+            raise serializers.ValidationError("Give a JSON object.")
+        return value
 
 
-class DocumentBatchSerializer(DocumentWriteSerializer):
+class DocumentBatchSerializer(DocumentUploadSerializer):
     """Several lists at once (``files``, each named after its file), read by one script."""
 
     files = serializers.ListField(child=serializers.FileField(), allow_empty=False, max_length=20)
+    file = None
     name = None
+
+
+class DataframeQuerySerializer(QuerySerializer):
+    """``dataframe/``'s parameters."""
+
+    rows = serializers.IntegerField(
+        min_value=1, max_value=100, default=20, help_text="Rows to show (1-100, 20 by default)."
+    )
+    script = serializers.ChoiceField(
+        choices=script_choices(),
+        required=False,
+        help_text="Show this script's column mapping instead of the list's own.",
+    )
 
 
 class DocumentProcessSerializer(serializers.Serializer):
@@ -136,7 +196,7 @@ class ListEntrySerializer(serializers.ModelSerializer):
         child=StrictCharField(max_length=300), allow_empty=False, max_length=50
     )
     birth_dates = serializers.ListField(
-        child=serializers.RegexField(r"^[0-9]{4}(-[0-9]{2}-[0-9]{2})?$"),
+        child=BirthDateField(),
         required=False,
         max_length=20,
         help_text="ISO dates (1960-08-17) or years (1960).",
@@ -170,18 +230,6 @@ class ListEntrySerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["id", "name", "rows", "created_by", "created_at", "updated_at"]
 
-    def validate_birth_dates(self, value):
-        """Full dates must be real calendar dates."""
-        import datetime
-
-        for item in value:
-            if len(item) == 10:
-                try:
-                    datetime.date.fromisoformat(item)
-                except ValueError as exc:
-                    raise serializers.ValidationError(f"{item} is not a date.") from exc
-        return value
-
     def get_fields(self):
         """``document`` is fixed once the entry exists."""
         fields = super().get_fields()
@@ -194,12 +242,7 @@ class SubjectSerializer(serializers.Serializer):
     """A subject screened ad hoc."""
 
     name = StrictCharField(max_length=300)
-    birth_date = serializers.RegexField(
-        r"^[0-9]{4}(-[0-9]{2}-[0-9]{2})?$",
-        required=False,
-        allow_blank=True,
-        help_text="A date (1960-08-17) or a year (1960).",
-    )
+    birth_date = BirthDateField(required=False, allow_blank=True)
     nationality = StrictCharField(max_length=100, required=False, allow_blank=True)
     identifiers = IdentifierSerializer(many=True, required=False, max_length=20)
 

@@ -21,7 +21,7 @@ from rest_framework.viewsets import GenericViewSet
 
 from valar.core import files
 from valar.core.exports import EXPORT_FORMATS, export_response
-from valar.core.serializers import PeriodSerializer, QueryIntegerField
+from valar.core.serializers import PeriodSerializer
 from valar.core.viewsets import RowListMixin, TenantViewSet
 from valar.jobs.api import JobSerializer
 from valar.organizations.models import Membership
@@ -118,24 +118,18 @@ class DocumentViewSet(
         """Delete the list with its entries and their matches (audited)."""
         services.document_delete(document=instance)
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("rows", int, description="Rows to show (1-100, 20 by default)."),
-            OpenApiParameter(
-                "script", str, description="Show this script's column mapping instead."
-            ),
-        ],
-        responses={200: s.DataframeSerializer},
-    )
+    @extend_schema(parameters=[s.DataframeQuerySerializer], responses={200: s.DataframeSerializer})
     @action(detail=True, methods=["get"], filter_backends=[])
     def dataframe(self, request, pk=None):
         """The list's first rows as a table (read with polars) and the detected columns."""
         document = self.get_object()
-        rows = QueryIntegerField(min_value=1, max_value=100, required=False).run_validation(
-            request.query_params.get("rows", 20)
+        query = s.DataframeQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        data = services.document_preview(
+            document=document,
+            script=query.validated_data.get("script") or document.etl_script,
+            rows=query.validated_data["rows"],
         )
-        script = request.query_params.get("script") or document.etl_script
-        data = services.document_preview(document=document, script=script, rows=rows)
         return Response(s.DataframeSerializer(data).data)
 
     @extend_schema(request=None, responses={202: JobSerializer})

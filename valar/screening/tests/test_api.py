@@ -508,3 +508,97 @@ class SettingsTests(ScreeningTestCase):
         )
         best = self.screen(name="Abu Bakar Bashir").json()["matches"][0]
         self.assertEqual(best["threshold"], "0.9500")
+
+
+class FoundOverHttpTests(ScreeningTestCase):
+    """What driving the real server as users and a second organization found, pinned."""
+
+    def test_entries_are_searched_by_name_and_by_identifier(self):
+        """``?name=`` (any alias, normalised) and ``?identifier=`` (written any way)."""
+        client = self.clients[Role.WORKER]
+        rows = client.get(f"{API}entries/?name=oman").json()["results"]
+        self.assertEqual([row["reference"] for row in rows], ["DK-002"])
+        rows = client.get(f"{API}entries/?identifier=3320.0117.0838.0001").json()["results"]
+        self.assertEqual([row["reference"] for row in rows], ["DK-001"])
+
+    def test_dataframe_shows_twenty_rows_by_default_and_names_a_bad_parameter(self):
+        """No ``rows``: the default; ``rows=0`` and an unknown script: 400 on that field."""
+        client = self.clients[Role.WORKER]
+        url = f"{API}documents/{self.document.pk}/dataframe/"
+        self.assertEqual(client.get(url).status_code, 200)
+        response = client.get(f"{url}?rows=0")
+        self.assert_problem(response, 400)
+        self.assertIn("rows", response.json()["errors"])
+        response = client.get(f"{url}?script=nope")
+        self.assertIn("script", response.json()["errors"])
+
+    def test_processing_a_list_again_keeps_its_reviews_and_the_flag(self):
+        """A confirmed customer stays confirmed and flagged; re-screened, the pair is
+        remembered, not pending."""
+        customer = Customer.objects.create(organization=self.org, name="Bahrun Naim", code="C-1")
+        services.run_execute(
+            run_id=services.run_start(
+                organization=self.org, user=None, scope=Run.Scope.CUSTOMERS
+            ).pk
+        )
+        match = Match.objects.get(subject_id=customer.pk, is_match=True)
+        self.clients[Role.ADMIN].post(
+            f"{API}matches/{match.pk}/approve/", {"reason": "Same person"}, format="json"
+        )
+        with self.captureOnCommitCallbacks(execute=True):
+            self.clients[Role.ADMIN].post(f"{API}documents/{self.document.pk}/etl/")
+        match.refresh_from_db()
+        self.assertEqual(match.status, "confirmed")
+        self.assertIsNone(match.entry_id)
+        again = Match.objects.filter(subject_id=customer.pk, entry__isnull=False).get()
+        self.assertEqual(again.status, "confirmed")
+        customer.refresh_from_db()
+        self.assertTrue(customer.watchlist_flagged)
+        response = self.clients[Role.ADMIN].post(
+            f"{API}matches/{match.pk}/reject/", {"reason": "Wrong"}, format="json"
+        )
+        self.assertEqual(response.status_code, 200, response.content)
+        customer.refresh_from_db()
+        self.assertTrue(customer.watchlist_flagged)  # the newer confirmed hit stands
+
+    def test_the_same_review_twice_is_a_409(self):
+        """Approving a confirmed match again says so; switching is an audited correction."""
+        match = self.screen(name="Abu Bakar Baasyir").json()["matches"][0]
+        url = f"{API}matches/{match['id']}/"
+        client = self.clients[Role.MANAGER]
+        self.assertEqual(
+            client.post(f"{url}approve/", {"reason": "a"}, format="json").status_code, 200
+        )
+        self.assert_problem(client.post(f"{url}approve/", {"reason": "b"}, format="json"), 409)
+        self.assertEqual(
+            client.post(f"{url}reject/", {"reason": "c"}, format="json").status_code, 200
+        )
+
+    def test_a_birth_date_must_be_a_real_date_of_the_calendar(self):
+        """13th month, day 45, year 1: 400 on ``birth_date``."""
+        for value in ("1983-13-45", "0001-01-01", "0001"):
+            with self.subTest(value=value):
+                response = self.screen(name="Bahrun Naim", birth_date=value)
+                self.assert_problem(response, 400)
+
+    def test_a_lists_options_are_a_json_object(self):
+        """PATCH takes the object GET shows."""
+        response = self.clients[Role.ADMIN].patch(
+            f"{API}documents/{self.document.pk}/",
+            {"etl_options": {}, "name": "Renamed"},
+            format="json",
+        )
+        self.assertEqual(response.status_code, 200, response.content)
+        self.assertEqual(response.json()["etl_options"], {})
+
+    def test_a_threshold_below_the_system_cutoff_is_refused(self):
+        """Threshold 0 with the system's cutoff 0.50 in force: 400, not a silent cutoff of 0."""
+        response = self.clients[Role.ADMIN].patch(
+            f"{API}settings/", {"match_threshold": "0"}, format="json"
+        )
+        self.assert_problem(response, 400)
+        self.assertIn("match_threshold", response.json()["errors"])
+        response = self.clients[Role.ADMIN].patch(
+            f"{API}settings/", {"match_threshold": "1.5"}, format="json"
+        )
+        self.assertIn("at most 4 decimals", str(response.json()["errors"]))
