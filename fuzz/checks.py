@@ -230,6 +230,63 @@ KNOWN_RULES = [
         messages=("Must not be above screening_match_threshold",),
     ),
     KnownRule(
+        reason="a watch list (or a file of subjects) must be a CSV, XLS, XLSX or XML file the "
+        "script can read, with the columns it needs, and not empty; `format: binary` cannot "
+        "say what is inside, and a JSON text's content is not a schema's to state",
+        operations=_ops(
+            "POST /api/v1/screening/documents/",
+            "POST /api/v1/screening/documents/batch/",
+            "POST /api/v1/screening/runs/file/",
+        ),
+        messages=(
+            "Upload a CSV (UTF-8), XLS, XLSX or XML file.",
+            "The file is empty.",
+            "The submitted file is empty.",
+            "No file was submitted.",
+            "The file needs a name column.",
+            "No row has a name.",
+            "No column is named name.",
+            "Value must be valid JSON.",
+            "Give a JSON object.",
+            "The options are an object.",
+            "Unknown options of",
+            "columns is an object",
+            "Unknown entry field",
+            "The column of",
+            "The script ",
+            "This field is required.",
+        ),
+    ),
+    KnownRule(
+        reason="a birth date matches the pattern of a date and still may not exist "
+        "(February 30th); a pattern cannot know the calendar",
+        operations=_ops(
+            "POST /api/v1/screening/runs/",
+            "POST /api/v1/screening/entries/",
+            "PUT /api/v1/screening/entries/{id}/",
+            "PATCH /api/v1/screening/entries/{id}/",
+        ),
+        messages=("Not a date of the calendar:",),
+    ),
+    KnownRule(
+        reason="a run screens a subject or a scope, exactly one: two optional properties "
+        "the schema lists apart",
+        operations=_ops("POST /api/v1/screening/runs/"),
+        messages=("Give a subject to screen, or a scope (not both).",),
+    ),
+    KnownRule(
+        reason="an export names a run only for matches (`what=matches`): JSON Schema cannot "
+        "tie one parameter's presence to another's value",
+        operations=_ops("GET /api/v1/screening/export/"),
+        messages=("Give a run only with what=matches.",),
+    ),
+    KnownRule(
+        reason="a list processed in a batch must be one of the organization's lists; the "
+        "schema cannot list the ids that exist",
+        operations=_ops("POST /api/v1/screening/documents/batch/process/"),
+        messages=("No list ",),
+    ),
+    KnownRule(
         reason="which measures, groupings, date fields and filters a source allows depends on "
         "the source (documented per source); the schema lists each of them independently",
         operations=_ops("POST /api/v1/insights/query/"),

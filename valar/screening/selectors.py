@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Max, Q, QuerySet
 
-from valar.core.filters import DateRangeFilterSet
+from valar.core.filters import DateRangeFilterSet, StrictBooleanFilter
 from valar.screening import matching, text
 from valar.screening.models import (
     Entry,
@@ -225,7 +225,7 @@ class MatchFilter(django_filters.FilterSet):
     subject_kind = django_filters.ChoiceFilter(choices=SubjectKind.choices)
     subject_id = django_filters.UUIDFilter()
     status = django_filters.ChoiceFilter(choices=Match.Status.choices)
-    is_match = django_filters.BooleanFilter()
+    is_match = StrictBooleanFilter(help_text="`true`: past the threshold; `false`: below it.")
     min_score = django_filters.NumberFilter(field_name="score", lookup_expr="gte")
     max_score = django_filters.NumberFilter(field_name="score", lookup_expr="lte")
 

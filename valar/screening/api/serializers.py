@@ -14,7 +14,17 @@ from valar.core.serializers import (
 )
 from valar.core.sysconfig import SCORE_PATTERN
 from valar.screening import etl
-from valar.screening.models import Entry, ListDocument, Match, Run, Settings
+from valar.screening.models import Entry, ListDocument, Match, Run, Settings, SubjectKind
+
+
+class ScoreDecimalField(PatternDecimalField):
+    """A score given as a decimal string only (the schema's type), never a JSON number."""
+
+    def to_internal_value(self, data):
+        """Refuse anything but a string, then check the pattern."""
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
 
 
 def ScoreField(**kwargs) -> PatternDecimalField:  # noqa: N802 (a field, named like one)
@@ -23,11 +33,13 @@ def ScoreField(**kwargs) -> PatternDecimalField:  # noqa: N802 (a field, named l
         "error_messages",
         {"invalid": 'Give a decimal from 0 to 1 with at most 4 decimals, as a string ("0.85").'},
     )
-    return PatternDecimalField(max_digits=5, decimal_places=4, pattern=SCORE_PATTERN, **kwargs)
+    return ScoreDecimalField(max_digits=5, decimal_places=4, pattern=SCORE_PATTERN, **kwargs)
 
 
 #: A birth date as screening reads it: a full date or a year alone.
-BIRTH_DATE_PATTERN = r"^[0-9]{4}(-[0-9]{2}-[0-9]{2})?$"
+BIRTH_DATE_PATTERN = (
+    r"^(19[0-9]{2}|2[01][0-9]{2}|2200)(-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01]))?$"
+)
 
 
 def check_birth_date(value: str) -> str:
@@ -45,7 +57,7 @@ def check_birth_date(value: str) -> str:
             else datetime.date.fromisoformat(value)
         )
     except ValueError as exc:
-        raise serializers.ValidationError(f"{value} is not a date.") from exc
+        raise serializers.ValidationError(f"Not a date of the calendar: {value}.") from exc
     if not MIN_DATE.year <= day.year <= MAX_DATE.year:
         raise serializers.ValidationError(f"Give a year from {MIN_DATE.year} to {MAX_DATE.year}.")
     return value
@@ -91,6 +103,11 @@ class DocumentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema_field({"type": "string", "description": "A JSON object, as text."})
+class JsonTextField(serializers.JSONField):
+    """A JSON value sent as text in a form (multipart)."""
+
+
 class DocumentWriteSerializer(serializers.Serializer):
     """What describes a list: its name, where it is from, its date and the script reading it."""
 
@@ -111,7 +128,9 @@ class DocumentUploadSerializer(DocumentWriteSerializer):
     """An upload: the file (CSV, XLS, XLSX or XML, at most 50 MB) and its description."""
 
     file = serializers.FileField(write_only=True)
-    etl_options = serializers.JSONField(
+    #: A form carries no null: a date, or nothing.
+    list_date = DateField(required=False)
+    etl_options = JsonTextField(
         required=False,
         binary=True,
         help_text="The script's options as JSON text (a form carries text): "
@@ -128,7 +147,9 @@ class DocumentUploadSerializer(DocumentWriteSerializer):
 class DocumentBatchSerializer(DocumentUploadSerializer):
     """Several lists at once (``files``, each named after its file), read by one script."""
 
-    files = serializers.ListField(child=serializers.FileField(), allow_empty=False, max_length=20)
+    files = serializers.ListField(
+        child=serializers.FileField(), allow_empty=False, min_length=1, max_length=20
+    )
     file = None
     name = None
 
@@ -150,7 +171,7 @@ class DocumentProcessSerializer(serializers.Serializer):
     """Lists to process, each with its own script (at most 20)."""
 
     documents = serializers.ListField(
-        child=serializers.UUIDField(), allow_empty=False, max_length=20
+        child=serializers.UUIDField(), allow_empty=False, min_length=1, max_length=20
     )
 
 
@@ -193,7 +214,7 @@ class ListEntrySerializer(serializers.ModelSerializer):
     document = TenantRelatedField(queryset=ListDocument.objects.all())
     name = serializers.CharField(read_only=True, help_text="The primary name (names[0]).")
     names = serializers.ListField(
-        child=StrictCharField(max_length=300), allow_empty=False, max_length=50
+        child=StrictCharField(max_length=300), allow_empty=False, min_length=1, max_length=50
     )
     birth_dates = serializers.ListField(
         child=BirthDateField(),
@@ -311,7 +332,11 @@ class FeaturesField(serializers.JSONField):
 class MatchSerializer(serializers.ModelSerializer):
     """A subject and a listed entry that scored at least the cutoff, and its review."""
 
-    entry = ListEntrySummarySerializer(read_only=True)
+    entry = ListEntrySummarySerializer(
+        read_only=True,
+        allow_null=True,
+        help_text="Null once the entry is gone (list deleted or processed again).",
+    )
     score = ScoreField(read_only=True)
     threshold = ScoreField(read_only=True)
     features = FeaturesField(read_only=True)
@@ -342,6 +367,11 @@ class MatchSerializer(serializers.ModelSerializer):
 class RunSerializer(serializers.ModelSerializer):
     """A screening run: whom it screened, with which scores, and how it went."""
 
+    subject_kind = serializers.ChoiceField(
+        choices=[("", ""), *SubjectKind.choices],
+        read_only=True,
+        help_text="The stored subject of a one-subject run; empty for a run of many.",
+    )
     threshold = ScoreField(read_only=True)
     cutoff = ScoreField(read_only=True)
 
