@@ -241,6 +241,13 @@ def token_keys(text: str) -> list[str]:
     return [_code(word) for word in _folded(text)]
 
 
+def joined_key(text: str) -> str:
+    """The phonetic code of a name's folded words written as one ("Dul Matin" and "Dulmatin",
+    "Agus Dwi Karna" and "Agus Dwikarna" meet); empty for a name of one word."""
+    words = _folded(text)
+    return _code("".join(words)) if len(words) > 1 else ""
+
+
 def phonetic_key(text: str) -> str:
     """The phonetic codes of ``text``'s folded words, sorted and joined by one space.
 

@@ -1,14 +1,14 @@
 """Screening reads: lists, entries, runs and matches of one organization, the candidate
 search, and the subjects a run screens.
 
-The candidate search is the first of the two matching stages: on PostgreSQL one statement
-reads the names whose trigram similarity to the subject's normalised name passes pg_trgm's
-threshold (GIN index on ``screening_entryname.normalized``) or whose phonetic key is the
-subject's (B-tree on ``(organization_id, phonetic)``), and the entries sharing an identity
-number (B-tree on ``(organization_id, value)``), best first. On SQLite, which has no trigram
-index, the portable fallback reads the names containing one of the subject's words (past
-the commonest given names) or sharing its phonetic key. Scoring (``matching.score``) then
-decides.
+The candidate search is the first of the two matching stages, in SQL on B-tree indexes:
+the entries holding one of the subject's identity numbers; those with a name whose phonetic
+key is the subject's, or its words written as one ("Dul Matin" / "Dulmatin"); and the entries
+sharing most of the subject's rarer words by phonetic code (``screening_entrytoken``, one
+``GROUP BY``: about a millisecond against 10,000 entries). Only when no entry shares all of
+those words but one (a typo in the one rare word) are names compared by trigrams: pg_trgm on
+PostgreSQL (GIN index on ``screening_entryname.normalized``), the names holding one of the
+subject's words on SQLite. Scoring (``matching.score``) then decides.
 """
 
 import django_filters
@@ -22,6 +22,7 @@ from valar.screening.models import (
     Entry,
     EntryIdentifier,
     EntryName,
+    EntryToken,
     ListDocument,
     Match,
     Run,
@@ -117,11 +118,50 @@ def entries_for_scoring(*, ids: list) -> list[dict]:
     )
 
 
+def _subject_codes(name) -> list[str]:
+    """The phonetic codes of a subject's rarer words (all its words when none is rare)."""
+    codes = dict(zip(name.words, name.codes, strict=True))
+    rare = [codes[word] for word in matching.rare_words(name) if codes.get(word)]
+    return sorted(set(rare or [code for code in name.codes if code]))
+
+
+def _candidates_by_words(
+    organization_id, codes: list[str], joined: str, document_id
+) -> list[tuple]:
+    """The entries sharing most of ``codes`` (and ``joined``, the subject's words written as
+    one), most first: ``(entry_id, shared)``, one query on the B-tree of
+    ``screening_entrytoken``; of as many shared words, the entry with fewer others first."""
+    tokens = EntryToken.objects.filter(
+        organization_id=organization_id, code__in=[*codes, joined] if joined else codes
+    )
+    if document_id:
+        tokens = tokens.filter(entry__document_id=document_id)
+    return list(
+        tokens.values("entry_id", "words")
+        .annotate(shared=Count("code"))
+        .order_by("-shared", "words", "entry_id")
+        .values_list("entry_id", "shared")[:CANDIDATES]
+    )
+
+
+def _candidates_by_key(organization_id, keys: list[str], document_id) -> list:
+    """The entries with a name whose phonetic key is one of ``keys`` (B-tree): the
+    subject's, or its words written as one ("Dul Matin" finds "Dulmatin")."""
+    names = EntryName.objects.filter(organization_id=organization_id, phonetic__in=keys)
+    if document_id:
+        names = names.filter(entry__document_id=document_id)
+    return list(names.values_list("entry_id", flat=True)[:CANDIDATES])
+
+
 def candidates(*, organization_id, prepared, identifiers: list[str], document_id=None) -> list:
-    """The ids of the entries worth scoring against a subject (see the module), best first."""
+    """The ids of the entries worth scoring against a subject (see the module), best first.
+
+    The entries holding one of its identity numbers; then those sharing most of its rarer
+    words (by phonetic code); and only when no entry shares all of them but one (a typo, a
+    name written in one word), the names alike by trigrams (PostgreSQL) or by their words
+    (SQLite).
+    """
     first = prepared.names[0] if prepared.names else None
-    normalized = first.sorted_folded if first else ""
-    phonetic = " ".join(sorted(first.codes)) if first else ""
     ids: list = []
     if identifiers:
         found = EntryIdentifier.objects.filter(
@@ -130,12 +170,24 @@ def candidates(*, organization_id, prepared, identifiers: list[str], document_id
         if document_id:
             found = found.filter(entry__document_id=document_id)
         ids.extend(found.values_list("entry_id", flat=True)[:CANDIDATES])
-    if not normalized:
+    if first is None:
         return ids
-    if settings.POSTGRESQL:
-        ids.extend(_candidates_postgres(organization_id, normalized, phonetic, document_id))
-    else:
-        ids.extend(_candidates_portable(organization_id, first, phonetic, document_id))
+    codes = _subject_codes(first)
+    phonetic = " ".join(sorted(first.codes))
+    joined = matching.joined_key(first.raw)
+    keys = [key for key in (phonetic, joined) if key]
+    if keys:
+        ids.extend(_candidates_by_key(organization_id, keys, document_id))
+    shared = _candidates_by_words(organization_id, codes, joined, document_id) if codes else []
+    ids.extend(entry_id for entry_id, _ in shared)
+    best = shared[0][1] if shared else 0
+    if best < max(1, len(codes) - 1):
+        if settings.POSTGRESQL:
+            ids.extend(
+                _candidates_postgres(organization_id, first.sorted_folded, phonetic, document_id)
+            )
+        else:
+            ids.extend(_candidates_portable(organization_id, first, phonetic, document_id))
     return list(dict.fromkeys(ids))
 
 

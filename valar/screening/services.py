@@ -28,6 +28,7 @@ from valar.screening.models import (
     Entry,
     EntryIdentifier,
     EntryName,
+    EntryToken,
     ListDocument,
     Match,
     Run,
@@ -247,6 +248,7 @@ def _delete_entries(entries, *, organization_id) -> int:
     Match.objects.filter(entry__in=ids).update(entry=None)
     EntryName.objects.filter(entry__in=ids)._raw_delete(EntryName.objects.db)
     EntryIdentifier.objects.filter(entry__in=ids)._raw_delete(EntryIdentifier.objects.db)
+    EntryToken.objects.filter(entry__in=ids)._raw_delete(EntryToken.objects.db)
     removed = entries._raw_delete(Entry.objects.db)
     _bump(organization_id)
     return removed
@@ -416,6 +418,19 @@ def _name_rows(entry: Entry) -> list[EntryName]:
     return rows
 
 
+def _token_rows(entry: Entry) -> list[EntryToken]:
+    """The phonetic codes of every word of an entry's names, and of each name's words
+    written as one, each once."""
+    codes = {code for name in entry.names for code in matching.token_keys(name) if code}
+    joined = {matching.joined_key(name) for name in entry.names} - {""}
+    return [
+        EntryToken(
+            organization_id=entry.organization_id, entry=entry, code=code[:40], words=len(codes)
+        )
+        for code in sorted(codes | joined)
+    ]
+
+
 def _identifier_rows(entry: Entry) -> list[EntryIdentifier]:
     """An entry's identity numbers as searchable rows."""
     rows, seen = [], set()
@@ -465,21 +480,25 @@ def entries_write(*, document: ListDocument, parsed: Iterable) -> int:
         _prepare_entry(entry)
         entries.append(entry)
     Entry.objects.bulk_create(entries, batch_size=1000)
-    names, identifiers = [], []
+    names, identifiers, tokens = [], [], []
     for entry in entries:
         names.extend(_name_rows(entry))
         identifiers.extend(_identifier_rows(entry))
+        tokens.extend(_token_rows(entry))
     EntryName.objects.bulk_create(names, batch_size=2000)
+    EntryToken.objects.bulk_create(tokens, batch_size=5000)
     EntryIdentifier.objects.bulk_create(identifiers, batch_size=2000)
     _bump(document.organization_id)
     return len(entries)
 
 
 def _reindex(entry: Entry) -> None:
-    """Rewrite an entry's searchable name and identifier rows."""
+    """Rewrite an entry's searchable name, word and identifier rows."""
     EntryName.objects.filter(entry=entry).delete()
     EntryIdentifier.objects.filter(entry=entry).delete()
+    EntryToken.objects.filter(entry=entry).delete()
     EntryName.objects.bulk_create(_name_rows(entry))
+    EntryToken.objects.bulk_create(_token_rows(entry))
     EntryIdentifier.objects.bulk_create(_identifier_rows(entry))
 
 

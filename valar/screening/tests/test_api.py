@@ -310,6 +310,22 @@ class MatchingFlowTests(ScreeningTestCase):
             Decimal(other["matches"][0]["score"]) if other["matches"] else Decimal(0),
         )
 
+    def test_a_name_written_in_one_word_is_found(self):
+        """ "Dul Matin" finds the entry "Dulmatin" (the words written as one have its key)."""
+        services.entry_create(
+            tenant=self.tenant,
+            document=self.document,
+            data={"names": ["DULMATIN", "JOKO PITONO"], "birth_dates": ["1970-06-16"]},
+        )
+        best = self.screen(name="Dul Matin").json()["matches"][0]
+        self.assertEqual(best["entry"]["name"], "DULMATIN")
+        self.assertTrue(best["is_match"])
+
+    def test_a_typo_in_the_one_rare_word_is_still_found(self):
+        """ "Bahrum Naim" for Bahrun Naim: one word differs, the entry is still found."""
+        best = self.screen(name="Bahrum Naim").json()["matches"][0]
+        self.assertEqual(best["entry"]["reference"], "DK-004")
+
     def test_a_common_given_name_alone_is_not_a_match(self):
         """ "Abu Rizal" shares only "Abu": nothing past the threshold."""
         matches = self.screen(name="Abu Rizal").json()["matches"]
