@@ -8,6 +8,7 @@ from rest_framework import serializers
 from valar.core.serializers import (
     DateField,
     PatternDecimalField,
+    PatternDecimalFieldSchema,
     QuerySerializer,
     StrictCharField,
     TenantRelatedField,
@@ -25,6 +26,13 @@ class ScoreDecimalField(PatternDecimalField):
         if not isinstance(data, str):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+class ScoreDecimalFieldSchema(PatternDecimalFieldSchema):
+    """A score's schema: the pattern's decimal string (the parent's extension does not
+    match a subclass)."""
+
+    target_class = "valar.screening.api.serializers.ScoreDecimalField"
 
 
 def ScoreField(**kwargs) -> PatternDecimalField:  # noqa: N802 (a field, named like one)
