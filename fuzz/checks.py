@@ -269,6 +269,12 @@ KNOWN_RULES = [
         messages=("Not a date of the calendar:",),
     ),
     KnownRule(
+        reason="the cutoff must not be above the match threshold, either of them possibly the "
+        "stored value or the system's: JSON Schema cannot compare two values",
+        operations=_ops("PATCH /api/v1/screening/settings/"),
+        messages=("The cutoff (",),
+    ),
+    KnownRule(
         reason="a run screens a subject or a scope, exactly one: two optional properties "
         "the schema lists apart",
         operations=_ops("POST /api/v1/screening/runs/"),

@@ -19,7 +19,12 @@ from valar.notifications.models import Notification
 
 #: A link is a path of this site (``/api/v1/tasks/…``, not ``//host``) or an ``http(s)`` URL,
 #: never a ``javascript:`` or ``data:`` one a client might follow; the schema states it.
-LINK_PATTERN = r"^(/([^/\s][^\s]*)?|https?://[^\s/?#]+[^\s]*)?$"
+#: No whitespace and no control character (Python's ``\s`` also holds \x1c-\x1f and \x85,
+#: a JSON Schema validator's does not: both refuse them by name, so they agree).
+LINK_PATTERN = (
+    r"^(/([^/\s\x00-\x1f\x7f-\x9f\ufeff][^\s\x00-\x1f\x7f-\x9f\ufeff]*)?"
+    r"|https?://[^\s\x00-\x1f\x7f-\x9f\ufeff/?#]+[^\s\x00-\x1f\x7f-\x9f\ufeff]*)?$"
+)
 
 
 class NotificationSerializer(serializers.ModelSerializer):

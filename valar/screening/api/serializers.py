@@ -21,6 +21,12 @@ from valar.screening.models import Entry, ListDocument, Match, Run, Settings, Su
 class ScoreDecimalField(PatternDecimalField):
     """A score given as a decimal string only (the schema's type), never a JSON number."""
 
+    def run_validation(self, data=serializers.empty):
+        """An empty string is not a score (DRF would read it as null)."""
+        if data == "":
+            self.fail("invalid")
+        return super().run_validation(data)
+
     def to_internal_value(self, data):
         """Refuse anything but a string, then check the pattern."""
         if not isinstance(data, str):
