@@ -618,3 +618,40 @@ class FoundOverHttpTests(ScreeningTestCase):
             f"{API}settings/", {"match_threshold": "1.5"}, format="json"
         )
         self.assertIn("at most 4 decimals", str(response.json()["errors"]))
+
+
+class ListQueryCountTests(ScreeningTestCase):
+    """The lists without a generic resource test keep their statements pinned."""
+
+    def test_processed_documents_and_affiliated_users_do_not_grow_with_rows(self):
+        """Two processed lists or one, three matched members or one: the same statements."""
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        client = self.clients[Role.MANAGER]
+
+        def count(url: str) -> int:
+            """Statements of one GET of ``url``."""
+            with CaptureQueriesContext(connection) as captured:
+                self.assertEqual(client.get(url).status_code, 200)
+            return len(captured)
+
+        count(f"{API}processed-documents/")  # the caller's first request warms its caches
+        few = count(f"{API}processed-documents/")
+        processed_list(self.tenant)
+        self.assertEqual(count(f"{API}processed-documents/"), few)
+        worker = self.users[Role.WORKER]
+        worker.first_name, worker.last_name = "Aman", "Abdurrahman"
+        worker.save()
+        services.run_execute(
+            run_id=services.run_start(organization=self.org, user=None, scope="members").pk
+        )
+        one = count(f"{API}affiliated-users/")
+        for role in (Role.BASIC, Role.CLIENT):
+            user = self.users[role]
+            user.first_name, user.last_name = "Bahrun", "Naim"
+            user.save()
+        services.run_execute(
+            run_id=services.run_start(organization=self.org, user=None, scope="members").pk
+        )
+        self.assertEqual(count(f"{API}affiliated-users/"), one)
