@@ -1,0 +1,147 @@
+/**
+ * The console's entry: the page frame (header with organization, bell and sign-out; the
+ * navigation; the main region), the hash router and the live notifications socket.
+ *
+ * Routes: `#/dashboards`, `#/dashboards/<id>`, `#/inbox` and `#/inbox/<chat>` (agents),
+ * `#/support` and `#/support/<chat>` (a member's own chats), `#/notifications`.
+ */
+
+import "./style.css";
+import { onUnauthorized } from "./api.js";
+import { bellIcon, h, replace, select } from "./dom.js";
+import { session, load, choose, signOut, can, isAgent } from "./session.js";
+import { renderSignIn } from "./views/signin.js";
+import { renderDashboards, renderDashboard } from "./views/dashboards.js";
+import { renderChats, renderChat } from "./views/chats.js";
+import { renderNotifications, Bell } from "./views/notifications.js";
+
+const root = document.getElementById("app");
+/** Cleanup of the current view (its sockets), run before the next one renders. */
+let leave = null;
+let bell = null;
+/** Counts route changes, so a slow view's cleanup is run if it arrives after the next one. */
+let routeToken = 0;
+
+/** Navigate to a hash route. */
+export function go(route) {
+  if (location.hash === `#${route}`) route_();
+  else location.hash = route;
+}
+
+/** The links of the navigation, by what the member may use. */
+function links() {
+  const items = [];
+  if (can("insights", "view")) items.push(["#/dashboards", "Dashboards"]);
+  if (isAgent()) items.push(["#/inbox", "Inbox"]);
+  else if (can("support", "view")) items.push(["#/support", "Support"]);
+  items.push(["#/notifications", "Notifications"]);
+  return items;
+}
+
+/** The default route for the member. */
+function home() {
+  return links()[0][0].slice(1);
+}
+
+/** Build the signed-in frame once per sign-in / organization change. */
+function frame() {
+  const orgSelect = select(
+    "org-select",
+    session.organizations.map((org) => [org.id, org.name]),
+    session.organization?.id,
+  );
+  orgSelect.addEventListener("change", async () => {
+    await choose(orgSelect.value);
+    start();
+  });
+  const count = h("span", { id: "bell-count", class: "badge", text: "0" });
+  const bellLink = h("a", { id: "bell", href: "#/notifications", class: "bell", "aria-label": "Notifications" }, bellIcon(), count);
+  const signout = h("button", { id: "signout", type: "button", class: "secondary", text: "Sign out" });
+  signout.addEventListener("click", async () => {
+    stop();
+    await signOut();
+    showSignIn();
+  });
+  const nav = h("nav", { "aria-label": "Main" }, h("ul", {}, links().map(([href, text]) => h("li", {}, h("a", { href, text })))));
+  const header = h(
+    "header",
+    { class: "top" },
+    h("a", { class: "brand", href: `#${home()}`, text: "Valar" }),
+    h("div", { class: "org" }, h("label", { for: "org-select", text: "Organization" }), orgSelect),
+    h("div", { class: "actions" }, bellLink, h("span", { class: "who", text: session.user.email }), signout),
+  );
+  const main = h("main", { id: "main", tabindex: "-1" });
+  replace(root, h("a", { class: "skip", href: "#main", text: "Skip to content", onclick: (event) => { event.preventDefault(); main.focus(); } }), header, nav, main);
+  bell = new Bell(count, bellLink);
+}
+
+/** Stop the current view and the bell. */
+function stop() {
+  if (leave) leave();
+  leave = null;
+  if (bell) bell.stop();
+  bell = null;
+}
+
+/** Show the sign-in form. */
+function showSignIn() {
+  document.body.dataset.signedIn = "false";
+  renderSignIn(root, async () => {
+    await load();
+    start();
+  });
+}
+
+/** (Re)build the frame and render the current route. */
+function start() {
+  stop();
+  document.body.dataset.signedIn = "true";
+  frame();
+  if (!location.hash || location.hash === "#" || location.hash === "#/") {
+    history.replaceState(null, "", `#${home()}`);
+  }
+  route_();
+}
+
+/** Render the view the hash names. */
+function route_() {
+  if (!session.user) return;
+  if (leave) leave();
+  leave = null;
+  const main = document.getElementById("main");
+  const parts = location.hash.replace(/^#\/?/, "").split("/").filter(Boolean);
+  for (const link of document.querySelectorAll("nav a")) {
+    link.toggleAttribute("aria-current", location.hash.startsWith(link.getAttribute("href")));
+  }
+  const token = ++routeToken;
+  const [section, id] = parts;
+  let result;
+  if (section === "dashboards" && id) result = renderDashboard(main, id);
+  else if (section === "dashboards") result = renderDashboards(main);
+  else if ((section === "inbox" || section === "support") && id) result = renderChat(main, id, section);
+  else if (section === "inbox" || section === "support") result = renderChats(main, section);
+  else if (section === "notifications") result = renderNotifications(main, bell);
+  else {
+    go(home());
+    return;
+  }
+  Promise.resolve(result).then((cleanup) => {
+    if (typeof cleanup !== "function") return;
+    if (token === routeToken) leave = cleanup;
+    else cleanup();
+  });
+}
+
+window.addEventListener("hashchange", route_);
+onUnauthorized(() => {
+  if (!session.user) return;
+  stop();
+  session.user = null;
+  showSignIn();
+});
+
+/** Start: signed in already (a session cookie) or the sign-in form. */
+(async () => {
+  if (await load()) start();
+  else showSignIn();
+})();
