@@ -45,15 +45,20 @@ function home() {
 
 /** Build the signed-in frame once per sign-in / organization change. */
 function frame() {
-  const orgSelect = select(
-    "org-select",
-    session.organizations.map((org) => [org.id, org.name]),
-    session.organization?.id,
-  );
-  orgSelect.addEventListener("change", async () => {
-    await choose(orgSelect.value);
-    start();
-  });
+  // Clients see no organization list (the API gives them none): they stay in their own.
+  let orgPicker = null;
+  if (session.organizations.length) {
+    const orgSelect = select(
+      "org-select",
+      session.organizations.map((org) => [org.id, org.name]),
+      session.organization?.id,
+    );
+    orgSelect.addEventListener("change", async () => {
+      await choose(orgSelect.value);
+      start();
+    });
+    orgPicker = h("div", { class: "org" }, h("label", { for: "org-select", text: "Organization" }), orgSelect);
+  }
   const count = h("span", { id: "bell-count", class: "badge", text: "0" });
   const bellLink = h("a", { id: "bell", href: "#/notifications", class: "bell", "aria-label": "Notifications" }, bellIcon(), count);
   const signout = h("button", { id: "signout", type: "button", class: "secondary", text: "Sign out" });
@@ -67,7 +72,7 @@ function frame() {
     "header",
     { class: "top" },
     h("a", { class: "brand", href: `#${home()}`, text: "Valar" }),
-    h("div", { class: "org" }, h("label", { for: "org-select", text: "Organization" }), orgSelect),
+    orgPicker,
     h("div", { class: "actions" }, bellLink, h("span", { class: "who", text: session.user.email }), signout),
   );
   const main = h("main", { id: "main", tabindex: "-1" });

@@ -22,13 +22,14 @@ const STATUSES = [
 /** Names of the organization's members, when the caller may list them (admins). */
 async function memberNames() {
   const names = new Map([[session.user.id, "you"]]);
+  if (session.permissions.role !== "admin") return names;
   try {
     const members = await get(`organizations/${session.organization.id}/members/`, { page_size: 100 });
     for (const member of members.results) {
       if (member.user.id !== session.user.id) names.set(member.user.id, member.user.email);
     }
   } catch {
-    // Only admins list members; others see "you" and "someone else".
+    // The list failed: names stay unknown ("another agent", "Someone").
   }
   return names;
 }
@@ -169,7 +170,7 @@ export async function renderChat(main, id, section) {
         if (data.type !== "message.created" || !shown.has(data.message.seq)) show(data.message);
         if (data.type === "message.created") markRead();
       } else if (data.type === "typing" && data.user !== session.user.id) {
-        typing.textContent = `${names.get(data.user) || "Someone"} is typing…`;
+        typing.textContent = `${names.get(data.user) || (agent ? "Someone" : "Support")} is typing…`;
         typing.hidden = false;
         clearTimeout(typingTimer);
         typingTimer = setTimeout(() => (typing.hidden = true), 3000);
