@@ -21,7 +21,7 @@ DEV_ENV := DEBUG=true
 # too), with this checkout's .venv first on PATH.
 START := HOST=$(HOST) PORT=$(PORT) PATH="$(CURDIR)/.venv/bin:$$PATH" deploy/start.sh
 
-.PHONY: install run dev serve worker test lint check fuzz bench clean
+.PHONY: install run dev serve worker test lint check e2e fuzz bench clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -63,6 +63,9 @@ check: install ## Django system checks and the missing-migrations check.
 
 test: lint check ## Lint, checks, then the whole suite.
 	.venv/bin/pytest -q
+
+e2e: install ## The console in headless Chromium (Debian's chromium) against make run; screenshots in var/screenshots/.
+	.venv/bin/pytest -q -p no:cacheprovider e2e/
 
 fuzz: install ## schemathesis with every check over the whole schema: in process, then against make run.
 	THROTTLE_ANON=100000/min THROTTLE_USER=100000/min THROTTLE_LOGIN=100000/min \
