@@ -21,7 +21,7 @@ DEV_ENV := DEBUG=true
 # too), with this checkout's .venv first on PATH.
 START := HOST=$(HOST) PORT=$(PORT) PATH="$(CURDIR)/.venv/bin:$$PATH" deploy/start.sh
 
-.PHONY: install run dev serve worker test lint check e2e fuzz bench clean
+.PHONY: install run dev serve worker test lint check e2e console console-check fuzz bench clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -63,6 +63,18 @@ check: install ## Django system checks and the missing-migrations check.
 
 test: lint check ## Lint, checks, then the whole suite.
 	.venv/bin/pytest -q
+
+# The console's build (frontend/ -> valar/console/static/console/) is committed: make run needs
+# no Node. `npm install` rather than `npm ci`: npm 11 on Linux leaves vite's Windows-only optional
+# dependency out of the lock file and `npm ci` then refuses it; with the lock file present,
+# `npm install` installs the locked versions (and the build is byte-for-byte reproducible).
+console: ## Rebuild the console from frontend/ (needs Node.js >= 20.19 and npm).
+	cd frontend && npm install --no-audit --no-fund --loglevel=error && npm run build
+
+console-check: console ## Fail when the committed console build differs from what frontend/ builds.
+	@git diff --exit-code --stat -- valar/console/static/console \
+		&& test -z "$$(git status --porcelain -- valar/console/static/console)" \
+		|| (echo "the committed console build is not what frontend/ builds: run make console and commit" && exit 1)
 
 e2e: install ## The console in headless Chromium (Debian's chromium) against make run; screenshots in var/screenshots/.
 	.venv/bin/pytest -q -p no:cacheprovider e2e/
