@@ -204,7 +204,11 @@ class TestDashboard:
             figure = page.locator(f'#charts figure.chart[data-chart-id="{chart["id"]}"]')
             expect(figure).to_have_attribute("data-chart-type", chart["chart_type"])
             expect(figure.locator("figcaption")).to_contain_text(chart["title"])
-            expect(figure.locator(".chart-stale")).to_be_hidden()
+            stale = figure.locator(".chart-stale")
+            if chart["stale"]:
+                expect(stale).to_be_visible()
+            else:
+                expect(stale).to_be_hidden()
             expect(figure.locator("button.chart-refresh")).to_be_visible()
             document = chart["document"]
             if chart["chart_type"] == "table":
@@ -376,7 +380,7 @@ def all_messages(context: BrowserContext, chat: str) -> list[dict]:
 
 def send(page: Page, text: str) -> None:
     """Type ``text`` into the reply box and press "Send"."""
-    page.get_by_label("Message").fill(text)
+    page.get_by_label("Message", exact=True).fill(text)
     page.locator("form#message-form").get_by_role("button", name="Send").click()
 
 
@@ -414,7 +418,7 @@ class TestChat:
         expect(admin_page.locator("#socket-state")).to_have_text("live")
         expect(admin_page.locator("#typing")).to_be_hidden()
 
-        client_page.get_by_label("Message").press_sequentially("Are you ")
+        client_page.get_by_label("Message", exact=True).press_sequentially("Are you ")
         expect(admin_page.locator("#typing")).to_be_visible(timeout=2 * LIVE_MS)
 
         text = f"live {uuid.uuid4().hex}"
@@ -463,7 +467,7 @@ class TestNotifications:
         def watch(socket) -> None:
             """Record the notifications socket's frames (its ``hello`` says it is open)."""
             if "/ws/notifications/" in socket.url:
-                socket.on("framereceived", frames.append)
+                socket.on("framereceived", lambda payload: frames.append(payload))
 
         context.on("page", lambda page: page.on("websocket", watch))
         page = signed_in(context, admin)
