@@ -323,6 +323,30 @@ class ReceivablesSerializer(serializers.Serializer):
     )
 
 
+class CatalogueSourceSerializer(serializers.Serializer):
+    """A metrics source a query may name, with the names its fields accept."""
+
+    name = StrictCharField()
+    description = StrictCharField()
+    module = StrictCharField(help_text="The module a caller needs to query it (empty: none).")
+    money = serializers.BooleanField(help_text="Values are amounts in the base currency.")
+    measures = serializers.ListField(child=StrictCharField())
+    dimensions = serializers.ListField(
+        child=StrictCharField(), help_text="The names `group_by` and `filters` accept."
+    )
+    date_fields = serializers.ListField(
+        child=StrictCharField(), help_text="The dates `date_field` accepts, the default first."
+    )
+    default_date_field = StrictCharField()
+
+
+class QueryCatalogueSerializer(serializers.Serializer):
+    """``insights/sources/``: what a metrics query may name, for the caller."""
+
+    intervals = serializers.ListField(child=StrictCharField())
+    sources = CatalogueSourceSerializer(many=True)
+
+
 class InsightsViewSet(TenantViewSet):
     """Company figures, trends, breakdowns, projections, team leaderboards, ad-hoc queries."""
 
@@ -339,6 +363,7 @@ class InsightsViewSet(TenantViewSet):
             "breakdown",
             "projections",
             "query",
+            "sources",
             "teams",
             "team",
             "receivables",
@@ -390,6 +415,13 @@ class InsightsViewSet(TenantViewSet):
         """Revenue and expenses projected by a least-squares line over the history."""
         query = _period(request, ProjectionQuerySerializer)
         return Response(selectors.projections(tenant=self.tenant, **query))
+
+    @extend_schema(responses={200: QueryCatalogueSerializer})
+    @action(detail=False, methods=["get"])
+    def sources(self, request):
+        """The intervals and the sources (with their measures, dimensions and date fields) a
+        metrics query of the caller may name: sources of modules they lack are left out."""
+        return Response(selectors.query_catalogue(tenant=self.tenant))
 
     @extend_schema(request=QuerySpecSerializer, responses={200: MetricsDocumentSerializer})
     @action(detail=False, methods=["post"])

@@ -15,7 +15,13 @@ from django.utils import timezone
 from valar.core.filters import DateRangeFilterSet
 from valar.core.metrics import run_for
 from valar.core.metrics import sources as metric_sources
-from valar.core.metrics.engine import bucket_label, buckets, cached_figures, owner_scope
+from valar.core.metrics.engine import (
+    INTERVALS,
+    bucket_label,
+    buckets,
+    cached_figures,
+    owner_scope,
+)
 from valar.core.policy import Access, Role, decide
 from valar.core.tenancy import Tenant
 from valar.crm import selectors as crm
@@ -485,3 +491,29 @@ def chart_visible(chart: Chart, chartable: dict[str, str | None]) -> bool:
 def chart_list(*, dashboard: Dashboard) -> QuerySet[Chart]:
     """A dashboard's charts in order."""
     return Chart.objects.filter(dashboard=dashboard).order_by("position", "created_at")
+
+
+def query_catalogue(*, tenant: Tenant) -> dict:
+    """What a metrics query may name, for the caller: the intervals, and each source whose
+    module they may view (``insights/sources/``, the chart form's choices), sorted by name.
+
+    Read from the registry the engine validates against, so the catalogue cannot promise a
+    source, measure, dimension or date field the engine would refuse. No database query.
+    """
+    catalogue = []
+    for source in sorted(metric_sources().values(), key=lambda item: item.name):
+        if source.module and not can_view(tenant, source.module):
+            continue
+        catalogue.append(
+            {
+                "name": source.name,
+                "description": source.description,
+                "module": source.module,
+                "money": source.money,
+                "measures": list(source.measures),
+                "dimensions": sorted(source.dimensions),
+                "date_fields": list(source.allowed_date_fields()),
+                "default_date_field": source.date_field,
+            }
+        )
+    return {"intervals": list(INTERVALS), "sources": catalogue}
