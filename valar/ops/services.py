@@ -39,8 +39,9 @@ def demo_seed() -> tuple[User, str] | None:
 
     The organization "Valar Demo" gets two teams, a worker and a little work: tasks, a lead,
     a deal, this month's income and expenses, two alert rules (one of them firing), a
-    support chat, invoicing, and a processed DTTOT-shaped watch list with a vendor to review;
-    both users' emails count as verified.
+    support chat, invoicing, a processed DTTOT-shaped watch list with a vendor to review, and
+    the dashboard "Business overview" with one chart of each type; both users' emails count as
+    verified.
     Returns the admin and its password.
 
     Returns ``None`` (and changes nothing) when any user exists, so the credentials are
@@ -72,6 +73,7 @@ def demo_seed() -> tuple[User, str] | None:
     _demo_support(tenant=tenant)
     _demo_invoicing(tenant=tenant)
     _demo_screening(tenant=tenant)
+    _demo_dashboards(tenant=tenant)
     _demo_member(
         organization=organization,
         email=DEMO_CLIENT_EMAIL,
@@ -190,6 +192,52 @@ def _demo_invoicing(*, tenant: Tenant) -> None:
             ],
         },
     )
+
+
+#: The demo dashboard's charts: one of each chart type, over this year's demo data by month.
+DEMO_CHARTS = (
+    ("Income by category", "bar", {"source": "income", "measure": "sum", "group_by": "category"}),
+    ("Expenses", "line", {"source": "expense", "measure": "sum"}),
+    ("Profit", "area", {"source": "profit", "measure": "sum"}),
+    (
+        "Expenses by category",
+        "pie",
+        {"source": "expense", "measure": "sum", "group_by": "category"},
+    ),
+    (
+        "Support chats by status",
+        "table",
+        {"source": "support", "measure": "count", "group_by": "status"},
+    ),
+)
+
+
+def _demo_dashboards(*, tenant: Tenant) -> None:
+    """The dashboard "Business overview", visible to the organization, with one chart of each
+    type (bar, line, area, pie, table) computed by the chart service over this year by month."""
+    from valar.insights.models import Dashboard
+    from valar.insights.services import chart_create
+
+    today = timezone.localdate()
+    # Stamped as the API's create stamps it (TenantViewSet.perform_create).
+    dashboard = Dashboard.objects.create(
+        organization=tenant.organization,
+        created_by=tenant.membership.user,
+        title="Business overview",
+        description="This year by month: money in and out, profit, and the support queue.",
+        visibility=Dashboard.Visibility.ORGANIZATION,
+    )
+    period = {
+        "start_date": today.replace(month=1, day=1).isoformat(),
+        "end_date": today.replace(month=12, day=31).isoformat(),
+        "interval": "month",
+    }
+    for title, chart_type, query in DEMO_CHARTS:
+        chart_create(
+            tenant=tenant,
+            dashboard=dashboard,
+            data={"title": title, "chart_type": chart_type, "query": {**query, **period}},
+        )
 
 
 def _demo_support(*, tenant: Tenant) -> None:

@@ -4,6 +4,7 @@ import io
 import re
 
 from django.core.management import call_command
+from django.utils import timezone
 
 from valar.accounts.models import User
 from valar.core.testing import ApiTestCase
@@ -40,6 +41,41 @@ class SeedDemoTests(ApiTestCase):
         membership = Membership.objects.get(user__email=DEMO_EMAIL)
         self.assertEqual(membership.role, "admin")
         self.assertEqual(Organization.objects.count(), 1)
+
+    def test_the_demo_dashboard_holds_one_drawn_chart_of_each_type(self):
+        """The console opens "Business overview": five charts, each with a computed document
+        holding this year's twelve months, the money charts with this month's demo figures."""
+        self.seed()
+        admin = User.objects.get(email=DEMO_EMAIL)
+        self.client.force_login(admin)
+        dashboards = self.client.get("/api/v1/dashboards/").json()["results"]
+        self.assertEqual([d["title"] for d in dashboards], ["Business overview"])
+        self.assertEqual(dashboards[0]["visibility"], "organization")
+        charts = self.client.get(f"/api/v1/dashboards/{dashboards[0]['id']}/charts/").json()
+        self.assertEqual(
+            [(c["title"], c["chart_type"]) for c in charts],
+            [
+                ("Income by category", "bar"),
+                ("Expenses", "line"),
+                ("Profit", "area"),
+                ("Expenses by category", "pie"),
+                ("Support chats by status", "table"),
+            ],
+        )
+        month = timezone.localdate().strftime("%Y-%m")
+        for chart in charts:
+            document = chart["document"]
+            self.assertEqual(len(document["labels"]), 12, chart["title"])
+            self.assertIn(month, document["labels"])
+            self.assertFalse(chart["stale"], chart["title"])
+        by_title = {chart["title"]: chart["document"] for chart in charts}
+        # Income 4,200.00 + 1,350.50 (Sales) plus the half-paid invoice's payment; expenses
+        # 1,800.00 (Rent): the totals are the engine's, compared exactly as strings.
+        self.assertEqual(by_title["Expenses"]["totals"], {"expense": "1800.00"})
+        self.assertEqual(by_title["Expenses by category"]["totals"], {"Rent": "1800.00"})
+        self.assertIn("Sales", by_title["Income by category"]["totals"])
+        self.assertEqual(by_title["Income by category"]["totals"]["Sales"], "5550.50")
+        self.assertEqual(sum(by_title["Support chats by status"]["series"][0]["data"]), 1)
 
     def test_the_printed_credentials_sign_in_through_the_api(self):
         output = self.seed()
