@@ -118,6 +118,7 @@ INSTALLED_APPS = [
     "valar.screening",
     "valar.support",
     "valar.portal",
+    "valar.console",
 ]
 
 MIDDLEWARE = [
@@ -295,6 +296,12 @@ STATIC_URL = "static/"
 # WhiteNoise serves the admin's, Swagger UI's and Redoc's files straight from the installed
 # apps (no collectstatic step), with DEBUG on or off; a collected STATIC_ROOT is served too.
 WHITENOISE_USE_FINDERS = True
+# The console's build (valar/console/static/console/) names its assets by content hash
+# (Vite: <name>-<8 characters>.<ext>): cached for a year as immutable (WhiteNoise compiles this
+# string as a regex over the URL). Its .gz and .br siblings are served to clients accepting them.
+WHITENOISE_IMMUTABLE_FILE_TEST = (
+    r"^/static/console/assets/[\w.-]+-[A-Za-z0-9_-]{8}\.(?:js|css|svg|woff2?)$"
+)
 # Uploaded files go through Django's storage API (swap in S3-compatible storage to scale out).
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024

@@ -31,6 +31,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("admin/", admin.site.urls),
+    # The web console: one page, a client of the API above (valar.console).
+    path("app/", include("valar.console.urls")),
     # Prometheus; outside the API (plain text, its own protection: valar.ops.api.metrics_view).
     path("metrics", metrics_view, name="metrics"),
 ]
