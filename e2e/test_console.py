@@ -396,9 +396,12 @@ class TestChat:
         page.locator("input#chat-open-subject").fill(subject)
         page.locator("textarea#chat-open-message").fill("Hello, I need help with an invoice.")
         page.locator("form#chat-open").get_by_role("button", name="Open chat").click()
+        # The console goes to the chat the API answered with (a new one, or the open one).
+        expect(page).to_have_url(re.compile(r"#/support/[0-9a-f-]{36}$"))
+        chat_id = page.url.rsplit("/", 1)[1]
         chats = api_get(context, "support/chats/")["results"]
         (chat,) = [item for item in chats if item["status"] == "open"]
-        page.goto(f"/app/#/support/{chat['id']}")
+        assert chat["id"] == chat_id, (chat, chat_id)
         expect(page.locator("h1#chat-subject")).to_have_text(chat["subject"])
         expect(page.locator("#socket-state")).to_have_text("live")
         return page, chat["id"], chat["subject"]
