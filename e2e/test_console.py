@@ -72,12 +72,12 @@ def expected_chart_data(chart_type: str, document: dict) -> tuple[list, list]:
     """The labels and datasets a drawn chart must hold for the stored ``document``.
 
     bar, line and area: the document's labels, one dataset per series (its name, its values).
-    pie: the labels' slices of the single series, or, for a grouped query (several series),
-    one slice per series holding its total.
+    pie: for a grouped query (``group_by``, or several series) one slice per group holding
+    its total, else the labels' slices of the single series.
     """
     series = document["series"]
     if chart_type == "pie":
-        if len(series) > 1:
+        if document["query"].get("group_by") or len(series) > 1:
             labels = [item["name"] for item in series]
             data = [number(document["totals"][item["name"]]) for item in series]
         else:

@@ -1,8 +1,8 @@
 /**
  * Drawing a stored metrics document (`{labels, series: [{name, key, data}], totals, currency}`).
  *
- * bar, line and area are one dataset per series over the labels; pie is the labels' slices of a
- * single series, or each series' total when the query was grouped; table lists the document's
+ * bar, line and area are one dataset per series over the labels; pie is each group's total
+ * when the query was grouped (`group_by`), else the periods' slices of its one series; table lists the document's
  * values as the API wrote them (exact decimal strings, never re-rounded). Chart.js is exposed as
  * `window.Chart` so a drawn chart's data can be read back (`Chart.getChart(canvas).data`).
  */
@@ -55,7 +55,7 @@ export function chartConfig(type, document) {
     plugins: { legend: { position: "bottom" } },
   };
   if (type === "pie") {
-    const grouped = document.series.length > 1;
+    const grouped = Boolean(document.query?.group_by) || document.series.length > 1;
     const labels = grouped ? document.series.map((series) => series.name) : document.labels;
     const data = grouped
       ? document.series.map((series) => number(document.totals?.[series.name]))
@@ -75,7 +75,7 @@ export function chartConfig(type, document) {
     borderColor: PALETTE[i % PALETTE.length],
     backgroundColor: type === "area" ? `${PALETTE[i % PALETTE.length]}55` : PALETTE[i % PALETTE.length],
     fill: type === "area",
-    tension: 0.2,
+    tension: 0,
   }));
   return {
     type: type === "bar" ? "bar" : "line",
