@@ -20,7 +20,7 @@ import pytest
 from django.conf import settings
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
-from valar.core.testing.server import LiveServer, running_server
+from valar.core.testing.server import LiveServer, browser_session, running_server
 
 #: Debian's chromium; Playwright is told to use it instead of a browser build of its own.
 CHROMIUM = Path("/usr/bin/chromium")
@@ -104,20 +104,8 @@ def signed_in(context: BrowserContext, account: Account, route: str = "") -> Pag
 
 def _set_client_password(server: LiveServer) -> None:
     """Give the demo client a known password: the demo admin resets it through the API."""
-    import requests
-
-    session = requests.Session()
+    session, headers = browser_session(server.base_url, server.email, server.password)
     api = server.base_url + "/api/v1/"
-    csrf = session.get(api + "auth/csrf/", timeout=30).json()["csrf_token"]
-    headers = {"X-CSRFToken": csrf, "Referer": server.base_url + "/"}
-    response = session.post(
-        api + "auth/login/",
-        json={"email": server.email, "password": server.password},
-        headers=headers,
-        timeout=30,
-    )
-    response.raise_for_status()
-    headers["X-CSRFToken"] = session.cookies.get("csrftoken", csrf)
     users = session.get(api + "users/", params={"search": DEMO_CLIENT_EMAIL}, timeout=30)
     users.raise_for_status()
     (client,) = [user for user in users.json()["results"] if user["email"] == DEMO_CLIENT_EMAIL]

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
 from fuzz.checks import CHECKS, changes_configuration, configure
-from valar.core.testing.server import running_server
+from valar.core.testing.server import browser_session, running_server
 
 LIVE_EXAMPLES = int(os.environ.get("FUZZ_LIVE_EXAMPLES", "10"))
 
@@ -52,18 +52,8 @@ class AdminToken:
 
     def fetch(self) -> str:
         """Sign in with a session, as a browser does, and create a token with it."""
-        session = requests.Session()
+        session, headers = browser_session(self.base_url, self.email, self.password)
         api = self.base_url + "/api/v1/auth/"
-        csrf = session.get(api + "csrf/", timeout=30).json()["csrf_token"]
-        headers = {"X-CSRFToken": csrf, "Referer": self.base_url + "/"}
-        response = session.post(
-            api + "login/",
-            json={"email": self.email, "password": self.password},
-            headers=headers,
-            timeout=30,
-        )
-        response.raise_for_status()
-        headers["X-CSRFToken"] = session.cookies.get("csrftoken", csrf)
         response = session.post(api + "tokens/", json={"name": "live fuzz"}, headers=headers)
         response.raise_for_status()
         return response.json()["key"]

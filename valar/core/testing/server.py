@@ -44,6 +44,25 @@ class LiveServer:
         return "".join(self.output)
 
 
+def browser_session(
+    base_url: str, email: str, password: str
+) -> tuple[requests.Session, dict[str, str]]:
+    """Sign in over HTTP as a browser does (CSRF cookie, ``auth/login/``, the rotated token).
+
+    Returns the session (its cookies) and the headers an unsafe request of it must carry.
+    """
+    session = requests.Session()
+    api = base_url + "/api/v1/auth/"
+    csrf = session.get(api + "csrf/", timeout=30).json()["csrf_token"]
+    headers = {"X-CSRFToken": csrf, "Referer": base_url + "/"}
+    response = session.post(
+        api + "login/", json={"email": email, "password": password}, headers=headers, timeout=30
+    )
+    response.raise_for_status()
+    headers["X-CSRFToken"] = session.cookies.get("csrftoken", csrf)
+    return session, headers
+
+
 def free_port() -> int:
     """A loopback TCP port nothing listens on right now."""
     with socket.socket() as sock:
