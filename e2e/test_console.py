@@ -135,6 +135,40 @@ class TestSignIn:
         expect(page.locator('body[data-signed-in="true"]')).to_have_count(0)
         expect(page.locator("form#signin")).to_be_visible()
 
+    def test_a_new_account_creates_its_organization_from_the_console(self, new_context):
+        """Registered without an organization, a new user signs in, is offered the form
+        creating one, and lands in it as its admin, with the organization picked."""
+        context = new_context()
+        context.request.get("/api/v1/auth/csrf/")
+        account = Account(f"new-{uuid.uuid4().hex[:8]}@example.com", "A-new-passphrase-2026")
+        api_post(
+            context,
+            "auth/register/",
+            {
+                "email": account.email,
+                "password": account.password,
+                "first_name": "New",
+                "last_name": "Person",
+            },
+            expected=202,
+        )
+        page = signed_in(context, account)
+        form = page.locator("form#org-create")
+        expect(form).to_be_visible()
+        expect(page.locator("a#bell")).to_have_count(0)
+        page.get_by_label("Organization name").fill("")
+        form.get_by_role("button", name="Create organization").click()
+        expect(page.locator("#org-create-name-error")).to_be_visible()
+        expect(page.locator("#org-create-name")).to_have_attribute("aria-invalid", "true")
+        page.get_by_label("Organization name").fill("Newcomer Ltd")
+        form.get_by_role("button", name="Create organization").click()
+        expect(page).to_have_url(re.compile(r"/app/#/dashboards$"))
+        expect(page.get_by_label("Organization").locator("option:checked")).to_have_text(
+            "Newcomer Ltd"
+        )
+        permissions = api_get(context, "auth/me/permissions/")
+        assert permissions["role"] == "admin", permissions
+
     def test_sign_out_returns_to_the_form_and_ends_the_session(self, new_context, admin):
         """ "Sign out" shows the form again and the session no longer answers."""
         context = new_context()

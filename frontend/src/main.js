@@ -14,6 +14,7 @@ import { renderSignIn } from "./views/signin.js";
 import { renderDashboards, renderDashboard } from "./views/dashboards.js";
 import { renderChats, renderChat } from "./views/chats.js";
 import { renderNotifications, Bell } from "./views/notifications.js";
+import { renderFirstOrganization } from "./views/organization.js";
 
 const root = document.getElementById("app");
 /** Cleanup of the current view (its sockets), run before the next one renders. */
@@ -101,6 +102,21 @@ function showSignIn() {
 function start() {
   stop();
   document.body.dataset.signedIn = "true";
+  if (!session.permissions) {
+    // A member of no organization: only the form creating their first one (and sign-out).
+    const signout = h("button", { id: "signout", type: "button", class: "secondary", text: "Sign out" });
+    signout.addEventListener("click", async () => {
+      await signOut();
+      showSignIn();
+    });
+    const main = h("main", { id: "main", tabindex: "-1" });
+    replace(root, h("header", { class: "top" }, h("span", { class: "brand", text: "Valar" }), h("div", { class: "actions" }, h("span", { class: "who", text: session.user.email }), signout)), main);
+    renderFirstOrganization(main, async () => {
+      await load();
+      start();
+    });
+    return;
+  }
   frame();
   if (!location.hash || location.hash === "#" || location.hash === "#/") {
     history.replaceState(null, "", `#${home()}`);

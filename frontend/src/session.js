@@ -34,7 +34,14 @@ export async function load() {
   session.organizations = organizations.results;
   const kept = sessionStorage.getItem(ORG_KEY);
   const chosen = session.organizations.find((org) => org.id === kept);
-  await choose(chosen ? chosen.id : null);
+  try {
+    await choose(chosen ? chosen.id : null);
+  } catch (error) {
+    // Signed in but a member of no organization yet (403): the console offers to create one.
+    if (error.status !== 403 || session.organizations.length) throw error;
+    session.permissions = null;
+    session.organization = null;
+  }
   return true;
 }
 
