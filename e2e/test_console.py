@@ -257,6 +257,49 @@ class TestDashboard:
             else:
                 assert drawn["datasets"] == datasets, chart["title"]
 
+    def test_refresh_recomputes_a_chart_and_clears_its_stale_flag(self, new_context, admin):
+        """ "Refresh" on a chart asks the API to recompute it: its time moves on, the stale
+        flag is hidden, and the API agrees the chart is fresh."""
+        context = new_context()
+        page = signed_in(context, admin)
+        dashboard = open_dashboard(page)
+        charts = api_get(context, f"dashboards/{dashboard}/charts/")
+        drawn_charts(page, len(charts))
+        chart = charts[0]
+        figure = page.locator(f'#charts figure.chart[data-chart-id="{chart["id"]}"]')
+        with page.expect_response(re.compile(rf"/charts/{chart['id']}/refresh/$")) as answer:
+            figure.locator("button.chart-refresh").click()
+        assert answer.value.status == 200, answer.value.text()
+        expect(figure.locator(".chart-stale")).to_be_hidden()
+        expect(figure).to_have_attribute("data-state", "drawn")
+        (after,) = [
+            c for c in api_get(context, f"dashboards/{dashboard}/charts/") if c["id"] == chart["id"]
+        ]
+        assert after["stale"] is False and after["computed_at"] > chart["computed_at"], after
+
+    def test_sharing_a_dashboard_with_a_team_from_the_form(self, new_context, admin):
+        """A private dashboard shared with a team as editors through the sharing form: the
+        API's share list says so."""
+        context = new_context()
+        page = signed_in(context, admin)
+        created = api_post(context, "dashboards/", {"title": f"Shared {uuid.uuid4().hex[:6]}"})
+        page.goto(f"/app/#/dashboards/{created['id']}")
+        form = page.locator("form#share-form")
+        expect(form).to_be_visible()
+        team = api_get(context, "teams/")["results"][0]
+        page.get_by_label("Visibility").select_option("private")
+        page.get_by_label("Share with").select_option(f"team:{team['id']}")
+        page.get_by_label("Role").select_option("editor")
+        form.get_by_role("button", name="Add").click()
+        expect(page.locator("#share-list li")).to_have_count(1)
+        form.get_by_role("button", name="Save sharing").click()
+        expect(page.locator("#share-status")).to_have_text("Sharing saved.")
+        share = api_get(context, f"dashboards/{created['id']}/share/")
+        assert share["visibility"] == "private", share
+        assert [(item.get("team"), item["role"]) for item in share["shares"]] == [
+            (team["id"], "editor")
+        ], share
+
     @staticmethod
     def assert_table(figure, document: dict) -> None:
         """The table chart shows one column per series and one row per label, with the

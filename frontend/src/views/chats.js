@@ -52,7 +52,8 @@ function chatItem(section, chat, names) {
 /** The inbox (agents) or the member's own chats with the form opening one. */
 export async function renderChats(main, section) {
   const agent = section === "inbox" && isAgent();
-  const status = select("chat-status", STATUSES, "open");
+  // Agents start on the open queue; a member sees all their chats (few, often closed).
+  const status = select("chat-status", STATUSES, agent ? "open" : "");
   const list = h("ul", { id: "chat-list", class: "cards" });
   const names = await memberNames();
   const load = async () => {
