@@ -209,11 +209,13 @@ export async function renderChat(main, id, section) {
     clearErrors(form);
     if (!text.value.trim()) return;
     sendButton.disabled = true;
+    const sent = text.value;
     try {
       // REST, so the answer (or the problem) belongs to this send; the socket brings it to all.
-      const message = await post(`support/chats/${id}/messages/`, { text: text.value });
+      const message = await post(`support/chats/${id}/messages/`, { text: sent });
       if (!shown.has(message.seq)) show(message);
-      text.value = "";
+      // The socket may have shown it before this answer came: what was typed since stays.
+      if (text.value === sent) text.value = "";
     } catch (error) {
       showErrors(form, "message", error);
     } finally {
