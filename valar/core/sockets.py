@@ -7,9 +7,10 @@ Sockets follow the rules of HTTP, with the same code:
   offering ``valar`` and ``token.<key>``), checked by
   ``ApiTokenAuthentication.authenticate_key`` as on HTTP, or with the session cookie, read by
   the session engine, the session lifetime rules (``core.middleware``) and the cached session
-  user of ``accounts.middleware``. A cookie is accepted only from an allowed ``Origin`` (its
-  host in ``ALLOWED_HOSTS``, or the origin in ``CSRF_TRUSTED_ORIGINS``): a page of another
-  site cannot open a socket with the visitor's cookie. No credential, an unusable one, or an
+  user of ``accounts.middleware``. A cookie is accepted only from an allowed ``Origin`` (the
+  socket's own: its scheme and exactly its ``Host``, a host of ``ALLOWED_HOSTS``; or one in
+  ``CSRF_TRUSTED_ORIGINS``): a page of another site, or of another port or scheme of the same
+  host, cannot open a socket with the visitor's cookie. No credential, an unusable one, or an
   inactive (locked) user is refused before ``accept``.
 - :class:`TenantConsumer` is the base of every consumer: it resolves the organization with
   ``core.tenancy.resolve`` exactly as a request does (``?organization=<id or slug>`` or the
@@ -214,21 +215,44 @@ class SocketRequest:
         return None
 
 
-def origin_allowed(origin: str | None) -> bool:
-    """Whether a browser ``Origin`` may use the session cookie on a socket.
+def socket_is_secure(request: "SocketRequest") -> bool:
+    """Whether the socket came over TLS: ``wss``, or ``https`` in the proxy's header that
+    ``SECURE_PROXY_SSL_HEADER`` names (as ``request.is_secure()`` reads it on HTTP)."""
+    if request.scope.get("scheme") == "wss":
+        return True
+    header = getattr(settings, "SECURE_PROXY_SSL_HEADER", None)
+    if header:
+        name, value = header
+        forwarded = request.META.get(name, "").split(",")[0].strip()
+        return forwarded == value
+    return False
 
-    Allowed: an ``http``/``https`` origin whose host matches ``ALLOWED_HOSTS`` (as the
-    ``Host`` header is checked), or one named by ``CSRF_TRUSTED_ORIGINS`` (exactly, or by a
-    ``https://*.example.com`` pattern, as Django's CSRF check reads it). A missing or opaque
-    (``null``) origin is refused.
+
+def origin_allowed(origin: str | None, request: "SocketRequest") -> bool:
+    """Whether a browser ``Origin`` may use the session cookie on ``request``'s socket.
+
+    Allowed: the socket's own origin (the scheme the socket came over, ``https`` for TLS,
+    and exactly its ``Host``, port included, that host being one of ``ALLOWED_HOSTS``), or
+    an origin named by ``CSRF_TRUSTED_ORIGINS`` (exactly, or by a ``https://*.example.com``
+    pattern, as Django's CSRF check reads it). A page on another port, scheme or host (a
+    sibling service on the same machine included) is refused, as is a missing or opaque
+    (``null``) origin.
     """
     if not origin:
         return False
     parsed = urlsplit(origin)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         return False
-    host, _port = split_domain_port(parsed.netloc)
-    if host and validate_host(host, settings.ALLOWED_HOSTS):
+    own_host = request.headers.get("Host", "")
+    own_scheme = "https" if socket_is_secure(request) else "http"
+    host, _port = split_domain_port(own_host)
+    if (
+        own_host
+        and parsed.scheme == own_scheme
+        and parsed.netloc.lower() == own_host.lower()
+        and host
+        and validate_host(host, settings.ALLOWED_HOSTS)
+    ):
         return True
     for trusted in settings.CSRF_TRUSTED_ORIGINS:
         if origin == trusted:
@@ -263,7 +287,7 @@ def authenticate(request: SocketRequest) -> None:
     session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
     if not session_key:
         raise SocketRefused(NOT_AUTHENTICATED)
-    if not origin_allowed(request.headers.get("Origin")):
+    if not origin_allowed(request.headers.get("Origin"), request):
         raise SocketRefused(FORBIDDEN_ORIGIN)
     engine = import_module(settings.SESSION_ENGINE)
     request.session = engine.SessionStore(session_key)

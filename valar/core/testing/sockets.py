@@ -41,10 +41,11 @@ class SocketTestCase(APITransactionTestCase):
         origin: str | None = None,
         subprotocols: list[str] | None = None,
     ) -> WebsocketCommunicator:
-        """A communicator on ``path`` with a ``Cookie`` and an ``Origin`` when given."""
+        """A communicator on ``path`` with a ``Cookie`` and an ``Origin`` when given, and the
+        ``Host`` a browser always sends (the test server's)."""
         from valar.asgi import application
 
-        headers = []
+        headers = [(b"host", b"testserver")]
         if cookie is not None:
             headers.append((b"cookie", cookie.encode()))
         if origin is not None:

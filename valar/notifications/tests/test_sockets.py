@@ -97,7 +97,16 @@ class NotificationSocketTests(TwoOrganizationsSocketCase):
         client = APIClient(enforce_csrf_checks=True)
         await sync_to_async(self.session_login)(self.worker, client=client)
         cookie = self.session_cookie(client)
-        for origin in ("http://evil.example", "null", None):
+        # Another site, and the same host on another port or scheme (a sibling service on
+        # the machine, a plain-HTTP page of an HTTPS site): not the socket's own origin.
+        for origin in (
+            "http://evil.example",
+            "http://testserver.evil.example",
+            "http://testserver:8999",
+            "https://testserver",
+            "null",
+            None,
+        ):
             with self.subTest(origin=origin):
                 code = await self.open(self.socket(cookie=cookie, origin=origin))
                 self.assertEqual(code, 4403)
