@@ -64,7 +64,7 @@ check: install ## Django system checks and the missing-migrations check.
 test: lint check ## Lint, checks, then the whole suite.
 	.venv/bin/pytest -q
 
-# The console's build (frontend/ -> valar/console/static/console/) is committed: make run needs
+# The console's build (frontend/ -> valar/console/page/ and static/console/) is committed: make run needs
 # no Node. `npm install` rather than `npm ci`: npm 11 on Linux leaves vite's Windows-only optional
 # dependency out of the lock file and `npm ci` then refuses it; with the lock file present,
 # `npm install` installs the locked versions (and the build is byte-for-byte reproducible).
@@ -72,8 +72,8 @@ console: ## Rebuild the console from frontend/ (needs Node.js >= 20.19 and npm).
 	cd frontend && npm install --no-audit --no-fund --loglevel=error && npm run build
 
 console-check: console ## Fail when the committed console build differs from what frontend/ builds.
-	@git diff --exit-code --stat -- valar/console/static/console \
-		&& test -z "$$(git status --porcelain -- valar/console/static/console)" \
+	@git diff --exit-code --stat -- valar/console/static/console valar/console/page \
+		&& test -z "$$(git status --porcelain -- valar/console/static/console valar/console/page)" \
 		|| (echo "the committed console build is not what frontend/ builds: run make console and commit" && exit 1)
 
 e2e: install ## The console in headless Chromium (Debian's chromium) against make run; screenshots in var/screenshots/.

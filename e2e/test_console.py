@@ -179,6 +179,42 @@ class TestSignIn:
         assert context.request.get("/api/v1/auth/me/").status in (401, 403)
 
 
+class TestRefusals:
+    """What a member sees where the API says no, or cannot answer."""
+
+    def test_another_roles_page_says_it_is_not_available(self, new_context, client):
+        """The client (not an agent) typing the agents' inbox route is told it is not theirs,
+        with the way back; their navigation never offered it."""
+        page = signed_in(new_context(), client, "#/support")
+        expect(page.locator("nav a")).to_have_text(["Support", "Notifications"])
+        page.goto("/app/#/inbox")
+        expect(page.get_by_role("heading", name="Not available")).to_be_visible()
+        page.get_by_role("link", name="Go to your start page").click()
+        expect(page).to_have_url(re.compile(r"#/support$"))
+        expect(page.locator("form#chat-open")).to_be_visible()
+
+    def test_a_server_that_cannot_answer_is_said_so_with_a_retry(self, new_context):
+        """A 429 (or any failure) on the first call leaves no endless "Loading…": the page
+        says what the API said and offers to try again, which works once the API answers."""
+        context = new_context()
+        page = context.new_page()
+
+        def throttled(route):
+            route.fulfill(
+                status=429,
+                headers={"Content-Type": "application/problem+json", "Retry-After": "1"},
+                body='{"status": 429, "code": "throttled", "detail": "Request was throttled."}',
+            )
+
+        page.route("**/api/v1/auth/me/", throttled)
+        page.goto("/app/")
+        expect(page.get_by_role("heading", name="The console could not load")).to_be_visible()
+        expect(page.get_by_role("alert")).to_contain_text("Request was throttled.")
+        page.unroute("**/api/v1/auth/me/")
+        page.get_by_role("button", name="Try again").click()
+        expect(page.locator("form#signin")).to_be_visible()
+
+
 class TestCsrf:
     """The session is a cookie scripts cannot read, and unsafe requests need the CSRF token."""
 

@@ -1,5 +1,6 @@
-// Builds the console into the Django app that serves it: valar/console/static/console/
-// (index.html and hashed assets under assets/), referenced as /static/console/... .
+// Builds the console into the Django app that serves it: hashed assets under
+// valar/console/static/console/assets/ (referenced as /static/console/...), and index.html,
+// which scripts/postbuild.mjs moves to valar/console/page/ (served only by /app/).
 import { defineConfig } from "vite";
 
 export default defineConfig({

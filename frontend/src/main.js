@@ -39,6 +39,25 @@ function links() {
   return items;
 }
 
+/** Show a passing message in the page's alert region (errors outside any form). */
+function notice(text) {
+  const region = document.getElementById("notice");
+  if (!region) return;
+  region.textContent = text;
+  region.hidden = false;
+}
+
+/** A page the console could not load (the server unreachable, throttled, failing). */
+function showFailure(error) {
+  const retry = h("button", { type: "button", text: "Try again", onclick: () => location.reload() });
+  replace(root, h("main", { id: "main", class: "signin" }, h("div", { class: "card narrow" }, h("h1", { text: "The console could not load" }), h("p", { class: "form-error", role: "alert", text: error?.message || "The server could not be reached." }), retry)));
+}
+
+/** Whether the member may open a section (the navigation shows only those). */
+function allowed(section) {
+  return links().some(([href]) => href === `#/${section}`);
+}
+
 /** The default route for the member. */
 function home() {
   return links()[0][0].slice(1);
@@ -55,7 +74,13 @@ function frame() {
       session.organization?.id,
     );
     orgSelect.addEventListener("change", async () => {
-      await choose(orgSelect.value);
+      try {
+        await choose(orgSelect.value);
+      } catch (error) {
+        orgSelect.value = session.organization?.id || "";
+        notice(`Could not switch organization: ${error.message}`);
+        return;
+      }
       start();
     });
     orgPicker = h("div", { class: "org" }, h("label", { for: "org-select", text: "Organization" }), orgSelect);
@@ -77,7 +102,8 @@ function frame() {
     h("div", { class: "actions" }, bellLink, h("span", { class: "who", text: session.user.email }), signout),
   );
   const main = h("main", { id: "main", tabindex: "-1" });
-  replace(root, h("a", { class: "skip", href: "#main", text: "Skip to content", onclick: (event) => { event.preventDefault(); main.focus(); } }), header, nav, main);
+  const alert = h("p", { id: "notice", class: "form-error notice", role: "alert", hidden: true });
+  replace(root, h("a", { class: "skip", href: "#main", text: "Skip to content", onclick: (event) => { event.preventDefault(); main.focus(); } }), header, nav, alert, main);
   bell = new Bell(count, bellLink);
 }
 
@@ -136,6 +162,13 @@ function route_() {
   }
   const token = ++routeToken;
   const [section, id] = parts;
+  const notes = document.getElementById("notice");
+  if (notes) notes.hidden = true;
+  if (["dashboards", "inbox", "support", "notifications"].includes(section) && !allowed(section)) {
+    // Another role's page (an agent's inbox, a module the member lacks): say so, go home.
+    replace(main, h("h1", { text: "Not available" }), h("p", { role: "alert", text: "This page is not part of what your role and modules let you use here." }), h("p", {}, h("a", { href: `#${home()}`, text: "Go to your start page" })));
+    return;
+  }
   let result;
   if (section === "dashboards" && id) result = renderDashboard(main, id);
   else if (section === "dashboards") result = renderDashboards(main);
@@ -146,11 +179,15 @@ function route_() {
     go(home());
     return;
   }
-  Promise.resolve(result).then((cleanup) => {
-    if (typeof cleanup !== "function") return;
-    if (token === routeToken) leave = cleanup;
-    else cleanup();
-  });
+  Promise.resolve(result)
+    .then((cleanup) => {
+      if (typeof cleanup !== "function") return;
+      if (token === routeToken) leave = cleanup;
+      else cleanup();
+    })
+    .catch((error) => {
+      if (token === routeToken) replace(main, h("p", { class: "form-error", role: "alert", text: error?.message || "The server could not be reached." }));
+    });
 }
 
 window.addEventListener("hashchange", route_);
@@ -163,6 +200,10 @@ onUnauthorized(() => {
 
 /** Start: signed in already (a session cookie) or the sign-in form. */
 (async () => {
-  if (await load()) start();
-  else showSignIn();
+  try {
+    if (await load()) start();
+    else showSignIn();
+  } catch (error) {
+    showFailure(error);
+  }
 })();

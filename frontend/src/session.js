@@ -35,7 +35,14 @@ export async function load() {
   const kept = sessionStorage.getItem(ORG_KEY);
   const chosen = session.organizations.find((org) => org.id === kept);
   try {
-    await choose(chosen ? chosen.id : null);
+    try {
+      await choose(chosen ? chosen.id : null);
+    } catch (error) {
+      // The kept organization is no longer the member's (or was tampered with): the default.
+      if (!chosen || error.status !== 403) throw error;
+      sessionStorage.removeItem(ORG_KEY);
+      await choose(null);
+    }
   } catch (error) {
     // Signed in but a member of no organization yet (403): the console offers to create one.
     if (error.status !== 403 || session.organizations.length) throw error;
@@ -47,8 +54,14 @@ export async function load() {
 
 /** Work in organization `id` (null: the default one). */
 export async function choose(id) {
+  const previous = session.permissions?.organization || null;
   setOrganization(id);
-  session.permissions = await get("auth/me/permissions/");
+  try {
+    session.permissions = await get("auth/me/permissions/");
+  } catch (error) {
+    setOrganization(previous);
+    throw error;
+  }
   setOrganization(session.permissions.organization);
   session.organization = session.organizations.find((org) => org.id === session.permissions.organization) || null;
   sessionStorage.setItem(ORG_KEY, session.permissions.organization);

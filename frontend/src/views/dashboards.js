@@ -249,15 +249,23 @@ export async function renderDashboard(main, id) {
     return;
   }
   const charts = h("div", { id: "charts", class: "charts" });
-  const add = (chart) => charts.append(chartFigure(id, chart));
+  const add = (chart) => {
+    charts.querySelector(".empty")?.remove();
+    charts.append(chartFigure(id, chart));
+  };
+  const refreshError = h("p", { id: "dashboard-refresh-error", class: "form-error", role: "alert", hidden: true });
   const refreshAll = h("button", { type: "button", id: "dashboard-refresh", class: "secondary", text: "Refresh all" });
   refreshAll.addEventListener("click", async () => {
     refreshAll.disabled = true;
+    refreshError.hidden = true;
     try {
       await post(`dashboards/${id}/refresh/`);
       const fresh = await get(`dashboards/${id}/charts/`);
       replace(charts);
       fresh.forEach(add);
+    } catch (error) {
+      refreshError.textContent = `Could not refresh: ${error.message}`;
+      refreshError.hidden = false;
     } finally {
       refreshAll.disabled = false;
     }
@@ -267,10 +275,11 @@ export async function renderDashboard(main, id) {
     h("p", {}, h("a", { href: "#/dashboards", text: "← Dashboards" })),
     h("div", { class: "row spread" }, h("h1", { id: "dashboard-title", text: dashboard.title }), refreshAll),
     dashboard.description ? h("p", { text: dashboard.description }) : null,
+    refreshError,
     charts,
   );
   [...dashboard.charts].sort((a, b) => a.position - b.position).forEach(add);
-  if (!dashboard.charts.length) charts.append(h("p", { class: "muted", text: "No chart yet: add one below." }));
+  if (!dashboard.charts.length) charts.append(h("p", { class: "muted empty", text: "No chart yet: add one below." }));
   try {
     main.append(chartForm(id, await catalogue, add));
   } catch (error) {

@@ -61,7 +61,11 @@ function item(notification, bell) {
     read,
   );
   read.addEventListener("click", async () => {
-    await post(`notifications/${notification.id}/read/`);
+    try {
+      await post(`notifications/${notification.id}/read/`);
+    } catch {
+      return;
+    }
     read.hidden = true;
     element.classList.remove("unread");
     if (bell) bell.set(bell.unread - 1);
@@ -74,13 +78,23 @@ export async function renderNotifications(main, bell) {
   const list = h("ul", { id: "notification-list", class: "cards" });
   const readAll = h("button", { type: "button", id: "read-all", class: "secondary", text: "Mark all read" });
   readAll.addEventListener("click", async () => {
-    await post("notifications/read-all/");
+    try {
+      await post("notifications/read-all/");
+    } catch {
+      return;
+    }
     for (const button of list.querySelectorAll("button")) button.hidden = true;
     for (const element of list.querySelectorAll(".unread")) element.classList.remove("unread");
     if (bell) bell.set(0);
   });
   replace(main, h("div", { class: "row spread" }, h("h1", { text: "Notifications" }), readAll), list);
-  const page = await get("notifications/", { page_size: 50 });
+  let page;
+  try {
+    page = await get("notifications/", { page_size: 50 });
+  } catch (error) {
+    replace(list, h("li", { class: "form-error", role: "alert", text: `Could not load notifications: ${error.message}` }));
+    return undefined;
+  }
   replace(list, page.results.map((notification) => item(notification, bell)));
   if (!page.results.length) list.append(h("li", { class: "muted empty", text: "Nothing yet." }));
   return bell ? bell.listen((notification) => {

@@ -102,8 +102,7 @@ class ConsoleRouteTests(ApiTestCase):
         self.assertNotIn(b"admin@example.com", page.content)
         self.assertEqual(page.cookies, {})
         self.assertEqual(anonymous.cookies, {})
-        with open(finders.find(views.INDEX), "rb") as built:
-            self.assertEqual(page.content, built.read())
+        self.assertEqual(page.content, views.INDEX.read_bytes())
 
     def test_only_get_and_head_are_taken(self):
         self.assertEqual(self.client.head(self.URL).status_code, 200)
@@ -174,8 +173,16 @@ class ConsoleStaticFileTests(ApiTestCase):
                     with open(finders.find(url.removeprefix("/static/") + suffix), "rb") as f:
                         self.assertEqual(b"".join(packed.streaming_content), f.read())
 
+    def test_the_page_is_not_a_static_file(self):
+        """Only /app/ serves the page (with its CSP and X-Frame-Options): no copy under
+        /static/ could be framed or loaded without them."""
+        for url in ("/static/console/index.html", "/static/console/", "/static/console"):
+            with self.subTest(url=url):
+                self.assertEqual(self.client.get(url).status_code, 404)
+        self.assertIsNone(finders.find("console/index.html"))
+
     def test_files_without_a_content_hash_are_not_cached_for_good(self):
-        response = self.client.get("/static/console/index.html")
+        response = self.client.get("/static/admin/css/base.css")
         self.assertEqual(response.status_code, 200)
         self.assertNotIn("immutable", response["Cache-Control"])
         self.assertIsNone(re.search(r"max-age=3153600\d", response["Cache-Control"]))
