@@ -519,6 +519,25 @@ class TestChat:
         expect(page.locator("#socket-state")).to_have_text("live")
         return page, chat["id"], chat["subject"]
 
+    def test_an_agent_assigns_a_chat_to_an_agent_only(self, new_context, admin, client):
+        """The inbox lists the open chat; its assignee choices are the organization's agents
+        (not the worker without the module, not the client), and "Assign" is the API's."""
+        client_page, chat, subject = self.open_chat(new_context(), client)
+        context = new_context()
+        page = signed_in(context, admin, "#/inbox")
+        expect(page.get_by_label("Status")).to_have_value("open")
+        page.locator(f'ul#chat-list a[data-chat-id="{chat}"]').click()
+        expect(page.locator("h1#chat-subject")).to_have_text(subject)
+        choices = page.get_by_label("Assignee").locator("option").all_inner_texts()
+        assert "you" in choices and not any("@valar.local" in c for c in choices), choices
+        page.get_by_label("Assignee").select_option(label="you")
+        with page.expect_response(re.compile(rf"/support/chats/{chat}/assign/$")) as answer:
+            page.get_by_role("button", name="Assign").click()
+        assert answer.value.status == 200, answer.value.text()
+        me = api_get(context, "auth/me/")
+        assert api_get(context, f"support/chats/{chat}/")["assignee"] == me["id"]
+        client_page.close()
+
     def test_messages_are_live_and_a_reconnect_misses_nothing(self, new_context, admin, client):
         """The client's message is on the agent's screen within a second, typing shows;
         after the agent's socket drops and comes back, the messages sent meanwhile are

@@ -19,14 +19,22 @@ const STATUSES = [
   ["closed", "Closed"],
 ];
 
-/** Names of the organization's members, when the caller may list them (admins). */
+/** Roles that answer chats when they hold the support module (the API's agents). */
+const AGENT_ROLES = new Set(["admin", "manager", "worker"]);
+
+/**
+ * Names of the organization's members, when the caller may list them (admins); `agents`
+ * holds the ids of those who may be assigned a chat (the caller always, being an agent here).
+ */
 async function memberNames() {
   const names = new Map([[session.user.id, "you"]]);
+  names.agents = new Set([session.user.id]);
   if (session.permissions.role !== "admin") return names;
   try {
     const members = await get(`organizations/${session.organization.id}/members/`, { page_size: 100 });
     for (const member of members.results) {
       if (member.user.id !== session.user.id) names.set(member.user.id, member.user.email);
+      if (AGENT_ROLES.has(member.role) && member.modules.includes("support")) names.agents.add(member.user.id);
     }
   } catch {
     // The list failed: names stay unknown ("another agent", "Someone").
@@ -241,8 +249,9 @@ export async function renderChat(main, id, section) {
   let assignee = null;
   const tools = [closeButton, reopenButton];
   if (agent) {
-    assignee = select("chat-assignee", [["", "(unassigned)"], ...names.entries()], chat.assignee || "");
-    if (chat.assignee && !names.has(chat.assignee)) assignee.append(h("option", { value: chat.assignee, text: "another agent" }));
+    const agents = [...names.entries()].filter(([userId]) => names.agents.has(userId));
+    assignee = select("chat-assignee", [["", "(unassigned)"], ...agents], chat.assignee || "");
+    if (chat.assignee && !names.agents.has(chat.assignee)) assignee.append(h("option", { value: chat.assignee, text: "another agent" }));
     assignee.value = chat.assignee || "";
     const assign = h("button", { type: "button", id: "chat-assign", class: "secondary", text: "Assign" });
     assign.addEventListener("click", () => assignee.value && act("assign", { assignee: assignee.value }));
