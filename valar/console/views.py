@@ -3,9 +3,10 @@
 The page holds no data and reads nothing: no database, no session, no user. It is the built
 ``valar/console/page/index.html`` (outside the static folder: this view is the one way to it,
 so its headers always apply; read once per process, on every request when ``DEBUG`` is on) with
-headers that keep it fresh (``no-cache``: a new build is picked up at once, its hashed assets
-are cached for good) and a Content Security Policy that lets it load only its own scripts and
-styles and talk only to this origin (HTTP and WebSocket).
+headers that keep it fresh (``no-cache``: browsers ask again each time, so a new deployment's
+page is seen at once; its hashed assets are cached for good) and a Content Security Policy
+that lets it load only its own scripts and styles and talk only to this origin (HTTP and
+WebSocket).
 """
 
 from functools import lru_cache
