@@ -20,7 +20,7 @@ import pytest
 from django.conf import settings
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
-from valar.core.testing.server import LiveServer, browser_session, running_server
+from valar.core.testing.server import RAISED_THROTTLES, LiveServer, browser_session, running_server
 
 #: Debian's chromium; Playwright is told to use it instead of a browser build of its own.
 CHROMIUM = Path("/usr/bin/chromium")
@@ -35,16 +35,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-#: Throttles high enough that a run's sign-ins, messages and chats are never 429s.
-E2E_THROTTLES = {
-    "THROTTLE_ANON": "100000/min",
-    "THROTTLE_USER": "100000/min",
-    "THROTTLE_LOGIN": "100000/min",
-    "THROTTLE_ACCOUNT_ADMIN": "100000/min",
-    "THROTTLE_CHAT_MESSAGE": "100000/min",
-    "THROTTLE_CHAT_OPEN": "100000/min",
-    "THROTTLE_OPERATOR": "100000/min",
-}
 DEMO_CLIENT_EMAIL = "client@valar.local"
 #: The password the demo admin gives the demo client for the run.
 DEMO_CLIENT_PASSWORD = "e2e-Client-passphrase-41"
@@ -122,7 +112,7 @@ def _set_client_password(server: LiveServer) -> None:
 @pytest.fixture(scope="session")
 def live() -> Iterator[LiveServer]:
     """``make run`` on a free port with a throwaway database, for the whole run."""
-    with running_server(extra_env=E2E_THROTTLES) as server:
+    with running_server(extra_env=RAISED_THROTTLES) as server:
         _set_client_password(server)
         yield server
 

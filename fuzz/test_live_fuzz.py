@@ -17,20 +17,10 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
 from fuzz.checks import CHECKS, changes_configuration, configure
-from valar.core.testing.server import browser_session, running_server
+from valar.core.testing.server import RAISED_THROTTLES, browser_session, running_server
 
 LIVE_EXAMPLES = int(os.environ.get("FUZZ_LIVE_EXAMPLES", "10"))
 
-#: Throttles high enough that thousands of requests from one client are not 429s.
-FUZZ_THROTTLES = {
-    "THROTTLE_ANON": "100000/min",
-    "THROTTLE_USER": "100000/min",
-    "THROTTLE_LOGIN": "100000/min",
-    "THROTTLE_ACCOUNT_ADMIN": "100000/min",
-    "THROTTLE_CHAT_MESSAGE": "100000/min",
-    "THROTTLE_CHAT_OPEN": "100000/min",
-    "THROTTLE_OPERATOR": "100000/min",
-}
 
 #: Operations after which the token in use may have been revoked (a new one is then fetched).
 REVOKING = {
@@ -98,7 +88,7 @@ class AdminToken:
 @pytest.fixture(scope="module")
 def make_run_server():
     """``make run`` on a free port with a throwaway database and fuzz-sized throttles."""
-    with running_server(extra_env=FUZZ_THROTTLES) as server:
+    with running_server(extra_env=RAISED_THROTTLES) as server:
         yield server
 
 

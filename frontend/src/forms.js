@@ -53,3 +53,27 @@ export function showErrors(form, prefix, error, aliases = {}) {
     general.hidden = false;
   }
 }
+
+/**
+ * Run `action` when `form` is submitted: errors cleared, the submit button disabled while it
+ * runs, and what the API refuses shown on the form (the button enabled again to retry).
+ * @param {HTMLFormElement} form the form
+ * @param {string} prefix id prefix of its fields (see showErrors)
+ * @param {() => Promise<void>} action what submitting does
+ * @param {object} [aliases] API field name -> form field name (see showErrors)
+ */
+export function onSubmit(form, prefix, action, aliases = {}) {
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearErrors(form);
+    const button = form.querySelector('button[type="submit"]');
+    if (button) button.disabled = true;
+    try {
+      await action();
+    } catch (error) {
+      showErrors(form, prefix, error, aliases);
+    } finally {
+      if (button && button.isConnected) button.disabled = false;
+    }
+  });
+}

@@ -8,7 +8,7 @@
 
 import { ApiError, get, post } from "../api.js";
 import { field, h, replace, select, when } from "../dom.js";
-import { clearErrors, showErrors } from "../forms.js";
+import { clearErrors, onSubmit, showErrors } from "../forms.js";
 import { session, isAgent } from "../session.js";
 import { LiveSocket } from "../socket.js";
 
@@ -86,17 +86,11 @@ export async function renderChats(main, section) {
       field("Message", message),
       h("button", { type: "submit", text: "Open chat" }),
     );
-    form.addEventListener("submit", async (event) => {
-      event.preventDefault();
-      clearErrors(form);
+    onSubmit(form, "chat-open", async () => {
       const body = { subject: subject.value };
       if (message.value.trim()) body.message = message.value;
-      try {
-        const chat = await post("support/chats/", body);
-        location.hash = `#/${section}/${chat.id}`;
-      } catch (error) {
-        showErrors(form, "chat-open", error);
-      }
+      const chat = await post("support/chats/", body);
+      location.hash = `#/${section}/${chat.id}`;
     });
     parts.push(form);
   }

@@ -7,7 +7,7 @@
 import { ApiError, del, get, post, put } from "../api.js";
 import { draw } from "../charts.js";
 import { field, h, replace, select, when } from "../dom.js";
-import { clearErrors, showErrors } from "../forms.js";
+import { clearErrors, onSubmit, showErrors } from "../forms.js";
 import { session } from "../session.js";
 
 const CHART_TYPES = [
@@ -49,16 +49,15 @@ export async function renderDashboards(main) {
     field("Title", title),
     h("button", { type: "submit", text: "Create dashboard" }),
   );
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    clearErrors(form);
-    try {
+  onSubmit(
+    form,
+    "dashboard",
+    async () => {
       const dashboard = await post("dashboards/", { title: title.value });
       location.hash = `#/dashboards/${dashboard.id}`;
-    } catch (error) {
-      showErrors(form, "dashboard", error, { title: "title-input" });
-    }
-  });
+    },
+    { title: "title-input" },
+  );
   replace(main, h("h1", { text: "Dashboards" }), page.results.length ? list : h("p", { text: "No dashboard yet." }), form);
 }
 
@@ -152,21 +151,20 @@ function chartForm(dashboardId, catalogue, added) {
     h("div", { class: "grid" }, field("Title", title), field("Chart type", type), field("Source", source), field("Measure", measure), field("From", start), field("To", end), field("Interval", interval), field("Group by", groupBy)),
     h("button", { type: "submit", text: "Add chart" }),
   );
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    clearErrors(form);
-    const query = { source: source.value, measure: measure.value, interval: interval.value };
-    if (start.value) query.start_date = start.value;
-    if (end.value) query.end_date = end.value;
-    if (groupBy.value) query.group_by = groupBy.value;
-    try {
+  onSubmit(
+    form,
+    "chart",
+    async () => {
+      const query = { source: source.value, measure: measure.value, interval: interval.value };
+      if (start.value) query.start_date = start.value;
+      if (end.value) query.end_date = end.value;
+      if (groupBy.value) query.group_by = groupBy.value;
       const chart = await post(`dashboards/${dashboardId}/charts/`, { title: title.value, chart_type: type.value, query });
       added(chart);
       title.value = "";
-    } catch (error) {
-      showErrors(form, "chart", error, { query: "form" });
-    }
-  });
+    },
+    { query: "form" },
+  );
   return form;
 }
 

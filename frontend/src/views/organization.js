@@ -2,7 +2,7 @@
 
 import { post } from "../api.js";
 import { field, h, replace } from "../dom.js";
-import { clearErrors, showErrors } from "../forms.js";
+import { onSubmit } from "../forms.js";
 
 /**
  * Render the form creating an organization (the caller becomes its admin).
@@ -21,17 +21,9 @@ export function renderFirstOrganization(main, done) {
     field("Organization name", name),
     submit,
   );
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    clearErrors(form);
-    submit.disabled = true;
-    try {
-      await post("organizations/", { name: name.value });
-      await done();
-    } catch (error) {
-      showErrors(form, "org-create", error);
-      submit.disabled = false;
-    }
+  onSubmit(form, "org-create", async () => {
+    await post("organizations/", { name: name.value });
+    await done();
   });
   replace(main, form);
   name.focus();

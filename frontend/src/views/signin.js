@@ -1,7 +1,7 @@
 /** The sign-in form: session cookie + CSRF token, the API's errors next to the fields. */
 
 import { h, field, replace } from "../dom.js";
-import { clearErrors, showErrors } from "../forms.js";
+import { onSubmit } from "../forms.js";
 import { signIn } from "../session.js";
 
 /**
@@ -22,17 +22,9 @@ export function renderSignIn(root, done) {
     field("Password", password),
     submit,
   );
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    clearErrors(form);
-    submit.disabled = true;
-    try {
-      await signIn(email.value, password.value);
-      await done();
-    } catch (error) {
-      showErrors(form, "signin", error);
-      submit.disabled = false;
-    }
+  onSubmit(form, "signin", async () => {
+    await signIn(email.value, password.value);
+    await done();
   });
   replace(root, h("main", { id: "main", class: "signin" }, form));
   email.focus();
